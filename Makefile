@@ -1,0 +1,44 @@
+# `make run` starts a living portal; `make test` runs the whole suite. Both install first.
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint bench migrate demo clean
+
+$(STAMP): requirements.txt requirements-nodeps.txt
+	@test -x $(PY) || $$(scripts/find-python) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py loadpolicies
+	$(PY) manage.py loaddemo
+
+run: demo
+	$(PY) manage.py setupschedule
+	@echo ""
+	@echo "  Support portal: http://127.0.0.1:8000/   (staff admin: http://127.0.0.1:8000/admin/)"
+	@echo "  Demo sign-ins:  customer / portal-demo   other / portal-demo   staff / portal-demo"
+	@echo ""
+	$(VENV)/bin/honcho start -f Procfile
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: install
+	$(PY) bench/clock.py
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,163 @@
+"""Public, read-only policy API: vendors, the policy in force, and the SLA preview."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.api import UtcDateTimeField
+
+from .describe import calendar_summary
+from .models import Vendor
+from .selectors import vendor_list, version_detail, version_in_force
+from .services import sla_preview, target_calendar, target_duration
+
+UNKNOWN_VENDOR = "Unknown vendor {slug!r}; choose one of: {choices}."
+
+
+class TargetSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    duration = serializers.DecimalField(max_digits=7, decimal_places=2)
+    unit = serializers.CharField()
+    duration_hours = serializers.SerializerMethodField()
+    clock = serializers.CharField(source="clock_name")
+    text = serializers.CharField(source="duration_text")
+
+    def get_duration_hours(self, target) -> float:
+        return target_duration(target, target_calendar(target)).total_seconds() / 3600
+
+
+class PrioritySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    rank = serializers.IntegerField()
+    definition = serializers.CharField()
+    examples = serializers.ListField(child=serializers.CharField(), source="example_list")
+    targets = TargetSerializer(many=True)
+
+
+class WindowSerializer(serializers.Serializer):
+    start_weekday = serializers.IntegerField()
+    start_time = serializers.TimeField()
+    end_weekday = serializers.IntegerField()
+    end_time = serializers.TimeField()
+
+
+class CalendarSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    timezone = serializers.CharField()
+    business_day_hours = serializers.DecimalField(max_digits=5, decimal_places=2)
+    holiday_country = serializers.CharField()
+    windows = WindowSerializer(many=True)
+    summary = serializers.SerializerMethodField()
+
+    def get_summary(self, calendar) -> str:
+        return calendar_summary(calendar)
+
+
+class VendorSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    ticket_prefix = serializers.CharField()
+    change_notice_days = serializers.IntegerField()
+
+
+class VendorListApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(responses=VendorSerializer(many=True))
+    def get(self, request):
+        return Response(VendorSerializer(vendor_list(), many=True).data)
+
+
+class VendorPolicyApi(APIView):
+    """The policy version in force now, with its priorities, targets and support hours."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    class OutputSerializer(serializers.Serializer):
+        vendor = VendorSerializer()
+        key = serializers.CharField()
+        name = serializers.CharField()
+        last_updated = serializers.DateField()
+        effective_from = UtcDateTimeField()
+        published_at = UtcDateTimeField()
+        channels = serializers.SerializerMethodField()
+        priorities = PrioritySerializer(many=True)
+        calendars = CalendarSerializer(many=True)
+        resolution_codes = serializers.SerializerMethodField()
+        exclusions = serializers.SerializerMethodField()
+
+        def get_channels(self, version) -> list[str]:
+            return [c.channel for c in version.channels.all()]
+
+        def get_resolution_codes(self, version) -> list[dict[str, str]]:
+            return [{"code": r.code, "name": r.name} for r in version.resolution_codes.all()]
+
+        def get_exclusions(self, version) -> list[dict[str, str]]:
+            return [{"code": e.code, "text": e.text} for e in version.exclusions.all()]
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request, slug: str):
+        vendor = get_object_or_404(Vendor, slug=slug)
+        version = version_in_force(vendor=vendor)
+        if version is None:
+            return Response({"detail": f"{vendor.name} has no policy in force."}, status=404)
+        return Response(self.OutputSerializer(version_detail(version)).data)
+
+
+class SlaPreviewApi(APIView):
+    """The deadlines a case would get: `vendor`, `priority` and `opened_at` (ISO 8601 with offset)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    class InputSerializer(serializers.Serializer):
+        vendor = serializers.CharField()
+        priority = serializers.CharField()
+        opened_at = UtcDateTimeField()
+
+        def validate_vendor(self, slug: str) -> Vendor:
+            vendor = Vendor.objects.filter(slug=slug).first()
+            if vendor is None:
+                choices = ", ".join(vendor_list().values_list("slug", flat=True))
+                raise serializers.ValidationError(UNKNOWN_VENDOR.format(slug=slug, choices=choices))
+            return vendor
+
+    class OutputSerializer(serializers.Serializer):
+        class DueSerializer(serializers.Serializer):
+            kind = serializers.CharField()
+            duration_hours = serializers.FloatField()
+            clock = serializers.ChoiceField(choices=["24x7", "business"])
+            due_at = UtcDateTimeField()
+
+        vendor = serializers.CharField(source="vendor.slug")
+        priority = serializers.CharField(source="priority.code")
+        opened_at = UtcDateTimeField()
+        policy_version = serializers.CharField(source="version.key")
+        targets = DueSerializer(many=True)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("vendor", str, required=True),
+            OpenApiParameter("priority", str, required=True),
+            OpenApiParameter("opened_at", str, required=True, description="ISO 8601 with offset"),
+        ],
+        responses=OutputSerializer,
+    )
+    def get(self, request):
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        preview = sla_preview(
+            vendor=params.validated_data["vendor"],
+            priority_code=params.validated_data["priority"],
+            opened_at=params.validated_data["opened_at"],
+        )
+        return Response(self.OutputSerializer(preview).data)

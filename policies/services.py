@@ -1,0 +1,296 @@
+"""Operations on policies: load the catalog, compare and publish versions, preview deadlines."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from . import clock
+from .calendars import to_clock
+from .models import (
+    CalendarWindow,
+    Channel,
+    ClosedDate,
+    DurationUnit,
+    Exclusion,
+    PolicyChannel,
+    PolicyVersion,
+    PriorityLevel,
+    ResolutionCode,
+    ResponseTarget,
+    SupportCalendar,
+    TargetKind,
+    Vendor,
+)
+from .selectors import NO_VERSION_IN_FORCE, priority_with_targets, version_in_force
+
+CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
+SOURCES_DIR = CATALOG_DIR / "sources"  # the original policy documents, verbatim
+WEEKDAYS = {"Mon": 0, "Tue": 1, "Wed": 2, "Thu": 3, "Fri": 4, "Sat": 5, "Sun": 6}
+REDUCTIONS_NOT_ACKNOWLEDGED = (
+    "This version reduces support compared with the one in force; "
+    "acknowledge the list of reductions before publishing."
+)
+UNKNOWN_PRIORITY = "{vendor} has no priority {code!r}; choose one of: {choices}."
+
+
+# ---------------------------------------------------------------------------- deadlines
+
+
+def target_calendar(target: ResponseTarget) -> clock.Calendar:
+    return to_clock(target.calendar)
+
+
+def target_duration(target: ResponseTarget, calendar: clock.Calendar) -> timedelta:
+    """The target as open time on its clock: business days become N × the business-day length."""
+    if target.unit == DurationUnit.BUSINESS_DAYS:
+        return calendar.business_days(target.duration)
+    return timedelta(seconds=int(target.duration * 3600))
+
+
+@dataclass(frozen=True)
+class TargetDue:
+    kind: str
+    duration: timedelta
+    clock: str  # "24x7" or "business"
+    due_at: datetime
+    target: ResponseTarget
+
+    @property
+    def duration_hours(self) -> float:
+        return self.duration.total_seconds() / 3600
+
+
+@dataclass(frozen=True)
+class SlaPreview:
+    vendor: Vendor
+    priority: PriorityLevel
+    version: PolicyVersion
+    opened_at: datetime
+    targets: list[TargetDue]
+
+
+def target_due(target: ResponseTarget, start: datetime) -> TargetDue:
+    calendar = target_calendar(target)
+    duration = target_duration(target, calendar)
+    return TargetDue(
+        kind=target.kind,
+        duration=duration,
+        clock=target.clock_name,
+        due_at=clock.add_business_time(start, duration, calendar),
+        target=target,
+    )
+
+
+def sla_preview(*, vendor: Vendor, priority_code: str, opened_at: datetime) -> SlaPreview:
+    """The deadlines a case opened at `opened_at` gets under the policy in force then.
+    Raises ValidationError naming the field that is wrong."""
+    version = version_in_force(vendor=vendor, at=opened_at)
+    if version is None:
+        raise ValidationError({"opened_at": NO_VERSION_IN_FORCE.format(vendor=vendor, at=opened_at)})
+    priority = priority_with_targets(version=version, code=priority_code)
+    if priority is None:
+        choices = ", ".join(version.priorities.values_list("code", flat=True))
+        raise ValidationError(
+            {"priority": UNKNOWN_PRIORITY.format(vendor=vendor.name, code=priority_code, choices=choices)}
+        )
+    targets = [target_due(t, opened_at) for t in priority.targets.all()]
+    order = list(TargetKind.values)
+    targets.sort(key=lambda t: order.index(t.kind))
+    return SlaPreview(vendor=vendor, priority=priority, version=version, opened_at=opened_at, targets=targets)
+
+
+# ---------------------------------------------------------------------------- materiality
+
+
+def _weekly_open_hours(calendar: SupportCalendar | None) -> float:
+    if calendar is None:
+        return 168.0
+    total = 0.0
+    for w in calendar.windows.all():
+        start = w.start_weekday * 24 + w.start_time.hour + w.start_time.minute / 60
+        end = w.end_weekday * 24 + w.end_time.hour + w.end_time.minute / 60
+        total += (end - start) % 168 or 168
+    return total
+
+
+def _target_hours(target: ResponseTarget) -> float:
+    return target_duration(target, target_calendar(target)).total_seconds() / 3600
+
+
+def policy_version_reductions(*, draft: PolicyVersion, current: PolicyVersion | None) -> list[str]:
+    """Every way `draft` gives customers less than `current` (SPEC §1, materiality check):
+    a lost priority, a lost or longer target, a lost channel, fewer support hours."""
+    if current is None:
+        return []
+    reductions: list[str] = []
+    new_priorities = {p.code: p for p in draft.priorities.prefetch_related("targets__calendar__windows")}
+    for old in current.priorities.prefetch_related("targets__calendar__windows"):
+        new = new_priorities.get(old.code)
+        if new is None:
+            reductions.append(f"Priority {old.name} is removed.")
+            continue
+        new_targets = {t.kind: t for t in new.targets.all()}
+        for target in old.targets.all():
+            replacement = new_targets.get(target.kind)
+            if replacement is None:
+                reductions.append(f"{old.name}: the {target.get_kind_display().lower()} target is removed.")
+            elif _target_hours(replacement) > _target_hours(target) or (
+                target.calendar_id is None and replacement.calendar_id is not None
+            ):
+                reductions.append(
+                    f"{old.name}: {target.get_kind_display().lower()} goes from "
+                    f"{target.duration_text} to {replacement.duration_text}."
+                )
+    new_channels = set(draft.channels.values_list("channel", flat=True))
+    for channel in current.channels.all():
+        if channel.channel not in new_channels:
+            reductions.append(f"The {channel.get_channel_display()} channel is removed.")
+    new_calendars = {c.slug: c for c in draft.calendars.prefetch_related("windows")}
+    for calendar in current.calendars.prefetch_related("windows"):
+        new_calendar = new_calendars.get(calendar.slug)
+        before = _weekly_open_hours(calendar)
+        after = _weekly_open_hours(new_calendar) if new_calendar else 0.0
+        if after < before:
+            reductions.append(f"{calendar.name}: support hours go from {before:g} to {after:g} a week.")
+    return reductions
+
+
+@transaction.atomic
+def policy_version_publish(
+    *, version: PolicyVersion, published_at: datetime | None = None, acknowledged_by=None
+) -> PolicyVersion:
+    """Publish a draft. Publishing twice is a no-op that returns the version as it is.
+    A version that reduces support needs `acknowledged_by` (the staff user who read the list)."""
+    version = PolicyVersion.objects.select_for_update().select_related("vendor").get(pk=version.pk)
+    if version.is_published:
+        return version
+    published_at = published_at or timezone.now()
+    current = version_in_force(vendor=version.vendor, at=max(published_at, version.effective_from))
+    if policy_version_reductions(draft=version, current=current):
+        if acknowledged_by is None:
+            raise ValidationError({"reductions": REDUCTIONS_NOT_ACKNOWLEDGED})
+        version.reductions_acknowledged_at = published_at
+        version.reductions_acknowledged_by = acknowledged_by
+    version.published_at = published_at
+    version.full_clean()
+    version.save()
+    return version
+
+
+# ---------------------------------------------------------------------------- catalog
+
+
+def _parse_weekday_time(text: str) -> tuple[int, time]:
+    day, clock_text = text.split()
+    hours, minutes = clock_text.split(":")
+    return WEEKDAYS[day], time(int(hours), int(minutes))
+
+
+def _source_text(name: str | None) -> str:
+    if not name:
+        return ""
+    path = SOURCES_DIR / name
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def _aware(value: datetime) -> datetime:
+    if timezone.is_naive(value):
+        raise ValidationError(f"Catalog datetime {value} needs an offset.")
+    return value
+
+
+def _load_calendar(version: PolicyVersion, data: dict) -> SupportCalendar:
+    calendar, _ = SupportCalendar.objects.update_or_create(
+        version=version,
+        slug=data["slug"],
+        defaults={
+            "name": data["name"],
+            "timezone": data["timezone"],
+            "holiday_country": data.get("holiday_country", ""),
+            "business_day_hours": Decimal(str(data["business_day_hours"])),
+        },
+    )
+    calendar.full_clean()
+    wanted = [(*_parse_weekday_time(a), *_parse_weekday_time(b)) for a, b in data["windows"]]
+    existing = [(w.start_weekday, w.start_time, w.end_weekday, w.end_time) for w in calendar.windows.all()]
+    if sorted(existing) != sorted(wanted):
+        calendar.windows.all().delete()
+        CalendarWindow.objects.bulk_create(
+            CalendarWindow(calendar=calendar, start_weekday=a, start_time=b, end_weekday=c, end_time=d)
+            for a, b, c, d in wanted
+        )
+    for closed in data.get("closed_dates", []):
+        ClosedDate.objects.get_or_create(calendar=calendar, date=closed["date"], defaults={"reason": closed["reason"]})
+    return calendar
+
+
+def _load_priority(version: PolicyVersion, data: dict, calendars: dict[str, SupportCalendar]) -> None:
+    priority, _ = PriorityLevel.objects.update_or_create(
+        version=version,
+        code=data["code"],
+        defaults={
+            "name": data["name"],
+            "rank": data["rank"],
+            "definition": data["definition"],
+            "examples": data.get("examples", "").strip(),
+        },
+    )
+    for target in data.get("targets", []):
+        ResponseTarget.objects.update_or_create(
+            priority=priority,
+            kind=TargetKind(target["kind"]),
+            defaults={
+                "duration": Decimal(str(target["duration"])),
+                "unit": DurationUnit(target["unit"]),
+                "calendar": calendars[target["calendar"]] if "calendar" in target else None,
+            },
+        )
+
+
+@transaction.atomic
+def policy_catalog_load_file(*, path: Path) -> PolicyVersion:
+    """Load one catalog file. Idempotent: existing rows are updated in place, never duplicated,
+    and nothing a ticket refers to (versions, priorities, targets) is deleted."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    vendor_data = data["vendor"]
+    vendor, _ = Vendor.objects.update_or_create(
+        slug=vendor_data["slug"],
+        defaults={k: vendor_data[k] for k in ("name", "ticket_prefix", "change_notice_days", "distinguishes_kinds")},
+    )
+    v = data["version"]
+    version, _ = PolicyVersion.objects.update_or_create(
+        vendor=vendor,
+        key=v["key"],
+        defaults={
+            "name": v["name"],
+            "last_updated": v.get("last_updated"),
+            "effective_from": _aware(v["effective_from"]),
+            "published_at": _aware(v["published_at"]),
+            "source_text": _source_text(v.get("source")),
+        },
+    )
+    version.full_clean()
+    calendars = {c["slug"]: _load_calendar(version, c) for c in data.get("calendars", [])}
+    for priority in data.get("priorities", []):
+        _load_priority(version, priority, calendars)
+    for channel in data.get("channels", []):
+        PolicyChannel.objects.update_or_create(
+            version=version, channel=Channel(channel["channel"]), defaults={"note": channel.get("note", "")}
+        )
+    for code in data.get("resolution_codes", []):
+        ResolutionCode.objects.update_or_create(version=version, code=code["code"], defaults={"name": code["name"]})
+    for exclusion in data.get("exclusions", []):
+        Exclusion.objects.update_or_create(version=version, code=exclusion["code"], defaults={"text": exclusion["text"]})
+    return version
+
+
+def policy_catalog_load(*, directory: Path = CATALOG_DIR) -> list[PolicyVersion]:
+    return [policy_catalog_load_file(path=path) for path in sorted(directory.glob("*.toml"))]

@@ -1,0 +1,58 @@
+"""API plumbing shared by every app: one error shape, one datetime format."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, serializers
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import ApplicationError
+
+NEEDS_OFFSET = "Give a date and time in ISO 8601 with a UTC offset, e.g. 2026-03-06T16:45:00-05:00."
+
+
+def exception_handler(exc, context):
+    """Django ValidationError and ApplicationError answer 400 in DRF's shape:
+    {"field": ["message", …]}, with "non_field_errors" for the rest."""
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            detail = {
+                ("non_field_errors" if field == "__all__" else field): messages
+                for field, messages in exc.message_dict.items()
+            }
+        else:
+            detail = {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, ApplicationError):
+        exc = exceptions.ValidationError({"non_field_errors": [exc.message], **exc.extra})
+    return drf_exception_handler(exc, context)
+
+
+class UtcDateTimeField(serializers.DateTimeField):
+    """Aware datetimes in, ISO 8601 with an explicit +00:00 offset out. A value without an
+    offset is refused rather than guessed."""
+
+    default_error_messages = {"naive": NEEDS_OFFSET, "invalid": NEEDS_OFFSET}
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            # A "+" in an unencoded query string arrives as a space: put it back.
+            value = value.strip().replace(" ", "+")
+            try:
+                parsed = datetime.fromisoformat(value)
+            except ValueError:
+                self.fail("invalid")
+        elif isinstance(value, datetime):
+            parsed = value
+        else:
+            self.fail("invalid")
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
+            self.fail("naive")
+        return parsed
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        return value.astimezone(UTC).isoformat()

@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from policies import api as policies_api
+
+from . import views
+
+api_patterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("vendors/", policies_api.VendorListApi.as_view(), name="vendor-list"),
+    path("vendors/<slug:slug>/policy/", policies_api.VendorPolicyApi.as_view(), name="vendor-policy"),
+    path("sla/preview/", policies_api.SlaPreviewApi.as_view(), name="sla-preview"),
+    path("", include("tickets.api_urls")),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("profile/", views.profile, name="profile"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("policies/", include("policies.urls")),
+    path("tickets/", include("tickets.urls")),
+    path("api/", include((api_patterns, "api"))),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,73 @@
+"""Personas shared by every test (healthchecks' Alice/Bob/Charlie, in support-desk words):
+`customer` and `colleague` in one organization, `org_admin` of that organization, `outsider`
+in another, and `agent` on the staff. The policy catalog is loaded once per test database."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.factories import MembershipFactory, OrganizationFactory, StaffFactory
+from portal.models import Role
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from policies.services import policy_catalog_load
+
+    with django_db_blocker.unblock():
+        policy_catalog_load()
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.AXES_ENABLED = os.environ.get("TEST_AXES", "") == "1"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def organization(db):
+    return OrganizationFactory(name="Acme Analytics", slug="acme", timezone="America/Chicago")
+
+
+@pytest.fixture
+def other_organization(db):
+    return OrganizationFactory(name="Globex", slug="globex", timezone="Europe/London")
+
+
+@pytest.fixture
+def customer(organization):
+    return MembershipFactory(user__username="alice", organization=organization).user
+
+
+@pytest.fixture
+def colleague(organization):
+    return MembershipFactory(user__username="bob", organization=organization).user
+
+
+@pytest.fixture
+def org_admin(organization):
+    return MembershipFactory(user__username="carol", organization=organization, role=Role.ADMIN).user
+
+
+@pytest.fixture
+def outsider(other_organization):
+    return MembershipFactory(user__username="charlie", organization=other_organization).user
+
+
+@pytest.fixture
+def agent(db):
+    return StaffFactory(username="agent", first_name="Dana", last_name="Desk")
+
+
+@pytest.fixture
+def vendors(db):
+    from policies.models import Vendor
+
+    return {v.slug: v for v in Vendor.objects.all()}

@@ -1,0 +1,245 @@
+"""Support cases, their conversation and attachments, and the SLA targets each one carries."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from policies.models import TargetKind
+
+
+class Kind(models.TextChoices):
+    INCIDENT = "incident", "Incident"
+    REQUEST = "request", "Request"
+
+
+class TicketChannel(models.TextChoices):
+    PORTAL = "portal", "Portal"
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone"
+    CHAT = "chat", "Chat"
+    API = "api", "API"
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    OPEN = "open", "Open"
+    WAITING_ON_CUSTOMER = "waiting", "Waiting on customer"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER)
+
+
+class TicketCounter(models.Model):
+    """The last number handed out per vendor; numbers are never reused."""
+
+    vendor = models.OneToOneField("policies.Vendor", on_delete=models.CASCADE, related_name="+")
+    last_number = models.PositiveIntegerField(default=0)
+
+
+class TicketQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Staff see every case; a customer sees only their organization's."""
+        if user.is_staff:
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(organization__memberships__user=user)
+
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Ticket(models.Model):
+    number = models.CharField(max_length=20, unique=True, editable=False)
+    vendor = models.ForeignKey("policies.Vendor", on_delete=models.PROTECT, related_name="tickets")
+    organization = models.ForeignKey("portal.Organization", on_delete=models.PROTECT, related_name="tickets")
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
+    )
+    policy_version = models.ForeignKey("policies.PolicyVersion", on_delete=models.PROTECT, related_name="+")
+    priority = models.ForeignKey("policies.PriorityLevel", on_delete=models.PROTECT, related_name="+")
+    product = models.CharField(max_length=200, blank=True)
+    product_version = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INCIDENT)
+    channel = models.CharField(max_length=10, choices=TicketChannel.choices, default=TicketChannel.PORTAL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(help_text="Markdown, as the customer wrote it.")
+    body_html = models.TextField(editable=False, help_text="Sanitized rendering of the body.")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="subordinates",
+        help_text="The case this incident was split from.",
+    )
+    resolution_code = models.ForeignKey(
+        "policies.ResolutionCode", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    billable = models.BooleanField(default=False)
+    billable_reason = models.CharField(max_length=300, blank=True)
+    opened_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Denormalised for the lists: the earliest deadline among running targets (null when none
+    # runs) and the worst SLA state. Kept in step by tickets.services.sla on every change.
+    next_due_at = models.DateTimeField(null=True, blank=True)
+    sla_state = models.CharField(max_length=20, default="not_applicable")
+    history = HistoricalRecords(excluded_fields=["updated_at", "next_due_at", "sla_state", "body_html"])
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [
+            # Customer lists: "My cases" and the API, newest first, per organization.
+            models.Index(fields=["organization", "-opened_at"], name="ticket_org_opened"),
+            models.Index(fields=["organization", "status", "-opened_at"], name="ticket_org_status"),
+            # Staff changelist default order and its vendor / priority / status / assignee filters.
+            models.Index(fields=["-opened_at", "id"], name="ticket_opened"),
+            models.Index(fields=["vendor", "-opened_at"], name="ticket_vendor_opened"),
+            models.Index(fields=["status", "-opened_at"], name="ticket_status_opened"),
+            models.Index(fields=["assignee", "-opened_at"], name="ticket_assignee_opened"),
+            models.Index(fields=["priority", "-opened_at"], name="ticket_priority_opened"),
+            # SLA filters (breached / due within 1 h / paused) on open cases only.
+            models.Index(fields=["sla_state", "next_due_at"], name="ticket_sla_state_due"),
+            models.Index(
+                fields=["next_due_at"], name="ticket_next_due_open", condition=Q(next_due_at__isnull=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Reply(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    body_html = models.TextField(editable=False)
+    internal = models.BooleanField(default=False, help_text="An internal note: staff only.")
+    by_staff = models.BooleanField(default=False, editable=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "replies"
+        indexes = [models.Index(fields=["ticket", "created_at"], name="reply_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"{'Note' if self.internal else 'Reply'} by {self.author} on {self.ticket.number}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{instance.ticket.vendor_id}/{instance.ticket_id}/{filename}"
+
+
+class Attachment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    reply = models.ForeignKey(Reply, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Stored under MEDIA_ROOT, which no URL serves: downloads go through a view that checks access.
+    file = models.FileField(upload_to=attachment_path)
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class TargetState(models.TextChoices):
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    MET = "met", "Met"
+    BREACHED = "breached", "Breached"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
+class SlaTarget(models.Model):
+    """One promised deadline of one ticket. `due_at` = the target's clock advanced from
+    `started_at` by `duration` plus the business time paused so far."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_targets")
+    kind = models.CharField(max_length=20, choices=TargetKind.choices)
+    state = models.CharField(max_length=20, choices=TargetState.choices, default=TargetState.RUNNING)
+    source = models.CharField(max_length=200, help_text="Where the target comes from: policy version or contract.")
+    calendar = models.ForeignKey(
+        "policies.SupportCalendar", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Empty: the 24×7 clock.",
+    )
+    duration = models.DurationField(help_text="Open time on the target's clock (business days converted).")
+    started_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    paused = models.DurationField(default=timedelta(0), help_text="Business time credited for pauses.")
+    paused_since = models.DateTimeField(null=True, blank=True)
+    met_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True, help_text="When the desk answered, on time or late.")
+    warned_at = models.DateTimeField(null=True, blank=True)
+    explanation = models.TextField(blank=True, help_text="Why it is due when it is, in plain words.")
+
+    class Meta:
+        ordering = ["ticket", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "kind"], name="sla_target_one_per_kind"),
+        ]
+        indexes = [
+            # The SLA sweep: running targets coming due, cheapest first; cost grows with what is due.
+            models.Index(fields=["due_at"], name="sla_target_running_due", condition=Q(state="running")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind} {self.state}"
+
+    @property
+    def clock_name(self) -> str:
+        return "24x7" if self.calendar_id is None else "business"
+
+    def state_at(self, now: datetime) -> str:
+        """The state as a person sees it now: a running target past its due time is breached
+        even before the sweep has written it down."""
+        if self.state == TargetState.RUNNING and self.due_at is not None and now > self.due_at:
+            return TargetState.BREACHED
+        return self.state
+
+
+class SlaEvent(models.Model):
+    """What happened to a target, in order: the target's own history and explanation."""
+
+    class Kind(models.TextChoices):
+        STARTED = "started", "Started"
+        PAUSED = "paused", "Paused"
+        RESUMED = "resumed", "Resumed"
+        MET = "met", "Met"
+        BREACHED = "breached", "Breached"
+        RESTARTED = "restarted", "Restarted"
+        RECOMPUTED = "recomputed", "Recomputed"
+        STOPPED = "stopped", "Stopped"
+
+    target = models.ForeignKey(SlaTarget, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True, help_text="The deadline after this event.")
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"

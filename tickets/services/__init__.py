@@ -1,0 +1,30 @@
+"""Operations on tickets. Views, admin, API and tasks call these; they never repeat the rules."""
+
+from .attachments import attachment_add, attachment_validate
+from .replies import reply_add
+from .tickets import (
+    ticket_assign,
+    ticket_change_priority,
+    ticket_close,
+    ticket_open,
+    ticket_reopen,
+    ticket_resolve,
+    ticket_resume,
+    ticket_split,
+    ticket_wait_on_customer,
+)
+
+__all__ = [
+    "attachment_add",
+    "attachment_validate",
+    "reply_add",
+    "ticket_assign",
+    "ticket_change_priority",
+    "ticket_close",
+    "ticket_open",
+    "ticket_reopen",
+    "ticket_resolve",
+    "ticket_resume",
+    "ticket_split",
+    "ticket_wait_on_customer",
+]

@@ -1,0 +1,252 @@
+"""The SLA targets of a ticket: fixed at opening, paused while waiting on the customer,
+met by the desk's replies, recomputed on a priority change, stopped on resolution.
+
+Every deadline is `add_business_time(started_at, duration + paused, clock)`: the pause
+credit is business time on the target's own clock, so resuming moves the deadline by
+exactly the support time that was lost (additivity of the clock makes this equal to
+pushing the old deadline forward by the pause)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from policies import clock
+from policies.calendars import to_clock
+from policies.models import PriorityLevel, ResponseTarget, SupportCalendar, TargetKind
+from policies.services import target_duration
+
+from ..explain import explain_target
+from ..models import SlaEvent, SlaTarget, TargetState, Ticket
+
+FINAL_STATES = (TargetState.MET, TargetState.BREACHED, TargetState.NOT_APPLICABLE)
+STATE_RANK = {  # the ticket's SLA state is its worst target's
+    TargetState.BREACHED: 0,
+    TargetState.RUNNING: 1,
+    TargetState.PAUSED: 2,
+    TargetState.MET: 3,
+    TargetState.NOT_APPLICABLE: 4,
+}
+
+
+@dataclass(frozen=True)
+class PlannedTarget:
+    kind: str
+    duration: timedelta
+    calendar: SupportCalendar | None
+    source: str
+
+
+@lru_cache(maxsize=256)
+def _clock_for(calendar_id: int | None) -> clock.Calendar:
+    if calendar_id is None:
+        return clock.Calendar.twenty_four_seven()
+    calendar = SupportCalendar.objects.prefetch_related("windows", "closed_dates").get(pk=calendar_id)
+    return to_clock(calendar)
+
+
+def clock_of(target: SlaTarget) -> clock.Calendar:
+    """The target's clock. Cached per process: a calendar of a published policy version does
+    not change under a running ticket; `policies` clears the cache if an admin edits one."""
+    return _clock_for(target.calendar_id)
+
+
+def forget_clocks() -> None:
+    _clock_for.cache_clear()
+
+
+def planned_targets(*, priority: PriorityLevel, version_label: str) -> list[PlannedTarget]:
+    """What the vendor's policy promises for this priority (contract overrides come first
+    where a contract defines them; see `lifecycle`)."""
+    planned = []
+    for target in ResponseTarget.objects.filter(priority=priority).select_related("calendar"):
+        calendar = _clock_for(target.calendar_id)
+        planned.append(
+            PlannedTarget(
+                kind=target.kind,
+                duration=target_duration(target, calendar),
+                calendar=target.calendar,
+                source=f"{version_label}, priority {priority.name}",
+            )
+        )
+    return planned
+
+
+def _due(target: SlaTarget) -> datetime:
+    return clock.add_business_time(target.started_at, target.duration + target.paused, clock_of(target))
+
+
+def _record(target: SlaTarget, kind: str, at: datetime, detail: str = "") -> None:
+    target.save()
+    SlaEvent.objects.create(target=target, kind=kind, at=at, due_at=target.due_at, detail=detail)
+    target.explanation = explain_target(target, clock_of(target), at=at)
+    target.save(update_fields=["explanation"])
+
+
+def _start(target: SlaTarget, at: datetime, kind: str = SlaEvent.Kind.STARTED, detail: str = "") -> None:
+    target.state = TargetState.RUNNING
+    target.started_at = at
+    target.paused = timedelta(0)
+    target.paused_since = None
+    target.met_at = target.breached_at = target.fulfilled_at = target.warned_at = None
+    target.due_at = _due(target)
+    _record(target, kind, at, detail)
+
+
+def _fulfil(target: SlaTarget, at: datetime, detail: str) -> None:
+    target.fulfilled_at = at
+    if target.due_at is not None and at <= target.due_at:
+        target.state, target.met_at = TargetState.MET, at
+        _record(target, SlaEvent.Kind.MET, at, detail)
+    else:
+        target.state, target.breached_at = TargetState.BREACHED, target.due_at
+        _record(target, SlaEvent.Kind.BREACHED, at, detail + " (after the deadline)")
+
+
+def refresh_ticket_sla(ticket: Ticket, targets: list[SlaTarget]) -> None:
+    """Keep the list columns in step: the next running deadline and the worst state."""
+    running = [t.due_at for t in targets if t.state == TargetState.RUNNING and t.due_at]
+    ticket.next_due_at = min(running) if running else None
+    states = [t.state for t in targets] or [TargetState.NOT_APPLICABLE]
+    ticket.sla_state = min(states, key=STATE_RANK.__getitem__)
+
+
+def _targets(ticket: Ticket) -> list[SlaTarget]:
+    return list(ticket.sla_targets.select_for_update().order_by("kind"))
+
+
+def sla_start(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime) -> list[SlaTarget]:
+    """Create the ticket's targets. The update target waits for the desk's first reply:
+    it measures the gap between updates of a case in progress."""
+    targets = []
+    for plan in planned:
+        target = SlaTarget(
+            ticket=ticket, kind=plan.kind, duration=plan.duration, calendar=plan.calendar, source=plan.source
+        )
+        if plan.kind == TargetKind.UPDATE:
+            target.state = TargetState.NOT_APPLICABLE
+            target.explanation = "Starts with the desk's first public reply: the longest gap allowed between updates."
+            target.save()
+        else:
+            _start(target, ticket.opened_at)
+        targets.append(target)
+    refresh_ticket_sla(ticket, targets)
+    return targets
+
+
+def sla_pause(*, ticket: Ticket, at: datetime) -> None:
+    targets = _targets(ticket)
+    for target in targets:
+        if target.state != TargetState.RUNNING:
+            continue
+        if at > target.due_at:
+            # Already overdue: waiting on the customer now cannot undo the breach.
+            target.state, target.breached_at = TargetState.BREACHED, target.due_at
+            _record(target, SlaEvent.Kind.BREACHED, at, "Overdue when the case was set to wait on the customer")
+            continue
+        target.state, target.paused_since = TargetState.PAUSED, at
+        _record(target, SlaEvent.Kind.PAUSED, at, "Waiting on the customer")
+    refresh_ticket_sla(ticket, targets)
+
+
+def _resume(target: SlaTarget, at: datetime, detail: str) -> None:
+    credit = clock.business_time_between(target.paused_since, at, clock_of(target))
+    target.paused += credit
+    target.paused_since = None
+    target.state = TargetState.RUNNING
+    target.due_at = _due(target)
+    _record(target, SlaEvent.Kind.RESUMED, at, f"{detail}; {format_duration(credit)} of support time credited")
+
+
+def sla_resume(*, ticket: Ticket, at: datetime, detail: str = "The customer answered") -> None:
+    targets = _targets(ticket)
+    for target in targets:
+        if target.state == TargetState.PAUSED:
+            _resume(target, at, detail)
+    refresh_ticket_sla(ticket, targets)
+
+
+def sla_staff_replied(*, ticket: Ticket, at: datetime, waiting: bool) -> None:
+    """A staff public reply answers the first-response target and restarts the update clock."""
+    targets = _targets(ticket)
+    for target in targets:
+        if target.kind == TargetKind.FIRST_RESPONSE and target.state in (TargetState.RUNNING, TargetState.PAUSED):
+            if target.state == TargetState.PAUSED:
+                _resume(target, at, "The desk replied")
+            _fulfil(target, at, "First public reply from the desk")
+        elif target.kind == TargetKind.UPDATE and target.duration:
+            if target.state == TargetState.RUNNING and target.due_at and at > target.due_at:
+                target.state, target.breached_at = TargetState.BREACHED, target.due_at
+                _record(target, SlaEvent.Kind.BREACHED, at, "The update came after the deadline")
+            _start(target, at, SlaEvent.Kind.RESTARTED, "The desk updated the case")
+            if waiting:
+                target.state, target.paused_since = TargetState.PAUSED, at
+                _record(target, SlaEvent.Kind.PAUSED, at, "Waiting on the customer")
+    refresh_ticket_sla(ticket, targets)
+
+
+def sla_stop(*, ticket: Ticket, at: datetime, detail: str) -> None:
+    """Resolution stops every clock: a target still open is met if the case was resolved in time."""
+    targets = _targets(ticket)
+    for target in targets:
+        if target.state == TargetState.PAUSED:
+            _resume(target, at, "Resolved")
+        if target.state == TargetState.RUNNING:
+            _fulfil(target, at, detail)
+    refresh_ticket_sla(ticket, targets)
+
+
+def sla_reopen(*, ticket: Ticket, at: datetime) -> None:
+    """A reopened case is in progress again: its update clock restarts from the reopening."""
+    targets = _targets(ticket)
+    for target in targets:
+        if target.kind == TargetKind.UPDATE and ticket.first_responded_at:
+            _start(target, at, SlaEvent.Kind.RESTARTED, "The case was reopened")
+    refresh_ticket_sla(ticket, targets)
+
+
+def sla_recompute(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime, reason: str) -> None:
+    """A priority change: every target not yet settled is recomputed from its original start
+    (the opening time for first response) with the new duration, keeping the pause credit."""
+    targets = {t.kind: t for t in _targets(ticket)}
+    for plan in planned:
+        target = targets.pop(plan.kind, None)
+        if target is None:
+            target = SlaTarget(ticket=ticket, kind=plan.kind, duration=plan.duration, calendar=plan.calendar,
+                               source=plan.source)
+            start = ticket.opened_at if plan.kind != TargetKind.UPDATE else ticket.first_responded_at
+            if start is None:
+                target.state = TargetState.NOT_APPLICABLE
+                target.explanation = "Starts with the desk's first public reply."
+                target.save()
+            else:
+                _start(target, start, SlaEvent.Kind.RECOMPUTED, reason)
+            targets[plan.kind] = target
+            continue
+        targets[plan.kind] = target
+        target.duration, target.calendar, target.source = plan.duration, plan.calendar, plan.source
+        if target.state in (TargetState.RUNNING, TargetState.PAUSED):
+            target.due_at = _due(target)
+            _record(target, SlaEvent.Kind.RECOMPUTED, at, reason)
+        else:
+            target.save()
+    for kind, target in list(targets.items()):
+        if kind not in {p.kind for p in planned} and target.state in (TargetState.RUNNING, TargetState.PAUSED):
+            target.state = TargetState.NOT_APPLICABLE
+            target.due_at = None
+            _record(target, SlaEvent.Kind.STOPPED, at, reason + "; the new priority has no such target")
+    refresh_ticket_sla(ticket, list(targets.values()))
+
+
+def format_duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = [f"{days} d"] if days else []
+    if hours:
+        parts.append(f"{hours} h")
+    if minutes or not parts:
+        parts.append(f"{minutes} min")
+    return " ".join(parts)

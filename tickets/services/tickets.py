@@ -1,0 +1,212 @@
+"""Opening a case and moving it through its life: new → open → waiting on customer ↔ open →
+resolved → closed, with reopen. Every change keeps the SLA targets in step."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from policies.models import PriorityLevel, ResolutionCode, Vendor
+from policies.selectors import NO_VERSION_IN_FORCE, version_in_force
+from portal.markdown import render_markdown
+from portal.models import Organization
+
+from .. import notices
+from ..models import Kind, Status, Ticket, TicketChannel, TicketCounter
+from . import sla
+
+NOT_A_MEMBER = "You can open cases only for your own organization."
+UNKNOWN_PRIORITY = "Choose one of {vendor}'s priorities: {choices}."
+KIND_NOT_OFFERED = "{vendor} does not distinguish requests from incidents; open an incident."
+BAD_TRANSITION = "A case that is {current} cannot be {action}."
+RESOLUTION_REQUIRED = "Choose how the case was resolved."
+WRONG_RESOLUTION = "Choose one of {vendor}'s resolution codes."
+
+
+def _now(at: datetime | None) -> datetime:
+    return at or timezone.now()
+
+
+def _next_number(vendor: Vendor) -> str:
+    """The vendor's next case number. The conditional UPDATE takes the row lock, so two
+    openings at once get different numbers; numbers are never reused."""
+    TicketCounter.objects.get_or_create(vendor=vendor)
+    TicketCounter.objects.filter(vendor=vendor).update(last_number=F("last_number") + 1)
+    number = TicketCounter.objects.get(vendor=vendor).last_number
+    return f"{vendor.ticket_prefix}-{number:06d}"
+
+
+def _priority(version, code: str) -> PriorityLevel:
+    priority = PriorityLevel.objects.filter(version=version, code=code).first()
+    if priority is None:
+        choices = ", ".join(version.priorities.values_list("code", flat=True))
+        raise ValidationError({"priority": UNKNOWN_PRIORITY.format(vendor=version.vendor.name, choices=choices)})
+    return priority
+
+
+def version_label(version) -> str:
+    return f"{version.vendor.name} {version.name} (version {version.key})"
+
+
+@transaction.atomic
+def ticket_open(
+    *,
+    organization: Organization,
+    requester,
+    vendor: Vendor,
+    priority: str,
+    subject: str,
+    body: str,
+    kind: str = Kind.INCIDENT,
+    channel: str = TicketChannel.PORTAL,
+    product: str = "",
+    product_version: str = "",
+    parent: Ticket | None = None,
+    at: datetime | None = None,
+) -> Ticket:
+    """Open a case measured against the policy version in force at `at`."""
+    at = _now(at)
+    if not requester.is_staff and not organization.memberships.filter(user=requester).exists():
+        raise ValidationError({"organization": NOT_A_MEMBER})
+    version = version_in_force(vendor=vendor, at=at)
+    if version is None:
+        raise ValidationError({"vendor": NO_VERSION_IN_FORCE.format(vendor=vendor.name, at=at)})
+    if kind == Kind.REQUEST and not vendor.distinguishes_kinds:
+        raise ValidationError({"kind": KIND_NOT_OFFERED.format(vendor=vendor.name)})
+    ticket = Ticket(
+        vendor=vendor, organization=organization, requester=requester, policy_version=version,
+        priority=_priority(version, priority), subject=subject.strip(), body=body,
+        body_html=render_markdown(body), kind=kind, channel=channel, product=product,
+        product_version=product_version, parent=parent, status=Status.NEW, opened_at=at, updated_at=at,
+        number="pending",
+    )
+    ticket.full_clean(exclude=["number"])
+    ticket.number = _next_number(vendor)
+    ticket.save()
+    planned = sla.planned_targets(priority=ticket.priority, version_label=version_label(version))
+    sla.sla_start(ticket=ticket, planned=planned, at=at)
+    ticket.save(update_fields=["next_due_at", "sla_state"])
+    notices.ticket_received(ticket)
+    return ticket
+
+
+@transaction.atomic
+def ticket_split(*, parent: Ticket, subject: str, body: str, priority: str, by, at: datetime | None = None) -> Ticket:
+    """A subordinate incident of `parent`, handled and measured on its own."""
+    return ticket_open(
+        organization=parent.organization, requester=parent.requester, vendor=parent.vendor, priority=priority,
+        subject=subject, body=body, kind=Kind.INCIDENT, channel=parent.channel, product=parent.product,
+        product_version=parent.product_version, parent=parent, at=at,
+    )
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    # Replies, pauses and resolutions race on the same case: serialise them on its row.
+    return Ticket.objects.select_for_update().select_related("vendor", "policy_version").get(pk=ticket.pk)
+
+
+def _check(ticket: Ticket, allowed: tuple[str, ...], action: str) -> None:
+    if ticket.status not in allowed:
+        raise ValidationError({"status": BAD_TRANSITION.format(current=ticket.get_status_display().lower(), action=action)})
+
+
+def _save(ticket: Ticket, at: datetime) -> Ticket:
+    ticket.updated_at = at
+    ticket.save()
+    return ticket
+
+
+@transaction.atomic
+def ticket_wait_on_customer(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
+    """Pause the clocks until the customer answers. Repeating it is a no-op."""
+    at, ticket = _now(at), _lock(ticket)
+    if ticket.status == Status.WAITING_ON_CUSTOMER:
+        return ticket
+    _check(ticket, (Status.NEW, Status.OPEN), "set to wait on the customer")
+    ticket.status = Status.WAITING_ON_CUSTOMER
+    sla.sla_pause(ticket=ticket, at=at)
+    notices.waiting_on_customer(ticket)
+    return _save(ticket, at)
+
+
+@transaction.atomic
+def ticket_resume(*, ticket: Ticket, by, at: datetime | None = None, detail: str = "The customer answered") -> Ticket:
+    """Back to open; paused clocks resume with the waiting time credited. A no-op when not waiting."""
+    at, ticket = _now(at), _lock(ticket)
+    if ticket.status != Status.WAITING_ON_CUSTOMER:
+        return ticket
+    ticket.status = Status.OPEN
+    sla.sla_resume(ticket=ticket, at=at, detail=detail)
+    return _save(ticket, at)
+
+
+@transaction.atomic
+def ticket_change_priority(*, ticket: Ticket, priority: str, by, reason: str = "", at: datetime | None = None) -> Ticket:
+    """Recompute every unsettled target from its original start with the new priority's targets."""
+    at, ticket = _now(at), _lock(ticket)
+    new = _priority(ticket.policy_version, priority)
+    if new.pk == ticket.priority_id:
+        return ticket
+    old = ticket.priority
+    ticket.priority = new
+    detail = f"Priority changed from {old.name} to {new.name}" + (f": {reason}" if reason else "")
+    planned = sla.planned_targets(priority=new, version_label=version_label(ticket.policy_version))
+    sla.sla_recompute(ticket=ticket, planned=planned, at=at, reason=detail)
+    ticket._change_reason = detail
+    return _save(ticket, at)
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, assignee, by, at: datetime | None = None) -> Ticket:
+    at, ticket = _now(at), _lock(ticket)
+    if assignee is not None and not assignee.is_staff:
+        raise ValidationError({"assignee": "Cases are assigned to staff."})
+    ticket.assignee = assignee
+    return _save(ticket, at)
+
+
+@transaction.atomic
+def ticket_resolve(*, ticket: Ticket, by, resolution_code: str, at: datetime | None = None) -> Ticket:
+    """Resolve with one of the vendor's resolution codes; every clock stops. Repeating is a no-op."""
+    at, ticket = _now(at), _lock(ticket)
+    if ticket.status == Status.RESOLVED:
+        return ticket
+    _check(ticket, (Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER), "resolved")
+    if not resolution_code:
+        raise ValidationError({"resolution_code": RESOLUTION_REQUIRED})
+    code = ResolutionCode.objects.filter(version=ticket.policy_version, code=resolution_code).first()
+    if code is None:
+        raise ValidationError({"resolution_code": WRONG_RESOLUTION.format(vendor=ticket.vendor.name)})
+    ticket.status, ticket.resolution_code, ticket.resolved_at = Status.RESOLVED, code, at
+    sla.sla_stop(ticket=ticket, at=at, detail=f"Resolved: {code.name}")
+    notices.ticket_resolved(ticket)
+    return _save(ticket, at)
+
+
+@transaction.atomic
+def ticket_close(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
+    at, ticket = _now(at), _lock(ticket)
+    if ticket.status == Status.CLOSED:
+        return ticket
+    if ticket.status != Status.RESOLVED:
+        # A customer may close a case they no longer need: resolve it as withdrawn first.
+        _check(ticket, (Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER), "closed")
+        sla.sla_stop(ticket=ticket, at=at, detail="Closed by the customer")
+        ticket.resolved_at = at
+    ticket.status, ticket.closed_at = Status.CLOSED, at
+    return _save(ticket, at)
+
+
+@transaction.atomic
+def ticket_reopen(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
+    at, ticket = _now(at), _lock(ticket)
+    if ticket.status in (Status.NEW, Status.OPEN):
+        return ticket
+    _check(ticket, (Status.RESOLVED, Status.CLOSED), "reopened")
+    ticket.status, ticket.resolved_at, ticket.closed_at, ticket.resolution_code = Status.OPEN, None, None, None
+    sla.sla_reopen(ticket=ticket, at=at)
+    return _save(ticket, at)
