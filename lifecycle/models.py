@@ -1,0 +1,347 @@
+"""Products and their lifecycle (SPEC §3), plans, contracts and the ticket quota (SPEC §4)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from policies.models import DurationUnit, TargetKind
+
+from .dates import PHASE_WORDS, Phase, add_months, phase_at
+
+OVERRIDE_NEEDS_REASON = "Say why the product life cycle states another date."
+EOS_BEFORE_GA = "End of sales cannot be before general availability."
+EOL_BEFORE_EOMS = "End of life cannot be before end of mainstream support."
+END_BEFORE_START = "A contract cannot end before it starts."
+ON_PREMISE_TERM = (
+    "On-premise support is bought in 12-month steps: end the term on {suggestion:%Y-%m-%d} "
+    "(or another whole number of years after the start, minus one day)."
+)
+VERSION_OF_OTHER_PRODUCT = "Choose a version of {product}."
+PRODUCT_OF_OTHER_VENDOR = "Choose a product of {vendor}."
+
+
+class Product(models.Model):
+    vendor = models.ForeignKey("policies.Vendor", on_delete=models.PROTECT, related_name="products")
+    name = models.CharField(max_length=200)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["vendor__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["vendor", "name"], name="product_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MajorVersion(models.Model):
+    """One product generation. `eoms`, `eol` and `eoms_provisional` are computed by
+    `lifecycle.services.product_milestones_recompute` from this version's GA/EOS, the next
+    major's GA and the overrides; never edit them directly."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="major_versions")
+    number = models.PositiveIntegerField(
+        help_text="Orders the generations: the next major is the next number."
+    )
+    name = models.CharField(max_length=100, help_text='As customers say it, e.g. "4" or "4.x".')
+    announced_at = models.DateField(
+        null=True, blank=True, help_text="When the new major version was announced."
+    )
+    ga = models.DateField("GA", null=True, blank=True, help_text="General availability: start of sales.")
+    eos = models.DateField("EOS", null=True, blank=True, help_text="End of sales. Empty while still on sale.")
+    eoms = models.DateField(
+        "EOMS", null=True, blank=True, editable=False, help_text="End of mainstream support."
+    )
+    eol = models.DateField("EOL", null=True, blank=True, editable=False, help_text="End of life.")
+    eoms_provisional = models.BooleanField(default=True, editable=False)
+    eoms_bound = models.CharField(max_length=20, blank=True, editable=False, help_text="Which rule set EOMS.")
+    eoms_override = models.DateField("EOMS override", null=True, blank=True)
+    eol_override = models.DateField("EOL override", null=True, blank=True)
+    override_reason = models.CharField(max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["product", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "number"], name="major_version_number_unique"),
+            models.CheckConstraint(
+                condition=Q(eos__isnull=True) | Q(ga__isnull=True) | Q(eos__gte=F("ga")),
+                name="major_version_eos_after_ga",
+            ),
+        ]
+        indexes = [
+            # Notices: versions whose milestones fall within the next six months.
+            models.Index(fields=["eos"], name="major_version_eos"),
+            models.Index(fields=["eoms"], name="major_version_eoms"),
+            models.Index(fields=["eol"], name="major_version_eol"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.name} {self.name}"
+
+    @property
+    def has_override(self) -> bool:
+        return self.eoms_override is not None or self.eol_override is not None
+
+    def phase_at(self, day: date) -> Phase:
+        return phase_at(day, ga=self.ga, eoms=self.eoms, eol=self.eol)
+
+    def phase_words_at(self, day: date) -> str:
+        return PHASE_WORDS[self.phase_at(day)]
+
+    def clean(self) -> None:
+        errors = {}
+        if self.ga and self.eos and self.eos < self.ga:
+            errors["eos"] = EOS_BEFORE_GA
+        if self.has_override and not self.override_reason.strip():
+            errors["override_reason"] = OVERRIDE_NEEDS_REASON
+        if self.eoms_override and self.eol_override and self.eol_override < self.eoms_override:
+            errors["eol_override"] = EOL_BEFORE_EOMS
+        if errors:
+            raise ValidationError(errors)
+
+
+class MinorVersion(models.Model):
+    major = models.ForeignKey(MajorVersion, on_delete=models.CASCADE, related_name="minor_versions")
+    name = models.CharField(max_length=100, help_text='e.g. "4.5.3"')
+    released_on = models.DateField()
+
+    class Meta:
+        ordering = ["major", "released_on"]
+        constraints = [models.UniqueConstraint(fields=["major", "name"], name="minor_version_name_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.major.product.name} {self.name}"
+
+
+class Plan(models.TextChoices):
+    BASIC = "basic", "Basic"
+    PREMIUM = "premium", "Premium"
+    # Vendors without Infotecs-style plans (Alectrona, SecPod, Albert): their published policy.
+    STANDARD = "standard", "Standard (vendor policy)"
+
+
+class Deployment(models.TextChoices):
+    HOSTED = "hosted", "Hosted"
+    ON_PREMISE = "on_premise", "On-premise"
+
+
+class ContractQuerySet(models.QuerySet):
+    def active_on(self, day: date):
+        return self.filter(start__lte=day, end__gte=day)
+
+    def visible_to(self, user):
+        """Staff see every contract; a customer sees only their organization's."""
+        if user.is_staff:
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(organization__memberships__user=user)
+
+
+class Contract(models.Model):
+    """A customer's support contract for one product. The term runs from `start` to `end`,
+    both days included. A Premium contract adds options on top of a Basic one that covers
+    its whole term (checked by `lifecycle.services.contract_validate`)."""
+
+    organization = models.ForeignKey(
+        "portal.Organization", on_delete=models.PROTECT, related_name="contracts"
+    )
+    vendor = models.ForeignKey("policies.Vendor", on_delete=models.PROTECT, related_name="contracts")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="contracts")
+    major_version = models.ForeignKey(
+        MajorVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contracts",
+        help_text="Empty: any current version of the product.",
+    )
+    reference = models.CharField(max_length=50, blank=True, help_text="The contract number on paper.")
+    plan = models.CharField(max_length=10, choices=Plan.choices, default=Plan.BASIC)
+    deployment = models.CharField(max_length=12, choices=Deployment.choices, default=Deployment.ON_PREMISE)
+    start = models.DateField()
+    end = models.DateField(help_text="Last day covered.")
+    license_price = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    currency = models.CharField(
+        max_length=3,
+        default="EUR",
+        validators=[RegexValidator(r"^[A-Z]{3}$", "Use an ISO 4217 code, e.g. EUR.")],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = ContractQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organization__name", "product__name", "-start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gte=F("start")), name="contract_end_after_start"),
+            models.CheckConstraint(condition=Q(license_price__gte=0), name="contract_price_not_negative"),
+        ]
+        indexes = [
+            # entitlement_check and My products: an organization's contracts with a vendor active on a day.
+            models.Index(fields=["organization", "vendor", "start", "end"], name="contract_org_vendor_term"),
+            # Notices: every organization holding a contract for a product.
+            models.Index(fields=["product", "end"], name="contract_product_end"),
+        ]
+
+    def __str__(self) -> str:
+        version = self.major_version.name if self.major_version_id else "any version"
+        term = f"{self.start}–{self.end}"
+        return f"{self.organization} — {self.product} {version} ({self.get_plan_display()}, {term})"
+
+    def is_active_on(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+    @property
+    def term_months(self) -> int | None:
+        """Whole months of the term when it ends the day before a monthly anniversary, else None."""
+        months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+        for candidate in (months - 1, months, months + 1):
+            if candidate > 0 and add_months(self.start, candidate) - timedelta(days=1) == self.end:
+                return candidate
+        return None
+
+    def clean(self) -> None:
+        errors = {}
+        if self.start and self.end and self.end < self.start:
+            errors["end"] = END_BEFORE_START
+        elif self.start and self.end and self.deployment == Deployment.ON_PREMISE:
+            # SPEC §3 (Alectrona) and §4: "on-premise terms in 12-month steps".
+            months = self.term_months
+            if months is None or months % 12:
+                years = max(1, round((self.end - self.start).days / 365))
+                suggestion = add_months(self.start, 12 * years) - timedelta(days=1)
+                errors["end"] = ON_PREMISE_TERM.format(suggestion=suggestion)
+        if self.product_id and self.vendor_id and self.product.vendor_id != self.vendor_id:
+            errors["product"] = PRODUCT_OF_OTHER_VENDOR.format(vendor=self.vendor)
+        if self.major_version_id and self.product_id and self.major_version.product_id != self.product_id:
+            errors["major_version"] = VERSION_OF_OTHER_PRODUCT.format(product=self.product)
+        if errors:
+            raise ValidationError(errors)
+
+
+class PremiumOptionKind(models.TextChoices):
+    ACCOUNT_MANAGER = "account_manager", "Personal account manager"
+    EMERGENCY_ONSITE = "emergency_onsite", "Emergency on-site support (each call charged)"
+    FEATURE_REQUESTS = "feature_requests", "Feature requests"
+    EARLY_ACCESS = "early_access", "Early access to new versions"
+    DEDICATED_SPECIALIST = "dedicated_specialist", "Dedicated technical support specialist"
+    WORKSHOPS = "workshops", "Webinars and workshops"
+    INFRASTRUCTURE_ANALYSIS = "infrastructure_analysis", "Infrastructure analysis and deployment plan"
+    SECURITY_REVIEW = "security_review", "Comprehensive security review"
+
+
+class PremiumOption(models.Model):
+    """One chosen Premium option, priced in the contract (SPEC §4: "each priced in the contract")."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="premium_options")
+    kind = models.CharField(max_length=30, choices=PremiumOptionKind.choices)
+    price = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    note = models.CharField(max_length=200, blank=True, help_text='e.g. "per call" or "per year".')
+
+    class Meta:
+        ordering = ["contract", "kind"]
+        constraints = [models.UniqueConstraint(fields=["contract", "kind"], name="premium_option_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.price} {self.contract.currency}"
+
+    def clean(self) -> None:
+        if self.contract_id and self.contract.plan != Plan.PREMIUM:
+            raise ValidationError({"contract": "Premium options belong to a Premium contract."})
+
+
+class ContractTarget(models.Model):
+    """A response target agreed in one customer's contract; it replaces the vendor's target
+    of the same kind for that priority (Infotecs states none of its own)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="targets")
+    priority_code = models.SlugField(help_text="The vendor's priority code, e.g. critical.")
+    kind = models.CharField(max_length=20, choices=TargetKind.choices)
+    duration = models.DecimalField(
+        max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    unit = models.CharField(max_length=20, choices=DurationUnit.choices, default=DurationUnit.HOURS)
+    calendar = models.ForeignKey(
+        "policies.SupportCalendar",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty: the 24×7 clock.",
+    )
+
+    class Meta:
+        ordering = ["contract", "priority_code", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "priority_code", "kind"], name="contract_target_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        clock = "24×7" if self.calendar_id is None else "support hours"
+        amount = f"{self.duration.normalize():f} {self.get_unit_display()}"
+        return f"{self.priority_code} {self.get_kind_display()}: {amount} ({clock})"
+
+
+class LedgerKind(models.TextChoices):
+    EXCHANGE = "exchange", "Exchanged for Premium services"
+
+
+class QuotaLedgerEntry(models.Model):
+    """Allowance of a Basic contract year given up for Premium services. An exchange in a
+    year forfeits that year's carry-over (SPEC §4)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="quota_entries")
+    contract_year = models.PositiveSmallIntegerField(help_text="1 is the first contract year.")
+    kind = models.CharField(max_length=10, choices=LedgerKind.choices, default=LedgerKind.EXCHANGE)
+    tickets = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    premium_service = models.CharField(max_length=200, help_text="What the tickets were exchanged for.")
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["contract", "contract_year", "recorded_at"]
+        verbose_name = "quota ledger entry"
+        verbose_name_plural = "quota ledger"
+        constraints = [
+            models.CheckConstraint(condition=Q(contract_year__gte=1), name="ledger_year_from_one"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.contract.reference or self.contract_id} year {self.contract_year}: {self.tickets} tickets"
+        )
+
+
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class CalendarFeedToken(models.Model):
+    """The secret in a person's iCalendar feed address; calendar apps cannot sign in, so the
+    address itself is the credential. Regenerating it revokes the old address."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_token"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
+    created_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"

@@ -1,0 +1,290 @@
+"""May this customer open this case, and is it billable? (SPEC §3 phases, SPEC §4 entitlements.)
+
+`entitlement_check` is the one check every way of opening a case runs (portal, API, admin).
+It reads and decides; it writes nothing. Its reasons are shown to the customer as they are.
+
+Decisions where the SPEC is silent:
+- A vendor needs a contract when its policy in force excludes unlicensed software
+  (exclusion code "unlicensed": Infotecs). For other vendors an organization with no
+  contract with that vendor at all is served under the vendor's published policy; once it
+  holds contracts with the vendor, one of them must be active on the day (and cover the
+  product when one is named).
+- Version rules apply to a product with major versions on record: the case must name one
+  of them. A product without recorded versions (a hosted service) needs no version.
+- Days are UTC calendar days (`at` converted to UTC).
+- The quota is decided at opening from the cases resolved so far in the contract year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from policies.models import DurationUnit, Exclusion, SupportCalendar, TargetKind, Vendor
+from policies.selectors import version_in_force
+
+from .dates import Phase
+from .models import Contract, ContractTarget, MajorVersion, Plan, PremiumOptionKind, Product
+from .quota import QuotaYear
+from .selectors import contract_quota
+
+# Priorities SPEC §3 keeps covered in Extended Support ("only vulnerabilities and critical
+# bugs") and that a Basic on-site visit needs. Infotecs' policy has "critical"; a policy that
+# adds a "vulnerability" priority gets the same treatment.
+CRITICAL_PRIORITY_CODES = frozenset({"critical", "vulnerability"})
+LICENSE_EXCLUSION_CODE = "unlicensed"
+
+NO_CONTRACT = (
+    "Your organization has no active support contract for {product}. Only licensed software is supported."
+)
+NO_VENDOR_CONTRACT = "Your organization has no active support contract with {vendor}."
+CONTRACT_ENDED = "Your support contract for {product} ended on {end:%d %B %Y}; renew it to open new cases."
+CONTRACT_NOT_STARTED = "Your support contract for {product} starts on {start:%d %B %Y}."
+NAME_THE_PRODUCT = "Choose the {vendor} product the case is about."
+NAME_THE_VERSION = "Choose the version of {product} you use."
+UNKNOWN_VERSION = "{version} is not a version of {product}."
+VERSION_NOT_COVERED = "Your contract covers {product} {covered} only, not version {version}."
+PRE_RELEASE = (
+    "{version} is not released yet{ga}. Cases about pre-release versions are accepted only "
+    "with the Premium early-access option."
+)
+END_OF_LIFE = (
+    "{version} reached the end of its life on {eol:%d %B %Y}: it is no longer supported. "
+    "Upgrade to a supported version to get help."
+)
+EXTENDED_BILLABLE = (
+    "{version} is in Extended Support since {eoms_next:%d %B %Y}: only vulnerabilities and critical "
+    "bugs are covered, so this case will be charged."
+)
+QUOTA_BILLABLE = (
+    "Your Basic plan's {allowance} resolved cases for this contract year ({start:%d %B %Y} to "
+    "{end:%d %B %Y}) are used up, so this case will be charged."
+)
+ONSITE_BASIC_REFUSED = (
+    "On the Basic plan an engineer visits your site only for a critical issue that could not be "
+    "solved by phone or remote connection."
+)
+ONSITE_BILLABLE = "On-site visits are charged: the engineers' hours plus travel and accommodation."
+EMERGENCY_BILLABLE = "Each Premium emergency on-site call is charged extra, as agreed in your contract."
+
+
+@dataclass(frozen=True)
+class PlannedContractTarget:
+    """A contract's target in the shape tickets' SLA planning uses (tickets.services.sla.PlannedTarget)."""
+
+    kind: str
+    duration: timedelta  # open time on the clock below; business days already converted
+    calendar: SupportCalendar | None  # None: the 24×7 clock
+    source: str
+
+
+@dataclass
+class Entitlement:
+    allowed: bool
+    billable: bool = False
+    reasons: list[str] = field(default_factory=list)
+    contract: Contract | None = None  # the contract the case is opened under (Basic when Premium adds to it)
+    premium_contract: Contract | None = None
+    targets: list[PlannedContractTarget] = field(default_factory=list)
+    phase: Phase | None = None
+    quota: QuotaYear | None = None
+
+    def refuse(self, reason: str) -> Entitlement:
+        self.allowed = False
+        self.billable = False
+        self.reasons.append(reason)
+        return self
+
+    def charge(self, reason: str) -> None:
+        self.billable = True
+        self.reasons.append(reason)
+
+    @property
+    def billable_reason(self) -> str:
+        return " ".join(self.reasons) if self.billable else ""
+
+
+def _day(at: datetime) -> date:
+    return at.astimezone(UTC).date()
+
+
+def contract_required(*, vendor: Vendor, at: datetime) -> bool:
+    """SPEC §3 (Infotecs): "Only licensed software is supported" — stored as an exclusion code."""
+    version = version_in_force(vendor=vendor, at=at)
+    if version is None:
+        return False
+    return Exclusion.objects.filter(version=version, code=LICENSE_EXCLUSION_CODE).exists()
+
+
+def _contracts(*, organization, vendor: Vendor, product: Product | None):
+    contracts = Contract.objects.filter(organization=organization, vendor=vendor)
+    if product is not None:
+        contracts = contracts.filter(product=product)
+    return contracts.select_related("product", "major_version").prefetch_related(
+        "premium_options", "targets__calendar"
+    )
+
+
+def _no_active_contract_reason(contracts: list[Contract], *, vendor, product, day: date) -> str:
+    past = [c for c in contracts if c.end < day]
+    future = [c for c in contracts if c.start > day]
+    name = product.name if product else vendor.name
+    if past:
+        return CONTRACT_ENDED.format(product=name, end=max(c.end for c in past))
+    if future:
+        return CONTRACT_NOT_STARTED.format(product=name, start=min(c.start for c in future))
+    return (
+        NO_CONTRACT.format(product=product.name) if product else NO_VENDOR_CONTRACT.format(vendor=vendor.name)
+    )
+
+
+def _pick_contracts(result: Entitlement, contracts: list[Contract], day: date) -> None:
+    active = [c for c in contracts if c.is_active_on(day)]
+    premium = [c for c in active if c.plan == Plan.PREMIUM]
+    base = [c for c in active if c.plan != Plan.PREMIUM]
+    result.premium_contract = premium[0] if premium else None
+    result.contract = base[0] if base else result.premium_contract
+
+
+def _has_option(result: Entitlement, kind: str) -> bool:
+    premium = result.premium_contract
+    return premium is not None and any(o.kind == kind for o in premium.premium_options.all())
+
+
+def _check_version(result: Entitlement, *, product: Product, major_version: MajorVersion | None) -> bool:
+    """The version named must be a known major version of the product and within the contract."""
+    has_versions = product.major_versions.exists()
+    if major_version is None:
+        if has_versions:
+            result.refuse(NAME_THE_VERSION.format(product=product.name))
+            return False
+        return True
+    if major_version.product_id != product.pk:
+        result.refuse(UNKNOWN_VERSION.format(version=major_version, product=product.name))
+        return False
+    covered = result.contract.major_version if result.contract else None
+    if covered is not None and covered.pk != major_version.pk:
+        result.refuse(
+            VERSION_NOT_COVERED.format(product=product.name, covered=covered.name, version=major_version.name)
+        )
+        return False
+    return True
+
+
+def _check_phase(result: Entitlement, *, version: MajorVersion, priority_code: str, day: date) -> None:
+    phase = result.phase = version.phase_at(day)
+    if phase == Phase.PRE_RELEASE and not _has_option(result, PremiumOptionKind.EARLY_ACCESS):
+        ga = f" (general availability {version.ga:%d %B %Y})" if version.ga else ""
+        result.refuse(PRE_RELEASE.format(version=version, ga=ga))
+    elif phase == Phase.END_OF_LIFE:
+        result.refuse(END_OF_LIFE.format(version=version, eol=version.eol))
+    elif phase == Phase.EXTENDED and priority_code not in CRITICAL_PRIORITY_CODES:
+        result.charge(EXTENDED_BILLABLE.format(version=version, eoms_next=version.eoms + timedelta(days=1)))
+
+
+def _check_quota(result: Entitlement, day: date) -> None:
+    if result.contract is None or result.contract.plan != Plan.BASIC:
+        return
+    quota = result.quota = contract_quota(contract=result.contract, on=day)
+    if quota.remaining == 0:
+        from .quota import contract_year_at
+
+        year = contract_year_at(result.contract.start, day)
+        result.charge(QUOTA_BILLABLE.format(allowance=quota.allowance, start=year.start, end=year.end))
+
+
+def _check_onsite(result: Entitlement, *, priority_code: str, remote_failed: bool) -> None:
+    """SPEC §4: Basic — "on-site visit only for a critical case that cannot be solved remotely
+    (customer pays hours and travel)"; Premium emergency on-site — "any case at extra charge"."""
+    if _has_option(result, PremiumOptionKind.EMERGENCY_ONSITE):
+        result.charge(EMERGENCY_BILLABLE)
+    elif priority_code in CRITICAL_PRIORITY_CODES and remote_failed:
+        result.charge(ONSITE_BILLABLE)
+    else:
+        result.refuse(ONSITE_BASIC_REFUSED)
+
+
+def entitlement_check(
+    *,
+    organization,
+    vendor: Vendor,
+    product: Product | None,
+    major_version: MajorVersion | None,
+    priority_code: str,
+    onsite: bool = False,
+    remote_failed: bool = False,
+    at: datetime,
+) -> Entitlement:
+    """Whether a case may be opened, whether it is billable, and why — in the customer's words.
+    Order: contract, version, phase, on-site visit, quota; the first refusal ends the check."""
+    day = _day(at)
+    result = Entitlement(allowed=True)
+    if product is not None and product.vendor_id != vendor.pk:
+        return result.refuse(NAME_THE_PRODUCT.format(vendor=vendor.name))
+    required = contract_required(vendor=vendor, at=at)
+    if required and product is None:
+        return result.refuse(NAME_THE_PRODUCT.format(vendor=vendor.name))
+    contracts = list(_contracts(organization=organization, vendor=vendor, product=product))
+    _pick_contracts(result, contracts, day)
+    if result.contract is None and (required or contracts or _holds_vendor_contracts(organization, vendor)):
+        everything = contracts or list(_contracts(organization=organization, vendor=vendor, product=None))
+        return result.refuse(_no_active_contract_reason(everything, vendor=vendor, product=product, day=day))
+    if product is not None:
+        if not _check_version(result, product=product, major_version=major_version):
+            return result
+        if major_version is not None:
+            _check_phase(result, version=major_version, priority_code=priority_code, day=day)
+            if not result.allowed:
+                return result
+    if onsite:
+        _check_onsite(result, priority_code=priority_code, remote_failed=remote_failed)
+        if not result.allowed:
+            return result
+    _check_quota(result, day)
+    result.targets = contract_targets_for(entitlement=result, priority_code=priority_code)
+    return result
+
+
+def _holds_vendor_contracts(organization, vendor: Vendor) -> bool:
+    return Contract.objects.filter(organization=organization, vendor=vendor).exists()
+
+
+def _target_duration(target: ContractTarget) -> timedelta:
+    """Business days become N × the calendar's business-day length (24 h on the 24×7 clock)."""
+    if target.unit == DurationUnit.BUSINESS_DAYS:
+        day_hours = target.calendar.business_day_hours if target.calendar_id else Decimal(24)
+        hours = target.duration * day_hours
+    else:
+        hours = target.duration
+    return timedelta(seconds=int(hours * 3600))
+
+
+def contract_targets_for(
+    *,
+    priority_code: str,
+    entitlement: Entitlement | None = None,
+    contract: Contract | None = None,
+) -> list[PlannedContractTarget]:
+    """The contract's own response targets for a priority, in first response / update /
+    resolution order; empty when the contract agrees none (the vendor's policy applies then).
+    With an entitlement, the Premium contract's targets win over the Basic one's when it has any."""
+    contracts = [contract] if contract is not None else []
+    if entitlement is not None:
+        contracts = [c for c in (entitlement.premium_contract, entitlement.contract) if c is not None]
+    order = list(TargetKind.values)
+    for candidate in contracts:
+        rows = [t for t in candidate.targets.all() if t.priority_code == priority_code]
+        if rows:
+            rows.sort(key=lambda t: order.index(t.kind))
+            source = f"Contract {candidate.reference or candidate.pk} ({candidate.get_plan_display()})"
+            return [
+                PlannedContractTarget(
+                    kind=t.kind,
+                    duration=_target_duration(t),
+                    calendar=t.calendar,
+                    source=f"{source}, {priority_code}",
+                )
+                for t in rows
+            ]
+    return []
