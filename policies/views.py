@@ -43,7 +43,7 @@ def vendor_policy(request, slug: str):
     version = version_detail(version)
     priorities = list(version.priorities.all())
     form = CalculatorForm(request.GET or None, priorities=priorities)
-    preview = None
+    preview = zone = None
     if form.is_valid():
         from zoneinfo import ZoneInfo
 
@@ -53,8 +53,6 @@ def vendor_policy(request, slug: str):
             preview = sla_preview(vendor=vendor, priority_code=form.cleaned_data["priority"], opened_at=opened_at)
         except ValidationError as error:
             form.add_error(None, error.messages)
-        else:
-            preview.zone = zone
     calendars = [
         {"calendar": c, "summary": calendar_summary(c), "holidays": upcoming_holidays(c, start=timezone.localdate())}
         for c in version.calendars.all()
@@ -63,5 +61,5 @@ def vendor_policy(request, slug: str):
         request,
         "policies/vendor.html",
         {"vendor": vendor, "version": version, "priorities": priorities, "calendars": calendars,
-         "form": form, "preview": preview, "around_the_clock": calendar_summary(None)},
+         "form": form, "preview": preview, "zone": zone, "around_the_clock": calendar_summary(None)},
     )

@@ -24,6 +24,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    # Hashing is deliberately slow; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.AXES_ENABLED = os.environ.get("TEST_AXES", "") == "1"
     settings.STORAGES = {
         **settings.STORAGES,
