@@ -83,6 +83,9 @@ class VendorPolicyApi(APIView):
     authentication_classes = []
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "VendorPolicy"
+
         vendor = VendorSerializer()
         key = serializers.CharField()
         name = serializers.CharField()
@@ -120,6 +123,9 @@ class SlaPreviewApi(APIView):
     authentication_classes = []
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SlaPreviewQuery"
+
         vendor = serializers.CharField()
         priority = serializers.CharField()
         opened_at = UtcDateTimeField()
@@ -132,6 +138,9 @@ class SlaPreviewApi(APIView):
             return vendor
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SlaPreview"
+
         class DueSerializer(serializers.Serializer):
             kind = serializers.CharField()
             duration_hours = serializers.FloatField()
