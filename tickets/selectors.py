@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from tickets.models import SlaTarget, Ticket
+from tickets.models import Attachment, Reply, SlaTarget, Ticket
 
 
 def ticket_list_for(user) -> QuerySet[Ticket]:
@@ -15,3 +15,35 @@ def ticket_list_for(user) -> QuerySet[Ticket]:
         .select_related("vendor", "organization", "requester", "assignee", "priority")
         .prefetch_related(Prefetch("sla_targets", queryset=SlaTarget.objects.order_by("kind")))
     )
+
+
+def ticket_detail_for(*, user, number: str) -> Ticket:
+    """One case `user` may see, with what its detail shows. Raises Ticket.DoesNotExist for a
+    number the user may not see, so callers answer 404 whether or not it exists elsewhere."""
+    return (
+        ticket_list_for(user)
+        .select_related("parent", "resolution_code", "policy_version")
+        .prefetch_related(
+            Prefetch("attachments", queryset=_attachments_for(user)),
+            Prefetch("subordinates", queryset=Ticket.objects.order_by("number")),
+        )
+        .get(number=number)
+    )
+
+
+def _attachments_for(user) -> QuerySet[Attachment]:
+    # A file attached to an internal note is as private as the note.
+    attachments = Attachment.objects.order_by("created_at", "id")
+    return attachments if user.is_staff else attachments.exclude(reply__internal=True)
+
+
+def reply_list_for(*, user, ticket: Ticket) -> QuerySet[Reply]:
+    """The conversation of a case as `user` sees it: customers never see internal notes."""
+    replies = Reply.objects.filter(ticket=ticket).select_related("author").prefetch_related("attachments")
+    return replies if user.is_staff else replies.filter(internal=False)
+
+
+def attachment_for(*, user, number: str, attachment_id: int) -> Attachment:
+    """An attachment of a case `user` may see; Attachment.DoesNotExist otherwise."""
+    visible = Ticket.objects.visible_to(user).filter(number=number)
+    return _attachments_for(user).select_related("ticket").get(pk=attachment_id, ticket__in=visible)
