@@ -1,0 +1,303 @@
+"""Every entitlement refusal and billable mark, through `entitlement_check` (SPEC §3–4)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from lifecycle import entitlements as e
+from lifecycle.models import ContractTarget, Deployment, Plan, PremiumOptionKind, Product
+from lifecycle.services import contract_create, contract_targets_for, entitlement_check, premium_option_set
+from policies.models import DurationUnit, SupportCalendar, TargetKind
+
+from .conftest import NOW, resolve_tickets
+
+
+def check(organization, vendor, product, version, priority="normal", **kwargs):
+    return entitlement_check(
+        organization=organization,
+        vendor=vendor,
+        product=product,
+        major_version=version,
+        priority_code=priority,
+        at=kwargs.pop("at", NOW),
+        **kwargs,
+    )
+
+
+def test_mainstream_version_under_contract_is_allowed_free(
+    organization, infotecs, coordinator, versions, basic_contract
+):
+    result = check(organization, infotecs, coordinator, versions[4])
+    assert (result.allowed, result.billable, result.reasons, result.contract) == (
+        True,
+        False,
+        [],
+        basic_contract,
+    )
+
+
+def test_no_contract_is_refused(other_organization, infotecs, coordinator, versions, basic_contract):
+    result = check(other_organization, infotecs, coordinator, versions[4])
+    assert not result.allowed
+    assert result.reasons == [e.NO_CONTRACT.format(product="ViPNet Coordinator")]
+
+
+def test_infotecs_needs_a_product(organization, infotecs, basic_contract):
+    result = check(organization, infotecs, None, None)
+    assert not result.allowed and result.reasons == [e.NAME_THE_PRODUCT.format(vendor="Infotecs")]
+
+
+def test_ended_contract_is_refused_with_its_end_date(
+    organization, infotecs, coordinator, versions, basic_contract
+):
+    result = check(organization, infotecs, coordinator, versions[4], at=datetime(2028, 1, 1, tzinfo=UTC))
+    assert not result.allowed
+    assert result.reasons == [
+        "Your support contract for ViPNet Coordinator ended on 31 December 2027; renew it to open new cases."
+    ]
+
+
+def test_contract_not_started_is_refused(organization, infotecs, coordinator, versions, basic_contract):
+    result = check(
+        organization, infotecs, coordinator, versions[4], at=datetime(2024, 12, 31, 23, 59, tzinfo=UTC)
+    )
+    assert not result.allowed and result.reasons[0].startswith(
+        "Your support contract for ViPNet Coordinator starts on"
+    )
+
+
+def test_contract_covers_its_last_day(organization, infotecs, coordinator, versions, basic_contract):
+    # The term's end date is its last covered day (v4 stays in mainstream support until 2029).
+    assert check(
+        organization, infotecs, coordinator, versions[4], at=datetime(2027, 12, 31, 23, 59, tzinfo=UTC)
+    ).allowed
+
+
+def test_version_must_be_named(organization, infotecs, coordinator, basic_contract):
+    result = check(organization, infotecs, coordinator, None)
+    assert not result.allowed and result.reasons == [e.NAME_THE_VERSION.format(product="ViPNet Coordinator")]
+
+
+def test_version_of_another_product_is_refused(organization, infotecs, coordinator, basic_contract):
+    client = Product.objects.create(vendor=infotecs, name="ViPNet Client")
+    from lifecycle.services import major_version_create
+
+    other = major_version_create(product=client, number=4, ga=date(2024, 1, 1))
+    result = check(organization, infotecs, coordinator, other)
+    assert not result.allowed and "is not a version of ViPNet Coordinator" in result.reasons[0]
+
+
+def test_contract_for_one_version_does_not_cover_another(organization, infotecs, coordinator, versions):
+    contract_create(
+        organization=organization,
+        product=coordinator,
+        major_version=versions[3],
+        plan=Plan.BASIC,
+        start=date(2026, 1, 1),
+        end=date(2026, 12, 31),
+        deployment=Deployment.ON_PREMISE,
+        license_price=Decimal("1"),
+    )
+    result = check(organization, infotecs, coordinator, versions[4])
+    assert not result.allowed
+    assert result.reasons == [
+        e.VERSION_NOT_COVERED.format(product="ViPNet Coordinator", covered="3", version="4")
+    ]
+
+
+def test_end_of_life_version_is_refused(organization, infotecs, coordinator, versions, basic_contract):
+    result = check(organization, infotecs, coordinator, versions[2], priority="critical")
+    assert not result.allowed
+    assert result.reasons == [
+        "ViPNet Coordinator 2 reached the end of its life on 01 June 2023: it is no longer supported. "
+        "Upgrade to a supported version to get help."
+    ]
+
+
+def test_pre_release_version_is_refused_without_early_access(
+    organization, infotecs, coordinator, versions, basic_contract
+):
+    result = check(organization, infotecs, coordinator, versions[5])
+    assert not result.allowed and "not released yet (general availability 01 March 2027)" in result.reasons[0]
+
+
+def test_pre_release_version_is_allowed_with_early_access(
+    organization, infotecs, coordinator, versions, premium_contract
+):
+    premium_option_set(contract=premium_contract, kind=PremiumOptionKind.EARLY_ACCESS, price=Decimal("0"))
+    result = check(organization, infotecs, coordinator, versions[5])
+    assert (result.allowed, result.billable, result.premium_contract) == (True, False, premium_contract)
+
+
+def test_extended_version_normal_case_is_billable(
+    organization, infotecs, coordinator, versions, basic_contract
+):
+    result = check(organization, infotecs, coordinator, versions[3], priority="normal")
+    assert (result.allowed, result.billable) == (True, True)
+    assert result.reasons == [e.EXTENDED_BILLABLE.format(version=versions[3], eoms_next=date(2026, 1, 16))]
+
+
+def test_extended_version_critical_case_is_covered(
+    organization, infotecs, coordinator, versions, basic_contract
+):
+    result = check(organization, infotecs, coordinator, versions[3], priority="critical")
+    assert (result.allowed, result.billable) == (True, False)
+
+
+def test_cases_beyond_the_quota_are_billable(
+    organization, infotecs, coordinator, versions, basic_contract, customer
+):
+    # Contract year 2 runs 2026-01-01 → 2026-12-31; year 1 used all 40, so nothing carries over.
+    resolve_tickets(
+        organization=organization,
+        vendor=infotecs,
+        requester=customer,
+        count=40,
+        resolved_at=datetime(2025, 5, 1, tzinfo=UTC),
+    )
+    resolve_tickets(
+        organization=organization,
+        vendor=infotecs,
+        requester=customer,
+        count=40,
+        resolved_at=datetime(2026, 5, 1, tzinfo=UTC),
+    )
+    result = check(organization, infotecs, coordinator, versions[4])
+    assert (result.allowed, result.billable) == (True, True)
+    assert result.reasons == [
+        "Your Basic plan's 40 resolved cases for this contract year (01 January 2026 to 31 December 2026) "
+        "are used up, so this case will be charged."
+    ]
+    assert result.quota.used == 40
+
+
+def test_thirty_nine_resolved_leaves_one_free_case(
+    organization, infotecs, coordinator, versions, basic_contract, customer
+):
+    resolve_tickets(
+        organization=organization,
+        vendor=infotecs,
+        requester=customer,
+        count=40,
+        resolved_at=datetime(2025, 5, 1, tzinfo=UTC),
+    )
+    resolve_tickets(
+        organization=organization,
+        vendor=infotecs,
+        requester=customer,
+        count=39,
+        resolved_at=datetime(2026, 5, 1, tzinfo=UTC),
+    )
+    result = check(organization, infotecs, coordinator, versions[4])
+    assert (result.billable, result.quota.remaining) == (False, 1)
+
+
+def test_basic_onsite_visit_for_a_normal_case_is_refused(
+    organization, infotecs, coordinator, versions, basic_contract
+):
+    result = check(organization, infotecs, coordinator, versions[4], onsite=True, remote_failed=True)
+    assert not result.allowed and result.reasons == [e.ONSITE_BASIC_REFUSED]
+
+
+def test_basic_onsite_visit_needs_remote_help_to_have_failed(
+    organization, infotecs, coordinator, versions, basic_contract
+):
+    result = check(organization, infotecs, coordinator, versions[4], priority="critical", onsite=True)
+    assert not result.allowed and result.reasons == [e.ONSITE_BASIC_REFUSED]
+
+
+def test_basic_onsite_visit_for_a_critical_case_is_charged(
+    organization, infotecs, coordinator, versions, basic_contract
+):
+    result = check(
+        organization, infotecs, coordinator, versions[4], priority="critical", onsite=True, remote_failed=True
+    )
+    assert (result.allowed, result.billable, result.reasons) == (True, True, [e.ONSITE_BILLABLE])
+
+
+def test_premium_emergency_onsite_covers_any_case_at_a_charge(
+    organization, infotecs, coordinator, versions, premium_contract
+):
+    premium_option_set(
+        contract=premium_contract, kind=PremiumOptionKind.EMERGENCY_ONSITE, price=Decimal("1500")
+    )
+    result = check(organization, infotecs, coordinator, versions[4], priority="normal", onsite=True)
+    assert (result.allowed, result.billable, result.reasons) == (True, True, [e.EMERGENCY_BILLABLE])
+
+
+def test_vendor_without_license_rule_and_no_contracts_is_served_by_its_policy(organization, vendors):
+    result = check(organization, vendors["alectrona"], None, None, priority="high")
+    assert (result.allowed, result.billable, result.contract) == (True, False, None)
+
+
+def test_vendor_contract_that_ended_refuses_new_cases(organization, vendors):
+    product = Product.objects.create(vendor=vendors["secpod"], name="SanerNow")
+    contract_create(
+        organization=organization,
+        product=product,
+        plan=Plan.STANDARD,
+        start=date(2025, 1, 1),
+        end=date(2025, 12, 31),
+        deployment=Deployment.HOSTED,
+        license_price=Decimal("1"),
+    )
+    result = check(organization, vendors["secpod"], None, None, priority="high")
+    assert not result.allowed and "ended on 31 December 2025" in result.reasons[0]
+
+
+def test_contract_targets_replace_the_vendors(organization, infotecs, coordinator, versions, basic_contract):
+    ContractTarget.objects.create(
+        contract=basic_contract,
+        priority_code="critical",
+        kind=TargetKind.FIRST_RESPONSE,
+        duration=Decimal("4"),
+    )
+    ContractTarget.objects.create(
+        contract=basic_contract,
+        priority_code="normal",
+        kind=TargetKind.FIRST_RESPONSE,
+        duration=Decimal("2"),
+        unit=DurationUnit.BUSINESS_DAYS,
+    )
+    critical = check(organization, infotecs, coordinator, versions[4], priority="critical")
+    assert [(t.kind, t.duration, t.calendar) for t in critical.targets] == [
+        ("first_response", timedelta(hours=4), None)
+    ]
+    normal = contract_targets_for(contract=basic_contract, priority_code="normal")
+    assert [(t.kind, t.duration) for t in normal] == [("first_response", timedelta(hours=48))]
+
+
+def test_business_days_on_a_calendar_use_its_day_length(organization, infotecs, coordinator, basic_contract):
+    calendar = SupportCalendar.objects.get(slug="business-hours")  # Alectrona: 8.5 h a day
+    ContractTarget.objects.create(
+        contract=basic_contract,
+        priority_code="normal",
+        kind=TargetKind.RESOLUTION,
+        duration=Decimal("2"),
+        unit=DurationUnit.BUSINESS_DAYS,
+        calendar=calendar,
+    )
+    [target] = contract_targets_for(contract=basic_contract, priority_code="normal")
+    assert (target.duration, target.calendar) == (timedelta(hours=17), calendar)
+    assert target.source.startswith("Contract B-1")
+
+
+def test_premium_targets_win_over_basic(
+    organization, infotecs, coordinator, versions, premium_contract, basic_contract
+):
+    ContractTarget.objects.create(
+        contract=basic_contract,
+        priority_code="critical",
+        kind=TargetKind.FIRST_RESPONSE,
+        duration=Decimal("4"),
+    )
+    ContractTarget.objects.create(
+        contract=premium_contract,
+        priority_code="critical",
+        kind=TargetKind.FIRST_RESPONSE,
+        duration=Decimal("1"),
+    )
+    result = check(organization, infotecs, coordinator, versions[4], priority="critical")
+    assert [t.duration for t in result.targets] == [timedelta(hours=1)]
+    assert result.contract == basic_contract
