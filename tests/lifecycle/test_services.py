@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from lifecycle.dates import Phase
 from lifecycle.models import Contract, Deployment, MajorVersion, Plan, QuotaLedgerEntry
-from lifecycle.selectors import contract_quota, contract_quota_years
+from lifecycle.selectors import calendar_token_for, contract_quota, contract_quota_years
 from lifecycle.services import (
     calendar_token_regenerate,
     contract_create,
@@ -18,7 +18,6 @@ from lifecycle.services import (
     major_version_save,
     quota_exchange_record,
 )
-from lifecycle.selectors import calendar_token_for
 
 from .conftest import TODAY, resolve_tickets
 
