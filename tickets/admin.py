@@ -269,7 +269,9 @@ class ReplyInline(admin.TabularInline):
     @admin.display(description="Kind")
     def visibility(self, reply: Reply) -> str:
         if reply.internal:
-            return format_html('<strong style="color:#c77c02">Internal note</strong>')
+            return format_html(
+                '<strong style="color:{}">{}</strong>', BADGE_COLOURS["due_soon"], "Internal note"
+            )
         return "Staff reply" if reply.by_staff else "Customer"
 
     @admin.display(description="Text")
@@ -506,16 +508,23 @@ class TicketAdmin(SimpleHistoryAdmin):
 
     def save_formset(self, request, form, formset, change):
         if isinstance(formset, NewReplyFormSet):
+            # The admin's change message reads these, as if formset.save() had run.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
             for reply_form in formset.forms:
                 if not reply_form.has_changed() or not reply_form.cleaned_data.get("body"):
                     continue
-                reply_add(
-                    ticket=formset.instance,
-                    author=request.user,
-                    body=reply_form.cleaned_data["body"],
-                    internal=reply_form.cleaned_data.get("internal", False),
-                    wait_on_customer=reply_form.cleaned_data.get("wait_on_customer", False),
-                )
+                try:
+                    reply = reply_add(
+                        ticket=formset.instance,
+                        author=request.user,
+                        body=reply_form.cleaned_data["body"],
+                        internal=reply_form.cleaned_data.get("internal", False),
+                        wait_on_customer=reply_form.cleaned_data.get("wait_on_customer", False),
+                    )
+                except ValidationError as error:
+                    self.message_user(request, " ".join(error.messages), messages.ERROR)
+                else:
+                    formset.new_objects.append(reply)
             return
         super().save_formset(request, form, formset, change)
 

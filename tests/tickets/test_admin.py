@@ -1,0 +1,358 @@
+"""The staff UI in Django admin: triage list, filters, actions through the services, the case page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from http import HTTPStatus
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.models import Organization
+from tests.factories import MembershipFactory, OrganizationFactory, StaffFactory
+from tickets.models import Reply, SlaTarget, Status, TargetState, Ticket
+from tickets.services import reply_add, ticket_assign, ticket_close, ticket_open, ticket_wait_on_customer
+
+CHANGELIST = reverse("admin:tickets_ticket_changelist")
+
+
+def open_ticket(customer, vendor, *, priority="critical", subject="Scanner stopped", at=None) -> Ticket:
+    return ticket_open(
+        organization=customer.membership.organization,
+        requester=customer,
+        vendor=vendor,
+        priority=priority,
+        subject=subject,
+        body="The **scanner** stopped at 02:00.",
+        at=at,
+    )
+
+
+@pytest.fixture
+def staff_client(client, agent):
+    client.force_login(agent)
+    return client
+
+
+def numbers(response) -> set[str]:
+    return {ticket.number for ticket in response.context["cl"].result_list}
+
+
+def run_action(client, action: str, tickets, **data):
+    payload = {"action": action, ACTION_CHECKBOX_NAME: [t.pk for t in tickets], **data}
+    return client.post(CHANGELIST, payload)
+
+
+# ---------------------------------------------------------------------------- smoke
+
+
+@pytest.mark.parametrize("model", ["tickets_ticket", "portal_organization"])
+def test_changelist_search_and_add_render(staff_client, customer, vendors, model):
+    open_ticket(customer, vendors["secpod"])
+    for url in (
+        reverse(f"admin:{model}_changelist"),
+        reverse(f"admin:{model}_changelist") + "?q=scanner",
+        reverse(f"admin:{model}_add"),
+    ):
+        assert staff_client.get(url).status_code == HTTPStatus.OK, url
+
+
+def test_search_finds_by_number_subject_and_requester(staff_client, customer, outsider, vendors):
+    mine = open_ticket(customer, vendors["secpod"], subject="Scanner stopped")
+    other = open_ticket(outsider, vendors["secpod"], subject="Licence question")
+    assert numbers(staff_client.get(CHANGELIST, {"q": mine.number})) == {mine.number}
+    assert numbers(staff_client.get(CHANGELIST, {"q": "licence"})) == {other.number}
+    assert numbers(staff_client.get(CHANGELIST, {"q": "alice@example"})) == {mine.number}
+    assert numbers(staff_client.get(CHANGELIST, {"q": "charlie"})) == {other.number}
+
+
+def test_change_page_shows_targets_conversation_and_history(staff_client, customer, agent, vendors):
+    ticket = open_ticket(customer, vendors["secpod"])
+    reply_add(ticket=ticket, author=agent, body="Looking into it.", internal=True)
+    response = staff_client.get(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+    assert response.status_code == HTTPStatus.OK
+    content = response.content.decode()
+    assert "First response" in content
+    assert "Internal note" in content
+    assert "Looking into it." in content
+    assert (
+        staff_client.get(reverse("admin:tickets_ticket_history", args=[ticket.pk])).status_code
+        == HTTPStatus.OK
+    )
+
+
+def test_customer_cannot_reach_admin(client, customer):
+    client.force_login(customer)
+    response = client.get(CHANGELIST)
+    assert response.status_code == HTTPStatus.FOUND
+    assert "/admin/login/" in response["Location"]
+
+
+# ---------------------------------------------------------------------------- list cost
+
+
+def _make_tickets(count: int, vendors) -> None:
+    organizations = [OrganizationFactory() for _ in range(3)]
+    staff = [StaffFactory() for _ in range(3)]
+    slugs = ["secpod", "alectrona", "albert"]
+    priorities = {"secpod": "critical", "alectrona": "high", "albert": "urgent"}
+    for i in range(count):
+        requester = MembershipFactory(organization=organizations[i % 3]).user
+        slug = slugs[i % 3]
+        ticket = open_ticket(requester, vendors[slug], priority=priorities[slug], subject=f"Case {i}")
+        ticket_assign(ticket=ticket, assignee=staff[i % 3], by=staff[0])
+
+
+@pytest.mark.parametrize("query", [{}, {"sla": "breached"}, {"status": "new", "mine": "yes"}])
+def test_changelist_query_count_does_not_grow_with_tickets(staff_client, vendors, query):
+    _make_tickets(5, vendors)
+    with CaptureQueriesContext(connection) as few:
+        assert staff_client.get(CHANGELIST, query).status_code == HTTPStatus.OK
+    _make_tickets(45, vendors)
+    with CaptureQueriesContext(connection) as many:
+        response = staff_client.get(CHANGELIST, query)
+    if not query:
+        assert len(response.context["cl"].result_list) == 50
+    assert len(many) == len(few)
+
+
+def test_changelist_count_is_capped(staff_client, customer, vendors, monkeypatch):
+    from tickets.admin import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "CAP", 2)
+    for _ in range(3):
+        open_ticket(customer, vendors["secpod"])
+    response = staff_client.get(CHANGELIST)
+    assert response.context["cl"].result_count == 2
+    assert "More than 2 tickets" in response.content.decode()
+
+
+# ---------------------------------------------------------------------------- filters
+
+
+def test_sla_filters(staff_client, customer, agent, vendors):
+    now = timezone.now()
+    # SecPod Critical: first response within 2 h on the 24×7 clock.
+    overdue = open_ticket(customer, vendors["secpod"], at=now - timedelta(hours=3))
+    due_soon = open_ticket(customer, vendors["secpod"], at=now - timedelta(minutes=90))
+    paused = ticket_wait_on_customer(ticket=open_ticket(customer, vendors["secpod"]), by=agent)
+    calm = open_ticket(customer, vendors["secpod"])
+    swept = open_ticket(customer, vendors["secpod"])
+    SlaTarget.objects.filter(ticket=swept).update(state=TargetState.BREACHED)
+    Ticket.objects.filter(pk=swept.pk).update(sla_state=TargetState.BREACHED, next_due_at=None)
+
+    assert numbers(staff_client.get(CHANGELIST, {"sla": "breached"})) == {overdue.number, swept.number}
+    assert numbers(staff_client.get(CHANGELIST, {"sla": "due_soon"})) == {due_soon.number}
+    assert numbers(staff_client.get(CHANGELIST, {"sla": "paused"})) == {paused.number}
+    assert calm.number in numbers(staff_client.get(CHANGELIST))
+
+
+def test_badge_shows_a_running_ticket_past_due_as_breached(staff_client, customer, vendors):
+    open_ticket(customer, vendors["secpod"], at=timezone.now() - timedelta(hours=3))
+    content = staff_client.get(CHANGELIST).content.decode()
+    assert "sla-breached" in content
+
+
+def test_vendor_priority_status_filters(staff_client, customer, agent, vendors):
+    secpod_critical = open_ticket(customer, vendors["secpod"], priority="critical")
+    secpod_low = open_ticket(customer, vendors["secpod"], priority="low")
+    alectrona_high = open_ticket(customer, vendors["alectrona"], priority="high")
+    ticket_wait_on_customer(ticket=secpod_low, by=agent)
+
+    by_vendor = staff_client.get(CHANGELIST, {"vendor__id__exact": vendors["alectrona"].pk})
+    assert numbers(by_vendor) == {alectrona_high.number}
+    assert numbers(staff_client.get(CHANGELIST, {"priority": "critical"})) == {secpod_critical.number}
+    waiting = staff_client.get(CHANGELIST, {"status__exact": Status.WAITING_ON_CUSTOMER})
+    assert numbers(waiting) == {secpod_low.number}
+
+
+def test_assignee_and_mine_filters(staff_client, customer, agent, vendors):
+    colleague_agent = StaffFactory(username="erin")
+    mine = open_ticket(customer, vendors["secpod"])
+    theirs = open_ticket(customer, vendors["secpod"])
+    nobody = open_ticket(customer, vendors["secpod"])
+    ticket_assign(ticket=mine, assignee=agent, by=agent)
+    ticket_assign(ticket=theirs, assignee=colleague_agent, by=agent)
+
+    assert numbers(staff_client.get(CHANGELIST, {"mine": "yes"})) == {mine.number}
+    assert numbers(staff_client.get(CHANGELIST, {"assignee": str(colleague_agent.pk)})) == {theirs.number}
+    assert numbers(staff_client.get(CHANGELIST, {"assignee": "none"})) == {nobody.number}
+
+
+# ---------------------------------------------------------------------------- actions
+
+
+def test_assign_to_me(staff_client, customer, agent, vendors):
+    tickets = [open_ticket(customer, vendors["secpod"]) for _ in range(2)]
+    run_action(staff_client, "assign_to_me", tickets)
+    for ticket in tickets:
+        ticket.refresh_from_db()
+        assert ticket.assignee == agent
+
+
+def test_mark_waiting_on_customer_pauses_the_clock(staff_client, customer, vendors):
+    ticket = open_ticket(customer, vendors["secpod"])
+    run_action(staff_client, "wait_on_customer", [ticket])
+    ticket.refresh_from_db()
+    assert ticket.status == Status.WAITING_ON_CUSTOMER
+    assert ticket.sla_state == TargetState.PAUSED
+
+
+def test_change_priority_asks_for_a_reason_then_recomputes(staff_client, customer, vendors):
+    ticket = open_ticket(customer, vendors["secpod"], priority="normal")
+    first = run_action(staff_client, "change_priority", [ticket])
+    assert first.status_code == HTTPStatus.OK
+    assert "New priority" in first.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.priority.code == "normal"
+
+    run_action(
+        staff_client, "change_priority", [ticket], apply="1", priority="critical", reason="Production down"
+    )
+    ticket.refresh_from_db()
+    assert ticket.priority.code == "critical"
+    target = ticket.sla_targets.get(kind="first_response")
+    assert target.due_at == ticket.opened_at + timedelta(hours=2)
+    assert "Production down" in target.events.last().detail
+
+
+def test_change_priority_without_reason_changes_nothing(staff_client, customer, vendors):
+    ticket = open_ticket(customer, vendors["secpod"], priority="normal")
+    response = run_action(
+        staff_client, "change_priority", [ticket], apply="1", priority="critical", reason=""
+    )
+    assert response.status_code == HTTPStatus.OK
+    ticket.refresh_from_db()
+    assert ticket.priority.code == "normal"
+
+
+def test_resolve_offers_the_vendors_codes_and_stops_the_clocks(staff_client, customer, vendors):
+    ticket = open_ticket(customer, vendors["alectrona"], priority="high")
+    page = run_action(staff_client, "resolve", [ticket]).content.decode()
+    code = vendors["alectrona"].versions.get().resolution_codes.first()
+    assert code.name in page
+
+    run_action(staff_client, "resolve", [ticket], apply="1", resolution_code=code.code)
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED
+    assert ticket.resolution_code == code
+    assert not ticket.sla_targets.filter(state=TargetState.RUNNING).exists()
+
+
+def test_a_refused_action_is_reported_and_changes_nothing(staff_client, customer, agent, vendors):
+    ticket = open_ticket(customer, vendors["secpod"])
+    ticket_close(ticket=ticket, by=agent)
+    response = run_action(staff_client, "wait_on_customer", [ticket])
+    ticket.refresh_from_db()
+    assert ticket.status == Status.CLOSED
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert any(ticket.number in m for m in messages)
+
+
+# ---------------------------------------------------------------------------- add and change
+
+
+def test_add_opens_a_ticket_through_the_service(staff_client, customer, vendors):
+    response = staff_client.post(
+        reverse("admin:tickets_ticket_add"),
+        {
+            "organization": customer.membership.organization.pk,
+            "requester": customer.pk,
+            "vendor": vendors["secpod"].pk,
+            "priority_code": "critical",
+            "kind": "incident",
+            "channel": "phone",
+            "subject": "Phoned in: scanner down",
+            "body": "Customer called.",
+        },
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    ticket = Ticket.objects.get(subject="Phoned in: scanner down")
+    assert ticket.number.startswith(vendors["secpod"].ticket_prefix)
+    assert ticket.channel == "phone"
+    assert ticket.sla_targets.get(kind="first_response").due_at == ticket.opened_at + timedelta(hours=2)
+
+
+def test_add_shows_the_services_refusal_and_saves_nothing(staff_client, customer, vendors):
+    response = staff_client.post(
+        reverse("admin:tickets_ticket_add"),
+        {
+            "organization": customer.membership.organization.pk,
+            "requester": customer.pk,
+            "vendor": vendors["secpod"].pk,
+            "priority_code": "urgent",  # an Alectrona code: SecPod has none
+            "kind": "incident",
+            "channel": "phone",
+            "subject": "Wrong priority",
+            "body": "Customer called.",
+        },
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert response.context["adminform"].form.errors
+    assert not Ticket.objects.filter(subject="Wrong priority").exists()
+
+
+def _change_payload(client, ticket: Ticket, **extra) -> dict:
+    """What a browser posts back from the case page: every inline's management form and rows."""
+    page = client.get(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+    payload = {"assignee": ticket.assignee_id or ""}
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        management = formset.management_form
+        payload |= {f"{management.prefix}-{name}": value for name, value in management.initial.items()}
+        for form in formset.forms:
+            for name, field in form.fields.items():
+                value = form.initial.get(name, field.initial)
+                payload[form.add_prefix(name)] = getattr(value, "pk", value) if value is not None else ""
+    return payload | extra
+
+
+def test_staff_reply_from_the_case_page_meets_first_response(staff_client, customer, agent, vendors):
+    ticket = open_ticket(customer, vendors["secpod"])
+    url = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    response = staff_client.post(
+        url, _change_payload(staff_client, ticket, **{"replies-2-0-body": "We are on it."})
+    )
+    assert response.status_code == HTTPStatus.FOUND, response.context and response.context["errors"]
+    reply = Reply.objects.get(ticket=ticket)
+    assert (reply.author, reply.internal, reply.by_staff) == (agent, False, True)
+    ticket.refresh_from_db()
+    assert ticket.first_responded_at is not None
+    assert ticket.sla_targets.get(kind="first_response").state == TargetState.MET
+
+
+def test_internal_note_from_the_case_page_leaves_the_clock_running(staff_client, customer, vendors):
+    ticket = open_ticket(customer, vendors["secpod"])
+    reply_add(ticket=ticket, author=customer, body="Any news?")
+    url = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    payload = _change_payload(
+        staff_client, ticket, **{"replies-2-0-body": "Customer is on v3.", "replies-2-0-internal": "on"}
+    )
+    assert staff_client.post(url, payload).status_code == HTTPStatus.FOUND
+    assert Reply.objects.filter(ticket=ticket, internal=True).count() == 1
+    assert ticket.sla_targets.get(kind="first_response").state == TargetState.RUNNING
+
+
+def test_assignee_changed_on_the_case_page(staff_client, customer, agent, vendors):
+    ticket = open_ticket(customer, vendors["secpod"])
+    url = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    assert (
+        staff_client.post(url, _change_payload(staff_client, ticket, assignee=agent.pk)).status_code
+        == HTTPStatus.FOUND
+    )
+    ticket.refresh_from_db()
+    assert ticket.assignee == agent
+
+
+def test_organization_is_registered_for_autocomplete(staff_client, organization):
+    assert Organization.objects.filter(pk=organization.pk).exists()
+    response = staff_client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "tickets", "model_name": "ticket", "field_name": "organization", "term": "acme"},
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["results"][0]["text"] == "Acme Analytics"
