@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 
@@ -51,3 +52,89 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
+
+
+class NoticeKind(models.TextChoices):
+    TICKET_RECEIVED = "ticket_received", "Case received"
+    STAFF_REPLY = "staff_reply", "Reply from the desk"
+    WAITING_ON_YOU = "waiting_on_you", "Case waiting on you"
+    TICKET_RESOLVED = "ticket_resolved", "Case resolved"
+    SLA_WARNING = "sla_warning", "SLA warning (staff)"
+    SLA_ESCALATION = "sla_escalation", "SLA breach escalation (staff)"
+    POLICY_CHANGE = "policy_change", "Support policy change"
+    LIFECYCLE_MILESTONE = "lifecycle_milestone", "Product lifecycle milestone"
+    NEW_MAJOR_VERSION = "new_major_version", "New major version"
+
+
+# A vendor's policy promises these (SPEC §1 and §3): a person cannot opt out of them.
+MANDATORY_NOTICES = frozenset(
+    {NoticeKind.POLICY_CHANGE, NoticeKind.LIFECYCLE_MILESTONE, NoticeKind.NEW_MAJOR_VERSION}
+)
+
+
+class NoticePreference(models.Model):
+    """Which optional notices a person has turned off; no row means every notice is wanted."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notice_preference"
+    )
+    muted_kinds = models.JSONField(default=list, blank=True, help_text="Notice kinds this person does not want.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Notice preferences of {self.user}"
+
+    def wants(self, kind: str) -> bool:
+        return kind in MANDATORY_NOTICES or kind not in self.muted_kinds
+
+
+class NoticeState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Notice(models.Model):
+    """One email to one recipient about one event: the outbox (STYLE.md point 6).
+
+    Written in the same transaction as the change it reports; `portal.outbox` delivers it.
+    `dedupe_key` names the (event, recipient) pair, so queueing the same notice twice
+    (a task run twice, a sweep racing a request) keeps one row and sends one email."""
+
+    kind = models.CharField(max_length=30, choices=NoticeKind.choices)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="notices",
+        help_text="Empty when sent to a desk address rather than a person.",
+    )
+    to_email = models.EmailField()
+    reference = models.CharField(max_length=100, blank=True, help_text="Case number, policy or product version.")
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField()
+    message_id = models.CharField(
+        max_length=250, unique=True, help_text="Our Message-ID header: a re-sent duplicate carries the same one."
+    )
+    headers = models.JSONField(default=dict, blank=True, help_text="Threading headers (In-Reply-To, References).")
+    state = models.CharField(max_length=10, choices=NoticeState.choices, default=NoticeState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    send_after = models.DateTimeField(help_text="Not sent before this moment (policy notices wait for their week).")
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker took it (the lease start).")
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # outbox.notice_sweep: "pending rows due to send, oldest first"; the sent history stays out of it.
+            models.Index(fields=["send_after"], name="notice_pending_due", condition=Q(state="pending")),
+            # outbox.notice_sweep: "rows whose worker lease has expired" (a worker died mid-delivery).
+            models.Index(fields=["claimed_at"], name="notice_sending_lease", condition=Q(state="sending")),
+            # Admin: one recipient's notices, newest first.
+            models.Index(fields=["recipient", "-created_at"], name="notice_recipient_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.to_email} ({self.get_state_display()})"

@@ -148,6 +148,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Support Desk <support@portal.test>")
 SUPPORT_DESK_EMAIL = env.str("SUPPORT_DESK_EMAIL", default="desk@portal.test")
+# Notices: warn staff when this share of an SLA target's time is used; a worker that took a
+# notice and has not marked it sent within the lease is presumed dead, and the notice is retried.
+SLA_WARNING_SHARE = env.float("SLA_WARNING_SHARE", default=0.75)
+NOTICE_LEASE_SECONDS = env.int("NOTICE_LEASE_SECONDS", default=300)
+NOTICE_MAX_ATTEMPTS = env.int("NOTICE_MAX_ATTEMPTS", default=8)
 
 # Celery. The default broker is kombu's file-system transport: it needs no server, and
 # web, worker and beat share it through var/broker. CELERY_BROKER_URL=redis://… for Redis.

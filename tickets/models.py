@@ -192,6 +192,10 @@ class SlaTarget(models.Model):
     breached_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True, help_text="When the desk answered, on time or late.")
     warned_at = models.DateTimeField(null=True, blank=True)
+    warn_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When the SLA warning is due: SLA_WARNING_SHARE of the target's time used.",
+    )
     explanation = models.TextField(blank=True, help_text="Why it is due when it is, in plain words.")
 
     class Meta:
@@ -202,6 +206,10 @@ class SlaTarget(models.Model):
         indexes = [
             # The SLA sweep: running targets coming due, cheapest first; cost grows with what is due.
             models.Index(fields=["due_at"], name="sla_target_running_due", condition=Q(state="running")),
+            # The SLA sweep's warnings: running targets not yet warned, by warning time.
+            models.Index(
+                fields=["warn_at"], name="sla_target_running_warn", condition=Q(state="running", warned_at=None)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from django.conf import settings
+
 from policies import clock
 from policies.calendars import to_clock
 from policies.models import PriorityLevel, ResponseTarget, SupportCalendar, TargetKind
@@ -77,7 +79,17 @@ def _due(target: SlaTarget) -> datetime:
     return clock.add_business_time(target.started_at, target.duration + target.paused, clock_of(target))
 
 
+def warn_at(target: SlaTarget) -> datetime | None:
+    """When the SLA warning is due: SLA_WARNING_SHARE of the target's open time used, on its
+    own clock (pause credit included), so a warning never lands in closed hours early."""
+    if target.state != TargetState.RUNNING or target.due_at is None or target.started_at is None:
+        return None
+    share = settings.SLA_WARNING_SHARE
+    return clock.add_business_time(target.started_at, target.duration * share + target.paused, clock_of(target))
+
+
 def _record(target: SlaTarget, kind: str, at: datetime, detail: str = "") -> None:
+    target.warn_at = warn_at(target)
     target.save()
     SlaEvent.objects.create(target=target, kind=kind, at=at, due_at=target.due_at, detail=detail)
     target.explanation = explain_target(target, clock_of(target), at=at)
@@ -133,6 +145,13 @@ def sla_start(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime) -> 
         targets.append(target)
     refresh_ticket_sla(ticket, targets)
     return targets
+
+
+def sla_breach(*, target: SlaTarget, at: datetime) -> None:
+    """The SLA sweep found a running target past its deadline: it was breached at `due_at`.
+    The caller holds the ticket's lock and refreshes the ticket's SLA columns."""
+    target.state, target.breached_at = TargetState.BREACHED, target.due_at
+    _record(target, SlaEvent.Kind.BREACHED, at, "No answer from the desk by the deadline")
 
 
 def sla_pause(*, ticket: Ticket, at: datetime) -> None:
