@@ -20,6 +20,7 @@ from .models import (
     QuotaLedgerEntry,
     new_calendar_token,
 )
+from .quota import contract_year as year_of
 from .selectors import basic_contract_covering, contract_quota
 
 PREMIUM_NEEDS_BASIC = (
@@ -177,6 +178,20 @@ def premium_option_set(*, contract: Contract, kind: str, price, note: str = "") 
     return option
 
 
+def quota_exchange_validate(*, contract: Contract, contract_year: int, tickets: int) -> None:
+    """Only a Basic contract's unused tickets of a year within its term can be exchanged."""
+    if contract.plan != Plan.BASIC:
+        raise ValidationError({"contract": NOT_BASIC})
+    year = year_of(contract.start, max(contract_year, 1))
+    if contract_year < 1 or year.start > contract.end:
+        raise ValidationError({"contract_year": YEAR_OUTSIDE_TERM.format(year=contract_year)})
+    quota = contract_quota(contract=contract, on=year.start)
+    if tickets > quota.remaining:
+        raise ValidationError(
+            {"tickets": EXCHANGE_TOO_LARGE.format(remaining=quota.remaining, year=contract_year)}
+        )
+
+
 @transaction.atomic
 def quota_exchange_record(
     *,
@@ -189,26 +204,14 @@ def quota_exchange_record(
 ) -> QuotaLedgerEntry:
     """Exchange unused Basic tickets of one contract year for Premium services. The year then
     carries nothing over (SPEC §4)."""
-    from .quota import contract_year as year_of
-
-    at = at or timezone.now()
-    if contract.plan != Plan.BASIC:
-        raise ValidationError({"contract": NOT_BASIC})
-    year = year_of(contract.start, contract_year)
-    if contract_year < 1 or year.start > contract.end:
-        raise ValidationError({"contract_year": YEAR_OUTSIDE_TERM.format(year=contract_year)})
-    Contract.objects.select_for_update().filter(pk=contract.pk).first()  # serialise exchanges per contract
-    quota = contract_quota(contract=contract, on=year.start)
-    if tickets > quota.remaining:
-        raise ValidationError(
-            {"tickets": EXCHANGE_TOO_LARGE.format(remaining=quota.remaining, year=contract_year)}
-        )
+    Contract.objects.select_for_update().filter(pk=contract.pk).first()  # one exchange per contract at a time
+    quota_exchange_validate(contract=contract, contract_year=contract_year, tickets=tickets)
     entry = QuotaLedgerEntry(
         contract=contract,
         contract_year=contract_year,
         tickets=tickets,
         premium_service=premium_service,
-        recorded_at=at,
+        recorded_at=at or timezone.now(),
         recorded_by=recorded_by,
     )
     entry.full_clean()

@@ -1,0 +1,158 @@
+"""Customer pages: "My products" with each product's lifecycle timeline, contracts, quota and
+prices, and an iCalendar feed of the milestones behind a per-person secret address."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from portal.selectors import user_organization
+
+from .calendar_feed import milestones_calendar
+from .dates import PHASE_WORDS
+from .models import Contract, MajorVersion, Plan, Product
+from .pricing import basic_quote, upgrade_price
+from .quota import QuotaYear, contract_year_at
+from .selectors import (
+    calendar_feed_owner,
+    calendar_token_for,
+    contract_quota,
+    organization_contracts,
+    organization_products,
+)
+from .services import calendar_token_regenerate
+from .timeline import TimelineRow, timeline_svg
+
+
+@dataclass
+class ContractPanel:
+    contract: Contract
+    quota: QuotaYear | None
+    year_start: date
+    year_end: date
+    renewal_total: object = None
+    renewal_rate: object = None
+    upgrade_total: object = None
+    upgrade_to: MajorVersion | None = None
+
+
+@dataclass
+class ProductPanel:
+    product: Product
+    versions: list[dict]
+    timeline: str
+    contracts: list[ContractPanel] = field(default_factory=list)
+
+
+def _customer_versions(contracts: list[Contract], versions: list[MajorVersion], today: date):
+    """The versions a customer's contracts name; "any current version" means every supported one."""
+    named = {c.major_version_id for c in contracts if c.major_version_id}
+    if any(c.major_version_id is None for c in contracts):
+        named |= {v.pk for v in versions if v.phase_at(today) in ("mainstream", "extended")}
+    return named
+
+
+def _next_major(versions: list[MajorVersion], contract: Contract, today: date) -> MajorVersion | None:
+    current = contract.major_version
+    if current is None:
+        released = [v for v in versions if v.ga and v.ga <= today]
+        current = released[-1] if released else None
+    later = [v for v in versions if current is not None and v.number > current.number]
+    return later[0] if later else None
+
+
+def _contract_panel(contract: Contract, versions: list[MajorVersion], today: date) -> ContractPanel:
+    year = contract_year_at(contract.start, min(max(today, contract.start), contract.end))
+    panel = ContractPanel(
+        contract=contract,
+        quota=contract_quota(contract=contract, on=today),
+        year_start=year.start,
+        year_end=year.end,
+    )
+    if contract.plan == Plan.BASIC and contract.license_price:
+        years_so_far = contract_year_at(contract.start, contract.end).number
+        quote = basic_quote(contract.license_price, years=1, first_year=years_so_far + 1)
+        panel.renewal_total, panel.renewal_rate = quote.total, quote.lines[0].rate * 100
+        panel.upgrade_to = _next_major(versions, contract, today)
+        if panel.upgrade_to is not None:
+            panel.upgrade_total = upgrade_price(contract.license_price)
+    return panel
+
+
+def _product_panel(product: Product, contracts: list[Contract], today: date) -> ProductPanel:
+    versions = list(product.major_versions.all())
+    mine = _customer_versions(contracts, versions, today)
+    rows = [
+        TimelineRow(
+            label=str(v),
+            ga=v.ga,
+            eos=v.eos,
+            eoms=v.eoms,
+            eol=v.eol,
+            announced=v.announced_at,
+            highlighted=v.pk in mine,
+            provisional=v.eoms_provisional,
+        )
+        for v in versions
+    ]
+    svg = timeline_svg(rows, today=today, title=f"{product.name} lifecycle") if rows else ""
+    return ProductPanel(
+        product=product,
+        versions=[
+            {"version": v, "phase": PHASE_WORDS[v.phase_at(today)], "mine": v.pk in mine} for v in versions
+        ],
+        timeline=mark_safe(svg),  # noqa: S308 - built by timeline_svg, which escapes every text it writes
+        contracts=[_contract_panel(c, versions, today) for c in contracts],
+    )
+
+
+@login_required
+def my_products(request):
+    organization = user_organization(request.user)
+    today = timezone.localdate()
+    panels = []
+    if organization is not None:
+        contracts = list(organization_contracts(organization=organization))
+        for product in organization_products(organization=organization):
+            mine = [c for c in contracts if c.product_id == product.pk]
+            panels.append(_product_panel(product, mine, today))
+    feed_url = request.build_absolute_uri(
+        reverse("lifecycle:calendar", args=[calendar_token_for(request.user).token])
+    )
+    return render(
+        request,
+        "lifecycle/my_products.html",
+        {"organization": organization, "panels": panels, "today": today, "feed_url": feed_url},
+    )
+
+
+@login_required
+@require_POST
+def calendar_regenerate(request):
+    calendar_token_regenerate(user=request.user)
+    messages.success(request, "Your calendar address has changed; the old one no longer works.")
+    return redirect(reverse("lifecycle:my-products") + "#calendar")
+
+
+def calendar_feed(request, token: str):
+    """The milestones of the token owner's products. The address is the credential: an unknown
+    or revoked token answers 404, and a person sees only their own organization's products."""
+    user = calendar_feed_owner(token)
+    organization = user_organization(user) if user is not None else None
+    if organization is None:
+        raise Http404("Unknown calendar")
+    products = organization_products(organization=organization)
+    body = milestones_calendar(products, name=f"{organization.name} product milestones", now=timezone.now())
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="product-milestones.ics"'
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
