@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import exceptions, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -56,3 +57,15 @@ class UtcDateTimeField(serializers.DateTimeField):
         if value is None:
             return None
         return value.astimezone(UTC).isoformat()
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """Components of nested serializers are named after their view (VendorPolicyApi.OutputSerializer
+    → VendorPolicyOutput): every view nests an `OutputSerializer`, and one flat name for all of
+    them would make each overwrite the others in the schema."""
+
+    def get_serializer_name(self, serializer, direction):
+        *outer, inner = type(serializer).__qualname__.split(".")
+        if not outer or any("<" in part for part in outer):
+            return super().get_serializer_name(serializer, direction)
+        return "".join(part.removesuffix("Serializer").removesuffix("Api") for part in outer) + inner
