@@ -1,1 +1,19 @@
-urlpatterns: list = []
+"""The tickets API, included under /api/ by portal.urls (names in the "api" namespace)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("tickets/", api.TicketCollectionApi.as_view(), name="ticket-list"),
+    path("tickets/<str:number>/", api.TicketItemApi.as_view(), name="ticket-detail"),
+    path("tickets/<str:number>/replies/", api.ReplyCollectionApi.as_view(), name="ticket-replies"),
+    path("tickets/<str:number>/attachments/", api.AttachmentUploadApi.as_view(), name="ticket-attachments"),
+    path(
+        "tickets/<str:number>/attachments/<int:attachment_id>/",
+        api.AttachmentDownloadApi.as_view(),
+        name="ticket-attachment",
+    ),
+]
