@@ -1,0 +1,312 @@
+"""Seeding shared by the benchmarks: a database of its own, the policy catalog, and a desk's worth
+of organizations, people and tickets written with bulk_create (the services would take an hour).
+
+Tickets look like a year of a real desk: opened over the last 365 days, statuses spread (recent
+cases new or open, old ones resolved or closed), 1–2 SLA target rows each with due times computed
+by the real clock, some breached, some paused while waiting on the customer. The ticket's
+denormalised `next_due_at` / `sla_state` follow the same rule as tickets.services.sla.
+
+Usage from a benchmark:
+
+    from bench._seed import setup_django, seed
+    setup_django("tickets")          # var/bench/tickets.sqlite3 unless DATABASE_URL is set
+    world = seed(tickets=100_000, organizations=200)
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / "var" / "bench"
+MEMBERS_PER_ORGANIZATION = 5
+STAFF = 10
+BATCH = 1000
+RANDOM_SEED = 20261124  # fixed: two runs seed the same desk
+PASSWORD = "bench-password"
+
+
+def setup_django(name: str) -> None:
+    """Point Django at the benchmark's own database and set it up (migrations included).
+    DEBUG stays off so Django does not keep every query in memory, as in production."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{BENCH_DIR / f'{name}.sqlite3'}")
+    os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
+    os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+    os.environ.setdefault("EMAIL_URL", "memorymail://")
+    os.environ.setdefault("MEDIA_ROOT", str(BENCH_DIR / "media"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    from policies.services import policy_catalog_load
+
+    policy_catalog_load()
+
+
+def progress(label: str, done: int, total: int, started: float) -> None:
+    """A one-line progress bar on stderr (no dependency needed for it)."""
+    width = 30
+    share = done / total if total else 1
+    bar = "#" * int(share * width)
+    rate = done / max(time.perf_counter() - started, 1e-9)
+    sys.stderr.write(f"\r{label:<14} [{bar:<{width}}] {done:>7,}/{total:,} {rate:,.0f}/s")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+@dataclass
+class World:
+    """What a benchmark needs to know about the seeded desk."""
+
+    organizations: list = field(default_factory=list)
+    members: dict = field(default_factory=dict)  # organization id -> [users]
+    staff: list = field(default_factory=list)
+    vendors: list = field(default_factory=list)
+
+
+def _people(organizations: int) -> World:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from policies.models import Vendor
+    from portal.models import Membership, Organization
+
+    User = get_user_model()
+    password = make_password(PASSWORD)  # hashed once: hashing per user would dominate seeding
+    existing = Organization.objects.filter(slug__startswith="bench-").count()
+    if existing < organizations:
+        Organization.objects.bulk_create(
+            Organization(name=f"Bench Customer {i:03d}", slug=f"bench-{i:03d}", timezone="Europe/Berlin")
+            for i in range(existing, organizations)
+        )
+    world = World(vendors=list(Vendor.objects.order_by("slug")))
+    world.organizations = list(
+        Organization.objects.filter(slug__startswith="bench-").order_by("slug")[:organizations]
+    )
+    if not User.objects.filter(username="bench-staff-0").exists():
+        User.objects.bulk_create(
+            User(
+                username=f"bench-staff-{i}",
+                email=f"staff{i}@desk.test",
+                is_staff=True,
+                is_superuser=True,
+                password=password,
+            )
+            for i in range(STAFF)
+        )
+    world.staff = list(User.objects.filter(username__startswith="bench-staff-").order_by("id"))
+    members: dict = {}
+    with_members = set(Membership.objects.values_list("organization_id", flat=True).distinct())
+    new_users = []
+    for organization in world.organizations:
+        if organization.pk in with_members:
+            continue
+        for j in range(MEMBERS_PER_ORGANIZATION):
+            name = f"{organization.slug}-user{j}"
+            new_users.append(
+                (organization, User(username=name, email=f"{name}@customer.test", password=password))
+            )
+    User.objects.bulk_create([user for _, user in new_users], batch_size=BATCH)
+    users = {u.username: u for u in User.objects.filter(username__in=[u.username for _, u in new_users])}
+    Membership.objects.bulk_create(
+        [Membership(user=users[user.username], organization=org) for org, user in new_users], batch_size=BATCH
+    )
+    for membership in Membership.objects.select_related("user").filter(organization__in=world.organizations):
+        members.setdefault(membership.organization_id, []).append(membership.user)
+    world.members = members
+    return world
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One vendor priority as the seeder uses it: the policy's targets, ready for the clock."""
+
+    vendor: object
+    version: object
+    priority: object
+    targets: tuple
+
+
+def _plans(vendors) -> list[_Plan]:
+    from policies.selectors import version_in_force
+    from tickets.services.sla import planned_targets
+    from tickets.services.tickets import version_label
+
+    plans = []
+    for vendor in vendors:
+        version = version_in_force(vendor=vendor)
+        for priority in version.priorities.order_by("rank"):
+            targets = planned_targets(priority=priority, version_label=version_label(version))
+            plans.append(_Plan(vendor, version, priority, tuple(targets)))
+    return plans
+
+
+def _status_for(age: timedelta, rng: random.Random) -> str:
+    """Young cases are mostly new or open; old ones mostly resolved or closed."""
+    from tickets.models import Status
+
+    roll = rng.random()
+    if age < timedelta(days=2):
+        return Status.NEW if roll < 0.5 else Status.OPEN if roll < 0.85 else Status.WAITING_ON_CUSTOMER
+    if age < timedelta(days=30):
+        choices = [
+            (0.05, Status.NEW),
+            (0.45, Status.OPEN),
+            (0.6, Status.WAITING_ON_CUSTOMER),
+            (0.9, Status.RESOLVED),
+        ]
+        return next((status for edge, status in choices if roll < edge), Status.CLOSED)
+    return Status.RESOLVED if roll < 0.3 else Status.CLOSED if roll < 0.97 else Status.OPEN
+
+
+def _targets_for(ticket, plan: _Plan, now, rng: random.Random) -> list:
+    """The ticket's SLA rows in a state that fits its status, due times from the real clock."""
+    from policies import clock
+    from tickets.models import SlaTarget, Status, TargetState
+    from tickets.services.sla import _clock_for
+
+    rows = []
+    for planned in plan.targets:
+        calendar = _clock_for(planned.calendar.pk if planned.calendar else None)
+        target = SlaTarget(
+            ticket=ticket,
+            kind=planned.kind,
+            duration=planned.duration,
+            calendar=planned.calendar,
+            source=planned.source,
+        )
+        is_update = planned.kind == "update"
+        start = ticket.opened_at
+        if is_update:
+            if ticket.status == Status.NEW:
+                target.state = TargetState.NOT_APPLICABLE
+                rows.append(target)
+                continue
+            # The update clock restarted at the desk's last reply, somewhere after the first one.
+            start = ticket.opened_at + (min(now, ticket.updated_at) - ticket.opened_at) * rng.random()
+        target.started_at = start
+        target.due_at = clock.add_business_time(start, planned.duration, calendar)
+        answered_at = start + (target.due_at - start) * rng.uniform(0.1, 1.3)
+        if ticket.status == Status.NEW or (is_update and ticket.status == Status.OPEN):
+            # Still running; the SLA sweep writes down some of the overdue ones as breached.
+            if target.due_at < now and rng.random() < 0.5:
+                target.state, target.breached_at = TargetState.BREACHED, target.due_at
+            else:
+                target.state = TargetState.RUNNING
+        elif ticket.status == Status.WAITING_ON_CUSTOMER and (is_update or answered_at > now):
+            target.state, target.paused_since = TargetState.PAUSED, min(now, ticket.updated_at)
+        elif answered_at <= target.due_at:
+            target.state, target.met_at, target.fulfilled_at = TargetState.MET, answered_at, answered_at
+        else:
+            target.state, target.breached_at, target.fulfilled_at = (
+                TargetState.BREACHED,
+                target.due_at,
+                answered_at,
+            )
+        target.explanation = f"Seeded: {planned.source}."
+        rows.append(target)
+    return rows
+
+
+def _ticket(number: str, plan: _Plan, organization, requester, assignee, now, rng: random.Random):
+    from tickets.models import Status, Ticket
+
+    age = timedelta(seconds=int(365 * 86400 * rng.random() ** 2))  # more recent cases than old ones
+    opened_at = now - age
+    status = _status_for(age, rng)
+    updated_at = opened_at + (now - opened_at) * rng.random()
+    resolved = status in (Status.RESOLVED, Status.CLOSED)
+    return Ticket(
+        number=number,
+        vendor=plan.vendor,
+        organization=organization,
+        requester=requester,
+        assignee=assignee if status != Status.NEW else None,
+        policy_version=plan.version,
+        priority=plan.priority,
+        kind="incident",
+        channel=rng.choice(["portal", "email", "phone", "api"]),
+        status=status,
+        subject=f"{plan.priority.name} issue {number}: {rng.choice(SUBJECTS)}",
+        body="Seeded case.",
+        body_html="<p>Seeded case.</p>",
+        opened_at=opened_at,
+        updated_at=updated_at,
+        first_responded_at=updated_at if status != Status.NEW else None,
+        resolved_at=updated_at if resolved else None,
+        closed_at=updated_at if status == Status.CLOSED else None,
+    )
+
+
+SUBJECTS = [
+    "export fails",
+    "login loop after upgrade",
+    "licence not recognised",
+    "slow dashboard",
+    "scanner stopped",
+    "report totals wrong",
+    "API returns 500",
+    "certificate expired",
+    "sync stuck",
+    "question about limits",
+]
+
+
+def seed(*, tickets: int = 100_000, organizations: int = 200, show_progress: bool = True) -> World:
+    """Make sure the database holds at least `tickets` tickets over `organizations` organizations.
+    Re-running tops up what is missing; it never duplicates."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from tickets.models import SlaTarget, Ticket, TicketCounter
+    from tickets.services.sla import refresh_ticket_sla
+
+    world = _people(organizations)
+    have = Ticket.objects.count()
+    if have >= tickets:
+        return world
+    rng = random.Random(RANDOM_SEED + have)
+    plans = _plans(world.vendors)
+    counters = {c.vendor_id: c for c in TicketCounter.objects.all()}
+    for vendor in world.vendors:
+        counters.setdefault(vendor.pk, TicketCounter.objects.get_or_create(vendor=vendor)[0])
+    now, started, done = timezone.now(), time.perf_counter(), 0
+    total = tickets - have
+    while done < total:
+        size = min(BATCH, total - done)
+        with transaction.atomic():
+            batch, targets = [], []
+            for _ in range(size):
+                plan = rng.choice(plans)
+                organization = rng.choice(world.organizations)
+                counter = counters[plan.vendor.pk]
+                counter.last_number += 1
+                number = f"{plan.vendor.ticket_prefix}-{counter.last_number:06d}"
+                requester = rng.choice(world.members[organization.pk])
+                ticket = _ticket(number, plan, organization, requester, rng.choice(world.staff), now, rng)
+                rows = _targets_for(ticket, plan, now, rng)
+                refresh_ticket_sla(ticket, rows)  # the list columns, by the services' own rule
+                batch.append(ticket)
+                targets.extend(rows)
+            # Both SQLite and PostgreSQL hand back the new keys, which the target rows then pick up.
+            Ticket.objects.bulk_create(batch)
+            SlaTarget.objects.bulk_create(targets)
+            TicketCounter.objects.bulk_update(counters.values(), ["last_number"])
+        done += size
+        if show_progress:
+            progress("Seeding tickets", done, total, started)
+    return world

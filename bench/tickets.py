@@ -1,0 +1,202 @@
+"""How fast the desk's pages answer with 100,000 tickets.
+
+Run from the repo root: `.venv/bin/python bench/tickets.py` (add `--requests 100` for more samples,
+`--tickets 20000` for a smaller desk). The first run seeds var/bench/tickets.sqlite3 (or the
+DATABASE_URL database) with 100,000 tickets over 200 organizations, showing a progress bar; later
+runs reuse it. Requests go through Django's test Client in-process, so the figures are the
+application's own cost (URL routing, auth, queries, rendering) without a network or web server.
+
+Prints, per page: median and p95 milliseconds and SQL queries per request, and ticket creation
+through the API in tickets per second. Floors with SQLite: list pages p95 < 150 ms, detail p95
+< 80 ms, creation >= 100 per second; the script exits non-zero when one is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._seed import seed, setup_django  # noqa: E402
+
+LIST_P95_MS = 150
+DETAIL_P95_MS = 80
+CREATION_PER_SECOND = 100
+
+
+@dataclass
+class Result:
+    name: str
+    times_ms: list[float]
+    queries: int
+    floor: str = ""
+    ok: bool = True
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times_ms)
+
+    @property
+    def p95(self) -> float:
+        ordered = sorted(self.times_ms)
+        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def measure(name: str, request: Callable[[], object], *, requests: int, expect: int = 200) -> Result:
+    """One warm-up request counted for queries (and checked), then `requests` timed ones."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = request()
+    if response.status_code != expect:
+        body = getattr(response, "content", b"")[:500]
+        raise SystemExit(f"{name}: expected HTTP {expect}, got {response.status_code}: {body!r}")
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = request()
+        times.append((time.perf_counter() - started) * 1000)
+        if response.status_code != expect:
+            raise SystemExit(f"{name}: HTTP {response.status_code}")
+    return Result(name, times, len(captured))
+
+
+def check(result: Result, p95_floor: float) -> Result:
+    result.floor = f"p95 < {p95_floor:g} ms"
+    result.ok = result.p95 < p95_floor
+    return result
+
+
+def token_client(user):
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+
+    token, _ = Token.objects.get_or_create(user=user)
+    return Client(HTTP_AUTHORIZATION=f"Token {token.key}", secure=True)
+
+
+def creation_payload(vendor_slug: str, i: int) -> dict:
+    return {
+        "vendor": vendor_slug,
+        "priority": "normal" if vendor_slug == "secpod" else "high",
+        "subject": f"Bench case {i}",
+        "body": "Created by bench/tickets.py.",
+        "kind": "incident",
+    }
+
+
+def run(*, tickets: int, organizations: int, requests: int, creations: int) -> list[Result]:
+    from django.test import Client
+
+    from tickets.models import Ticket
+
+    world = seed(tickets=tickets, organizations=organizations)
+    rng = random.Random(7)
+    staff = world.staff[0]
+    organization = world.organizations[0]
+    customer = world.members[organization.pk][0]
+    admin = Client(secure=True)
+    admin.force_login(staff)
+    as_customer, as_staff = token_client(customer), token_client(staff)
+    own_numbers = list(
+        Ticket.objects.filter(organization=organization).values_list("number", flat=True)[:500]
+    )
+    all_numbers = list(Ticket.objects.order_by("?").values_list("number", flat=True)[:500])
+    customer_numbers, staff_numbers = itertools.cycle(own_numbers), itertools.cycle(all_numbers)
+    rng.shuffle(own_numbers)
+
+    results = [
+        check(
+            measure("admin changelist", lambda: admin.get("/admin/tickets/ticket/"), requests=requests),
+            LIST_P95_MS,
+        ),
+        check(
+            measure(
+                "admin changelist, breached",
+                lambda: admin.get("/admin/tickets/ticket/", {"sla": "breached"}),
+                requests=requests,
+            ),
+            LIST_P95_MS,
+        ),
+        check(
+            measure("API list, customer", lambda: as_customer.get("/api/tickets/"), requests=requests),
+            LIST_P95_MS,
+        ),
+        check(
+            measure("API list, staff", lambda: as_staff.get("/api/tickets/"), requests=requests), LIST_P95_MS
+        ),
+        check(
+            measure(
+                "API detail, customer",
+                lambda: as_customer.get(f"/api/tickets/{next(customer_numbers)}/"),
+                requests=requests,
+            ),
+            DETAIL_P95_MS,
+        ),
+        check(
+            measure(
+                "API detail, staff",
+                lambda: as_staff.get(f"/api/tickets/{next(staff_numbers)}/"),
+                requests=requests,
+            ),
+            DETAIL_P95_MS,
+        ),
+    ]
+    counter = itertools.count()
+    vendors = itertools.cycle(["secpod", "alectrona", "albert"])
+    creation = measure(
+        "API create",
+        lambda: as_customer.post(
+            "/api/tickets/", creation_payload(next(vendors), next(counter)), content_type="application/json"
+        ),
+        requests=creations,
+        expect=201,
+    )
+    per_second = 1000 * len(creation.times_ms) / sum(creation.times_ms)
+    creation.floor = f">= {CREATION_PER_SECOND} tickets/s (measured {per_second:,.0f}/s)"
+    creation.ok = per_second >= CREATION_PER_SECOND
+    results.append(creation)
+    return results
+
+
+def report(results: list[Result], *, tickets: int) -> None:
+    from django.db import connection
+
+    print(
+        f"\n{tickets:,} tickets, {connection.vendor}; each page requested {len(results[0].times_ms)} times\n"
+    )
+    print(f"{'page':<30} {'median ms':>10} {'p95 ms':>8} {'queries':>8}  floor")
+    for r in results:
+        mark = "ok" if r.ok else "MISSED"
+        print(f"{r.name:<30} {r.median:>10.1f} {r.p95:>8.1f} {r.queries:>8}  {r.floor} {mark}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--organizations", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=50, help="timed requests per page")
+    parser.add_argument("--creations", type=int, default=200, help="tickets created through the API")
+    args = parser.parse_args()
+    setup_django("tickets")
+    results = run(
+        tickets=args.tickets,
+        organizations=args.organizations,
+        requests=args.requests,
+        creations=args.creations,
+    )
+    report(results, tickets=args.tickets)
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
