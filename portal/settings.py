@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "policies",
     "lifecycle",
     "tickets",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ api_patterns = [
     path("vendors/<slug:slug>/policy/", policies_api.VendorPolicyApi.as_view(), name="vendor-policy"),
     path("sla/preview/", policies_api.SlaPreviewApi.as_view(), name="sla-preview"),
     path("", include("tickets.api_urls")),
+    path("", include("reports.api_urls")),
     path("", include("lifecycle.api_urls")),
 ]
 
@@ -25,6 +26,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("policies/", include("policies.urls")),
     path("tickets/", include("tickets.urls")),
+    path("reports/", include("reports.urls")),
     path("products/", include("lifecycle.urls")),
     path("api/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),

@@ -1,0 +1,128 @@
+"""Staff UI for availability (services and outages) and the staff dashboard."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from tickets.models import TargetState
+
+from . import charts, selectors
+from .availability import month_of, months_back
+from .models import Dashboard, MonitoredService, Outage
+from .services import outage_record
+
+STATE_LABELS = dict(TargetState.choices)
+
+
+@admin.register(MonitoredService)
+class MonitoredServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "vendor", "kind", "timezone", "target_percent", "active"]
+    list_filter = ["vendor", "kind", "active"]
+    list_select_related = ["vendor"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Outage)
+class OutageAdmin(admin.ModelAdmin):
+    list_display = ["service", "start", "end", "duration", "cause", "counts", "recorded_by"]
+    list_filter = ["cause", "service"]
+    list_select_related = ["service", "recorded_by"]
+    search_fields = ["service__name", "notes", "reference"]
+    autocomplete_fields = ["service"]
+    date_hierarchy = "start"
+    readonly_fields = ["recorded_by", "recorded_at"]
+    fields = ["service", "start", "end", "cause", "notes", "reference", "recorded_by", "recorded_at"]
+
+    @admin.display(description="Duration")
+    def duration(self, outage: Outage) -> str:
+        if outage.end is None:
+            return "ongoing"
+        return str(outage.end - outage.start)
+
+    @admin.display(description="Counts as downtime", boolean=True)
+    def counts(self, outage: Outage) -> bool:
+        return not outage.is_excluded
+
+    def save_model(self, request: HttpRequest, obj: Outage, form, change: bool) -> None:
+        if not change:
+            saved, _ = outage_record(
+                service=obj.service,
+                start=obj.start,
+                end=obj.end,
+                cause=obj.cause,
+                notes=obj.notes,
+                reference=obj.reference,
+                by=request.user,
+            )
+            obj.pk = saved.pk
+            return
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Dashboard)
+class DashboardAdmin(admin.ModelAdmin):
+    """/admin/reports/dashboard/: the changelist of a table-less model is the dashboard."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return TemplateResponse(request, "admin/reports/dashboard.html", self._context(request))
+
+    def _context(self, request: HttpRequest) -> dict:
+        now = timezone.now()
+        months = months_back(month_of(now, selectors.report_zone()), selectors.HISTORY_MONTHS)
+        services = selectors.availability_table(
+            services=list(selectors.services_for(None)), months=months, now=now
+        )
+        week_start = selectors.week_start(now)
+        breaches = selectors.breaches_between(start=week_start, now=now)
+        return {
+            **self.admin_site.each_context(request),
+            "title": "Staff dashboard",
+            "opts": self.model._meta,
+            "now": now,
+            "open_by_state": [
+                (STATE_LABELS.get(state, state), cases)
+                for state, cases in sorted(selectors.open_cases_by_state(now=now).items())
+            ],
+            "week_start": week_start,
+            "breaches": breaches,
+            "breaches_total": sum(row["breaches"] for row in breaches),
+            "met_rate_chart": charts.met_rate_chart(selectors.monthly_met_rates(months=months, now=now)),
+            "availability": [
+                {"entry": entry, "month": entry.months[-1], "chart": charts.availability_chart(entry)}
+                for entry in services
+            ],
+            "next_to_breach": [
+                {"target": target, "link": self._ticket_link(target)}
+                for target in selectors.next_to_breach(now=now)
+            ],
+            "report_url": reverse("reports:report"),
+        }
+
+    @staticmethod
+    def _ticket_link(target) -> str:
+        url = reverse("admin:tickets_ticket_change", args=[target.ticket_id])
+        return format_html('<a href="{}">{}</a>', url, target.ticket.number)

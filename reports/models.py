@@ -1,0 +1,127 @@
+"""Monitored services and their outages (SPEC §3, Albert availability)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+END_BEFORE_START = "The end of an outage must be after its start."
+
+
+class ServiceKind(models.TextChoices):
+    SERVER_UPTIME = "server_uptime", "Server uptime"
+    APPLICATION = "application", "Application availability"
+
+
+class MonitoredService(models.Model):
+    """A service whose monthly availability a vendor promises (Albert: ≥ 99 %)."""
+
+    vendor = models.ForeignKey("policies.Vendor", on_delete=models.PROTECT, related_name="monitored_services")
+    slug = models.SlugField(unique=True, help_text="How a monitor names the service in the outage API.")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=ServiceKind.choices)
+    timezone = models.CharField(
+        max_length=64,
+        default="America/Los_Angeles",
+        help_text="Months and the Sunday 00:00–06:00 maintenance window are on this zone's wall clock.",
+    )
+    target_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("99.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="A month below this is a Service Level Failure.",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["vendor__name", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def clean(self) -> None:
+        from zoneinfo import available_timezones
+
+        if self.timezone not in available_timezones():
+            raise ValidationError({"timezone": f"Unknown time zone {self.timezone!r}."})
+
+
+class OutageCause(models.TextChoices):
+    UNPLANNED = "unplanned", "Unplanned"
+    MAINTENANCE_WINDOW = "maintenance_window", "Scheduled maintenance window"
+    EMERGENCY_MAINTENANCE = "emergency_maintenance", "Announced emergency maintenance"
+    THIRD_PARTY = "third_party", "Third-party cause"
+    CUSTOMER_SIDE = "customer_side", "Customer-side cause"
+
+
+# SPEC §3: only these causes are excused; everything else is downtime.
+EXCLUDED_CAUSES = frozenset(
+    {
+        OutageCause.MAINTENANCE_WINDOW,
+        OutageCause.EMERGENCY_MAINTENANCE,
+        OutageCause.THIRD_PARTY,
+        OutageCause.CUSTOMER_SIDE,
+    }
+)
+
+
+class Outage(models.Model):
+    service = models.ForeignKey(MonitoredService, on_delete=models.CASCADE, related_name="outages")
+    start = models.DateTimeField()
+    end = models.DateTimeField(null=True, blank=True, help_text="Empty while the outage lasts.")
+    cause = models.CharField(max_length=30, choices=OutageCause.choices, default=OutageCause.UNPLANNED)
+    notes = models.TextField(blank=True)
+    reference = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The monitor's own id: posting it again does not duplicate the outage.",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gt=F("start")), name="outage_end_after_start"
+            ),
+            models.UniqueConstraint(
+                fields=["service", "reference"], condition=~Q(reference=""), name="outage_reference_unique"
+            ),
+        ]
+        indexes = [
+            # availability_for(): the outages of one service overlapping a range of months.
+            models.Index(fields=["service", "start"], name="outage_service_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service.name}: {self.get_cause_display()} from {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_excluded(self) -> bool:
+        return self.cause in EXCLUDED_CAUSES
+
+    def clean(self) -> None:
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": END_BEFORE_START})
+
+
+class Dashboard(models.Model):
+    """No table: gives the staff dashboard its place and link on the admin index
+    (/admin/reports/dashboard/), with Django's own permission checks."""
+
+    class Meta:
+        managed = False
+        verbose_name = "staff dashboard"
+        verbose_name_plural = "staff dashboard"
+
+    def __str__(self) -> str:
+        return "Staff dashboard"

@@ -1,0 +1,27 @@
+"""Formatting for report pages: durations in the desk's words, rates as percentages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import template
+
+from tickets.services.sla import format_duration
+
+register = template.Library()
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    return "—" if value is None else format_duration(value)
+
+
+@register.filter
+def rate(value: float | None) -> str:
+    """A share (0–1) as a percentage; no settled target means no rate, not 0 %."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+@register.filter
+def hours(value: timedelta) -> str:
+    return f"{value.total_seconds() / 3600:.2f} h"

@@ -1,0 +1,93 @@
+"""The monthly report in the portal: customers see their own organization's, staff any
+organization's or all of them. The same report prints cleanly and downloads as CSV."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from portal.models import Organization
+from portal.selectors import user_organization
+
+from . import charts, exports, selectors
+from .availability import month_of, months_back
+
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def _scope(request) -> Organization | None:
+    """The organization the report covers; None means every organization (staff only).
+    A customer naming another organization gets a 404, as for any object not theirs."""
+    slug = request.GET.get("organization", "")
+    if request.user.is_staff:
+        return get_object_or_404(Organization, slug=slug) if slug else None
+    own = user_organization(request.user)
+    if own is None or (slug and slug != own.slug):
+        raise Http404("No report here.")
+    return own
+
+
+def _month(request) -> date:
+    """?month=YYYY-MM, else the current month in the desk's zone."""
+    match = MONTH.match(request.GET.get("month", ""))
+    if match and 1 <= int(match[2]) <= 12 and int(match[1]) >= 2000:
+        return date(int(match[1]), int(match[2]), 1)
+    return month_of(timezone.now(), selectors.report_zone())
+
+
+def _report(request) -> selectors.MonthlyReport:
+    return selectors.monthly_report(month=_month(request), now=timezone.now(), organization=_scope(request))
+
+
+def _context(request, report: selectors.MonthlyReport) -> dict:
+    previous_month = months_back(report.month, 2)[0]
+    next_month = date(report.month.year + report.month.month // 12, report.month.month % 12 + 1, 1)
+    query = (
+        f"&organization={report.organization.slug}" if request.user.is_staff and report.organization else ""
+    )
+    return {
+        "report": report,
+        "query": query,
+        "previous_month": previous_month,
+        "next_month": next_month,
+        "met_rate_chart": charts.met_rate_chart(report.met_rates),
+        "availability": [
+            {"entry": entry, "month": entry.months[-1], "chart": charts.availability_chart(entry)}
+            for entry in report.services
+        ],
+        "organizations": Organization.objects.only("slug", "name") if request.user.is_staff else None,
+    }
+
+
+@login_required
+def report(request):
+    report = _report(request)
+    return render(request, "reports/report.html", _context(request, report))
+
+
+@login_required
+def report_print(request):
+    report = _report(request)
+    return render(request, "reports/print.html", _context(request, report))
+
+
+def _filename(report: selectors.MonthlyReport, what: str) -> str:
+    scope = report.organization.slug if report.organization else "all"
+    return f"{what}-{scope}-{report.month:%Y-%m}.csv"
+
+
+@login_required
+def compliance_csv(request):
+    report = _report(request)
+    return exports.csv_response(exports.compliance_lines(report), _filename(report, "sla-compliance"))
+
+
+@login_required
+def availability_csv(request):
+    report = _report(request)
+    return exports.csv_response(exports.availability_lines(report), _filename(report, "availability"))
