@@ -1,12 +1,437 @@
+"""The customer portal: "My cases", "Open a case" and the case page. Server-rendered; the small
+script in static/js/portal.js only fetches fragments from the endpoints below, so every page also
+works without it. Rules live in tickets.services; these views translate forms to calls and
+ValidationErrors back to form errors."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime, timedelta
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from policies.models import Vendor
+from policies.selectors import vendor_list, version_in_force
+from policies.services import sla_preview
+from portal.markdown import render_markdown
+from portal.selectors import user_membership, user_timezone
+
+from . import selectors
+from .forms import (
+    IMPACT_HELPER_VENDORS,
+    ImpactForm,
+    ReplyForm,
+    StatusFilter,
+    TicketFilterForm,
+    TicketOpenForm,
+)
+from .models import OPEN_STATUSES, Attachment, SlaEvent, Status, TargetState, Ticket, TicketChannel
+from .services import attachment_add, reply_add, ticket_close, ticket_open, ticket_reopen
+from .timeline import timeline
+
+PAGE_SIZE = 25
+NO_ORGANIZATION = "Your account does not belong to a customer organization yet; ask your administrator."
+# A customer reads the status from their side of the desk.
+CUSTOMER_STATUS = {
+    Status.NEW: "Received",
+    Status.OPEN: "In progress",
+    Status.WAITING_ON_CUSTOMER: "Waiting on you",
+    Status.RESOLVED: "Resolved",
+    Status.CLOSED: "Closed",
+}
+# Service error fields that have a different name (or none) on the portal's forms.
+FIELD_ALIASES = {"file": "files", "organization": None, "status": None, "internal": None}
+
+
+def in_user_zone(view):
+    """Render every date and time in the viewer's own time zone (profile, else organization)."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        with timezone.override(user_timezone(request.user)):
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# ---------------------------------------------------------------------------- words
+
+
+def duration_words(value: timedelta) -> str:
+    """'2 d 4 h', '3 h 20 min', '12 min': precise enough to act on, short enough to scan."""
+    minutes = max(int(value.total_seconds() // 60), 0)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"
+
+
+def due_words(*, status: str, due_at: datetime | None, now: datetime) -> str:
+    """What the next deadline means to the customer, in words."""
+    if status == Status.WAITING_ON_CUSTOMER:
+        return "waiting on you"
+    if status in (Status.RESOLVED, Status.CLOSED):
+        return "resolved" if status == Status.RESOLVED else "closed"
+    if due_at is None:
+        return "no deadline running"
+    if due_at < now:
+        return f"overdue by {duration_words(now - due_at)}"
+    return f"due in {duration_words(due_at - now)}"
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    """A service's refusal, shown on the field it names (or above the form)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, messages_ in error.message_dict.items():
+        field = FIELD_ALIASES.get(field, field)
+        form.add_error(field if field in form.fields else None, messages_)
+
+
+# ---------------------------------------------------------------------------- my cases
+
+
+def _cases_for(user, membership):
+    """The cases the list starts from: the organization's (or every case, for staff)."""
+    if user.is_staff:
+        return Ticket.objects.all()
+    if membership is None:
+        return Ticket.objects.none()
+    return Ticket.objects.filter(organization_id=membership.organization_id)
+
+
+def _filtered(cases, data: dict):
+    if statuses := StatusFilter.STATUSES.get(data.get("status") or ""):
+        cases = cases.filter(status__in=statuses)
+    if data.get("vendor"):
+        cases = cases.filter(vendor__slug=data["vendor"])
+    if data.get("product"):
+        cases = cases.filter(product=data["product"])
+    if data.get("requester"):
+        cases = cases.filter(requester__username=data["requester"])
+    if query := (data.get("q") or "").strip():
+        cases = (
+            cases.filter(number__iexact=query)
+            if "-" in query and " " not in query
+            else cases.filter(subject__icontains=query)
+        )
+    return cases
+
+
+def _page(queryset, number: int) -> tuple[list, bool]:
+    """One page and whether another follows, read with one query of PAGE_SIZE + 1 rows: no COUNT
+    over the whole organization, so a page costs the same at 20 cases or 20,000."""
+    start = (number - 1) * PAGE_SIZE
+    rows = list(queryset[start : start + PAGE_SIZE + 1])
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def _page_number(request) -> int:
+    try:
+        return max(int(request.GET.get("page", 1)), 1)
+    except ValueError:
+        return 1
 
 
 @login_required
+@in_user_zone
 def ticket_list(request):
-    return HttpResponse("My cases")
+    user, membership = request.user, user_membership(request.user)
+    cases = _cases_for(user, membership)
+    sees_requesters = user.is_staff or (membership is not None and membership.is_admin)
+    requesters = None
+    if membership is not None and membership.is_admin:
+        requesters = get_user_model().objects.filter(membership__organization_id=membership.organization_id)
+        requesters = requesters.order_by("username")
+    products = cases.exclude(product="").order_by("product").values_list("product", flat=True).distinct()
+    form = TicketFilterForm(
+        request.GET or None, vendors=vendor_list(), products=list(products), requesters=requesters
+    )
+    data = form.cleaned_data if form.is_valid() else {}
+    rows = _filtered(cases, data).select_related("vendor", "priority", "requester", "organization")
+    number = _page_number(request)
+    page, has_next = _page(rows.order_by("-opened_at", "-id"), number)
+    now = timezone.now()
+    for ticket in page:
+        ticket.status_words = CUSTOMER_STATUS[ticket.status]
+        ticket.due_words = due_words(status=ticket.status, due_at=ticket.next_due_at, now=now)
+        ticket.overdue = ticket.is_open and ticket.next_due_at is not None and ticket.next_due_at < now
+        ticket.mine = ticket.requester_id == user.pk
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "tickets": page,
+        "page_number": number,
+        "has_next": has_next,
+        "query": query.urlencode(),
+        "membership": membership,
+        "sees_requesters": sees_requesters,
+        "no_organization": membership is None and not user.is_staff,
+        "zone": timezone.get_current_timezone_name(),
+    }
+    return render(request, "tickets/list.html", context)
+
+
+# ---------------------------------------------------------------------------- open a case
+
+
+def _chosen_vendor(request) -> Vendor | None:
+    slug = request.POST.get("vendor") or request.GET.get("vendor")
+    vendors = vendor_list()
+    return (vendors.filter(slug=slug).first() if slug else None) or vendors.first()
+
+
+def _priorities(vendor: Vendor | None) -> tuple[object | None, list]:
+    version = version_in_force(vendor=vendor) if vendor else None
+    if version is None:
+        return None, []
+    return version, list(version.priorities.order_by("rank").prefetch_related("targets__calendar"))
+
+
+def _deadline_preview(vendor: Vendor | None, priority_code: str) -> dict | None:
+    """The deadlines a case opened now would get: the same service as the public SLA preview."""
+    if vendor is None or not priority_code:
+        return None
+    now = timezone.now()
+    try:
+        preview = sla_preview(vendor=vendor, priority_code=priority_code, opened_at=now)
+    except ValidationError:
+        return None
+    targets = [
+        {"due": t, "words": due_words(status=Status.NEW, due_at=t.due_at, now=now)} for t in preview.targets
+    ]
+    return {"preview": preview, "targets": targets}
+
+
+def _panel_context(request, form: TicketOpenForm, vendor: Vendor | None, priorities: list) -> dict:
+    """Everything that depends on the chosen vendor and priority: kinds, priority levels with
+    their definitions, Albert's impact helper and the deadline preview."""
+    data = request.POST if request.method == "POST" else request.GET
+    priority_code = form["priority"].value() or ""
+    impact = ImpactForm(data, prefix="impact") if vendor and vendor.slug in IMPACT_HELPER_VENDORS else None
+    suggestion = impact.suggestion() if impact is not None else None
+    if suggestion and data.get("action") == "suggest":
+        priority_code = suggestion
+    names = {p.code: p.name for p in priorities}
+    return {
+        "form": form,
+        "vendor": vendor,
+        "priorities": priorities,
+        "priority_code": priority_code,
+        "impact": impact,
+        "suggestion": suggestion,
+        "suggestion_name": names.get(suggestion or ""),
+        "deadlines": _deadline_preview(vendor, priority_code if priority_code in names else ""),
+        "zone": timezone.get_current_timezone_name(),
+    }
+
+
+def _open_case(request, form: TicketOpenForm) -> Ticket:
+    """The case and its attachments in one transaction: a refused attachment leaves no case."""
+    data, user = form.cleaned_data, request.user
+    with transaction.atomic():
+        ticket = ticket_open(
+            organization=user.membership.organization,
+            requester=user,
+            vendor=data["vendor"],
+            priority=data["priority"],
+            subject=data["subject"],
+            body=data["body"],
+            kind=data["kind"],
+            channel=TicketChannel.PORTAL,
+            product=data["product"],
+            product_version=data["product_version"],
+        )
+        for upload in data["files"]:
+            attachment_add(ticket=ticket, uploaded_by=user, upload=upload)
+    return ticket
+
+
+def _open_form(request, vendor, priorities) -> TicketOpenForm:
+    """Bound when the customer submits; refreshing the policy panel or previewing re-renders what
+    they typed without judging it yet."""
+    if request.method != "POST":
+        return TicketOpenForm(priorities=priorities, initial={"vendor": vendor})
+    if request.POST.get("action", "open") == "open":
+        return TicketOpenForm(request.POST, request.FILES, priorities=priorities)
+    initial = request.POST.dict()
+    initial["vendor"] = vendor
+    return TicketOpenForm(initial=initial, priorities=priorities)
 
 
 @login_required
-def ticket_open(request):
-    return HttpResponse("Open a case")
+@in_user_zone
+def ticket_open_view(request):
+    membership = user_membership(request.user)
+    if membership is None:
+        return render(request, "tickets/open.html", {"no_organization": NO_ORGANIZATION})
+    vendor = _chosen_vendor(request)
+    _version, priorities = _priorities(vendor)
+    form = _open_form(request, vendor, priorities)
+    if form.is_bound and form.is_valid():
+        try:
+            ticket = _open_case(request, form)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(
+                request, f"Your case {ticket.number} is open. We will answer by the deadlines below."
+            )
+            return redirect("tickets:detail", number=ticket.number)
+    context = _panel_context(request, form, vendor, priorities)
+    if request.POST.get("action") == "preview":
+        context["markdown_preview"] = render_markdown(request.POST.get("body", ""))
+    context["had_files"] = bool(request.FILES) and form.is_bound
+    return render(request, "tickets/open.html", context)
+
+
+@login_required
+@in_user_zone
+def ticket_open_panel(request):
+    """The policy panel of "Open a case" as an HTML fragment, for the page's script."""
+    vendor = _chosen_vendor(request)
+    _version, priorities = _priorities(vendor)
+    data = (request.POST if request.method == "POST" else request.GET).dict()
+    data["vendor"] = vendor
+    form = TicketOpenForm(initial=data, priorities=priorities)
+    return render(request, "tickets/_open_panel.html", _panel_context(request, form, vendor, priorities))
+
+
+@login_required
+@require_POST
+def markdown_preview(request):
+    """The description as it will look, rendered and sanitized like the stored one."""
+    html = render_markdown(request.POST.get("body", ""))
+    return HttpResponse(html or '<p class="muted">Nothing to preview yet.</p>')
+
+
+# ---------------------------------------------------------------------------- case page
+
+
+def _ticket_or_404(request, number: str) -> Ticket:
+    try:
+        return selectors.ticket_detail_for(user=request.user, number=number)
+    except Ticket.DoesNotExist:
+        raise Http404("No such case") from None
+
+
+def _targets(ticket: Ticket, now: datetime) -> list[dict]:
+    rows = []
+    for target in ticket.sla_targets.all():
+        state = target.state_at(now)
+        if state == TargetState.RUNNING and target.due_at:
+            remaining = f"due in {duration_words(target.due_at - now)}"
+        elif state == TargetState.BREACHED and target.due_at and not target.fulfilled_at:
+            remaining = f"overdue by {duration_words(now - target.due_at)}"
+        elif state == TargetState.PAUSED:
+            remaining = "paused while we wait on you"
+        else:
+            remaining = ""
+        rows.append(
+            {
+                "target": target,
+                "state": state,
+                "state_label": TargetState(state).label,
+                "remaining": remaining,
+            }
+        )
+    return rows
+
+
+def _case_context(request, ticket: Ticket, reply_form: ReplyForm | None = None) -> dict:
+    now = timezone.now()
+    replies = list(selectors.reply_list_for(user=request.user, ticket=ticket))
+    events = list(SlaEvent.objects.filter(target__ticket=ticket).order_by("at", "id"))
+    return {
+        "ticket": ticket,
+        "replies": replies,
+        "targets": _targets(ticket, now),
+        "opening_attachments": [a for a in ticket.attachments.all() if a.reply_id is None],
+        "status_words": CUSTOMER_STATUS[ticket.status],
+        "reply_form": reply_form or ReplyForm(),
+        "can_close": ticket.status != Status.CLOSED,
+        "can_reopen": ticket.status in (Status.RESOLVED, Status.CLOSED),
+        "can_reply": ticket.status != Status.CLOSED,
+        "is_open": ticket.status in OPEN_STATUSES,
+        "timeline": timeline(ticket=ticket, replies=replies, events=events, now=now),
+        "zone": timezone.get_current_timezone_name(),
+    }
+
+
+@login_required
+@in_user_zone
+def ticket_detail(request, number: str):
+    ticket = _ticket_or_404(request, number)
+    return render(request, "tickets/detail.html", _case_context(request, ticket))
+
+
+@login_required
+@require_POST
+@in_user_zone
+def ticket_reply(request, number: str):
+    ticket = _ticket_or_404(request, number)
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                reply = reply_add(ticket=ticket, author=request.user, body=form.cleaned_data["body"])
+                for upload in form.cleaned_data["files"]:
+                    attachment_add(ticket=ticket, uploaded_by=request.user, upload=upload, reply=reply)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "Your reply is sent.")
+            return redirect(reverse("tickets:detail", args=[ticket.number]) + f"#reply-{reply.pk}")
+    ticket = _ticket_or_404(request, number)
+    return render(request, "tickets/detail.html", _case_context(request, ticket, reply_form=form))
+
+
+def _transition(request, number: str, service, done: str):
+    ticket = _ticket_or_404(request, number)
+    try:
+        service(ticket=ticket, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, done)
+    return redirect("tickets:detail", number=ticket.number)
+
+
+@login_required
+@require_POST
+def ticket_close_view(request, number: str):
+    return _transition(
+        request, number, ticket_close, "The case is closed. Reopen it if the problem comes back."
+    )
+
+
+@login_required
+@require_POST
+def ticket_reopen_view(request, number: str):
+    return _transition(request, number, ticket_reopen, "The case is open again.")
+
+
+@login_required
+def attachment_download(request, number: str, attachment_id: int):
+    """A file of a case the viewer may see; 404 for anyone else, whether or not it exists."""
+    try:
+        attachment = selectors.attachment_for(user=request.user, number=number, attachment_id=attachment_id)
+    except Attachment.DoesNotExist:
+        raise Http404("No such attachment") from None
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename)
+    response["Content-Type"] = attachment.content_type
+    return response

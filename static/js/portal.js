@@ -1,0 +1,86 @@
+// Progressive enhancement for the customer portal. Every page works without this file:
+// the buttons marked .js-hide submit the form and the server re-renders it. With it, the
+// same server-rendered fragments are fetched in place, so nothing typed is ever lost.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function csrfToken(form) {
+    var input = form.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function post(url, form, body) {
+    return fetch(url, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(form), "X-Requested-With": "fetch" },
+    }).then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.text();
+    });
+  }
+
+  function setupOpenCase(form) {
+    var panel = document.getElementById("policy-panel");
+    var pending = 0;
+
+    function refreshPanel() {
+      var data = new FormData(form);
+      data.delete("files");
+      data.set("action", "refresh");
+      var ticket = ++pending;
+      var focusedId = document.activeElement && document.activeElement.id;
+      panel.setAttribute("aria-busy", "true");
+      return post(form.dataset.panelUrl, form, data).then(function (html) {
+        if (ticket !== pending) return; // a later change already asked again
+        panel.innerHTML = html;
+        panel.removeAttribute("aria-busy");
+        var again = focusedId && document.getElementById(focusedId);
+        if (again && panel.contains(again)) again.focus();
+      }).catch(function () {
+        panel.removeAttribute("aria-busy");
+      });
+    }
+
+    form.addEventListener("change", function (event) {
+      var name = event.target.name || "";
+      if (name === "vendor" || name === "priority" || name.indexOf("impact-") === 0) refreshPanel();
+    });
+
+    form.addEventListener("click", function (event) {
+      var use = event.target.closest("[data-use-priority]");
+      if (use) {
+        event.preventDefault();
+        var radio = document.getElementById("priority-" + use.dataset.usePriority);
+        if (radio) {
+          radio.checked = true;
+          refreshPanel().then(function () {
+            var again = document.getElementById("priority-" + use.dataset.usePriority);
+            if (again) again.focus();
+          });
+        }
+        return;
+      }
+      var preview = event.target.closest("[data-markdown-preview]");
+      if (preview) {
+        event.preventDefault();
+        var data = new FormData();
+        data.set("body", form.elements.body.value);
+        var box = document.getElementById("body-preview");
+        post(form.dataset.markdownUrl, form, data).then(function (html) {
+          box.querySelector("[data-preview-body]").innerHTML = html;
+          box.hidden = false;
+        });
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.getElementById("open-case");
+    if (form) setupOpenCase(form);
+    var summary = document.getElementById("error-summary");
+    if (summary) summary.focus();
+  });
+})();

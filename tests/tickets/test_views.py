@@ -1,0 +1,363 @@
+"""The customer portal's pages: My cases, Open a case, the case page and its actions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from tickets.forms import UsersAffected, Workaround, suggest_priority
+from tickets.models import Attachment, Reply, Status, TargetState, Ticket
+from tickets.services import attachment_add, reply_add, ticket_open, ticket_wait_on_customer
+from tickets.views import due_words, duration_words
+
+# A Tuesday inside Alectrona's business hours (10:00 New York).
+NOW = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def open_case(vendor, requester, *, priority="high", subject="Export fails", at=None, **extra):
+    return ticket_open(
+        organization=requester.membership.organization,
+        requester=requester,
+        vendor=vendor,
+        priority=priority,
+        subject=subject,
+        body="It **fails**.",
+        at=at or NOW - timedelta(hours=1),
+        **extra,
+    )
+
+
+# ---------------------------------------------------------------------------- pure helpers
+
+
+@pytest.mark.parametrize(
+    ("users", "workaround", "halted", "expected"),
+    [
+        (UsersAffected.MAJORITY, Workaround.NO, True, "urgent"),
+        (UsersAffected.MAJORITY, Workaround.YES, True, "high"),
+        (UsersAffected.SEVERAL, Workaround.YES, False, "high"),
+        (UsersAffected.ONE, Workaround.NO, True, "high"),
+        (UsersAffected.ONE, Workaround.NOT_OPTIMAL, False, "medium"),
+        (UsersAffected.ONE, Workaround.NO, False, "medium"),
+        (UsersAffected.ONE, Workaround.YES, False, "low"),
+    ],
+)
+def test_suggest_priority_follows_alberts_impact_criteria(users, workaround, halted, expected):
+    assert suggest_priority(users=users, workaround=workaround, halted=halted) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "due_at", "expected"),
+    [
+        (Status.OPEN, NOW + timedelta(hours=3, minutes=20), "due in 3 h 20 min"),
+        (Status.NEW, NOW - timedelta(hours=2), "overdue by 2 h"),
+        (Status.OPEN, NOW + timedelta(days=2, hours=4), "due in 2 d 4 h"),
+        (Status.WAITING_ON_CUSTOMER, NOW + timedelta(hours=1), "waiting on you"),
+        (Status.OPEN, None, "no deadline running"),
+        (Status.RESOLVED, None, "resolved"),
+    ],
+)
+def test_due_words(status, due_at, expected):
+    assert due_words(status=status, due_at=due_at, now=NOW) == expected
+
+
+def test_duration_words_under_an_hour():
+    assert duration_words(timedelta(minutes=12, seconds=40)) == "12 min"
+
+
+# ---------------------------------------------------------------------------- my cases
+
+
+def test_list_shows_the_whole_organization_and_marks_my_cases(client, customer, colleague, outsider, vendors):
+    mine = open_case(vendors["alectrona"], customer, subject="My export")
+    theirs = open_case(vendors["secpod"], colleague, subject="Colleague scan")
+    hidden = open_case(vendors["secpod"], outsider, subject="Globex secret")
+    client.force_login(customer)
+    response = client.get(reverse("tickets:list"))
+    assert response.status_code == HTTPStatus.OK
+    rows = {t.number: t for t in response.context["tickets"]}
+    assert set(rows) == {mine.number, theirs.number}
+    assert rows[mine.number].mine and not rows[theirs.number].mine
+    assert hidden.subject not in response.content.decode()
+
+
+def test_list_shows_deadline_in_customers_zone_with_words(client, customer, vendors):
+    ticket = open_case(vendors["secpod"], customer, priority="critical")  # 2 h on 24×7, opened 1 h ago
+    client.force_login(customer)
+    body = client.get(reverse("tickets:list")).content.decode()
+    assert ticket.next_due_at == NOW + timedelta(hours=1)
+    assert "due in 1 h" in body
+    assert "CST" in body  # Acme's zone is America/Chicago
+
+
+def test_list_filters_waiting_on_you_and_search(client, customer, agent, vendors):
+    waiting = open_case(vendors["alectrona"], customer, subject="Needs logs")
+    open_case(vendors["alectrona"], customer, subject="Other thing")
+    ticket_wait_on_customer(ticket=waiting, by=agent)
+    client.force_login(customer)
+    response = client.get(reverse("tickets:list"), {"status": "waiting"})
+    assert [t.number for t in response.context["tickets"]] == [waiting.number]
+    assert "waiting on you" in response.content.decode()
+    response = client.get(reverse("tickets:list"), {"q": "other"})
+    assert [t.subject for t in response.context["tickets"]] == ["Other thing"]
+
+
+def test_list_filters_by_vendor_and_product(client, customer, vendors):
+    open_case(vendors["alectrona"], customer, product="Analytics")
+    secpod = open_case(vendors["secpod"], customer, product="Scanner")
+    client.force_login(customer)
+    response = client.get(reverse("tickets:list"), {"vendor": "secpod", "product": "Scanner"})
+    assert [t.number for t in response.context["tickets"]] == [secpod.number]
+
+
+def test_list_pages_without_counting_and_with_flat_queries(
+    client, customer, vendors, django_assert_max_num_queries
+):
+    for n in range(30):
+        open_case(vendors["secpod"], customer, subject=f"Case {n}", at=NOW - timedelta(minutes=n + 1))
+    client.force_login(customer)
+    with django_assert_max_num_queries(8):
+        first = client.get(reverse("tickets:list"))
+    assert len(first.context["tickets"]) == 25 and first.context["has_next"]
+    with django_assert_max_num_queries(8):
+        second = client.get(reverse("tickets:list"), {"page": 2})
+    assert [t.subject for t in second.context["tickets"]] == [f"Case {n}" for n in range(25, 30)]
+    assert not second.context["has_next"]
+
+
+def test_only_the_organization_admin_filters_by_requester(client, customer, colleague, org_admin, vendors):
+    open_case(vendors["alectrona"], customer)
+    theirs = open_case(vendors["alectrona"], colleague)
+    client.force_login(customer)
+    assert "requester" not in client.get(reverse("tickets:list")).context["form"].fields
+    client.force_login(org_admin)
+    response = client.get(reverse("tickets:list"), {"requester": "bob"})
+    assert [t.number for t in response.context["tickets"]] == [theirs.number]
+    assert "Opened by" in response.content.decode()
+
+
+# ---------------------------------------------------------------------------- open a case
+
+
+def form_data(**overrides):
+    data = {
+        "vendor": "alectrona",
+        "priority": "high",
+        "kind": "incident",
+        "subject": "Export fails",
+        "body": "Steps:\n\n1. Click *export*",
+        "product": "Analytics",
+        "product_version": "7.2",
+        "action": "open",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_open_page_shows_each_priority_definition(client, customer):
+    client.force_login(customer)
+    body = client.get(reverse("tickets:open"), {"vendor": "albert"}).content.decode()
+    assert "Incident with critical impact on the business" in body
+    assert "No contractual target" in body  # Albert's Low
+    assert "Is a business function halted?" in body  # the impact helper
+    assert 'name="kind"' in body and 'value="request"' in body
+
+
+def test_open_creates_the_case_with_attachments(client, customer, vendors):
+    client.force_login(customer)
+    upload = SimpleUploadedFile("screen.png", PNG, content_type="image/png")
+    response = client.post(reverse("tickets:open"), {**form_data(), "files": [upload]})
+    ticket = Ticket.objects.get()
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == reverse("tickets:detail", args=[ticket.number])
+    assert (ticket.vendor, ticket.priority.code, ticket.requester, ticket.product) == (
+        vendors["alectrona"],
+        "high",
+        customer,
+        "Analytics",
+    )
+    assert ticket.sla_targets.get(kind="first_response").due_at == NOW + timedelta(hours=2)
+    assert [a.filename for a in ticket.attachments.all()] == ["screen.png"]
+
+
+def test_a_bad_attachment_saves_nothing_and_keeps_the_text(client, customer):
+    client.force_login(customer)
+    fake = SimpleUploadedFile("report.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
+    text = "  Every character: <script>kept</script> & ünïcode  "
+    response = client.post(reverse("tickets:open"), {**form_data(body=text), "files": [fake]})
+    assert response.status_code == HTTPStatus.OK
+    assert Ticket.objects.count() == 0
+    assert "report.pdf" in str(response.context["form"].errors["files"])
+    assert response.context["form"]["body"].value() == text
+    assert "&lt;script&gt;kept&lt;/script&gt; &amp; ünïcode" in response.content.decode()
+
+
+def test_a_refused_case_says_why_on_the_field(client, customer):
+    client.force_login(customer)
+    response = client.post(reverse("tickets:open"), form_data(kind="request"))
+    assert Ticket.objects.count() == 0
+    assert "Alectrona does not distinguish requests from incidents" in str(
+        response.context["form"].errors["kind"]
+    )
+
+
+def test_a_missing_subject_keeps_what_was_typed(client, customer):
+    client.force_login(customer)
+    response = client.post(reverse("tickets:open"), form_data(subject="", body="Long story"))
+    assert "subject" in response.context["form"].errors
+    assert "Long story" in response.content.decode()
+    assert 'value="Analytics"' in response.content.decode()
+
+
+def test_outsider_cannot_open_a_case_for_nobody(client, agent):
+    client.force_login(agent)  # staff have no organization: they open cases in admin
+    response = client.post(reverse("tickets:open"), form_data())
+    assert Ticket.objects.count() == 0 and response.status_code == HTTPStatus.OK
+
+
+def test_panel_shows_the_deadlines_a_new_case_gets(client, customer):
+    client.force_login(customer)
+    response = client.post(reverse("tickets:open_panel"), {"vendor": "alectrona", "priority": "urgent"})
+    body = response.content.decode()
+    # Urgent: first response 1 business hour → 11:00 New York = 10:00 Chicago.
+    assert "Tue 3 Mar 2026 10:00 CST" in body and "due in 1 h" in body
+
+
+def test_panel_suggests_albert_priority(client, customer):
+    client.force_login(customer)
+    answers = {
+        "vendor": "albert",
+        "impact-users": "majority",
+        "impact-workaround": "no",
+        "impact-halted": "yes",
+    }
+    body = client.post(reverse("tickets:open_panel"), answers).content.decode()
+    assert "Suggested priority: <strong>1 - Urgent</strong>" in body
+
+
+def test_no_js_suggest_selects_the_priority_and_previews_deadlines(client, customer):
+    client.force_login(customer)
+    answers = {
+        **form_data(vendor="albert", priority=""),
+        "action": "suggest",
+        "impact-users": "one",
+        "impact-workaround": "not_optimal",
+        "impact-halted": "no",
+    }
+    response = client.post(reverse("tickets:open"), answers)
+    assert response.context["priority_code"] == "medium"
+    assert Ticket.objects.count() == 0
+
+
+def test_markdown_preview_is_sanitized(client, customer):
+    client.force_login(customer)
+    body = client.post(reverse("tickets:markdown_preview"), {"body": "**hi** <script>x()</script>"}).content
+    assert b"<strong>hi</strong>" in body and b"<script>" not in body
+
+
+# ---------------------------------------------------------------------------- case page
+
+
+def test_case_page_shows_public_replies_only(client, customer, agent, vendors):
+    ticket = open_case(vendors["alectrona"], customer)
+    reply_add(ticket=ticket, author=agent, body="We are on it", at=NOW - timedelta(minutes=30))
+    reply_add(ticket=ticket, author=agent, body="Internal: blame the DB", internal=True, at=NOW)
+    client.force_login(customer)
+    body = client.get(reverse("tickets:detail", args=[ticket.number])).content.decode()
+    assert "We are on it" in body and "blame the DB" not in body
+    assert "Met" in body  # first response met by the desk's reply
+    assert "<svg" in body
+
+
+def test_case_page_is_404_for_another_organization(client, customer, outsider, vendors):
+    ticket = open_case(vendors["alectrona"], customer)
+    client.force_login(outsider)
+    assert client.get(reverse("tickets:detail", args=[ticket.number])).status_code == HTTPStatus.NOT_FOUND
+    response = client.post(reverse("tickets:reply", args=[ticket.number]), {"body": "hi"})
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert client.post(reverse("tickets:close", args=[ticket.number])).status_code == HTTPStatus.NOT_FOUND
+    assert Reply.objects.count() == 0
+
+
+def test_attachment_download_checks_access(client, customer, colleague, outsider, agent, vendors):
+    ticket = open_case(vendors["alectrona"], customer)
+    attachment = attachment_add(
+        ticket=ticket, uploaded_by=customer, upload=SimpleUploadedFile("a.txt", b"log")
+    )
+    note = reply_add(ticket=ticket, author=agent, body="note", internal=True)
+    secret = attachment_add(
+        ticket=ticket, uploaded_by=agent, upload=SimpleUploadedFile("s.txt", b"x"), reply=note
+    )
+    url = reverse("tickets:attachment", args=[ticket.number, attachment.pk])
+    client.force_login(colleague)
+    response = client.get(url)
+    assert response.status_code == HTTPStatus.OK and b"".join(response.streaming_content) == b"log"
+    assert client.get(reverse("tickets:attachment", args=[ticket.number, secret.pk])).status_code == 404
+    client.force_login(outsider)
+    assert client.get(url).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_reply_to_a_waiting_case_resumes_the_clock(client, customer, agent, vendors):
+    ticket = open_case(vendors["albert"], customer, priority="medium", at=NOW - timedelta(days=1))
+    ticket_wait_on_customer(ticket=ticket, by=agent, at=NOW - timedelta(hours=5))
+    client.force_login(customer)
+    upload = SimpleUploadedFile("trace.log", b"trace", content_type="text/plain")
+    response = client.post(
+        reverse("tickets:reply", args=[ticket.number]), {"body": "Here it is", "files": [upload]}
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    ticket.refresh_from_db()
+    target = ticket.sla_targets.get(kind="first_response")
+    assert ticket.status == Status.OPEN and target.state == TargetState.RUNNING
+    assert target.paused == timedelta(hours=5)
+    reply = ticket.replies.get()
+    assert [a.filename for a in reply.attachments.all()] == ["trace.log"]
+
+
+def test_empty_reply_is_refused_and_nothing_saved(client, customer, vendors):
+    ticket = open_case(vendors["alectrona"], customer)
+    client.force_login(customer)
+    response = client.post(reverse("tickets:reply", args=[ticket.number]), {"body": "   "})
+    assert response.status_code == HTTPStatus.OK and "body" in response.context["reply_form"].errors
+    assert Reply.objects.count() == 0 and Attachment.objects.count() == 0
+
+
+def test_close_and_reopen(client, customer, vendors):
+    ticket = open_case(vendors["secpod"], customer)
+    client.force_login(customer)
+    client.post(reverse("tickets:close", args=[ticket.number]))
+    ticket.refresh_from_db()
+    assert ticket.status == Status.CLOSED
+    client.post(reverse("tickets:reopen", args=[ticket.number]))
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN
+
+
+def test_case_page_query_count_is_flat(client, customer, agent, vendors, django_assert_max_num_queries):
+    ticket = open_case(vendors["alectrona"], customer, at=NOW - timedelta(days=5))
+    for n in range(20):
+        reply = reply_add(
+            ticket=ticket,
+            author=agent if n % 2 else customer,
+            body=f"Reply {n}",
+            at=NOW - timedelta(days=4, minutes=-n),
+        )
+        attachment_add(
+            ticket=ticket, uploaded_by=customer, upload=SimpleUploadedFile(f"{n}.txt", b"x"), reply=reply
+        )
+    client.force_login(customer)
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("tickets:detail", args=[ticket.number]))
+    assert response.content.decode().count('class="reply') == 21

@@ -1,0 +1,183 @@
+"""Forms of the customer portal: open a case, reply, filter the list; and the priority helper
+that turns Albert's impact questions into a suggested priority."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from policies.models import Vendor
+from policies.selectors import vendor_list
+
+from .models import Kind, Status
+from .services import attachment_validate
+
+MAX_FILES = 5
+TOO_MANY_FILES = f"Attach at most {MAX_FILES} files at a time."
+CHOOSE_PRIORITY = "Choose a priority: each level's meaning is shown beside it."
+
+
+# ---------------------------------------------------------------------------- priority helper
+
+
+class UsersAffected:
+    ONE = "one"
+    SEVERAL = "several"
+    MAJORITY = "majority"
+    CHOICES = [
+        (ONE, "One person"),
+        (SEVERAL, "Several people or a department"),
+        (MAJORITY, "Most or all users"),
+    ]
+
+
+class Workaround:
+    YES = "yes"
+    NOT_OPTIMAL = "not_optimal"
+    NO = "no"
+    CHOICES = [(YES, "Yes"), (NOT_OPTIMAL, "Yes, but not a good one"), (NO, "No")]
+
+
+# Vendors whose policy states impact criteria the helper asks about (Albert, seed 002).
+IMPACT_HELPER_VENDORS = {"albert"}
+
+
+def suggest_priority(*, users: str, workaround: str, halted: bool) -> str:
+    """Albert's priority for a case, from the policy's impact criteria:
+    Urgent — business function halted, no work-around, most users affected (production outage);
+    High   — a function halted otherwise, or several/most users affected (major impact);
+    Medium — one person with no work-around or a poor one (loss of productivity);
+    Low    — one person with a work-around in place (no business impact)."""
+    if halted and workaround == Workaround.NO and users == UsersAffected.MAJORITY:
+        return "urgent"
+    if halted or users in (UsersAffected.SEVERAL, UsersAffected.MAJORITY):
+        return "high"
+    if workaround == Workaround.YES:
+        return "low"
+    return "medium"
+
+
+class ImpactForm(forms.Form):
+    users = forms.ChoiceField(label="Who is affected?", choices=UsersAffected.CHOICES, required=False)
+    workaround = forms.ChoiceField(
+        label="Is there a work-around?", choices=Workaround.CHOICES, required=False
+    )
+    halted = forms.ChoiceField(
+        label="Is a business function halted?", choices=[("no", "No"), ("yes", "Yes")], required=False
+    )
+
+    def suggestion(self) -> str | None:
+        if not self.is_valid() or not all(
+            self.cleaned_data.get(f) for f in ("users", "workaround", "halted")
+        ):
+            return None
+        data = self.cleaned_data
+        return suggest_priority(
+            users=data["users"], workaround=data["workaround"], halted=data["halted"] == "yes"
+        )
+
+
+# ---------------------------------------------------------------------------- attachments
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; each is checked by the attachment rules before anything is saved."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
+        if len(files) > MAX_FILES:
+            raise ValidationError(TOO_MANY_FILES)
+        errors = []
+        for upload in files:
+            super().clean(upload, initial)
+            try:
+                attachment_validate(upload)
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise ValidationError(errors)
+        return files
+
+
+# ---------------------------------------------------------------------------- open a case
+
+
+class TicketOpenForm(forms.Form):
+    vendor = forms.ModelChoiceField(queryset=Vendor.objects.none(), to_field_name="slug", empty_label=None)
+    product = forms.CharField(max_length=200, required=False, help_text="The product the case is about.")
+    product_version = forms.CharField(label="Version", max_length=100, required=False)
+    kind = forms.ChoiceField(
+        choices=Kind.choices,
+        initial=Kind.INCIDENT,
+        widget=forms.RadioSelect,
+        help_text="Only vendors whose policy separates requests from incidents accept requests.",
+    )
+    priority = forms.ChoiceField(choices=[], error_messages={"required": CHOOSE_PRIORITY})
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(
+        label="Description",
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text="Markdown: **bold**, *italic*, `code`, lists, links. What happened, what you expected?",
+    )
+    files = MultipleFileField(
+        label="Attachments", help_text="PDF, images, ZIP/Office or text; up to 10 MB each."
+    )
+
+    def __init__(self, *args, priorities=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["vendor"].queryset = vendor_list()
+        self.fields["priority"].choices = [(p.code, p.name) for p in priorities]
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label="Your reply", widget=forms.Textarea(attrs={"rows": 6}))
+    files = MultipleFileField(label="Attach files")
+
+
+# ---------------------------------------------------------------------------- my cases
+
+
+class StatusFilter:
+    ALL = ""
+    OPEN = "open"
+    WAITING = "waiting"
+    RESOLVED = "resolved"
+    CHOICES = [
+        (ALL, "All cases"),
+        (OPEN, "Open"),
+        (WAITING, "Waiting on you"),
+        (RESOLVED, "Resolved or closed"),
+    ]
+    STATUSES = {
+        OPEN: (Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER),
+        WAITING: (Status.WAITING_ON_CUSTOMER,),
+        RESOLVED: (Status.RESOLVED, Status.CLOSED),
+    }
+
+
+class TicketFilterForm(forms.Form):
+    status = forms.ChoiceField(label="Show", choices=StatusFilter.CHOICES, required=False)
+    vendor = forms.ChoiceField(required=False)
+    product = forms.ChoiceField(required=False)
+    requester = forms.ChoiceField(label="Opened by", required=False)
+    q = forms.CharField(label="Search", max_length=100, required=False)
+
+    def __init__(self, *args, vendors, products, requesters=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["vendor"].choices = [("", "All vendors")] + [(v.slug, v.name) for v in vendors]
+        self.fields["product"].choices = [("", "All products")] + [(p, p) for p in products]
+        if requesters is None:
+            del self.fields["requester"]
+        else:
+            self.fields["requester"].choices = [("", "Anyone")] + [
+                (u.username, u.get_full_name() or u.username) for u in requesters
+            ]
