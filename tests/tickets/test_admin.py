@@ -7,6 +7,7 @@ from http import HTTPStatus
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -15,7 +16,14 @@ from django.utils import timezone
 from portal.models import Organization
 from tests.factories import MembershipFactory, OrganizationFactory, StaffFactory
 from tickets.models import Reply, SlaTarget, Status, TargetState, Ticket
-from tickets.services import reply_add, ticket_assign, ticket_close, ticket_open, ticket_wait_on_customer
+from tickets.services import (
+    attachment_add,
+    reply_add,
+    ticket_assign,
+    ticket_close,
+    ticket_open,
+    ticket_wait_on_customer,
+)
 
 CHANGELIST = reverse("admin:tickets_ticket_changelist")
 
@@ -73,12 +81,15 @@ def test_search_finds_by_number_subject_and_requester(staff_client, customer, ou
 def test_change_page_shows_targets_conversation_and_history(staff_client, customer, agent, vendors):
     ticket = open_ticket(customer, vendors["secpod"])
     reply_add(ticket=ticket, author=agent, body="Looking into it.", internal=True)
+    upload = SimpleUploadedFile("scanner.log", b"02:00 scanner stopped\n", content_type="text/plain")
+    attachment = attachment_add(ticket=ticket, uploaded_by=customer, upload=upload)
     response = staff_client.get(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
     assert response.status_code == HTTPStatus.OK
     content = response.content.decode()
     assert "First response" in content
     assert "Internal note" in content
     assert "Looking into it." in content
+    assert reverse("api:ticket-attachment", args=[ticket.number, attachment.pk]) in content
     assert (
         staff_client.get(reverse("admin:tickets_ticket_history", args=[ticket.pk])).status_code
         == HTTPStatus.OK
