@@ -139,8 +139,18 @@ def _no_active_contract_reason(contracts: list[Contract], *, vendor, product, da
     )
 
 
-def _pick_contracts(result: Entitlement, contracts: list[Contract], day: date) -> None:
-    active = [c for c in contracts if c.is_active_on(day)]
+def _pick_contracts(
+    result: Entitlement, contracts: list[Contract], day: date, version: MajorVersion | None
+) -> None:
+    """Among the active contracts, one naming the case's version wins over "any current version"."""
+    active = sorted(
+        (c for c in contracts if c.is_active_on(day)),
+        key=lambda c: (
+            version is None or c.major_version_id != version.pk,
+            c.major_version_id is not None,
+            c.start,
+        ),
+    )
     premium = [c for c in active if c.plan == Plan.PREMIUM]
     base = [c for c in active if c.plan != Plan.PREMIUM]
     result.premium_contract = premium[0] if premium else None
@@ -226,7 +236,7 @@ def entitlement_check(
     if required and product is None:
         return result.refuse(NAME_THE_PRODUCT.format(vendor=vendor.name))
     contracts = list(_contracts(organization=organization, vendor=vendor, product=product))
-    _pick_contracts(result, contracts, day)
+    _pick_contracts(result, contracts, day, major_version)
     if result.contract is None and (required or contracts or _holds_vendor_contracts(organization, vendor)):
         everything = contracts or list(_contracts(organization=organization, vendor=vendor, product=None))
         return result.refuse(_no_active_contract_reason(everything, vendor=vendor, product=product, day=day))

@@ -301,3 +301,20 @@ def test_premium_targets_win_over_basic(
     result = check(organization, infotecs, coordinator, versions[4], priority="critical")
     assert [t.duration for t in result.targets] == [timedelta(hours=1)]
     assert result.contract == basic_contract
+
+
+def test_contract_naming_the_version_wins_over_any_version(
+    organization, infotecs, coordinator, versions, basic_contract
+):
+    specific = contract_create(
+        organization=organization,
+        product=coordinator,
+        major_version=versions[3],
+        plan=Plan.BASIC,
+        start=date(2026, 1, 1),
+        end=date(2026, 12, 31),
+        deployment=Deployment.ON_PREMISE,
+        license_price=Decimal("1"),
+    )
+    assert check(organization, infotecs, coordinator, versions[3], priority="critical").contract == specific
+    assert check(organization, infotecs, coordinator, versions[4]).contract == basic_contract
