@@ -1,0 +1,235 @@
+"""Demo data for `make run`: two customer organizations, a staff user and cases in every status for
+all four vendors, created through the ticket services with past times so the SLA states vary
+(met, breached, running, paused, stopped). Idempotent: people are matched by username and cases by
+organization and subject, so running it again adds nothing.
+
+Never for production: the `loaddemo` command refuses to run with DEBUG off."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from policies.models import ResolutionCode, Vendor
+
+from .models import Membership, Organization, Profile, Role
+
+DEMO_PASSWORD = "portal-demo"
+SIGN_INS = [
+    ("customer", "administrator of Northwind Analytics: contracts for every vendor, cases in every status"),
+    ("other", "member of Globex Logistics, a second organization with its own cases"),
+    ("staff", "support desk: staff and superuser, can use /admin/"),
+]
+# The product each organization's contract covers per vendor (see lifecycle.demo).
+PRODUCTS = {
+    "alectrona": ("Alectrona Patch", "2024.3"),
+    "secpod": ("SanerNow", "7.1"),
+    "albert": ("Albert Workplace", ""),
+    "infotecs": ("ViPNet Coordinator", "4.3.2"),
+}
+PRIORITY = {"alectrona": "high", "secpod": "high", "albert": "high", "infotecs": "critical"}
+
+
+@dataclass(frozen=True)
+class Story:
+    """One demo case: what it is about, how long ago it was opened, and what happened since."""
+
+    subject: str
+    body: str
+    opened_ago: timedelta
+    steps: Callable[[object, object, datetime], None]
+    priority: str | None = None
+    requester: str = "customer"
+
+
+def _user(username: str, *, first: str, last: str, staff: bool = False):
+    user, created = get_user_model().objects.get_or_create(username=username)
+    user.first_name, user.last_name, user.email = first, last, f"{username}@demo.portal.test"
+    user.is_staff = user.is_superuser = staff
+    if created:  # hashing is deliberately slow; a second run keeps the password it set
+        user.set_password(DEMO_PASSWORD)
+    user.save()
+    Profile.objects.get_or_create(user=user)
+    return user
+
+
+def _member(user, organization: Organization, role: str = Role.MEMBER) -> None:
+    Membership.objects.update_or_create(user=user, defaults={"organization": organization, "role": role})
+
+
+# ---------------------------------------------------------------------------- what happens to each case
+
+
+def _nothing(ticket, staff, opened: datetime) -> None:
+    """The desk has not answered yet: first response running, or breached when long ago."""
+
+
+def _answered(ticket, staff, opened: datetime) -> None:
+    from tickets.services import reply_add
+
+    reply_add(
+        ticket=ticket,
+        author=staff,
+        at=opened + timedelta(minutes=35),
+        body="Thanks for the details. We reproduced it and are working on a fix; next update soon.",
+    )
+    reply_add(
+        ticket=ticket,
+        author=ticket.requester,
+        at=opened + timedelta(hours=2),
+        body="Thank you! It also happens on the staging server.",
+    )
+
+
+def _waiting(ticket, staff, opened: datetime) -> None:
+    from tickets.services import attachment_add, reply_add
+
+    attachment_add(
+        ticket=ticket,
+        uploaded_by=ticket.requester,
+        upload=SimpleUploadedFile("console.log", b"12:01 ERROR export timed out after 30 s\n"),
+    )
+    reply_add(
+        ticket=ticket,
+        author=staff,
+        wait_on_customer=True,
+        at=opened + timedelta(hours=1),
+        body="Could you send the **server log** from the time of the failure? The clock pauses until then.",
+    )
+
+
+def _resolved(ticket, staff, opened: datetime) -> None:
+    from tickets.services import reply_add, ticket_resolve
+
+    reply_add(
+        ticket=ticket,
+        author=staff,
+        at=opened + timedelta(minutes=50),
+        body="A work-around: restart the agent with `--safe-mode` until the fix ships.",
+    )
+    code = ResolutionCode.objects.filter(version=ticket.policy_version).first()
+    ticket_resolve(ticket=ticket, by=staff, resolution_code=code.code, at=opened + timedelta(days=1))
+
+
+def _closed(ticket, staff, opened: datetime) -> None:
+    from tickets.services import ticket_close
+
+    _resolved(ticket, staff, opened)
+    ticket_close(ticket=ticket, by=ticket.requester, at=opened + timedelta(days=2))
+
+
+STORIES = [
+    Story(
+        "Dashboard export fails",
+        "Exporting the dashboard to **PDF** stops at 90 %.",
+        timedelta(minutes=40),
+        _nothing,
+    ),
+    Story(
+        "Agents stopped reporting",
+        "Since Monday no agent has reported in.\n\n- site A\n- site B",
+        timedelta(days=6),
+        _nothing,
+    ),
+    Story("Slow search after upgrade", "Search takes 20 s since the upgrade.", timedelta(days=3), _answered),
+    Story("Import rejects CSV files", "The import rejects files with a BOM.", timedelta(days=2), _waiting),
+    Story("Licence key not accepted", "The new key is refused on one host.", timedelta(days=12), _resolved),
+    Story(
+        "Question about log retention",
+        "How long are audit logs kept?",
+        timedelta(days=25),
+        _closed,
+        requester="colleague",
+    ),
+]
+OTHER_STORIES = [
+    Story("Globex: VPN tunnel drops", "The tunnel drops every night at 02:00.", timedelta(hours=5), _nothing),
+    Story("Globex: report is empty", "The weekly report arrives empty.", timedelta(days=4), _answered),
+]
+
+
+def _tell(story: Story, *, organization, vendor: Vendor, users: dict, staff, now: datetime, out) -> None:
+    from tickets.models import Ticket
+    from tickets.services import ticket_open
+
+    subject = f"{story.subject} ({vendor.name})"
+    if Ticket.objects.filter(organization=organization, subject=subject).exists():
+        return
+    product, version = PRODUCTS[vendor.slug]
+    opened = now - story.opened_ago
+    try:
+        with transaction.atomic():
+            ticket = ticket_open(
+                organization=organization,
+                requester=users[story.requester],
+                vendor=vendor,
+                priority=story.priority or PRIORITY[vendor.slug],
+                subject=subject,
+                body=story.body,
+                product=product,
+                product_version=version,
+                at=opened,
+            )
+            story.steps(ticket, staff, opened)
+    except ValidationError as error:
+        out(f"  skipped {subject!r}: {' '.join(error.messages)}")
+
+
+def _lifecycle(organization, other_organization, out) -> None:
+    try:
+        from lifecycle.demo import load_lifecycle_demo
+    except ImportError:
+        out("  lifecycle demo not available: no products or contracts loaded")
+        return
+    load_lifecycle_demo(organization=organization, other_organization=other_organization)
+
+
+def demo_load(*, out=print, now: datetime | None = None) -> None:
+    """Load the demo. The policy catalog must be loaded first (`manage.py loadpolicies`)."""
+    now = now or timezone.now()
+    northwind, _ = Organization.objects.get_or_create(
+        slug="northwind", defaults={"name": "Northwind Analytics", "timezone": "Europe/Berlin"}
+    )
+    globex, _ = Organization.objects.get_or_create(
+        slug="globex", defaults={"name": "Globex Logistics", "timezone": "America/New_York"}
+    )
+    staff = _user("staff", first="Dana", last="Desk", staff=True)
+    customer = _user("customer", first="Casey", last="Customer")
+    colleague = _user("colleague", first="Robin", last="Colleague")
+    other = _user("other", first="Olivia", last="Other")
+    _member(customer, northwind, Role.ADMIN)
+    _member(colleague, northwind)
+    _member(other, globex)
+    _lifecycle(northwind, globex, out)
+    vendors = list(Vendor.objects.order_by("name"))
+    if not vendors:
+        out("  no vendors: run `manage.py loadpolicies` first")
+    for vendor in vendors:
+        for story in STORIES:
+            _tell(
+                story,
+                organization=northwind,
+                vendor=vendor,
+                users={"customer": customer, "colleague": colleague},
+                staff=staff,
+                now=now,
+                out=out,
+            )
+    for story, vendor in zip(OTHER_STORIES, vendors, strict=False):
+        other_story = Story(story.subject, story.body, story.opened_ago, story.steps, requester="other")
+        _tell(
+            other_story,
+            organization=globex,
+            vendor=vendor,
+            users={"other": other},
+            staff=staff,
+            now=now,
+            out=out,
+        )
