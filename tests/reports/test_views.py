@@ -1,0 +1,195 @@
+"""The monthly report in the portal, its printout and its CSV files."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta
+from http import HTTPStatus
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from tests.factories import PASSWORD
+from tests.reports.factories import MonitoredServiceFactory, OutageFactory
+from tickets.services import reply_add, ticket_open
+
+pytestmark = pytest.mark.django_db
+
+LA = ZoneInfo("America/Los_Angeles")
+NOW = datetime(2026, 11, 24, 12, tzinfo=LA)
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def _case(user, vendors, vendor="secpod", priority="critical", at=None, answered_after=None, agent=None):
+    at = at or NOW - timedelta(days=2)
+    ticket = ticket_open(
+        organization=user.membership.organization,
+        requester=user,
+        vendor=vendors[vendor],
+        priority=priority,
+        subject="Export fails",
+        body="It fails",
+        at=at,
+    )
+    if answered_after is not None:
+        reply_add(ticket=ticket, author=agent, body="On it", at=at + answered_after)
+    return ticket
+
+
+def _login(client, user):
+    client.login(username=user.username, password=PASSWORD)
+
+
+def _csv(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+def test_report_requires_sign_in(client):
+    response = client.get(reverse("reports:report"))
+    assert response.status_code == HTTPStatus.FOUND
+    assert reverse("login") in response["Location"]
+
+
+def test_customer_sees_own_organization_month(client, customer, outsider, agent, vendors):
+    _case(customer, vendors, answered_after=timedelta(hours=1), agent=agent)
+    _case(outsider, vendors, vendor="alectrona", priority="high")
+    _login(client, customer)
+    response = client.get(reverse("reports:report"), {"month": "2026-11"})
+    assert response.status_code == HTTPStatus.OK
+    report = response.context["report"]
+    assert report.organization.slug == "acme"
+    assert [(row.vendor, row.priority, row.met) for row in report.rows] == [("SecPod", "Critical", 1)]
+    assert b"Alectrona" not in response.content.split(b"<h2>SLA compliance</h2>")[1].split(b"<h2>")[0]
+
+
+def test_outsider_cannot_see_another_organizations_report(client, customer, outsider, vendors):
+    _case(customer, vendors)
+    _login(client, outsider)
+    for name in ("reports:report", "reports:print", "reports:compliance-csv", "reports:availability-csv"):
+        response = client.get(reverse(name), {"organization": "acme"})
+        assert response.status_code == HTTPStatus.NOT_FOUND, name
+    own = client.get(reverse("reports:compliance-csv"), {"month": "2026-11"})
+    assert _csv(own)[1:] == []
+
+
+def test_staff_may_pick_an_organization(client, agent, customer, outsider, vendors):
+    _case(customer, vendors)
+    _case(outsider, vendors)
+    _login(client, agent)
+    everyone = client.get(reverse("reports:report"), {"month": "2026-11"}).context["report"]
+    assert sorted(row.organization for row in everyone.rows) == ["Acme Analytics", "Globex"]
+    globex = client.get(reverse("reports:report"), {"month": "2026-11", "organization": "globex"})
+    assert [row.cases for row in globex.context["report"].rows] == [1]
+    assert client.get(reverse("reports:report"), {"organization": "nope"}).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_compliance_csv_content(client, customer, agent, vendors):
+    # SecPod Critical (2 h, 24×7): one answered after 1 h (met), one after 3 h (breached).
+    # Median of 1 h and 3 h = 2 h; p90 = the 2nd of 2 = 3 h.
+    _case(customer, vendors, answered_after=timedelta(hours=1), agent=agent)
+    _case(customer, vendors, answered_after=timedelta(hours=3), agent=agent)
+    _login(client, customer)
+    response = client.get(reverse("reports:compliance-csv"), {"month": "2026-11"})
+    assert response["Content-Type"].startswith("text/csv")
+    assert 'filename="sla-compliance-acme-2026-11.csv"' in response["Content-Disposition"]
+    assert _csv(response) == [
+        [
+            "month",
+            "vendor",
+            "organization",
+            "priority",
+            "target",
+            "cases",
+            "met",
+            "breached",
+            "pending",
+            "met_rate_percent",
+            "median_first_response_hours",
+            "p90_first_response_hours",
+        ],
+        [
+            "2026-11",
+            "SecPod",
+            "Acme Analytics",
+            "Critical",
+            "First response",
+            "2",
+            "1",
+            "1",
+            "0",
+            "50.0",
+            "2.00",
+            "3.00",
+        ],
+    ]
+
+
+def test_availability_csv_content(client, customer, vendors):
+    # Customer has an Albert case, so sees Albert's services. April 2026: 696 h measured
+    # (720 h − 4 Sundays × 6 h = 2,505,600 s); a 25,056 s outage is exactly 1 %: 99 %, not a failure.
+    _case(customer, vendors, vendor="albert", priority="urgent")
+    service = MonitoredServiceFactory(name="Albert Cloud")
+    start = datetime(2026, 4, 15, 10, tzinfo=LA)
+    OutageFactory(service=service, start=start, end=start + timedelta(seconds=25_056))
+    _login(client, customer)
+    rows = _csv(client.get(reverse("reports:availability-csv"), {"month": "2026-11"}))
+    april = next(row for row in rows if row[3] == "2026-04")
+    assert april == [
+        "Albert Cloud",
+        "Albert",
+        "Application availability",
+        "2026-04",
+        "2592000",
+        "86400",
+        "0",
+        "2505600",
+        "25056",
+        "99.0000",
+        "99.00",
+        "no",
+    ]
+    assert len(rows) == 1 + 12
+
+
+def test_customer_without_that_vendor_sees_no_service(client, outsider, vendors):
+    MonitoredServiceFactory(name="Albert Cloud")
+    _login(client, outsider)
+    assert _csv(client.get(reverse("reports:availability-csv")))[1:] == []
+
+
+def test_failure_month_shows_as_service_level_failure(client, agent, vendors):
+    service = MonitoredServiceFactory(name="Albert Cloud")
+    start = datetime(2026, 11, 4, 10, tzinfo=LA)
+    OutageFactory(service=service, start=start, end=start + timedelta(hours=10))
+    _login(client, agent)
+    response = client.get(reverse("reports:report"), {"month": "2026-11"})
+    assert b"Service Level Failure" in response.content
+    assert b"<svg" in response.content
+
+
+def test_print_page_is_a_standalone_printable_document(client, customer, vendors):
+    _case(customer, vendors)
+    _login(client, customer)
+    response = client.get(reverse("reports:print"), {"month": "2026-11"})
+    assert response.status_code == HTTPStatus.OK
+    assert b"@media print" in response.content
+    assert b"Service report" in response.content and b"Acme Analytics" in response.content
+
+
+def test_report_page_query_count_does_not_grow_with_cases(
+    client, agent, customer, vendors, django_assert_max_num_queries
+):
+    for hours in range(6):
+        _case(customer, vendors, answered_after=timedelta(hours=hours + 1), agent=agent)
+    MonitoredServiceFactory()
+    _login(client, agent)
+    with django_assert_max_num_queries(12):
+        client.get(reverse("reports:report"), {"month": "2026-11"})
