@@ -1,0 +1,200 @@
+"""A customer's day in the portal, in headless Chromium: sign in, open cases on every vendor and
+see their deadlines, attach, reply, read the desk's answer written in admin; and what an outsider
+and a refused form must never do."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import sign_in
+from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory, StaffFactory
+
+pytestmark = pytest.mark.e2e
+
+# What each vendor's case page must show after opening: (priority code, text in "Deadlines").
+VENDOR_CASES = {
+    "alectrona": ("high", "First response"),
+    "secpod": ("critical", "First response"),
+    "albert": ("high", "First response"),
+    "infotecs": ("critical", "Deadlines"),  # targets come from the contract, when there is one
+}
+PRODUCTS = {"infotecs": ("ViPNet Coordinator", "4.3.2")}
+
+
+@pytest.fixture
+def people(catalog):
+    acme = OrganizationFactory(name="Acme Analytics", slug="acme", timezone="America/Chicago")
+    globex = OrganizationFactory(name="Globex", slug="globex", timezone="Europe/London")
+    try:
+        from lifecycle.demo import load_lifecycle_demo
+    except ImportError:
+        pass
+    else:
+        load_lifecycle_demo(organization=acme, other_organization=globex)
+    return {
+        "customer": MembershipFactory(
+            user__username="alice", user__first_name="Alice", organization=acme
+        ).user,
+        "outsider": MembershipFactory(user__username="charlie", organization=globex).user,
+        "agent": StaffFactory(username="agent", first_name="Dana", last_name="Desk"),
+    }
+
+
+def _open_case(customer):
+    from policies.models import Vendor
+    from tickets.services import ticket_open
+
+    return ticket_open(
+        organization=customer.membership.organization,
+        requester=customer,
+        vendor=Vendor.objects.get(slug="alectrona"),
+        priority="high",
+        subject="Export fails",
+        body="The export **fails** at 90 %.",
+    )
+
+
+def _choose(page, vendor_slug: str, priority: str) -> None:
+    page.get_by_label("Vendor").select_option(vendor_slug)
+    page.locator(f"#priority-{priority}").check()
+    page.wait_for_function(
+        "code => document.querySelector('#priority-' + code)?.checked"
+        " && document.querySelector('#deadline-preview').textContent.includes('If you open it now')"
+        " && !document.querySelector('#deadline-preview').textContent.includes('Choose a priority')",
+        arg=priority,
+    )
+
+
+def test_sign_in_and_out(new_page, people, screenshot):
+    page = new_page()
+    page.goto("/")
+    screenshot(page, "home-signed-out")
+    sign_in(page, "alice", PASSWORD)
+    assert "Signed in as alice" in page.inner_text("main")
+    screenshot(page, "home")
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("navigation").get_by_role("link", name="Sign in").wait_for()
+
+
+def test_open_a_case_on_each_vendor_and_see_its_deadlines(new_page, people, screenshot):
+    page = new_page()
+    sign_in(page, "alice", PASSWORD)
+    for slug, (priority, expected) in VENDOR_CASES.items():
+        page.goto("/tickets/new/")
+        _choose(page, slug, priority)
+        preview = page.inner_text("#deadline-preview")
+        assert "First response" in preview or "No contractual target" in preview
+        if slug == "alectrona":
+            screenshot(page, "open-case-with-deadlines")
+        if slug == "albert":
+            page.get_by_label("Request").check()
+        product, version = PRODUCTS.get(slug, ("", ""))
+        page.get_by_label("Product").fill(product)
+        page.get_by_label("Version", exact=False).first.fill(version)
+        page.get_by_label("Subject").fill(f"Trouble with {slug}")
+        page.get_by_label("Description").fill("It *breaks*:\n\n1. open\n2. click")
+        if slug == "alectrona":
+            page.get_by_label("Attachments").set_input_files(
+                {"name": "steps.txt", "mimeType": "text/plain", "buffer": b"1. open\n2. click\n"}
+            )
+        page.get_by_role("button", name="Open the case").click()
+        page.wait_for_url(re.compile(r"/tickets/[A-Z]+-\d{6}/$"))
+        deadlines = page.inner_text("#deadlines")
+        assert expected in deadlines, (slug, deadlines)
+        if slug == "alectrona":
+            assert page.get_by_role("link", name="steps.txt").is_visible()
+            screenshot(page, "case-page-new")
+    page.goto("/tickets/")
+    assert page.locator("table.cases tbody tr").count() == 4
+    screenshot(page, "my-cases")
+
+
+def test_albert_helper_suggests_a_priority(new_page, people):
+    page = new_page()
+    sign_in(page, "alice", PASSWORD)
+    page.goto("/tickets/new/?vendor=albert")
+    page.get_by_text("Not sure? Answer three questions").click()
+    page.get_by_label("Who is affected?").select_option("majority")
+    page.get_by_label("Is there a work-around?").select_option("no")
+    page.get_by_label("Is a business function halted?").select_option("yes")
+    page.get_by_text("Suggested priority: 1 - Urgent").wait_for()
+    page.get_by_role("button", name="Use it").click()
+    page.wait_for_function("document.querySelector('#priority-urgent').checked")
+    page.get_by_text("within 8 hours (24×7)").wait_for()
+
+
+def test_reply_with_attachment_then_read_the_desks_answer_from_admin(new_page, people, screenshot):
+    ticket = _open_case(people["customer"])
+    customer = new_page()
+    sign_in(customer, "alice", PASSWORD)
+    customer.goto(f"/tickets/{ticket.number}/")
+    customer.get_by_label("Your reply").fill("Here is the **log** you need.")
+    customer.get_by_label("Attach files").set_input_files(
+        {"name": "server.log", "mimeType": "text/plain", "buffer": b"ERROR timeout\n"}
+    )
+    customer.get_by_role("button", name="Send reply").click()
+    customer.get_by_text("Your reply is sent.").wait_for()
+    assert customer.get_by_role("link", name="server.log").is_visible()
+
+    staff = new_page()
+    sign_in(staff, "agent", PASSWORD)
+    staff.goto(f"/admin/tickets/ticket/{ticket.pk}/change/")
+    staff.locator("textarea[name$='-0-body']").last.fill("We found it: a **timeout**. Fixed in 7.3.")
+    staff.locator("input[name='_continue']").click()
+    staff.wait_for_load_state()
+
+    customer.goto(f"/tickets/{ticket.number}/")
+    conversation = customer.inner_text(".conversation")
+    assert "We found it: a timeout. Fixed in 7.3." in conversation
+    assert "Support desk" in conversation
+    assert "Met" in customer.inner_text("#deadlines")
+    screenshot(customer, "case-page")
+
+
+def test_another_organization_cannot_reach_the_case_or_its_file(new_page, people):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tickets.services import attachment_add
+
+    ticket = _open_case(people["customer"])
+    attachment = attachment_add(
+        ticket=ticket, uploaded_by=people["customer"], upload=SimpleUploadedFile("secret.txt", b"secret")
+    )
+    page = new_page()
+    sign_in(page, "charlie", PASSWORD)
+    assert page.goto(f"/tickets/{ticket.number}/").status == 404
+    response = page.request.get(f"/tickets/{ticket.number}/attachments/{attachment.pk}/")
+    assert response.status == 404 and b"secret" not in response.body()
+    page.goto("/tickets/")
+    assert ticket.number not in page.inner_text("main")
+
+
+def test_a_failed_form_keeps_every_character(new_page, people):
+    page = new_page()
+    sign_in(page, "alice", PASSWORD)
+    page.goto("/tickets/new/")
+    _choose(page, "secpod", "normal")
+    text = "\n  Indented first line\n\tTabs & <b>angle</b> brackets, ünïcode ✓\n\n"
+    page.get_by_label("Description").fill(text)
+    page.get_by_label("Product").fill("SanerNow")
+    page.get_by_role("button", name="Open the case").click()
+    page.get_by_text("The case could not be opened").wait_for()
+    assert page.get_by_label("Description").input_value() == text.replace("\r\n", "\n")
+    assert page.get_by_label("Product").input_value() == "SanerNow"
+    assert page.locator("#priority-normal").is_checked()
+
+
+def test_policy_page_and_small_screen(new_page, people, screenshot):
+    page = new_page()
+    page.goto("/policies/alectrona/")
+    page.get_by_label("Priority").select_option("urgent")
+    page.get_by_label("Opened at (your local time)").fill("2026-03-06T16:45")
+    page.get_by_role("button", name="Show deadlines").click()
+    page.locator("#preview").wait_for()
+    screenshot(page, "policy-alectrona")
+    phone = new_page(viewport={"width": 390, "height": 844})
+    sign_in(phone, "alice", PASSWORD)
+    phone.goto("/tickets/new/?vendor=albert")
+    screenshot(phone, "open-case-phone")
