@@ -29,6 +29,7 @@ from .models import (
     TargetKind,
     Vendor,
 )
+from .notices import policy_change_notices_queue
 from .selectors import NO_VERSION_IN_FORCE, priority_with_targets, version_in_force
 
 CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
@@ -182,6 +183,8 @@ def policy_version_publish(
     version.published_at = published_at
     version.full_clean()
     version.save()
+    # SPEC §1: publishing schedules the change notice to the vendor's customers (sent a week ahead).
+    policy_change_notices_queue(version=version, now=published_at)
     return version
 
 

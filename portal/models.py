@@ -78,7 +78,9 @@ class NoticePreference(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notice_preference"
     )
-    muted_kinds = models.JSONField(default=list, blank=True, help_text="Notice kinds this person does not want.")
+    muted_kinds = models.JSONField(
+        default=list, blank=True, help_text="Notice kinds this person does not want."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -105,24 +107,38 @@ class Notice(models.Model):
     kind = models.CharField(max_length=30, choices=NoticeKind.choices)
     dedupe_key = models.CharField(max_length=200, unique=True)
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="notices",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="notices",
         help_text="Empty when sent to a desk address rather than a person.",
     )
     to_email = models.EmailField()
-    reference = models.CharField(max_length=100, blank=True, help_text="Case number, policy or product version.")
+    reference = models.CharField(
+        max_length=100, blank=True, help_text="Case number, policy or product version."
+    )
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
     body_html = models.TextField()
     message_id = models.CharField(
-        max_length=250, unique=True, help_text="Our Message-ID header: a re-sent duplicate carries the same one."
+        max_length=250,
+        unique=True,
+        help_text="Our Message-ID header: a re-sent duplicate carries the same one.",
     )
-    headers = models.JSONField(default=dict, blank=True, help_text="Threading headers (In-Reply-To, References).")
+    headers = models.JSONField(
+        default=dict, blank=True, help_text="Threading headers (In-Reply-To, References)."
+    )
     state = models.CharField(max_length=10, choices=NoticeState.choices, default=NoticeState.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    send_after = models.DateTimeField(help_text="Not sent before this moment (policy notices wait for their week).")
-    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker took it (the lease start).")
+    send_after = models.DateTimeField(
+        help_text="Not sent before this moment (policy notices wait for their week)."
+    )
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker took it (the lease start)."
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

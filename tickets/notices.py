@@ -1,20 +1,261 @@
-"""Which emails a ticket change promises. Each function writes outbox rows in the caller's
-transaction (filled in by the notices work: see portal/outbox)."""
+"""Which emails a ticket change promises, and the SLA sweep that watches the deadlines.
+
+The notice functions are called by tickets.services inside their transaction and write outbox
+rows (portal.outbox); the emails go out after commit. A notice about a case goes to its
+requester only: colleagues see the case in the portal but are not mailed about it, so an
+organization decides who hears about what by who opens the case. Internal notes never mail
+a customer."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 
-def ticket_received(ticket) -> None:
-    pass
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.models import Notice, NoticeKind, NoticeState
+from portal.outbox import notice_build, notice_queue, notices_queue, render_email
+from portal.selectors import user_timezone
+
+from .models import SlaTarget, Status, TargetState, Ticket
+
+DESK_MANAGERS_GROUP = "Desk managers"
+SWEEP_BATCH = 1000
 
 
-def staff_replied(ticket, reply) -> None:
-    pass
+def _ticket_url(ticket: Ticket) -> str:
+    return settings.SITE_URL + reverse("tickets:detail", args=[ticket.number])
 
 
-def waiting_on_customer(ticket) -> None:
-    pass
+def _admin_url(ticket: Ticket) -> str:
+    return settings.SITE_URL + reverse("admin:tickets_ticket_change", args=[ticket.pk])
 
 
-def ticket_resolved(ticket) -> None:
-    pass
+def _name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+def _to_requester(ticket: Ticket, *, kind: str, key: str, template: str, context: dict) -> Notice | None:
+    requester = ticket.requester
+    return notice_queue(
+        kind=kind,
+        dedupe_key=f"{key}:user{requester.pk}",
+        template=template,
+        context={
+            "ticket": ticket,
+            "recipient_name": _name(requester),
+            "ticket_url": _ticket_url(ticket),
+            **context,
+        },
+        recipient=requester,
+        zone=user_timezone(requester),
+        reference=ticket.number,
+        thread=ticket.number,
+    )
+
+
+def _occurrence(ticket: Ticket, kind: str) -> int:
+    """The n-th time this event happens to the case (a case may wait, or be resolved, again and
+    again): part of the key, so each occurrence mails once. The caller holds the case's lock."""
+    return Notice.objects.filter(kind=kind, dedupe_key__startswith=f"{kind}:case{ticket.pk}:").count() + 1
+
+
+def ticket_received(ticket: Ticket) -> None:
+    targets = list(
+        ticket.sla_targets.filter(state=TargetState.RUNNING, due_at__isnull=False).order_by("due_at")
+    )
+    zone = user_timezone(ticket.requester)
+    _to_requester(
+        ticket,
+        kind=NoticeKind.TICKET_RECEIVED,
+        key=f"{NoticeKind.TICKET_RECEIVED}:case{ticket.pk}",
+        template="ticket_received",
+        context={"targets": targets, "zone_name": str(zone)},
+    )
+
+
+def waiting_on_customer(ticket: Ticket) -> None:
+    kind = NoticeKind.WAITING_ON_YOU
+    notice = _to_requester(
+        ticket,
+        kind=kind,
+        key=f"{kind}:case{ticket.pk}:{_occurrence(ticket, kind)}",
+        template="waiting_on_you",
+        context={},
+    )
+    # reply_add sets "waiting" and then reports the reply on the same ticket object: remember
+    # this row so that staff_replied can fold it into the reply's email (one email, not two).
+    ticket._waiting_notice = notice
+
+
+def staff_replied(ticket: Ticket, reply) -> None:
+    if reply.internal or not reply.by_staff:
+        return
+    waiting_notice = getattr(ticket, "_waiting_notice", None)
+    if waiting_notice is not None and waiting_notice.state == NoticeState.PENDING:
+        Notice.objects.filter(pk=waiting_notice.pk, state=NoticeState.PENDING).delete()
+    _to_requester(
+        ticket,
+        kind=NoticeKind.STAFF_REPLY,
+        key=f"{NoticeKind.STAFF_REPLY}:reply{reply.pk}",
+        template="staff_reply",
+        context={
+            "reply": reply,
+            "author_name": _name(reply.author),
+            "waiting": ticket.status == Status.WAITING_ON_CUSTOMER,
+        },
+    )
+
+
+def ticket_resolved(ticket: Ticket) -> None:
+    kind = NoticeKind.TICKET_RESOLVED
+    resolution = ticket.resolution_code.name if ticket.resolution_code_id else "resolved by the desk"
+    _to_requester(
+        ticket,
+        kind=kind,
+        key=f"{kind}:case{ticket.pk}:{_occurrence(ticket, kind)}",
+        template="ticket_resolved",
+        context={"resolution": resolution},
+    )
+
+
+# ---------------------------------------------------------------------------- the SLA sweep
+
+
+@dataclass(frozen=True)
+class SlaSweepResult:
+    breached: int
+    warned: int
+    notices: int
+
+
+def desk_managers() -> list:
+    return list(
+        get_user_model()
+        .objects.filter(groups__name=DESK_MANAGERS_GROUP, is_staff=True, is_active=True)
+        .exclude(email="")
+    )
+
+
+def _staff_notices(
+    target: SlaTarget, *, kind: str, template: str, recipients: list, context: dict
+) -> list[Notice]:
+    """One row per recipient (a staff user, or None for the desk address). Staff emails show
+    times in UTC unless the person chose a zone; rendered once per zone, not per person."""
+    ticket = target.ticket
+    # The key names the clock run (started_at): an update target restarts, and may warn again.
+    event = f"{kind}:target{target.pk}:{target.started_at:%Y%m%dT%H%M%S}"
+    base = {
+        "ticket": ticket,
+        "target": target,
+        "admin_url": _admin_url(ticket),
+        "assignee_name": _name(ticket.assignee) if ticket.assignee else "nobody (unassigned)",
+        **context,
+    }
+    rendered: dict[str, object] = {}
+    rows = []
+    for person in recipients:
+        zone = user_timezone(person) if person is not None else timezone.get_default_timezone()
+        if str(zone) not in rendered:
+            rendered[str(zone)] = render_email(template, base, zone=zone)
+        rows.append(
+            notice_build(
+                kind=kind,
+                dedupe_key=f"{event}:" + (f"user{person.pk}" if person else "desk"),
+                rendered=rendered[str(zone)],
+                recipient=person,
+                to_email="" if person else settings.SUPPORT_DESK_EMAIL,
+                reference=ticket.number,
+                thread=ticket.number,
+            )
+        )
+    return rows
+
+
+def _lock_due(query, now: datetime) -> dict[int, Ticket]:
+    """Lock the cases of the first batch of targets from `query`, in id order, the way the ticket
+    services do (case row first, then its targets), so a reply racing the sweep cannot deadlock."""
+    ticket_ids = sorted({ticket_id for ticket_id in query.values_list("ticket_id", flat=True)[:SWEEP_BATCH]})
+    tickets = (
+        Ticket.objects.select_for_update(of=("self",))
+        .filter(pk__in=ticket_ids)
+        .select_related("vendor", "organization", "priority", "assignee", "requester")
+        .order_by("pk")
+    )
+    return {ticket.pk: ticket for ticket in tickets}
+
+
+def _sweep_breaches(now: datetime) -> tuple[int, int]:
+    from .services import sla
+
+    # Uses the partial index sla_target_running_due: cost follows the targets coming due.
+    due = SlaTarget.objects.filter(state=TargetState.RUNNING, due_at__lte=now).order_by("due_at")
+    with transaction.atomic():
+        tickets = _lock_due(due, now)
+        if not tickets:
+            return 0, 0
+        targets = list(SlaTarget.objects.select_for_update().filter(ticket_id__in=tickets))
+        for target in targets:
+            target.ticket = tickets[target.ticket_id]
+        # Re-checked under the lock: a reply may have met the target since the first read.
+        breached = [t for t in targets if t.state == TargetState.RUNNING and t.due_at and t.due_at <= now]
+        sla.sla_breach(targets=breached, at=now)
+        by_ticket: dict[int, list[SlaTarget]] = {}
+        for target in targets:
+            by_ticket.setdefault(target.ticket_id, []).append(target)
+        for ticket_id, ticket_targets in by_ticket.items():
+            sla.refresh_ticket_sla(tickets[ticket_id], ticket_targets)
+        Ticket.objects.bulk_update(list(tickets.values()), ["sla_state", "next_due_at"], batch_size=500)
+        managers = desk_managers() or [None]
+        rows = [
+            row
+            for target in breached
+            for row in _staff_notices(
+                target,
+                kind=NoticeKind.SLA_ESCALATION,
+                template="sla_escalation",
+                recipients=managers,
+                context={},
+            )
+        ]
+        return len(breached), notices_queue(notices=rows)
+
+
+def _sweep_warnings(now: datetime) -> tuple[int, int]:
+    # Uses the partial index sla_target_running_warn (running, not yet warned, by warn_at).
+    due = SlaTarget.objects.filter(state=TargetState.RUNNING, warned_at__isnull=True, warn_at__lte=now)
+    with transaction.atomic():
+        tickets = _lock_due(due.order_by("warn_at"), now)
+        if not tickets:
+            return 0, 0
+        targets = list(due.select_for_update().filter(ticket_id__in=tickets, due_at__gt=now))
+        share = round(settings.SLA_WARNING_SHARE * 100)
+        rows = []
+        for target in targets:
+            target.ticket = tickets[target.ticket_id]
+            assignee = target.ticket.assignee
+            recipients = [assignee] if assignee and assignee.is_active and assignee.email else [None]
+            rows += _staff_notices(
+                target,
+                kind=NoticeKind.SLA_WARNING,
+                template="sla_warning",
+                recipients=recipients,
+                context={"share": share},
+            )
+        SlaTarget.objects.filter(pk__in=[t.pk for t in targets]).update(warned_at=now)
+        return len(targets), notices_queue(notices=rows)
+
+
+def sla_sweep(*, now: datetime | None = None) -> SlaSweepResult:
+    """Every minute: breach the running targets past their deadline (escalating to the desk
+    managers) and warn about those past SLA_WARNING_SHARE of their time (to the assignee, or
+    the desk address when unassigned). Each part handles up to SWEEP_BATCH targets a run; the
+    next run takes the rest. Running it twice is harmless: what it changed no longer matches."""
+    now = now or timezone.now()
+    breached, escalations = _sweep_breaches(now)
+    warned, warnings = _sweep_warnings(now)
+    return SlaSweepResult(breached=breached, warned=warned, notices=escalations + warnings)

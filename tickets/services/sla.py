@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
+from django.db.models import F
 
 from policies import clock
 from policies.calendars import to_clock
@@ -85,7 +86,8 @@ def warn_at(target: SlaTarget) -> datetime | None:
     if target.state != TargetState.RUNNING or target.due_at is None or target.started_at is None:
         return None
     share = settings.SLA_WARNING_SHARE
-    return clock.add_business_time(target.started_at, target.duration * share + target.paused, clock_of(target))
+    used = target.duration * share + target.paused
+    return clock.add_business_time(target.started_at, used, clock_of(target))
 
 
 def _record(target: SlaTarget, kind: str, at: datetime, detail: str = "") -> None:
@@ -147,11 +149,26 @@ def sla_start(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime) -> 
     return targets
 
 
-def sla_breach(*, target: SlaTarget, at: datetime) -> None:
-    """The SLA sweep found a running target past its deadline: it was breached at `due_at`.
-    The caller holds the ticket's lock and refreshes the ticket's SLA columns."""
-    target.state, target.breached_at = TargetState.BREACHED, target.due_at
-    _record(target, SlaEvent.Kind.BREACHED, at, "No answer from the desk by the deadline")
+BREACH_DETAIL = "No answer from the desk by the deadline"
+
+
+def sla_breach(*, targets: list[SlaTarget], at: datetime) -> None:
+    """The SLA sweep found these running targets past their deadlines: each was breached at its
+    `due_at`. Written in bulk, so a sweep costs a few statements per batch, not per target (the
+    explanation does not mention the state, so it stays as it is). The caller holds the
+    tickets' locks and refreshes their SLA columns with `refresh_ticket_sla`."""
+    for target in targets:
+        target.state, target.breached_at, target.warn_at = TargetState.BREACHED, target.due_at, None
+    SlaTarget.objects.filter(pk__in=[t.pk for t in targets]).update(
+        state=TargetState.BREACHED, breached_at=F("due_at"), warn_at=None
+    )
+    SlaEvent.objects.bulk_create(
+        [
+            SlaEvent(target=t, kind=SlaEvent.Kind.BREACHED, at=at, due_at=t.due_at, detail=BREACH_DETAIL)
+            for t in targets
+        ],
+        batch_size=500,
+    )
 
 
 def sla_pause(*, ticket: Ticket, at: datetime) -> None:

@@ -31,7 +31,9 @@ class Command(BaseCommand):
         )
         for name, task, when in SCHEDULE:
             schedule = {"interval": every_minute} if when == EVERY_MINUTE else {"crontab": daily}
-            periodic, created = PeriodicTask.objects.get_or_create(name=name, defaults={"task": task, **schedule})
+            periodic, created = PeriodicTask.objects.get_or_create(
+                name=name, defaults={"task": task, **schedule}
+            )
             if not created and periodic.task != task:
                 periodic.task = task
                 periodic.save(update_fields=["task"])

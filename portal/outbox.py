@@ -1,0 +1,280 @@
+"""The notice outbox: queue an email as a row in the caller's transaction, deliver it after commit.
+
+Delivery is at-least-once made as close to exactly-once as SMTP allows:
+
+1. `notice_queue` writes one row per (event, recipient) under a unique `dedupe_key`; queueing
+   the same notice twice keeps the first row. After commit, one thin Celery task is enqueued;
+   if the broker is down that is logged and the periodic sweep sends the row later.
+2. `notice_deliver` claims the row with a conditional UPDATE (pending → sending, acting only if
+   one row changed), so two workers, a retried task and the sweep never both send it.
+3. It sends through Django's mail API, then marks the row sent (sending → sent).
+4. A worker killed between 2 and 3 leaves the row "sending"; after NOTICE_LEASE_SECONDS the
+   sweep returns it to pending and it is sent again. If the kill fell after the SMTP server
+   accepted the message and before the row was marked sent, the recipient gets a duplicate;
+   that window is one UPDATE long, and the duplicate carries the same Message-ID, so mail
+   clients and the desk can recognise it. SMTP offers no way to close that window entirely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core import mail
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .models import MANDATORY_NOTICES, Notice, NoticePreference, NoticeState
+
+logger = logging.getLogger(__name__)
+
+SWEEP_BATCH = 500
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def render_email(name: str, context: dict, *, zone=None) -> RenderedEmail:
+    """Render `templates/emails/<name>-subject.txt`, `-body.txt` and `-body.html`; datetimes
+    show in `zone` (the recipient's time zone) when given."""
+    context = {"site_url": settings.SITE_URL, **context}
+    with timezone.override(zone or timezone.get_default_timezone()):
+        subject = render_to_string(f"emails/{name}-subject.txt", context)
+        text = render_to_string(f"emails/{name}-body.txt", context)
+        html = render_to_string(f"emails/{name}-body.html", context)
+    # A subject is one line: template newlines would fold into the header.
+    return RenderedEmail(subject=" ".join(subject.split()), text=text.strip() + "\n", html=html)
+
+
+def mail_domain() -> str:
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return address.rpartition("@")[2] or "portal.invalid"
+
+
+def thread_id(reference: str) -> str:
+    """The Message-ID every notice about one case refers to, so mail clients thread them."""
+    return f"<case.{reference}@{mail_domain()}>"
+
+
+def threading_headers(reference: str) -> dict[str, str]:
+    root = thread_id(reference)
+    return {"In-Reply-To": root, "References": root}
+
+
+def _message_id(dedupe_key: str) -> str:
+    # Derived from the dedupe key: stable, stored before sending, the same on a re-send.
+    digest = hashlib.sha256(dedupe_key.encode()).hexdigest()[:32]
+    return f"<notice.{digest}@{mail_domain()}>"
+
+
+def notice_wanted(*, user, kind: str) -> bool:
+    preference = NoticePreference.objects.filter(user=user).first()
+    return preference is None or preference.wants(kind)
+
+
+def notice_build(
+    *,
+    kind: str,
+    dedupe_key: str,
+    rendered: RenderedEmail,
+    recipient=None,
+    to_email: str = "",
+    reference: str = "",
+    thread: str = "",
+    send_after: datetime | None = None,
+) -> Notice:
+    """An unsaved notice row; `notices_queue` saves a batch of them."""
+    return Notice(
+        kind=kind,
+        dedupe_key=dedupe_key,
+        recipient=recipient,
+        to_email=to_email or getattr(recipient, "email", ""),
+        reference=reference,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        message_id=_message_id(dedupe_key),
+        headers=threading_headers(thread) if thread else {},
+        send_after=send_after or timezone.now(),
+    )
+
+
+def notice_queue(*, template: str, context: dict, zone=None, **fields) -> Notice | None:
+    """Render and write one notice row in the caller's transaction; None when the recipient does
+    not want this kind or has no address. Queueing an existing key returns the existing row."""
+    recipient, kind = fields.get("recipient"), fields["kind"]
+    if recipient is not None and not notice_wanted(user=recipient, kind=kind):
+        return None
+    if not (fields.get("to_email") or getattr(recipient, "email", "")):
+        return None
+    existing = Notice.objects.filter(dedupe_key=fields["dedupe_key"]).first()
+    if existing is not None:
+        return existing
+    notice = notice_build(rendered=render_email(template, context, zone=zone), **fields)
+    try:
+        # A savepoint: a concurrent writer of the same key wins, and the caller's transaction lives on.
+        with transaction.atomic():
+            notice.save()
+    except IntegrityError:
+        return Notice.objects.get(dedupe_key=notice.dedupe_key)
+    if notice.send_after <= timezone.now():
+        notices_enqueue_on_commit([notice.pk])
+    return notice
+
+
+def _muted_user_ids(notices: list[Notice]) -> set[int]:
+    user_ids = {n.recipient_id for n in notices if n.recipient_id and n.kind not in MANDATORY_NOTICES}
+    muted = set()
+    for user_id, kinds in NoticePreference.objects.filter(user_id__in=user_ids).values_list(
+        "user_id", "muted_kinds"
+    ):
+        muted.update((user_id, kind) for kind in kinds)
+    return muted
+
+
+def notices_queue(*, notices: list[Notice]) -> int:
+    """Write a batch of built rows in a few statements (the sweeps' path): drop unwanted and
+    address-less ones, keep existing keys untouched, enqueue the new due rows after commit.
+    Returns how many rows were new."""
+    muted = _muted_user_ids(notices)
+    wanted = [n for n in notices if n.to_email and (n.recipient_id, n.kind) not in muted]
+    if not wanted:
+        return 0
+    keys = [n.dedupe_key for n in wanted]
+    existing = set(Notice.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+    fresh = [n for n in wanted if n.dedupe_key not in existing]
+    Notice.objects.bulk_create(fresh, batch_size=500, ignore_conflicts=True)
+    now = timezone.now()
+    due = list(
+        Notice.objects.filter(
+            dedupe_key__in=[n.dedupe_key for n in fresh], state=NoticeState.PENDING, send_after__lte=now
+        ).values_list("pk", flat=True)
+    )
+    notices_enqueue_on_commit(due)
+    return len(fresh)
+
+
+def notices_enqueue_on_commit(notice_ids: list[int]) -> None:
+    if notice_ids:
+        transaction.on_commit(lambda: notices_enqueue(notice_ids))
+
+
+def notices_enqueue(notice_ids: list[int]) -> bool:
+    """Hand the rows to a worker. Never raises: with the broker down, the request that queued
+    them must still succeed; the rows stay pending and the sweep delivers them."""
+    from .tasks import notice_deliver_task
+
+    try:
+        notice_deliver_task.apply_async(args=[list(notice_ids)], retry=False)
+    except Exception:  # noqa: BLE001 - any broker failure; the outbox keeps the work
+        logger.warning(
+            "Broker unavailable: %d notice(s) left for the outbox sweep", len(notice_ids), exc_info=True
+        )
+        return False
+    return True
+
+
+def _claim(notice_id: int, now: datetime) -> bool:
+    """pending → sending, only if still pending and due: the one guard against sending twice."""
+    return (
+        Notice.objects.filter(pk=notice_id, state=NoticeState.PENDING, send_after__lte=now).update(
+            state=NoticeState.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+        == 1
+    )
+
+
+def _message(notice: Notice) -> mail.EmailMultiAlternatives:
+    message = mail.EmailMultiAlternatives(
+        subject=notice.subject,
+        body=notice.body_text,
+        to=[notice.to_email],
+        headers={"Message-ID": notice.message_id, **notice.headers},
+    )
+    message.attach_alternative(notice.body_html, "text/html")
+    return message
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def _record_failure(notice: Notice, error: Exception, now: datetime) -> None:
+    attempts = notice.attempts
+    failed = attempts >= settings.NOTICE_MAX_ATTEMPTS
+    Notice.objects.filter(pk=notice.pk, state=NoticeState.SENDING).update(
+        state=NoticeState.FAILED if failed else NoticeState.PENDING,
+        send_after=now + retry_delay(attempts),
+        claimed_at=None,
+        last_error=f"{type(error).__name__}: {error}"[:2000],
+    )
+    logger.warning(
+        "Notice %s failed (attempt %d%s): %s", notice.pk, attempts, ", giving up" if failed else "", error
+    )
+
+
+def notice_deliver(*, notice_ids: list[int], connection=None) -> list[int]:
+    """Claim, send and mark each notice; return the ids sent by this call. Rows already taken
+    by another worker, sent, or not yet due are skipped. One SMTP connection serves the batch."""
+    sent: list[int] = []
+    connection = connection or mail.mailers.default
+    with connection:
+        for notice_id in notice_ids:
+            now = timezone.now()
+            if not _claim(notice_id, now):
+                continue
+            notice = Notice.objects.get(pk=notice_id)
+            try:
+                connection.send_messages([_message(notice)])
+            except Exception as error:  # noqa: BLE001 - SMTP and socket errors alike go back to the queue
+                _record_failure(notice, error, timezone.now())
+                continue
+            Notice.objects.filter(pk=notice_id, state=NoticeState.SENDING).update(
+                state=NoticeState.SENT, sent_at=timezone.now(), last_error=""
+            )
+            sent.append(notice_id)
+    return sent
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    released: int
+    sent: int
+    remaining: bool
+
+
+def notice_sweep(*, now: datetime | None = None, budget_seconds: float = 45.0) -> SweepResult:
+    """The periodic safety net: return expired leases to pending, then deliver due pending rows
+    (those whose task was lost, or never enqueued because the broker was down)."""
+    now = now or timezone.now()
+    lease = timedelta(seconds=settings.NOTICE_LEASE_SECONDS)
+    released = Notice.objects.filter(state=NoticeState.SENDING, claimed_at__lt=now - lease).update(
+        state=NoticeState.PENDING, claimed_at=None
+    )
+    started, sent, remaining = time.monotonic(), 0, False
+    while True:
+        due = list(
+            Notice.objects.filter(state=NoticeState.PENDING, send_after__lte=now)
+            .order_by("send_after", "id")
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        if not due:
+            break
+        delivered = notice_deliver(notice_ids=due)
+        sent += len(delivered)
+        if not delivered or time.monotonic() - started > budget_seconds:
+            # Nothing went out (SMTP down: retry next minute), or out of time for this run.
+            remaining = True
+            break
+    return SweepResult(released=released, sent=sent, remaining=remaining)

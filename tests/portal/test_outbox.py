@@ -1,0 +1,161 @@
+"""The outbox: one row per (event, recipient), claimed before sending, sent once, retried on
+failure, released after a dead worker's lease, and never blocking the request on the broker."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+import pytest
+import time_machine
+from django.core import mail
+from kombu.exceptions import OperationalError
+
+from portal.models import Notice, NoticeKind, NoticePreference, NoticeState
+from portal.outbox import notice_deliver, notice_queue, notice_sweep, notices_enqueue, thread_id
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def queue(user, key="event-1", kind=NoticeKind.TICKET_RECEIVED, **fields) -> Notice | None:
+    context = {
+        "ticket": mock.Mock(number="ALC-000042", subject="Export & import fail", targets=[]),
+        "recipient_name": "Alice",
+        "ticket_url": "http://portal.test/tickets/ALC-000042/",
+        "targets": [],
+    }
+    return notice_queue(
+        kind=kind,
+        dedupe_key=key,
+        template="ticket_received",
+        context=context,
+        recipient=user,
+        reference="ALC-000042",
+        thread="ALC-000042",
+        **fields,
+    )
+
+
+def test_queue_renders_subject_text_and_html_with_threading_headers(customer):
+    notice = queue(customer)
+    assert notice.state == NoticeState.PENDING
+    assert notice.to_email == customer.email
+    assert notice.subject == "[ALC-000042] We received your case: Export & import fail"
+    assert "Export & import fail" in notice.body_text
+    assert "Export &amp; import fail" in notice.body_html
+    assert notice.headers == {"In-Reply-To": thread_id("ALC-000042"), "References": thread_id("ALC-000042")}
+
+
+def test_queueing_the_same_event_twice_keeps_one_row(customer):
+    first, second = queue(customer), queue(customer)
+    assert first.pk == second.pk
+    assert Notice.objects.count() == 1
+
+
+def test_after_commit_the_notice_is_sent_once_with_its_message_id(
+    customer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        notice = queue(customer)
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.SENT and notice.attempts == 1 and notice.sent_at is not None
+    [message] = mail.outbox
+    assert message.to == [customer.email]
+    assert message.extra_headers["Message-ID"] == notice.message_id
+    assert message.extra_headers["References"] == thread_id("ALC-000042")
+    assert message.alternatives[0].mimetype == "text/html"
+    assert notice_deliver(notice_ids=[notice.pk]) == []
+    assert len(mail.outbox) == 1
+
+
+def test_a_row_another_worker_claimed_is_not_sent(customer):
+    notice = queue(customer)
+    Notice.objects.filter(pk=notice.pk).update(state=NoticeState.SENDING, claimed_at=NOW)
+    assert notice_deliver(notice_ids=[notice.pk]) == []
+    assert mail.outbox == []
+
+
+def test_a_notice_not_yet_due_waits(customer):
+    notice = queue(customer, send_after=datetime(2999, 1, 1, tzinfo=UTC))
+    assert notice_deliver(notice_ids=[notice.pk]) == []
+    assert Notice.objects.get(pk=notice.pk).state == NoticeState.PENDING
+
+
+def test_an_smtp_failure_goes_back_to_pending_with_backoff_then_fails(customer, settings):
+    settings.NOTICE_MAX_ATTEMPTS = 2
+    settings.EMAIL_BACKEND = "tests.portal.test_outbox.BrokenBackend"
+    with time_machine.travel(NOW, tick=False):
+        notice = queue(customer)
+        assert notice_deliver(notice_ids=[notice.pk]) == []
+    notice.refresh_from_db()
+    assert (notice.state, notice.attempts) == (NoticeState.PENDING, 1)
+    assert notice.send_after == NOW + timedelta(seconds=30)
+    assert "SMTPServerDisconnected" in notice.last_error
+    with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+        notice_deliver(notice_ids=[notice.pk])
+    notice.refresh_from_db()
+    assert (notice.state, notice.attempts) == (NoticeState.FAILED, 2)
+
+
+def test_the_sweep_releases_an_expired_lease_and_sends_it(customer, settings):
+    settings.NOTICE_LEASE_SECONDS = 300
+    with time_machine.travel(NOW - timedelta(minutes=10), tick=False):
+        dead = queue(customer, key="dead-worker")
+        fresh = queue(customer, key="busy-worker")
+    Notice.objects.filter(pk=dead.pk).update(state=NoticeState.SENDING, claimed_at=NOW - timedelta(minutes=6))
+    Notice.objects.filter(pk=fresh.pk).update(
+        state=NoticeState.SENDING, claimed_at=NOW - timedelta(minutes=1)
+    )
+    with time_machine.travel(NOW, tick=False):
+        result = notice_sweep()
+    assert (result.released, result.sent) == (1, 1)
+    assert Notice.objects.get(pk=dead.pk).state == NoticeState.SENT
+    assert Notice.objects.get(pk=fresh.pk).state == NoticeState.SENDING
+    assert len(mail.outbox) == 1
+
+
+def test_the_sweep_delivers_what_the_broker_never_got(customer):
+    queue(customer, key="a")
+    queue(customer, key="b")
+    assert notice_sweep().sent == 2
+    assert notice_sweep().sent == 0
+    assert len(mail.outbox) == 2
+
+
+def test_a_broker_outage_is_logged_not_raised(customer, caplog):
+    with mock.patch("portal.tasks.notice_deliver_task.apply_async", side_effect=OperationalError("refused")):
+        assert notices_enqueue([1, 2]) is False
+    assert "left for the outbox sweep" in caplog.text
+
+
+def test_a_muted_kind_is_not_queued_but_a_mandatory_one_is(customer):
+    NoticePreference.objects.create(
+        user=customer, muted_kinds=[NoticeKind.TICKET_RECEIVED, NoticeKind.POLICY_CHANGE]
+    )
+    assert queue(customer) is None
+    assert queue(customer, key="policy", kind=NoticeKind.POLICY_CHANGE) is not None
+    assert list(Notice.objects.values_list("kind", flat=True)) == [NoticeKind.POLICY_CHANGE]
+
+
+class BrokenBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def open(self):
+        return True
+
+    def close(self):
+        pass
+
+    def send_messages(self, messages):
+        import smtplib
+
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
