@@ -101,26 +101,49 @@ def compliance_rows(
     group_by: tuple[str, ...] = ALL_DIMENSIONS,
 ) -> list[ComplianceRow]:
     """SLA compliance of the targets of the cases opened in [start, end), one row per group."""
-    fields = _fields(group_by)
+    return compliance_tables(
+        start=start, end=end, now=now, organization=organization, vendor=vendor, groupings=[group_by]
+    )[0]
+
+
+def compliance_tables(
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    groupings: list[tuple[str, ...]],
+    organization: Organization | None = None,
+    vendor: Vendor | None = None,
+) -> list[list[ComplianceRow]]:
+    """One table per grouping; the response times are measured once for all of them."""
     targets = _targets(start=start, end=end, organization=organization, vendor=vendor)
+    all_fields = _fields(tuple(d for d in ALL_DIMENSIONS if any(d in g for g in groupings)))
+    answered = first_response_times(targets=targets, fields=all_fields)
+    return [_table(targets, group_by, all_fields, answered, now) for group_by in groupings]
+
+
+def _table(targets, group_by, all_fields, answered, now) -> list[ComplianceRow]:
+    fields = _fields(group_by)
     grouped = (
         targets.values(*fields)
         .annotate(cases=Count("pk"), met=Count("pk", filter=MET), breached=Count("pk", filter=breached(now)))
         .order_by(*fields)
     )
-    times = first_response_times(targets=targets, fields=fields)
+    positions = [all_fields.index(name) for name in fields]
+    times: dict[tuple, list[timedelta]] = defaultdict(list)
+    for key, durations in answered.items():
+        times[tuple(key[i] for i in positions)].extend(durations)
     rows = []
     for group in grouped:
-        key = tuple(group[name] for name in fields)
-        answered = times.get(key, [])
+        durations = times.get(tuple(group[name] for name in fields), [])
         rows.append(
             ComplianceRow(
                 **_row_labels(group),
                 cases=group["cases"],
                 met=group["met"],
                 breached=group["breached"],
-                median_response=stats.median(answered),
-                p90_response=stats.percentile(answered, 90),
+                median_response=stats.median(durations),
+                p90_response=stats.percentile(durations, 90),
             )
         )
     return rows
@@ -310,13 +333,14 @@ def monthly_report(*, month: date, now: datetime, organization: Organization | N
     start, end = month_range(month)
     months = availability.months_back(month, HISTORY_MONTHS)
     group_by = ("vendor", "priority", "kind") if organization is not None else ALL_DIMENSIONS
+    by_vendor, rows = compliance_tables(
+        start=start, end=end, now=now, organization=organization, groupings=[("vendor",), group_by]
+    )
     return MonthlyReport(
         month=month,
         organization=organization,
-        by_vendor=compliance_rows(
-            start=start, end=end, now=now, organization=organization, group_by=("vendor",)
-        ),
-        rows=compliance_rows(start=start, end=end, now=now, organization=organization, group_by=group_by),
+        by_vendor=by_vendor,
+        rows=rows,
         met_rates=monthly_met_rates(months=months, now=now, organization=organization),
         services=availability_table(services=list(services_for(organization)), months=months, now=now),
     )

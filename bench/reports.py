@@ -1,0 +1,129 @@
+"""How fast the reports answer over a year of 100,000 tickets.
+
+Run from the repo root: `.venv/bin/python bench/reports.py` (`--requests 5` for more samples,
+`--tickets 20000` for a smaller desk). The first run seeds var/bench/reports.sqlite3 (or the
+DATABASE_URL database) through bench/_seed.py — 100,000 tickets over the last 365 days, 200
+organizations, a progress bar — plus two Albert monitored services with a year of outages;
+later runs reuse it. Requests go through Django's test Client in-process.
+
+Prints, per report page: median and worst milliseconds and SQL queries per request. The floor
+(SPEC issue 8) is 1,000 ms per page with SQLite; the script exits non-zero when one is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._seed import PASSWORD, seed, setup_django  # noqa: E402
+
+FLOOR_MS = 1000
+OUTAGES_PER_MONTH = 6
+
+
+def seed_outages() -> None:
+    """Two Albert services, each with a few outages a month of every cause (idempotent)."""
+    from django.utils import timezone
+
+    from policies.models import Vendor
+    from reports.models import MonitoredService, Outage, OutageCause, ServiceKind
+
+    albert = Vendor.objects.get(slug="albert")
+    rng = random.Random(8)
+    now = timezone.now()
+    for slug, name, kind in [
+        ("albert-servers", "Albert servers", ServiceKind.SERVER_UPTIME),
+        ("albert-app", "Albert application", ServiceKind.APPLICATION),
+    ]:
+        service, _ = MonitoredService.objects.get_or_create(
+            slug=slug, defaults={"vendor": albert, "name": name, "kind": kind}
+        )
+        if service.outages.exists():
+            continue
+        outages = []
+        for _ in range(12 * OUTAGES_PER_MONTH):
+            start = now - timedelta(seconds=rng.randrange(365 * 86400))
+            outages.append(
+                Outage(
+                    service=service,
+                    start=start,
+                    end=start + timedelta(minutes=rng.randrange(5, 240)),
+                    cause=rng.choice(OutageCause.values),
+                    notes="Seeded",
+                )
+            )
+        Outage.objects.bulk_create(outages)
+
+
+def measure(client, name: str, url: str, requests: int) -> tuple[str, float, float, int, bool]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+    worst = max(times)
+    return name, statistics.median(times), worst, len(captured.captured_queries), worst < FLOOR_MS
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=3)
+    args = parser.parse_args()
+
+    setup_django("reports")
+    world = seed(tickets=args.tickets)
+    seed_outages()
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from portal.models import Organization
+    from tickets.models import SlaTarget, Ticket
+
+    staff, customer = Client(), Client()
+    staff.login(username=world.staff[0].username, password=PASSWORD)
+    organization = world.organizations[0]
+    customer.login(username=world.members[organization.pk][0].username, password=PASSWORD)
+    now = timezone.now()
+    this_month = f"{now:%Y-%m}"
+    last_month = f"{(now.replace(day=1) - timedelta(days=1)):%Y-%m}"
+    pages = [
+        (staff, "report, all orgs, this month", f"/reports/?month={this_month}"),
+        (staff, "report, all orgs, last month", f"/reports/?month={last_month}"),
+        (staff, "report, one org (staff)", f"/reports/?month={this_month}&organization={organization.slug}"),
+        (customer, "report, customer", f"/reports/?month={this_month}"),
+        (customer, "printable report, customer", f"/reports/print/?month={this_month}"),
+        (staff, "printable report, all orgs", f"/reports/print/?month={this_month}"),
+        (staff, "compliance CSV, all orgs", f"/reports/compliance.csv?month={this_month}"),
+        (staff, "availability CSV", f"/reports/availability.csv?month={this_month}"),
+        (staff, "admin staff dashboard", "/admin/reports/dashboard/"),
+    ]
+    print(
+        f"{Ticket.objects.count():,} tickets, {SlaTarget.objects.count():,} SLA targets, "
+        f"{Organization.objects.count():,} organizations; {args.requests} timed requests per page"
+    )
+    print(f"{'page':<32} {'median ms':>10} {'worst ms':>10} {'queries':>8}")
+    ok = True
+    for client, name, url in pages:
+        name, median, worst, queries, passed = measure(client, name, url, args.requests)
+        ok &= passed
+        print(f"{name:<32} {median:>10.0f} {worst:>10.0f} {queries:>8}{'' if passed else '  OVER 1 s'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
