@@ -74,15 +74,28 @@ def live_sla_state(ticket: Ticket, now) -> str:
 
 
 class CappedCountPaginator(Paginator):
-    """COUNT(*) over 100,000 tickets for every page view costs more than the page itself. Count at
-    most CAP rows (an index-only scan that stops early); past that, staff narrow with a filter or
-    search rather than page 100 pages deep. The pagination template says "more than"."""
+    """A changelist paginator for a table of 100,000 tickets.
+
+    COUNT(*) over the whole table for every page view costs more than the page itself, so it counts
+    at most CAP rows (an index-only scan that stops early); past that, staff narrow with a filter or
+    a search rather than page 200 pages deep, and the pagination template says "more than".
+
+    A page is read in two steps (a "deferred join"): first the 50 ids in list order, then those rows
+    with their joins. When the filter's rows come from an index other than the list order's (the SLA
+    filters), the database sorts bare ids instead of every matching row joined to four tables."""
 
     CAP = 10_000
 
     @cached_property
     def count(self) -> int:
         return self.object_list.order_by().values("pk")[: self.CAP].count()
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom : bottom + self.per_page])
+        rows = {ticket.pk: ticket for ticket in self.object_list.order_by().filter(pk__in=ids)}
+        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
 
 
 class SlaStateFilter(admin.SimpleListFilter):
@@ -390,7 +403,7 @@ class TicketAdmin(SimpleHistoryAdmin):
         "next_due",
         "sla_badge",
     ]
-    list_display_links = ["number", "subject"]
+    list_display_links = ["number"]
     list_filter = ["vendor", PriorityFilter, "status", SlaStateFilter, AssigneeFilter, MineFilter]
     list_select_related = ["organization", "vendor", "priority", "assignee"]
     search_fields = ["number", "subject", "requester__username", "requester__email"]
@@ -448,9 +461,22 @@ class TicketAdmin(SimpleHistoryAdmin):
 
     # -- list
 
+    def action_checkbox(self, obj):
+        # The stock column renders a form widget's template for every row: a fifth of the page's time.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" '
+            'aria-label="Select this object for an action - {}">',
+            admin.helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            obj.number,
+        )
+
     @admin.display(description="Next due", ordering="next_due_at")
-    def next_due(self, ticket: Ticket):
-        return ticket.next_due_at or "—"
+    def next_due(self, ticket: Ticket) -> str:
+        # strftime rather than the localized date filter: a fifth of the cost, same reading for staff.
+        if ticket.next_due_at is None:
+            return "—"
+        return timezone.localtime(ticket.next_due_at).strftime("%Y-%m-%d %H:%M")
 
     @admin.display(description="SLA")
     def sla_badge(self, ticket: Ticket) -> str:
