@@ -19,6 +19,7 @@ class Timeline:
     dues: list[dict] = field(default_factory=list)
     pauses: list[dict] = field(default_factory=list)
     now_x: float | None = None
+    now_anchor: str = "middle"
     opened_x: float = MARGIN
     width: int = WIDTH
     axis_y: int = AXIS_Y
@@ -27,6 +28,13 @@ class Timeline:
         span = (self.end - self.start).total_seconds() or 1
         offset = (moment - self.start).total_seconds() / span
         return round(MARGIN + max(0.0, min(offset, 1.0)) * (WIDTH - 2 * MARGIN), 1)
+
+
+def anchor(x: float) -> str:
+    """Labels near an edge grow inwards so they stay inside the picture."""
+    if x < WIDTH * 0.2:
+        return "start"
+    return "end" if x > WIDTH * 0.8 else "middle"
 
 
 def _pauses(events: list[SlaEvent], end: datetime) -> list[tuple[datetime, datetime]]:
@@ -61,6 +69,7 @@ def timeline(*, ticket, replies, events: list[SlaEvent], now: datetime) -> Timel
     picture.opened_x = picture.x(start)
     if not finished:
         picture.now_x = picture.x(now)
+        picture.now_anchor = anchor(picture.now_x)
     for reply in replies:
         who = "The desk" if reply.by_staff else "Customer"
         picture.replies.append(
@@ -80,6 +89,7 @@ def timeline(*, ticket, replies, events: list[SlaEvent], now: datetime) -> Timel
                 "state": state,
                 "met": state == TargetState.MET,
                 "label_y": AXIS_Y - 22 - 14 * (row % 2),
+                "anchor": anchor(picture.x(target.due_at)),
                 "at": target.due_at,
             }
         )
