@@ -270,17 +270,6 @@ SUBJECTS = [
 ]
 
 
-def analyze() -> None:
-    """Give the query planner statistics, as a real deployment has them (PostgreSQL's autovacuum
-    gathers them by itself; SQLite needs ANALYZE or a periodic `PRAGMA optimize`). Without them
-    SQLite answers the changelist's "breached" filter by sorting every breached ticket instead of
-    walking the opened_at index until a page is full."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-
-
 def seed(*, tickets: int = 100_000, organizations: int = 200, show_progress: bool = True) -> World:
     """Make sure the database holds at least `tickets` tickets over `organizations` organizations.
     Re-running tops up what is missing; it never duplicates."""
@@ -293,7 +282,6 @@ def seed(*, tickets: int = 100_000, organizations: int = 200, show_progress: boo
     world = _people(organizations)
     have = Ticket.objects.count()
     if have >= tickets:
-        analyze()
         return world
     rng = random.Random(RANDOM_SEED + have)
     plans = _plans(world.vendors)
@@ -325,5 +313,4 @@ def seed(*, tickets: int = 100_000, organizations: int = 200, show_progress: boo
         done += size
         if show_progress:
             progress("Seeding tickets", done, total, started)
-    analyze()
     return world
