@@ -11,8 +11,9 @@ from django.shortcuts import redirect, render
 
 from policies.selectors import vendor_list
 
-from .models import Profile
+from .models import MANDATORY_NOTICES, NoticeKind, NoticePreference, Profile
 from .selectors import user_membership
+from .services import notice_preference_set
 
 
 def home(request):
@@ -29,6 +30,23 @@ class ProfileForm(forms.Form):
     )
 
 
+CUSTOMER_NOTICES = [NoticeKind.TICKET_RECEIVED, NoticeKind.STAFF_REPLY, NoticeKind.WAITING_ON_YOU,
+                    NoticeKind.TICKET_RESOLVED]
+STAFF_NOTICES = [NoticeKind.SLA_WARNING, NoticeKind.SLA_ESCALATION]
+
+
+class NoticePreferenceForm(forms.Form):
+    """The optional emails, ticked when wanted; the ones a vendor's policy promises are listed, not offered."""
+
+    wanted = forms.MultipleChoiceField(label="Emails I want", required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        kinds = CUSTOMER_NOTICES + (STAFF_NOTICES if user.is_staff else [])
+        self.fields["wanted"].choices = [(kind.value, kind.label) for kind in kinds]
+        self.mandatory = [kind.label for kind in NoticeKind if kind in MANDATORY_NOTICES]
+
+
 @login_required
 def profile(request):
     user = request.user
@@ -36,13 +54,25 @@ def profile(request):
     initial = {"first_name": user.first_name, "last_name": user.last_name, "email": user.email,
                "timezone": profile_row.timezone}
     form = ProfileForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    preference = NoticePreference.objects.filter(user=user).first()
+    muted = preference.muted_kinds if preference else []
+    notices_form = NoticePreferenceForm(
+        request.POST or None, user=user, prefix="notices",
+        initial={"wanted": [k for k in CUSTOMER_NOTICES + STAFF_NOTICES if k not in muted]},
+    )
+    if request.method == "POST" and form.is_valid() and notices_form.is_valid():
         for field in ("first_name", "last_name", "email"):
             setattr(user, field, form.cleaned_data[field])
         user.full_clean()
         user.save()
         profile_row.timezone = form.cleaned_data["timezone"]
         profile_row.save()
+        if "notices-shown" in request.POST:  # a form without the section leaves the choices alone
+            offered = [value for value, _ in notices_form.fields["wanted"].choices]
+            notice_preference_set(user=user, wanted=notices_form.cleaned_data["wanted"], offered=offered)
         messages.success(request, "Your profile is saved.")
         return redirect("profile")
-    return render(request, "portal/profile.html", {"form": form, "membership": user_membership(user)})
+    return render(
+        request, "portal/profile.html",
+        {"form": form, "notices_form": notices_form, "membership": user_membership(user)},
+    )

@@ -1,0 +1,101 @@
+"""Staff screens for people and the outbox: organizations and members, preferences, notices."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Membership, Notice, NoticePreference, NoticeState, Organization, Profile
+from .outbox import notices_enqueue
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug", "timezone", "member_count", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_members=Count("memberships"))
+
+    @admin.display(description="Members", ordering="_members")
+    def member_count(self, organization: Organization) -> int:
+        return organization._members
+
+
+@admin.register(Membership)
+class MembershipAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "organization", "role"]
+    list_filter = ["role"]
+    list_select_related = ["user", "organization"]
+    search_fields = ["user__username", "user__email", "organization__name"]
+    autocomplete_fields = ["user", "organization"]
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "timezone"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__email"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(NoticePreference)
+class NoticePreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "muted_kinds", "updated_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__email"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Notice)
+class NoticeAdmin(admin.ModelAdmin):
+    """The outbox as the desk sees it: what went out, to whom, and what is stuck and why."""
+
+    list_display = ["created_at", "kind", "to_email", "reference", "subject", "state", "attempts", "sent_at"]
+    list_filter = ["state", "kind"]
+    list_select_related = ["recipient"]
+    search_fields = ["to_email", "reference", "subject", "dedupe_key", "message_id"]
+    date_hierarchy = "created_at"
+    actions = ["retry_now"]
+    readonly_fields = [
+        "kind",
+        "dedupe_key",
+        "recipient",
+        "to_email",
+        "reference",
+        "subject",
+        "body_text",
+        "body_html",
+        "message_id",
+        "headers",
+        "state",
+        "attempts",
+        "last_error",
+        "created_at",
+        "send_after",
+        "claimed_at",
+        "sent_at",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # notices are written by the services that promise them
+
+    @admin.action(description="Send the selected failed or pending notices now")
+    def retry_now(self, request, queryset):
+        ids = list(
+            queryset.filter(state__in=[NoticeState.FAILED, NoticeState.PENDING]).values_list("pk", flat=True)
+        )
+        Notice.objects.filter(pk__in=ids).update(state=NoticeState.PENDING, send_after=timezone.now())
+        queued = notices_enqueue(ids) if ids else False
+        how = "handed to a worker" if queued else "left for the outbox sweep (within a minute)"
+        self.message_user(request, f"{len(ids)} notice(s) {how}.", messages.SUCCESS)
