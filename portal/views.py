@@ -36,9 +36,11 @@ STAFF_NOTICES = [NoticeKind.SLA_WARNING, NoticeKind.SLA_ESCALATION]
 
 
 class NoticePreferenceForm(forms.Form):
-    """The optional emails, ticked when wanted; the ones a vendor's policy promises are listed, not offered."""
+    """The optional emails, ticked when wanted; those a vendor's policy promises are listed, not offered."""
 
-    wanted = forms.MultipleChoiceField(label="Emails I want", required=False, widget=forms.CheckboxSelectMultiple)
+    wanted = forms.MultipleChoiceField(
+        label="Emails I want", required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
