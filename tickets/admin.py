@@ -25,7 +25,6 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from policies.models import PriorityLevel, ResolutionCode
 from policies.selectors import version_in_force
-from portal.models import Organization
 
 from .models import Attachment, Reply, SlaTarget, TargetState, Ticket
 from .services import (
@@ -49,12 +48,6 @@ BADGE_COLOURS = {
     TargetState.NOT_APPLICABLE: "#999999",
 }
 BADGE_LABELS = {"breached": "Breached", "due_soon": "Due within 1 h"}
-
-if not admin.site.is_registered(Organization):
-    # Autocomplete on a ticket's organization needs a searchable Organization admin; portal/admin.py
-    # (loaded first, when it exists) owns the real one.
-    admin.site.register(Organization, search_fields=["name", "slug"])
-
 
 # ---------------------------------------------------------------------------- list helpers
 
