@@ -23,7 +23,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
-from policies.models import PriorityLevel, ResolutionCode
+from policies.models import PriorityLevel, ResolutionCode, Vendor
 from policies.selectors import version_in_force
 
 from .models import Attachment, Reply, SlaTarget, TargetState, Ticket
@@ -222,15 +222,16 @@ class TicketAddForm(forms.ModelForm):
 
     @staticmethod
     def _priority_choices() -> list:
-        groups = []
-        for priority in PriorityLevel.objects.select_related("version__vendor").order_by("version", "rank"):
-            version = priority.version
-            if version_in_force(vendor=version.vendor) != version:
-                continue
-            if not groups or groups[-1][0] != version.vendor.name:
-                groups.append((version.vendor.name, []))
-            groups[-1][1].append((priority.code, priority.name))
-        return groups
+        in_force = [version_in_force(vendor=vendor) for vendor in Vendor.objects.all()]
+        priorities = (
+            PriorityLevel.objects.filter(version__in=[v for v in in_force if v is not None])
+            .select_related("version__vendor")
+            .order_by("version__vendor__name", "rank")
+        )
+        groups: dict[str, list] = {}
+        for priority in priorities:
+            groups.setdefault(priority.version.vendor.name, []).append((priority.code, priority.name))
+        return list(groups.items())
 
     def service_arguments(self) -> dict:
         data = self.cleaned_data
