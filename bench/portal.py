@@ -1,0 +1,216 @@
+"""How fast the customer portal answers with 100,000 tickets, through a real web server.
+
+Run from the repo root: `.venv/bin/python bench/portal.py` (`--requests 200` for more samples).
+The first run seeds var/bench/portal.sqlite3 (or the DATABASE_URL database) with 100,000 tickets
+over 50 organizations, so each organization holds about 2,000 cases, and gives one open case 50
+replies; later runs reuse it. The script then starts gunicorn bound to 127.0.0.1 only, requests
+each page over HTTP as a signed-in customer, and stops the server at the end.
+
+Prints, per page: median and p95 milliseconds per request (measured by the client, over HTTP) and
+SQL queries per request (measured in-process with CaptureQueriesContext on the same page).
+Floors: p95 < 150 ms and the same number of queries on every page of a list; the script exits
+non-zero when one is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench._seed import seed, setup_django  # noqa: E402
+
+P95_FLOOR_MS = 150
+REPLIES = 50
+
+
+@dataclass
+class Page:
+    name: str
+    path: str
+    times_ms: list[float]
+    queries: int
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times_ms)
+
+    @property
+    def p95(self) -> float:
+        ordered = sorted(self.times_ms)
+        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def busiest_organization():
+    """The organization whose case count is closest to 2,000, and that count."""
+    from django.db.models import Count
+
+    from portal.models import Organization
+
+    rows = Organization.objects.filter(slug__startswith="bench-").annotate(cases=Count("tickets"))
+    best = min(rows, key=lambda o: abs(o.cases - 2000))
+    return best, best.cases
+
+
+def case_with_replies(organization, customer, staff, *, replies: int, nth: int = 0):
+    """The `nth` oldest open case of `organization`, given `replies` public replies (written once,
+    through the service so the SLA rows follow), alternating between the customer and the desk."""
+    from tickets.models import Reply, Status, Ticket
+    from tickets.services import reply_add
+
+    ticket = Ticket.objects.filter(
+        organization=organization, status=Status.OPEN, sla_targets__isnull=False
+    ).order_by("opened_at")[nth]
+    have = Reply.objects.filter(ticket=ticket).count()
+    for n in range(have, replies):
+        author = staff if n % 2 else customer
+        at = ticket.opened_at + timedelta(minutes=10 * (n + 1))
+        reply_add(ticket=ticket, author=author, body=f"Reply {n + 1}: *details* of step {n + 1}.", at=at)
+    return ticket
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(port: int) -> subprocess.Popen:
+    """gunicorn on 127.0.0.1 only, with the benchmark's own environment (database, DEBUG off)."""
+    command = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "portal.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--log-level",
+        "warning",
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return server
+        except OSError:
+            if server.poll() is not None:
+                raise SystemExit("gunicorn exited before it answered") from None
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("gunicorn did not answer within 30 s")
+
+
+def session_cookie(user) -> str:
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def fetch(port: int, path: str, cookie: str) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path, headers={"Cookie": cookie, "Host": "127.0.0.1"})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def count_queries(user, path: str) -> int:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(user)
+    client.get(path)  # warm caches (clock calendars, templates) as the server's are
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    if response.status_code != 200:
+        raise SystemExit(f"{path}: HTTP {response.status_code} in-process")
+    return len(captured)
+
+
+def measure(name: str, path: str, *, port: int, cookie: str, user, requests: int) -> Page:
+    for _ in range(5):  # warm-up: both workers import, connect and fill their caches
+        fetch(port, path, cookie)
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        status, _body = fetch(port, path, cookie)
+        times.append((time.perf_counter() - started) * 1000)
+        if status != 200:
+            raise SystemExit(f"{name}: HTTP {status}")
+    return Page(name, path, times, count_queries(user, path))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--organizations", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=100, help="timed requests per page")
+    args = parser.parse_args()
+
+    setup_django("portal")
+    from tickets.models import Ticket
+
+    world = seed(tickets=args.tickets, organizations=args.organizations)
+    organization, cases = busiest_organization()
+    customer = world.members[organization.pk][0]
+    ticket = case_with_replies(organization, customer, world.staff[0], replies=REPLIES)
+    short = case_with_replies(organization, customer, world.staff[0], replies=2, nth=1)
+    cookie = session_cookie(customer)
+    pages = [
+        ("My cases, page 1", "/tickets/"),
+        ("My cases, page 40", "/tickets/?page=40"),
+        ("My cases, open + search", "/tickets/?status=open&q=export"),
+        (f"Case page, {REPLIES} replies", f"/tickets/{ticket.number}/"),
+        ("Case page, 2 replies", f"/tickets/{short.number}/"),
+    ]
+    port = free_port()
+    server = start_server(port)
+    try:
+        results = [
+            measure(name, path, port=port, cookie=cookie, user=customer, requests=args.requests)
+            for name, path in pages
+        ]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    print(
+        f"\nPortal over HTTP (gunicorn, 2 workers, 127.0.0.1), {Ticket.objects.count():,} tickets; "
+        f"{organization.name} has {cases:,}; {args.requests} requests per page"
+    )
+    print(f"{'page':<28} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+    ok = True
+    for page in results:
+        print(f"{page.name:<28} {page.median:>10.1f} {page.p95:>8.1f} {page.queries:>8}")
+        ok &= page.p95 < P95_FLOOR_MS
+    list_queries = {p.queries for p in results if p.path.startswith("/tickets/?") or p.path == "/tickets/"}
+    case_queries = {p.queries for p in results if p.name.startswith("Case page")}
+    flat = len(list_queries) == 1 and len(case_queries) == 1
+    print(
+        f"floors: p95 < {P95_FLOOR_MS} ms: {'met' if ok else 'MISSED'}; queries constant per page kind: "
+        f"{'yes' if flat else 'NO'} (lists {sorted(list_queries)}, case pages {sorted(case_queries)})"
+    )
+    return 0 if ok and flat else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
