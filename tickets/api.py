@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -28,6 +29,7 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -70,6 +72,15 @@ ERRORS = {
     ),
     404: OpenApiResponse(OpenApiTypes.OBJECT, description="No such case, or one you may not see."),
 }
+
+
+NUMBER = OpenApiParameter(
+    "number",
+    str,
+    OpenApiParameter.PATH,
+    description="The case number: vendor prefix and sequence.",
+    examples=[OpenApiExample("A case", value="ALC-000001")],
+)
 
 
 def _errors(*codes: int) -> dict:
@@ -374,7 +385,11 @@ class TicketCollectionApi(TicketListApi, TicketCreateApi):
 
 
 class TicketDetailApi(TicketApi):
-    @extend_schema(operation_id="tickets_retrieve", responses={200: TicketDetailOutput, **_errors(401, 404)})
+    @extend_schema(
+        operation_id="tickets_retrieve",
+        parameters=[NUMBER],
+        responses={200: TicketDetailOutput, **_errors(401, 404)},
+    )
     def get(self, request, number: str):
         ticket = ticket_or_404(request.user, number)
         return Response(TicketDetailOutput(ticket, context={"now": timezone.now()}).data)
@@ -429,6 +444,7 @@ class TicketUpdateApi(TicketApi):
 
     @extend_schema(
         operation_id="tickets_partial_update",
+        parameters=[NUMBER],
         request=InputSerializer,
         responses={200: TicketDetailOutput, **_errors(400, 401, 403, 404)},
     )
@@ -483,7 +499,9 @@ class TicketItemApi(TicketDetailApi, TicketUpdateApi):
 
 class ReplyListApi(TicketApi):
     @extend_schema(
-        operation_id="tickets_replies_list", responses={200: ReplyOutput(many=True), **_errors(401, 404)}
+        operation_id="tickets_replies_list",
+        parameters=[NUMBER],
+        responses={200: ReplyOutput(many=True), **_errors(401, 404)},
     )
     def get(self, request, number: str):
         ticket = ticket_or_404(request.user, number)
@@ -510,6 +528,7 @@ class ReplyCreateApi(TicketApi):
 
     @extend_schema(
         operation_id="tickets_replies_create",
+        parameters=[NUMBER],
         request=InputSerializer,
         responses={201: ReplyOutput, **_errors(400, 401, 403, 404)},
     )
@@ -539,6 +558,7 @@ class AttachmentUploadApi(TicketApi):
 
     @extend_schema(
         operation_id="tickets_attachments_create",
+        parameters=[NUMBER],
         request={"multipart/form-data": InputSerializer},
         responses={201: AttachmentOutput, **_errors(400, 401, 403, 404)},
     )
@@ -555,7 +575,27 @@ class AttachmentUploadApi(TicketApi):
 class AttachmentDownloadApi(TicketApi):
     @extend_schema(
         operation_id="tickets_attachments_retrieve",
+        parameters=[
+            NUMBER,
+            OpenApiParameter(
+                "attachment_id", int, OpenApiParameter.PATH, examples=[OpenApiExample("A file", value=1)]
+            ),
+        ],
         responses={(200, "*/*"): OpenApiTypes.BINARY, **_errors(401, 404)},
     )
-    def get(self, request, number: str, attachment_id: int):
-        return attachment_response(user=request.user, number=number, attachment_id=attachment_id)
+    def get(self, request, number: str, attachment_id: str):
+        # Matched as text so that a malformed id gets this API's 404, not the site's HTML one.
+        if not attachment_id.isascii() or not attachment_id.isdigit():
+            raise Http404("No such attachment.")
+        return attachment_response(user=request.user, number=number, attachment_id=int(attachment_id))
+
+
+@extend_schema(exclude=True)
+class NotFoundApi(TicketApi):
+    permission_classes = [AllowAny]
+
+    def get(self, request, *args, **kwargs):
+        raise Http404("No such endpoint.")
+
+    # An unknown URL under /api/tickets/ is a 404 whatever the verb.
+    post = put = patch = delete = get

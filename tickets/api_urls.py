@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
 from . import api
 
@@ -12,8 +12,10 @@ urlpatterns = [
     path("tickets/<str:number>/replies/", api.ReplyCollectionApi.as_view(), name="ticket-replies"),
     path("tickets/<str:number>/attachments/", api.AttachmentUploadApi.as_view(), name="ticket-attachments"),
     path(
-        "tickets/<str:number>/attachments/<int:attachment_id>/",
+        "tickets/<str:number>/attachments/<str:attachment_id>/",
         api.AttachmentDownloadApi.as_view(),
         name="ticket-attachment",
     ),
+    # Anything else under tickets/ answers the API's JSON 404, not the site's HTML page.
+    re_path(r"^tickets/", api.NotFoundApi.as_view(), name="ticket-not-found"),
 ]
