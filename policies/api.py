@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -17,6 +18,8 @@ from .selectors import vendor_list, version_detail, version_in_force
 from .services import sla_preview, target_calendar, target_duration
 
 UNKNOWN_VENDOR = "Unknown vendor {slug!r}; choose one of: {choices}."
+NOT_FOUND = OpenApiResponse(OpenApiTypes.OBJECT, description="No such vendor, or no policy in force.")
+BAD_INPUT = OpenApiResponse(OpenApiTypes.OBJECT, description='{"field": ["message"]}: the wrong field.')
 
 
 class TargetSerializer(serializers.Serializer):
@@ -107,7 +110,11 @@ class VendorPolicyApi(APIView):
         def get_exclusions(self, version) -> list[dict[str, str]]:
             return [{"code": e.code, "text": e.text} for e in version.exclusions.all()]
 
-    @extend_schema(responses=OutputSerializer)
+    @extend_schema(
+        # The URL takes any text, so that a malformed slug gets this API's JSON 404 too.
+        parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH, pattern=r"^[-a-zA-Z0-9_]+$")],
+        responses={200: OutputSerializer, 404: NOT_FOUND},
+    )
     def get(self, request, slug: str):
         vendor = get_object_or_404(Vendor, slug=slug)
         version = version_in_force(vendor=vendor)
@@ -159,7 +166,7 @@ class SlaPreviewApi(APIView):
             OpenApiParameter("priority", str, required=True),
             OpenApiParameter("opened_at", str, required=True, description="ISO 8601 with offset"),
         ],
-        responses=OutputSerializer,
+        responses={200: OutputSerializer, 400: BAD_INPUT},
     )
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)

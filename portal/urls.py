@@ -11,7 +11,7 @@ api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("vendors/", policies_api.VendorListApi.as_view(), name="vendor-list"),
-    path("vendors/<slug:slug>/policy/", policies_api.VendorPolicyApi.as_view(), name="vendor-policy"),
+    path("vendors/<str:slug>/policy/", policies_api.VendorPolicyApi.as_view(), name="vendor-policy"),
     path("sla/preview/", policies_api.SlaPreviewApi.as_view(), name="sla-preview"),
     path("", include("tickets.api_urls")),
     path("", include("reports.api_urls")),
