@@ -50,12 +50,11 @@ def _seconds(value: timedelta) -> str:
 
 def compliance_lines(report: MonthlyReport) -> Iterable[list]:
     yield COMPLIANCE_HEADER
-    for row in report.rows:
-        organization = row.organization or (report.organization.name if report.organization else "")
+    for row in report.csv_rows:
         yield [
             f"{report.month:%Y-%m}",
             row.vendor,
-            organization,
+            row.organization,
             row.priority,
             row.kind_label,
             row.cases,

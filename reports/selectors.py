@@ -8,13 +8,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from lifecycle.models import Contract
 from policies import clock
-from policies.models import TargetKind, Vendor
+from policies.models import PriorityLevel, TargetKind, Vendor
 from portal.models import Organization
 from tickets.models import OPEN_STATUSES, SlaTarget, TargetState, Ticket
 from tickets.services.sla import clock_of
@@ -22,13 +24,10 @@ from tickets.services.sla import clock_of
 from . import availability, stats
 from .models import EXCLUDED_CAUSES, MonitoredService, Outage
 
-# The dimensions a compliance report can be grouped by, and the columns that carry them.
-DIMENSIONS = {
-    "vendor": ("ticket__vendor__name", "ticket__vendor_id"),
-    "organization": ("ticket__organization__name", "ticket__organization_id"),
-    "priority": ("ticket__priority__rank", "ticket__priority__name"),
-    "kind": ("kind",),
-}
+# The database groups by these ids; names and priority ranks are attached afterwards, so
+# the per-row work stays a join-free lookup (priorities of two policy versions with the same
+# rank and name land in one row).
+GROUP_FIELDS = ("ticket__vendor_id", "ticket__organization_id", "ticket__priority_id", "kind")
 ALL_DIMENSIONS = ("vendor", "organization", "priority", "kind")
 MET = Q(state=TargetState.MET)
 
@@ -77,7 +76,11 @@ class ComplianceRow:
 
 
 def _targets(*, start: datetime, end: datetime, organization=None, vendor=None) -> QuerySet[SlaTarget]:
-    targets = SlaTarget.objects.filter(ticket__opened_at__gte=start, ticket__opened_at__lt=end).exclude(
+    """The targets of a month: those whose clock started in [start, end). For first response
+    that is the case's opening (a priority change keeps it); for the update clock, the start of
+    its current cycle. Filtering on the target's own column spares a join to every ticket of
+    the year; an index on SlaTarget.started_at would spare the scan too (see README)."""
+    targets = SlaTarget.objects.filter(started_at__gte=start, started_at__lt=end).exclude(
         state=TargetState.NOT_APPLICABLE
     )
     if organization is not None:
@@ -85,10 +88,6 @@ def _targets(*, start: datetime, end: datetime, organization=None, vendor=None) 
     if vendor is not None:
         targets = targets.filter(ticket__vendor=vendor)
     return targets
-
-
-def _fields(group_by: tuple[str, ...]) -> list[str]:
-    return [name for dimension in group_by for name in DIMENSIONS[dimension]]
 
 
 def compliance_rows(
@@ -115,71 +114,133 @@ def compliance_tables(
     organization: Organization | None = None,
     vendor: Vendor | None = None,
 ) -> list[list[ComplianceRow]]:
-    """One table per grouping; the response times are measured once for all of them."""
+    """One table per grouping, from one GROUP BY query and one pass over the answered targets."""
     targets = _targets(start=start, end=end, organization=organization, vendor=vendor)
-    all_fields = _fields(tuple(d for d in ALL_DIMENSIONS if any(d in g for g in groupings)))
-    answered = first_response_times(targets=targets, fields=all_fields)
-    return [_table(targets, group_by, all_fields, answered, now) for group_by in groupings]
-
-
-def _table(targets, group_by, all_fields, answered, now) -> list[ComplianceRow]:
-    fields = _fields(group_by)
-    grouped = (
-        targets.values(*fields)
+    counts = list(
+        targets.values(*GROUP_FIELDS)
         .annotate(cases=Count("pk"), met=Count("pk", filter=MET), breached=Count("pk", filter=breached(now)))
-        .order_by(*fields)
+        .order_by()
     )
-    positions = [all_fields.index(name) for name in fields]
-    times: dict[tuple, list[timedelta]] = defaultdict(list)
-    for key, durations in answered.items():
-        times[tuple(key[i] for i in positions)].extend(durations)
+    times = first_response_times(targets=targets)
+    labels = _Labels.for_groups(counts)
+    return [_table(group_by, counts, times, labels) for group_by in groupings]
+
+
+@dataclass(frozen=True)
+class _Labels:
+    vendors: dict[int, str]
+    organizations: dict[int, str]
+    priorities: dict[int, tuple[int, str]]
+
+    @classmethod
+    def for_groups(cls, counts: list[dict]) -> _Labels:
+        def ids(field: str) -> set[int]:
+            return {group[field] for group in counts}
+
+        return cls(
+            vendors=dict(Vendor.objects.filter(pk__in=ids("ticket__vendor_id")).values_list("pk", "name")),
+            organizations=dict(
+                Organization.objects.filter(pk__in=ids("ticket__organization_id")).values_list("pk", "name")
+            ),
+            priorities={
+                pk: (rank, name)
+                for pk, rank, name in PriorityLevel.objects.filter(
+                    pk__in=ids("ticket__priority_id")
+                ).values_list("pk", "rank", "name")
+            },
+        )
+
+    def key(
+        self, group_by: tuple[str, ...], vendor_id: int, organization_id: int, priority_id: int, kind: str
+    ):
+        """(vendor, organization, priority rank, priority, kind) with the dimensions left out blank."""
+        rank, priority = self.priorities[priority_id] if "priority" in group_by else (0, "")
+        return (
+            self.vendors[vendor_id] if "vendor" in group_by else "",
+            self.organizations[organization_id] if "organization" in group_by else "",
+            rank,
+            priority,
+            kind if "kind" in group_by else "",
+        )
+
+
+def _table(group_by, counts: list[dict], times: dict, labels: _Labels) -> list[ComplianceRow]:
+    totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for group in counts:
+        key = labels.key(group_by, *(group[field] for field in GROUP_FIELDS))
+        total = totals[key]
+        total[0] += group["cases"]
+        total[1] += group["met"]
+        total[2] += group["breached"]
+    durations: dict[tuple, list[timedelta]] = defaultdict(list)
+    for (vendor_id, organization_id, priority_id), answered in times.items():
+        durations[
+            labels.key(group_by, vendor_id, organization_id, priority_id, TargetKind.FIRST_RESPONSE)
+        ].extend(answered)
     rows = []
-    for group in grouped:
-        durations = times.get(tuple(group[name] for name in fields), [])
+    for key in sorted(totals):
+        vendor, organization, rank, priority, kind = key
+        cases, met, breached_ = totals[key]
+        answered = durations.get(key, [])
         rows.append(
             ComplianceRow(
-                **_row_labels(group),
-                cases=group["cases"],
-                met=group["met"],
-                breached=group["breached"],
-                median_response=stats.median(durations),
-                p90_response=stats.percentile(durations, 90),
+                vendor=vendor,
+                organization=organization,
+                priority=priority,
+                priority_rank=rank,
+                kind=kind,
+                cases=cases,
+                met=met,
+                breached=breached_,
+                median_response=stats.median(answered),
+                p90_response=stats.percentile(answered, 90),
             )
         )
     return rows
 
 
-def _row_labels(group: dict) -> dict:
-    return {
-        "vendor": group.get("ticket__vendor__name", ""),
-        "organization": group.get("ticket__organization__name", ""),
-        "priority": group.get("ticket__priority__name", ""),
-        "priority_rank": group.get("ticket__priority__rank", 0),
-        "kind": group.get("kind", ""),
-    }
-
-
-def first_response_times(*, targets: QuerySet[SlaTarget], fields: list[str]) -> dict[tuple, list[timedelta]]:
-    """Time to first response on each answered target's own clock, pauses excluded, by group.
+def first_response_times(*, targets: QuerySet[SlaTarget]) -> dict[tuple, list[timedelta]]:
+    """Time to first response on each answered target's own clock, pauses excluded, keyed by
+    (vendor id, organization id, priority id).
 
     Business time between start and answer minus the pause credit (which is business time
-    on the same clock). The 24×7 clock is plain subtraction; a calendar clock needs
-    `business_time_between` per row — the reason reports ask for one month at a time.
-    When SlaTarget gains a stored `response_business_time`, read that column instead."""
-    answered = targets.filter(kind=TargetKind.FIRST_RESPONSE, fulfilled_at__isnull=False).values_list(
-        *fields, "started_at", "fulfilled_at", "paused", "calendar_id"
+    on the same clock). The 24×7 clock is plain subtraction; a calendar clock is measured
+    against its open intervals, built once per calendar for the span of these rows
+    (`stats.OpenTime`) — the reason reports ask for one month at a time. When SlaTarget
+    gains a stored `response_business_time`, read that column instead."""
+    answered = list(
+        targets.filter(kind=TargetKind.FIRST_RESPONSE, fulfilled_at__isnull=False)
+        .order_by()
+        .values_list(*GROUP_FIELDS[:3], "started_at", "fulfilled_at", "paused", "calendar_id")
     )
-    clocks: dict[int | None, clock.Calendar] = {}
+    open_time = _open_time_by_calendar(answered)
     times: dict[tuple, list[timedelta]] = defaultdict(list)
-    for *key, started_at, fulfilled_at, paused, calendar_id in answered.iterator(chunk_size=5000):
+    for vendor_id, organization_id, priority_id, started_at, fulfilled_at, paused, calendar_id in answered:
         if calendar_id is None:
             elapsed = fulfilled_at - started_at
         else:
-            if calendar_id not in clocks:
-                clocks[calendar_id] = clock_of(SlaTarget(calendar_id=calendar_id))
-            elapsed = clock.business_time_between(started_at, fulfilled_at, clocks[calendar_id])
-        times[tuple(key)].append(max(elapsed - paused, timedelta(0)))
+            elapsed = open_time[calendar_id].between(started_at, fulfilled_at)
+        times[vendor_id, organization_id, priority_id].append(max(elapsed - paused, timedelta(0)))
     return times
+
+
+def _open_time_by_calendar(answered: list[tuple]) -> dict[int, stats.OpenTime]:
+    """For each calendar among the rows: its open intervals from the earliest start to the
+    latest answer (for a month's cases, a month and a few weeks: some dozens of intervals)."""
+    spans: dict[int, tuple[datetime, datetime]] = {}
+    for *_, started_at, fulfilled_at, _paused, calendar_id in answered:
+        if calendar_id is not None:
+            first, last = spans.get(calendar_id, (started_at, fulfilled_at))
+            spans[calendar_id] = (min(first, started_at), max(last, fulfilled_at))
+    open_time = {}
+    for calendar_id, (first, last) in spans.items():
+        intervals = []
+        for opens, closes in clock.open_intervals(first, clock_of(SlaTarget(calendar_id=calendar_id))):
+            if opens > last:
+                break
+            intervals.append((opens, closes))
+        open_time[calendar_id] = stats.OpenTime(intervals)
+    return open_time
 
 
 @dataclass(frozen=True)
@@ -197,17 +258,25 @@ class MonthlyRate:
 def monthly_met_rates(
     *, months: list[date], now: datetime, organization: Organization | None = None
 ) -> list[MonthlyRate]:
-    """Met and breached per month in ONE pass over the range: a conditional count per month."""
+    """Met and breached per month in one GROUP BY over the whole range. The month of a case is
+    a CASE over the month boundaries (computed here, in the report zone), so the query is the
+    same on SQLite and PostgreSQL and needs no per-row date function."""
     ranges = [month_range(month) for month in months]
-    targets = _targets(start=ranges[0][0], end=ranges[-1][1], organization=organization)
-    aggregates = {}
-    for index, (start, end) in enumerate(ranges):
-        in_month = Q(ticket__opened_at__gte=start, ticket__opened_at__lt=end)
-        aggregates[f"met_{index}"] = Count("pk", filter=in_month & MET)
-        aggregates[f"breached_{index}"] = Count("pk", filter=in_month & breached(now))
-    counts = targets.aggregate(**aggregates)
+    month_index = Case(
+        *[When(started_at__lt=end, then=Value(index)) for index, (_, end) in enumerate(ranges)],
+        output_field=IntegerField(),
+    )
+    counts = {
+        row["month_index"]: row
+        for row in _targets(start=ranges[0][0], end=ranges[-1][1], organization=organization)
+        .annotate(month_index=month_index)
+        .values("month_index")
+        .annotate(met=Count("pk", filter=MET), breached=Count("pk", filter=breached(now)))
+        .order_by()
+    }
+    empty = {"met": 0, "breached": 0}
     return [
-        MonthlyRate(month=month, met=counts[f"met_{i}"], breached=counts[f"breached_{i}"])
+        MonthlyRate(month=month, met=counts.get(i, empty)["met"], breached=counts.get(i, empty)["breached"])
         for i, month in enumerate(months)
     ]
 
@@ -218,10 +287,10 @@ def services_for(organization: Organization | None) -> QuerySet[MonitoredService
     services = MonitoredService.objects.filter(active=True).select_related("vendor")
     if organization is None:
         return services
-    vendors = Vendor.objects.filter(
-        Q(contracts__organization=organization) | Q(tickets__organization=organization)
-    )
-    return services.filter(vendor__in=vendors.values("pk"))
+    # Two EXISTS probes per service, on (organization, …) indexes; an OR across joins would scan.
+    has_case = Ticket.objects.filter(organization=organization, vendor=OuterRef("vendor"))
+    has_contract = Contract.objects.filter(organization=organization, vendor=OuterRef("vendor"))
+    return services.filter(Exists(has_case) | Exists(has_contract))
 
 
 @dataclass(frozen=True)
@@ -313,34 +382,55 @@ def next_to_breach(*, now: datetime, limit: int = 10) -> list[SlaTarget]:
 HISTORY_MONTHS = 12
 
 
-@dataclass(frozen=True)
-class MonthlyReport:
-    """Everything on one month's page, its printout and its CSV files."""
+PAGE_GROUPING = ("vendor", "priority", "kind")
 
-    month: date
-    organization: Organization | None  # None: every organization (staff)
-    by_vendor: list[ComplianceRow]
-    rows: list[ComplianceRow]
-    met_rates: list[MonthlyRate]
-    services: list[ServiceAvailability]
+
+class MonthlyReport:
+    """One month's report for one organization (None: all of them, for staff). Each part is
+    computed when first read, so a CSV of one part does not pay for the others.
+
+    `rows` is the page's table (vendor × priority × target; an organization's own report is
+    that organization only); `csv_rows` adds the organization dimension for the export."""
+
+    def __init__(self, *, month: date, now: datetime, organization: Organization | None) -> None:
+        self.month, self.now, self.organization = month, now, organization
+
+    @cached_property
+    def history(self) -> list[date]:
+        return availability.months_back(self.month, HISTORY_MONTHS)
+
+    @cached_property
+    def _tables(self) -> list[list[ComplianceRow]]:
+        start, end = month_range(self.month)
+        return compliance_tables(
+            start=start,
+            end=end,
+            now=self.now,
+            organization=self.organization,
+            groupings=[("vendor",), PAGE_GROUPING, ALL_DIMENSIONS],
+        )
 
     @property
-    def history(self) -> list[date]:
-        return [rate.month for rate in self.met_rates]
+    def by_vendor(self) -> list[ComplianceRow]:
+        return self._tables[0]
+
+    @property
+    def rows(self) -> list[ComplianceRow]:
+        return self._tables[1]
+
+    @property
+    def csv_rows(self) -> list[ComplianceRow]:
+        return self._tables[2]
+
+    @cached_property
+    def met_rates(self) -> list[MonthlyRate]:
+        return monthly_met_rates(months=self.history, now=self.now, organization=self.organization)
+
+    @cached_property
+    def services(self) -> list[ServiceAvailability]:
+        services = list(services_for(self.organization))
+        return availability_table(services=services, months=self.history, now=self.now)
 
 
 def monthly_report(*, month: date, now: datetime, organization: Organization | None) -> MonthlyReport:
-    start, end = month_range(month)
-    months = availability.months_back(month, HISTORY_MONTHS)
-    group_by = ("vendor", "priority", "kind") if organization is not None else ALL_DIMENSIONS
-    by_vendor, rows = compliance_tables(
-        start=start, end=end, now=now, organization=organization, groupings=[("vendor",), group_by]
-    )
-    return MonthlyReport(
-        month=month,
-        organization=organization,
-        by_vendor=by_vendor,
-        rows=rows,
-        met_rates=monthly_met_rates(months=months, now=now, organization=organization),
-        services=availability_table(services=list(services_for(organization)), months=months, now=now),
-    )
+    return MonthlyReport(month=month, now=now, organization=organization)
