@@ -18,6 +18,9 @@ from .selectors import vendor_list, version_detail, version_in_force
 from .services import sla_preview, target_calendar, target_duration
 
 UNKNOWN_VENDOR = "Unknown vendor {slug!r}; choose one of: {choices}."
+OPENED_OUT_OF_RANGE = "Give a date between the years {first} and {last}."
+# Deadlines lie days or weeks after the opening; far dates would overflow the clock's arithmetic.
+OPENED_YEARS = (2000, 2100)
 NOT_FOUND = OpenApiResponse(OpenApiTypes.OBJECT, description="No such vendor, or no policy in force.")
 BAD_INPUT = OpenApiResponse(OpenApiTypes.OBJECT, description='{"field": ["message"]}: the wrong field.')
 
@@ -144,6 +147,12 @@ class SlaPreviewApi(APIView):
                 raise serializers.ValidationError(UNKNOWN_VENDOR.format(slug=slug, choices=choices))
             return vendor
 
+        def validate_opened_at(self, opened_at):
+            first, last = OPENED_YEARS
+            if not first <= opened_at.year <= last:
+                raise serializers.ValidationError(OPENED_OUT_OF_RANGE.format(first=first, last=last))
+            return opened_at
+
     class OutputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "SlaPreview"
@@ -164,7 +173,9 @@ class SlaPreviewApi(APIView):
         parameters=[
             OpenApiParameter("vendor", str, required=True),
             OpenApiParameter("priority", str, required=True),
-            OpenApiParameter("opened_at", str, required=True, description="ISO 8601 with offset"),
+            OpenApiParameter(
+                "opened_at", OpenApiTypes.DATETIME, required=True, description="ISO 8601 with offset"
+            ),
         ],
         responses={200: OutputSerializer, 400: BAD_INPUT},
     )
