@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import random
 import statistics
 import sys
@@ -32,10 +33,16 @@ DETAIL_P95_MS = 80
 CREATION_PER_SECOND = 100
 
 
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
 @dataclass
 class Result:
     name: str
-    times_ms: list[float]
+    times_ms: list[float]  # wall clock: what the floors judge
+    cpu_ms: list[float]  # this process's CPU time: the same work, without waiting for a shared CPU
     queries: int
     floor: str = ""
     ok: bool = True
@@ -46,8 +53,11 @@ class Result:
 
     @property
     def p95(self) -> float:
-        ordered = sorted(self.times_ms)
-        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        return _p95(self.times_ms)
+
+    @property
+    def cpu_p95(self) -> float:
+        return _p95(self.cpu_ms)
 
 
 def measure(name: str, request: Callable[[], object], *, requests: int, expect: int = 200) -> Result:
@@ -61,14 +71,15 @@ def measure(name: str, request: Callable[[], object], *, requests: int, expect: 
     if response.status_code != expect:
         body = getattr(response, "content", b"")[:500]
         raise SystemExit(f"{name}: expected HTTP {expect}, got {response.status_code}: {body!r}")
-    times = []
+    times, cpu = [], []
     for _ in range(requests):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         response = request()
         times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)
         if response.status_code != expect:
             raise SystemExit(f"{name}: HTTP {response.status_code}")
-    return Result(name, times, queries)
+    return Result(name, times, cpu, queries)
 
 
 def check(result: Result, p95_floor: float) -> Result:
@@ -163,7 +174,10 @@ def run(*, tickets: int, organizations: int, requests: int, creations: int) -> l
         expect=201,
     )
     per_second = 1000 * len(creation.times_ms) / sum(creation.times_ms)
-    creation.floor = f">= {CREATION_PER_SECOND} tickets/s (measured {per_second:,.0f}/s)"
+    cpu_per_second = 1000 * len(creation.cpu_ms) / sum(creation.cpu_ms)
+    creation.floor = (
+        f">= {CREATION_PER_SECOND}/s: {per_second:,.0f} tickets/s ({cpu_per_second:,.0f}/s of CPU time)"
+    )
     creation.ok = per_second >= CREATION_PER_SECOND
     results.append(creation)
     return results
@@ -172,13 +186,18 @@ def run(*, tickets: int, organizations: int, requests: int, creations: int) -> l
 def report(results: list[Result], *, tickets: int) -> None:
     from django.db import connection
 
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
-        f"\n{tickets:,} tickets, {connection.vendor}; each page requested {len(results[0].times_ms)} times\n"
+        f"\n{tickets:,} tickets, {connection.vendor}; each page requested {len(results[0].times_ms)} times; "
+        f"load average {load:.1f} on {os.cpu_count()} CPUs\n"
     )
-    print(f"{'page':<30} {'median ms':>10} {'p95 ms':>8} {'queries':>8}  floor")
+    print(f"{'page':<28} {'median ms':>9} {'p95 ms':>7} {'CPU p95':>8} {'queries':>7}  floor")
     for r in results:
         mark = "ok" if r.ok else "MISSED"
-        print(f"{r.name:<30} {r.median:>10.1f} {r.p95:>8.1f} {r.queries:>8}  {r.floor} {mark}")
+        print(
+            f"{r.name:<28} {r.median:>9.1f} {r.p95:>7.1f} {r.cpu_p95:>8.1f} {r.queries:>7}  {r.floor} {mark}"
+        )
+    print("\nCPU p95: this process's CPU time per request: on a busy machine, the cost without the wait.")
 
 
 def main() -> int:
