@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 16, 34
+LEFT, RIGHT, TOP, BOTTOM = 44, 60, 16, 34  # the target's label sits in the right margin
 OK, FAIL, EMPTY = "#1b7a3d", "#b3261e", "#d9dee7"
 
 
@@ -41,13 +41,13 @@ def bar_chart(
             format_html(
                 '<line class="target" x1="{}" x2="{}" y1="{}" y2="{}" stroke="#a35a00" '
                 'stroke-dasharray="5 4"/>'
-                '<text x="{}" y="{}" font-size="10" fill="#a35a00" text-anchor="end">target {}%</text>',
+                '<text x="{}" y="{}" font-size="10" fill="#a35a00">target {}%</text>',
                 LEFT,
                 WIDTH - RIGHT,
                 _n(y(target)),
                 _n(y(target)),
-                WIDTH - RIGHT,
-                _n(y(target) - 3),
+                WIDTH - RIGHT + 4,
+                _n(y(target) + 3),
                 _n(target),
             )
         )
