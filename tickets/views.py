@@ -79,14 +79,15 @@ def duration_words(value: timedelta) -> str:
     return f"{minutes} min"
 
 
-def due_words(*, status: str, due_at: datetime | None, now: datetime) -> str:
-    """What the next deadline means to the customer, in words."""
+def due_words(*, status: str, due_at: datetime | None, now: datetime, sla_state: str = "") -> str:
+    """What the next deadline means to the customer, in words. A target the SLA sweep has
+    written down as breached no longer runs, so `due_at` is empty: say so rather than nothing."""
     if status == Status.WAITING_ON_CUSTOMER:
         return "waiting on you"
     if status in (Status.RESOLVED, Status.CLOSED):
         return "resolved" if status == Status.RESOLVED else "closed"
     if due_at is None:
-        return "no deadline running"
+        return "a deadline was missed" if sla_state == TargetState.BREACHED else "no deadline running"
     if due_at < now:
         return f"overdue by {duration_words(now - due_at)}"
     return f"due in {duration_words(due_at - now)}"
@@ -174,8 +175,13 @@ def ticket_list(request):
     now = timezone.now()
     for ticket in page:
         ticket.status_words = CUSTOMER_STATUS[ticket.status]
-        ticket.due_words = due_words(status=ticket.status, due_at=ticket.next_due_at, now=now)
-        ticket.overdue = ticket.is_open and ticket.next_due_at is not None and ticket.next_due_at < now
+        ticket.due_words = due_words(
+            status=ticket.status, due_at=ticket.next_due_at, now=now, sla_state=ticket.sla_state
+        )
+        ticket.overdue = ticket.is_open and (
+            (ticket.next_due_at is not None and ticket.next_due_at < now)
+            or ticket.sla_state == TargetState.BREACHED
+        )
         ticket.mine = ticket.requester_id == user.pk
     query = request.GET.copy()
     query.pop("page", None)

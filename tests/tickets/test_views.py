@@ -73,6 +73,11 @@ def test_due_words(status, due_at, expected):
     assert due_words(status=status, due_at=due_at, now=NOW) == expected
 
 
+def test_due_words_after_the_sweep_wrote_a_breach_down():
+    words = due_words(status=Status.NEW, due_at=None, now=NOW, sla_state=TargetState.BREACHED)
+    assert words == "a deadline was missed"
+
+
 def test_duration_words_under_an_hour():
     assert duration_words(timedelta(minutes=12, seconds=40)) == "12 min"
 
