@@ -155,7 +155,6 @@ class Calendar:
         return _hours(days * _decimal(self.business_day_hours))
 
 
-
 def add_business_time(start: datetime, duration: timedelta, calendar: Calendar) -> datetime:
     """The instant (UTC) when `duration` of open time has elapsed from `start`.
 
@@ -257,9 +256,11 @@ def closed_dates_between(start: datetime, end: datetime, calendar: Calendar) -> 
 def _intervals_from(start: datetime, calendar: Calendar) -> Iterator[tuple[datetime, datetime]]:
     """Open intervals in UTC, in order, ending after `start` (not clipped, not merged).
 
-    Starts at the local day BEFORE start's local date: when a DST gap straddles midnight,
-    fold=0 maps the previous day's late wall times past the first instants of start's
-    date, so that day's interval can still contain `start`. Costs one day of work.
+    Starts at the local day BEFORE start's local date: when a DST gap ends at or after
+    midnight, fold=0 maps the previous day's late wall times past the first instants of
+    start's date, so that day's interval can still contain `start`. Greenland
+    (America/Nuuk) does this every March, jumping from Saturday 23:00 to Sunday 00:00.
+    Costs one day of work per call.
     """
     zone = calendar._zone
     segments_by_weekday = calendar._segments
@@ -353,7 +354,10 @@ def _time_us(value: time) -> int:
 
 def _decimal(value: int | float | Decimal) -> Decimal:
     # str() for floats: 8.5 and 0.1 mean the decimals a person typed, not binary expansions.
-    return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    if not number.is_finite():  # NaN would raise InvalidOperation in comparisons later
+        raise ValueError(f"Expected a finite number of hours or days, got {value!r}.")
+    return number
 
 
 def _hours(hours: Decimal) -> timedelta:

@@ -213,14 +213,23 @@ def test_a_window_closing_in_the_gap_does_not_count_the_next_window_twice():
 
 
 def test_a_window_entirely_inside_the_gap_is_empty_that_day():
-    only_the_gap = Calendar(
-        timezone="America/New_York", windows=(WeeklyWindow(6, time(2, 30), 6, time(3)),)
-    )
+    only_the_gap = Calendar(timezone="America/New_York", windows=(WeeklyWindow(6, time(2, 30), 6, time(3)),))
     # 8 March: 02:30 -> 07:30 UTC, 03:00 EDT -> 07:00 UTC: nothing open
     assert business_time_between(ny(2026, 3, 8), ny(2026, 3, 9), only_the_gap) == timedelta(0)
     # so 10 min from that Sunday is 02:40 EDT on the next Sunday (06:40 UTC)
     due = add_business_time(ny(2026, 3, 8), timedelta(minutes=10), only_the_gap)
     assert due == utc(2026, 3, 15, 6, 40)
+
+
+def test_a_gap_ending_at_midnight_keeps_the_evening_window_open_into_the_next_date():
+    # Greenland springs forward on Sat 28 Mar 2026 from 23:00 (UTC-2) straight to Sunday
+    # 00:00 (UTC-1). A Saturday window closing at 23:30 closes, by fold=0, at 23:30 UTC-2
+    # = 01:30 UTC, which is already Sunday 00:30 local; so a start at Sunday 00:10 local
+    # (01:10 UTC) is inside Saturday's window and 10 min later is 01:20 UTC.
+    nuuk = Calendar(timezone="America/Nuuk", windows=(WeeklyWindow(5, time(22), 5, time(23, 30)),))
+    sunday_00_10 = datetime(2026, 3, 29, 0, 10, tzinfo=ZoneInfo("America/Nuuk"))
+    assert add_business_time(sunday_00_10, timedelta(minutes=10), nuuk) == utc(2026, 3, 29, 1, 20)
+    assert closed_dates_between(sunday_00_10, sunday_00_10 + hours(1), nuuk) == []
 
 
 def test_business_days_become_open_hours():
@@ -232,7 +241,7 @@ def test_business_days_become_open_hours():
 
 
 def test_business_days_are_exact_for_decimal_lengths():
-    # 3 × 8.33 h = 24.99 h = 24 h 59 min 24 s exactly; floats would drift by microseconds
+    # 3 × 8.33 h = 24.99 h = 24 h 59 min 24 s, computed in Decimal, not binary floats
     calendar = Calendar(timezone="UTC", windows=ALECTRONA.windows, business_day_hours=Decimal("8.33"))
     assert calendar.business_days(3) == timedelta(hours=24, minutes=59, seconds=24)
 
@@ -395,12 +404,15 @@ def test_invalid_calendars_are_refused():
         Calendar(timezone="Mars/Olympus_Mons")
     with pytest.raises(ValueError, match="positive"):
         Calendar(timezone="UTC", windows=ALECTRONA.windows, business_day_hours=0)
+    with pytest.raises(ValueError, match="negative"):
+        ALECTRONA.business_days(-1)
+    with pytest.raises(ValueError, match="finite"):
+        Calendar(timezone="UTC", windows=ALECTRONA.windows, business_day_hours=float("nan"))
     with pytest.raises(ValueError, match="must not also list windows"):
         Calendar(timezone="UTC", windows=ALECTRONA.windows, always_open=True)
 
 
 # --- Properties, over the seed calendars (and the all-week one that contains DST changes).
-
 
 
 def us_dst_sundays() -> list[date]:
