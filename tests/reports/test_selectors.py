@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from reports import selectors
+from reports.models import OutageCause
+from tests.reports.factories import MonitoredServiceFactory, OutageFactory
 from tickets.services import reply_add, ticket_open, ticket_resume, ticket_wait_on_customer
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +137,40 @@ def test_monthly_met_rates_count_each_month_apart(customer, agent, vendors):
         months=[date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)], now=NOW
     )
     assert [(r.met, r.breached, r.met_rate) for r in rates] == [(1, 0, 1.0), (1, 1, 0.5), (0, 0, None)]
+
+
+def test_stored_outages_across_fall_back_and_month_boundary(db):
+    # Sat 31 Oct 2026 22:00 PDT → Sun 1 Nov 08:00 PST, unplanned (see test_availability for the sums):
+    # October 2 h down of 720 h; November 2 h down of 690 h (the 7-hour window takes the rest).
+    # A third-party outage on Tue 3 Nov 10:00–12:00 PST is excluded: November measures 688 h.
+    service = MonitoredServiceFactory()
+    OutageFactory(
+        service=service, start=datetime(2026, 10, 31, 22, tzinfo=LA), end=datetime(2026, 11, 1, 8, tzinfo=LA)
+    )
+    OutageFactory(
+        service=service,
+        start=datetime(2026, 11, 3, 10, tzinfo=LA),
+        end=datetime(2026, 11, 3, 12, tzinfo=LA),
+        cause=OutageCause.THIRD_PARTY,
+    )
+    [entry] = selectors.availability_table(
+        services=[service],
+        months=[date(2026, 10, 1), date(2026, 11, 1)],
+        now=datetime(2026, 12, 5, tzinfo=UTC),
+    )
+    october, november = entry.months
+    assert (october.measured, october.downtime) == (720 * H, 2 * H)
+    assert (november.measured, november.downtime, november.excluded) == (688 * H, 2 * H, 2 * H)
+    assert not october.is_failure and not november.is_failure
+
+
+def test_ongoing_outage_counts_until_now(db):
+    # Still down since Mon 23 Nov 2026 04:00 PST; now is 12:00 UTC (04:00 PST) on Tue 24 Nov: 24 h.
+    # November so far: 1 Nov 00:00 PDT → 24 Nov 04:00 PST = 23 d 5 h = 557 h, minus Sundays 1 (7 h),
+    # 8, 15, 22 (6 h each) = 532 h measured; 24 h down is 4.5 %: a Service Level Failure.
+    service = MonitoredServiceFactory()
+    OutageFactory(service=service, start=datetime(2026, 11, 23, 4, tzinfo=LA), end=None)
+    [entry] = selectors.availability_table(services=[service], months=[date(2026, 11, 1)], now=NOW)
+    [november] = entry.months
+    assert (november.measured, november.downtime) == (532 * H, 24 * H)
+    assert november.is_failure
