@@ -17,9 +17,6 @@ def preview(**params):
     return APIClient().get(reverse("api:sla-preview") + "?" + urlencode(params))
 
 
-# ---------------------------------------------------------------------------- vendors
-
-
 def test_vendor_list_is_public(db):
     response = APIClient().get(reverse("api:vendor-list"))
 
@@ -80,8 +77,6 @@ def test_malformed_vendor_slug_is_the_apis_json_404(db):
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert response["Content-Type"] == "application/json"
 
-
-# ---------------------------------------------------------------------------- SLA preview
 
 PREVIEWS = [
     # Alectrona: Mon–Fri 09:00–17:30 America/New_York, business day 8.5 h; DST began Sun 8 Mar 2026.

@@ -69,9 +69,6 @@ def numbers(response) -> list[str]:
     return [row["number"] for row in response.json()["results"]]
 
 
-# ---------------------------------------------------------------------------- list
-
-
 def test_customer_lists_their_organizations_cases_only(customer, colleague, outsider, vendors):
     mine = open_case(customer, vendors["alectrona"])
     colleagues = open_case(colleague, vendors["secpod"], priority="high")
@@ -265,9 +262,6 @@ def test_list_query_count_does_not_grow_with_the_cases(
         staff.get(list_url())
 
 
-# ---------------------------------------------------------------------------- open a case
-
-
 def test_customer_opens_a_case_for_their_organization(customer, vendors):
     response = api(customer).post(
         list_url(),
@@ -401,9 +395,6 @@ def test_customer_without_an_organization_cannot_open(db, vendors):
     assert "organization" in response.json()
 
 
-# ---------------------------------------------------------------------------- one case
-
-
 def test_customer_and_colleague_see_the_case(customer, colleague, vendors):
     case = open_case(customer, vendors["alectrona"], body="See `log.txt`")
 
@@ -526,9 +517,6 @@ def test_customer_cannot_make_desk_changes(customer, agent, vendors, data, field
     assert (case.priority.code, case.assignee, case.status) == ("low", None, Status.NEW)
 
 
-# ---------------------------------------------------------------------------- replies
-
-
 def replies_url(ticket: Ticket) -> str:
     return reverse("api:ticket-replies", args=[ticket.number])
 
@@ -588,9 +576,6 @@ def test_customer_reply_refusals_name_the_field(customer, vendors, data, field):
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert field in response.json()
     assert not Reply.objects.exists()
-
-
-# ---------------------------------------------------------------------------- attachments
 
 
 def upload_url(ticket: Ticket) -> str:

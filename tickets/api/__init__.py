@@ -1,0 +1,19 @@
+"""The tickets REST API: one view per operation, each with its nested Input/Output serializers.
+A view validates, calls one service or selector, and serializes; the rules live in
+tickets.services. Two operations share a URL (GET and POST /tickets/, GET and PATCH
+/tickets/<number>/): the URL's view class is the composition of the two operation views.
+
+Visibility: every read goes through tickets.selectors, which knows who may see what. A case of
+another organization answers 404 exactly like a number that does not exist."""
+
+from .cases import TicketCollectionApi, TicketItemApi
+from .conversation import AttachmentDownloadApi, AttachmentUploadApi, NotFoundApi, ReplyCollectionApi
+
+__all__ = [
+    "AttachmentDownloadApi",
+    "AttachmentUploadApi",
+    "NotFoundApi",
+    "ReplyCollectionApi",
+    "TicketCollectionApi",
+    "TicketItemApi",
+]

@@ -1,0 +1,289 @@
+"""Cases: GET (list) and POST /api/tickets/, GET and PATCH /api/tickets/<number>/."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from policies.models import Vendor
+from portal.models import Organization
+from portal.selectors import user_organization
+
+from .. import selectors, services
+from ..filters import ORDERINGS, TicketFilter
+from ..models import Kind, Status, TargetState, Ticket, TicketChannel
+from .common import (
+    DESK_ONLY,
+    NUMBER,
+    UNKNOWN_USER,
+    TicketApi,
+    TicketDetailOutput,
+    TicketSummaryOutput,
+    detail_data,
+    error_answers,
+    ticket_or_404,
+)
+
+UNKNOWN_VENDOR = "Unknown vendor {slug!r}."
+NO_ORGANIZATION = "Your account does not belong to a customer organization."
+OTHER_ORGANIZATION = "You can open cases only for your own organization."
+STAFF_NAME_ORGANIZATION = "Name the customer organization (its slug) the case is for."
+STAFF_NAME_REQUESTER = "Name the requester (a username) the case is opened for."
+UNKNOWN_ORGANIZATION = "Unknown organization {slug!r}."
+REQUESTER_IS_SELF = "Customers open cases as themselves."
+CUSTOMER_STATUSES = "You can close your case or reopen it; the desk moves it otherwise."
+RESOLUTION_NEEDS_STATUS = "Give a resolution code together with status resolved."
+REASON_NEEDS_PRIORITY = "Give a reason together with the new priority."
+NOT_STAFF = "Cases are assigned to staff; {username!r} is not on the desk."
+
+
+class TicketPagination(CursorPagination):
+    """Cursor pages: stable while cases are opened, and no COUNT over the whole desk."""
+
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+    def __init__(self, ordering: tuple[str, ...]):
+        self.ordering = ordering
+
+
+@extend_schema_serializer(component_name="TicketPage")
+class TicketPageOutput(serializers.Serializer):
+    next = serializers.CharField(allow_null=True, help_text="URL of the next page, or null.")
+    previous = serializers.CharField(allow_null=True, help_text="URL of the previous page, or null.")
+    results = TicketSummaryOutput(many=True)
+
+
+LIST_PARAMETERS = [
+    OpenApiParameter("status", str, enum=Status.values),
+    OpenApiParameter("vendor", str, description="Vendor slug, e.g. alectrona."),
+    OpenApiParameter("priority", str, description="Priority code, e.g. high."),
+    OpenApiParameter(
+        "sla_state", str, enum=TargetState.values, description="The case's worst SLA state now."
+    ),
+    OpenApiParameter("assignee", str, description="Username of the assignee."),
+    OpenApiParameter(
+        "organization", str, description="Organization slug (staff; customers see only their own)."
+    ),
+    OpenApiParameter("search", str, description="Part of the case number or the subject."),
+    OpenApiParameter("ordering", str, enum=list(ORDERINGS), description="Default -opened_at."),
+    OpenApiParameter("cursor", str, description="From the `next` or `previous` link."),
+    OpenApiParameter("page_size", int, description="1 to 100; default 25."),
+]
+
+
+class TicketListApi(TicketApi):
+    @extend_schema(
+        operation_id="tickets_list",
+        parameters=LIST_PARAMETERS,
+        responses={200: TicketPageOutput, **error_answers(400, 401, 404)},
+    )
+    def get(self, request):
+        now = timezone.now()
+        filters = TicketFilter(
+            request.query_params, queryset=selectors.ticket_list_for(request.user), request=request
+        )
+        if not filters.is_valid():
+            raise ValidationError(filters.errors)
+        paginator = TicketPagination(ORDERINGS[filters.ordering_key])
+        page = paginator.paginate_queryset(filters.qs, request, view=self)
+        data = TicketSummaryOutput(page, many=True, context={"now": now}).data
+        return paginator.get_paginated_response(data)
+
+
+class TicketCreateApi(TicketApi):
+    @extend_schema_serializer(component_name="TicketOpen")
+    class InputSerializer(serializers.Serializer):
+        vendor = serializers.SlugField(help_text="Vendor slug, e.g. alectrona.")
+        priority = serializers.CharField(max_length=50, help_text="One of the vendor's priority codes.")
+        subject = serializers.CharField(max_length=200)
+        body = serializers.CharField(max_length=100_000, help_text="Markdown.")
+        kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.INCIDENT)
+        channel = serializers.ChoiceField(choices=TicketChannel.choices, default=TicketChannel.API)
+        product = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+        product_version = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+        organization = serializers.SlugField(
+            required=False, help_text="Staff: the customer organization's slug."
+        )
+        requester = serializers.CharField(
+            max_length=150, required=False, help_text="Staff: the username the case is opened for."
+        )
+
+        def validate_vendor(self, slug: str) -> Vendor:
+            vendor = Vendor.objects.filter(slug=slug).first()
+            if vendor is None:
+                raise serializers.ValidationError(UNKNOWN_VENDOR.format(slug=slug))
+            return vendor
+
+        def validate(self, attrs: dict) -> dict:
+            user = self.context["request"].user
+            resolve = self._for_staff if user.is_staff else self._for_customer
+            attrs["organization"], attrs["requester"] = resolve(
+                user, attrs.get("organization"), attrs.get("requester")
+            )
+            return attrs
+
+        @staticmethod
+        def _for_customer(user, slug: str | None, username: str | None) -> tuple[Organization, object]:
+            # The organization comes from the membership; naming another one is refused, not ignored.
+            organization = user_organization(user)
+            if organization is None:
+                raise serializers.ValidationError({"organization": NO_ORGANIZATION})
+            if slug is not None and slug != organization.slug:
+                raise serializers.ValidationError({"organization": OTHER_ORGANIZATION})
+            if username is not None and username != user.get_username():
+                raise serializers.ValidationError({"requester": REQUESTER_IS_SELF})
+            return organization, user
+
+        @staticmethod
+        def _for_staff(user, slug: str | None, username: str | None) -> tuple[Organization, object]:
+            errors = {}
+            organization = Organization.objects.filter(slug=slug).first() if slug else None
+            requester = get_user_model().objects.filter(username=username).first() if username else None
+            if slug is None:
+                errors["organization"] = STAFF_NAME_ORGANIZATION
+            elif organization is None:
+                errors["organization"] = UNKNOWN_ORGANIZATION.format(slug=slug)
+            if username is None:
+                errors["requester"] = STAFF_NAME_REQUESTER
+            elif requester is None:
+                errors["requester"] = UNKNOWN_USER.format(username=username)
+            if errors:
+                raise serializers.ValidationError(errors)
+            return organization, requester
+
+    @extend_schema(
+        operation_id="tickets_create",
+        request=InputSerializer,
+        responses={201: TicketDetailOutput, **error_answers(400, 401, 403)},
+    )
+    def post(self, request):
+        serializer = TicketCreateApi.InputSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        ticket = services.ticket_open(**serializer.validated_data)
+        return Response(detail_data(ticket, request.user), status=status.HTTP_201_CREATED)
+
+
+class TicketCollectionApi(TicketListApi, TicketCreateApi):
+    """GET /api/tickets/ lists the cases you may see; POST opens one."""
+
+
+class TicketDetailApi(TicketApi):
+    @extend_schema(
+        operation_id="tickets_retrieve",
+        parameters=[NUMBER],
+        responses={200: TicketDetailOutput, **error_answers(401, 404)},
+    )
+    def get(self, request, number: str):
+        ticket = ticket_or_404(request.user, number)
+        return Response(TicketDetailOutput(ticket, context={"now": timezone.now()}).data)
+
+
+STAFF_FIELDS = ("priority", "priority_reason", "assignee", "resolution_code")
+CUSTOMER_TARGETS = (Status.OPEN, Status.CLOSED)
+
+
+class TicketUpdateApi(TicketApi):
+    @extend_schema_serializer(component_name="TicketChange")
+    class InputSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(
+            choices=[s for s in Status.choices if s[0] != Status.NEW],
+            required=False,
+            help_text="waiting / open (resume or reopen) / resolved (with resolution_code) / closed. "
+            "Customers may close their case or reopen it.",
+        )
+        resolution_code = serializers.CharField(
+            max_length=50, required=False, help_text="Staff, with resolved."
+        )
+        priority = serializers.CharField(max_length=50, required=False, help_text="Staff: a priority code.")
+        priority_reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+        assignee = serializers.CharField(
+            max_length=150, required=False, allow_null=True, help_text="Staff: a staff username, or null."
+        )
+
+        def validate(self, attrs: dict) -> dict:
+            user = self.context["request"].user
+            if not user.is_staff:
+                refused = {field: DESK_ONLY for field in STAFF_FIELDS if field in attrs}
+                if attrs.get("status", Status.OPEN) not in CUSTOMER_TARGETS:
+                    refused["status"] = CUSTOMER_STATUSES
+                if refused:
+                    raise serializers.ValidationError(refused)
+            if "resolution_code" in attrs and attrs.get("status") != Status.RESOLVED:
+                raise serializers.ValidationError({"resolution_code": RESOLUTION_NEEDS_STATUS})
+            if "priority_reason" in attrs and "priority" not in attrs:
+                raise serializers.ValidationError({"priority_reason": REASON_NEEDS_PRIORITY})
+            if attrs.get("assignee"):
+                attrs["assignee"] = self._staff_user(attrs["assignee"])
+            return attrs
+
+        @staticmethod
+        def _staff_user(username: str):
+            assignee = get_user_model().objects.filter(username=username).first()
+            if assignee is None:
+                raise serializers.ValidationError({"assignee": UNKNOWN_USER.format(username=username)})
+            if not assignee.is_staff:
+                raise serializers.ValidationError({"assignee": NOT_STAFF.format(username=username)})
+            return assignee
+
+    @extend_schema(
+        operation_id="tickets_partial_update",
+        parameters=[NUMBER],
+        request=InputSerializer,
+        responses={200: TicketDetailOutput, **error_answers(400, 401, 403, 404)},
+    )
+    def patch(self, request, number: str):
+        ticket = ticket_or_404(request.user, number)
+        serializer = TicketUpdateApi.InputSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        # Several changes in one request apply together or not at all.
+        with transaction.atomic():
+            for change in ticket_changes(ticket, request.user, serializer.validated_data):
+                ticket = change()
+        return Response(detail_data(ticket, request.user))
+
+
+def ticket_changes(ticket: Ticket, by, data: dict) -> list:
+    """One service call per requested change, in the order a person would make them: assign,
+    reprioritise (so a resolution is measured at the new priority), then move the status."""
+    changes = []
+    if "assignee" in data:
+        changes.append(lambda: services.ticket_assign(ticket=ticket, assignee=data["assignee"], by=by))
+    if "priority" in data:
+        changes.append(
+            lambda: services.ticket_change_priority(
+                ticket=ticket, priority=data["priority"], reason=data.get("priority_reason", ""), by=by
+            )
+        )
+    if "status" in data:
+        changes.append(lambda: status_change(ticket, by, data["status"], data.get("resolution_code", "")))
+    return changes
+
+
+def status_change(ticket: Ticket, by, target: str, resolution_code: str) -> Ticket:
+    """The one service that moves the case to `target` from where it is now."""
+    ticket.refresh_from_db(fields=["status"])
+    if target == Status.WAITING_ON_CUSTOMER:
+        return services.ticket_wait_on_customer(ticket=ticket, by=by)
+    if target == Status.RESOLVED:
+        return services.ticket_resolve(ticket=ticket, by=by, resolution_code=resolution_code)
+    if target == Status.CLOSED:
+        return services.ticket_close(ticket=ticket, by=by)
+    if ticket.status == Status.WAITING_ON_CUSTOMER and by.is_staff:
+        return services.ticket_resume(ticket=ticket, by=by, detail="The desk resumed the case")
+    return services.ticket_reopen(ticket=ticket, by=by)
+
+
+class TicketItemApi(TicketDetailApi, TicketUpdateApi):
+    """GET /api/tickets/<number>/ shows a case; PATCH changes it."""

@@ -1,0 +1,215 @@
+"""What every operation of the tickets API shares: the error answers, the case number
+parameter, the output serializers of a case and its SLA, and the base view."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema_field,
+    extend_schema_serializer,
+)
+from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.views import APIView
+
+from policies import clock
+from policies.models import TargetKind
+from portal.api import UtcDateTimeField
+
+from .. import selectors
+from ..models import Kind, Status, TargetState, Ticket, TicketChannel
+from ..services.sla import STATE_RANK, clock_of
+
+DESK_ONLY = "Only the desk can change this."
+UNKNOWN_USER = "Unknown user {username!r}."
+
+# Error answers, documented once for every operation (portal.api.exception_handler's shape).
+ERRORS = {
+    400: OpenApiResponse(
+        OpenApiTypes.OBJECT, description='{"field": ["message", …]}: the field that is wrong.'
+    ),
+    401: OpenApiResponse(
+        OpenApiTypes.OBJECT, description="Not signed in: send `Authorization: Token <key>`."
+    ),
+    403: OpenApiResponse(
+        OpenApiTypes.OBJECT, description="Signed in but not allowed (e.g. CSRF on a session)."
+    ),
+    404: OpenApiResponse(OpenApiTypes.OBJECT, description="No such case, or one you may not see."),
+}
+
+
+NUMBER = OpenApiParameter(
+    "number",
+    str,
+    OpenApiParameter.PATH,
+    description="The case number: vendor prefix and sequence.",
+    examples=[OpenApiExample("A case", value="ALC-000001")],
+)
+
+
+def error_answers(*codes: int) -> dict:
+    return {code: ERRORS[code] for code in codes}
+
+
+def remaining_seconds(target, ticket: Ticket, state: str, now: datetime) -> int | None:
+    """Seconds until the target is due: negative when overdue, the business time left at the
+    pause for a paused target (its clock is stopped), None once settled or without a deadline."""
+    if target.due_at is None:
+        return None
+    if state == TargetState.PAUSED:
+        if target.paused_since is None or target.paused_since >= target.due_at:
+            return 0
+        return int(
+            clock.business_time_between(target.paused_since, target.due_at, clock_of(target)).total_seconds()
+        )
+    unanswered_breach = state == TargetState.BREACHED and target.fulfilled_at is None and ticket.is_open
+    if state == TargetState.RUNNING or unanswered_breach:
+        return int((target.due_at - now).total_seconds())
+    return None
+
+
+def sla_rows(ticket: Ticket, now: datetime) -> list[dict]:
+    rows = []
+    for target in ticket.sla_targets.all():
+        state = target.state_at(now)
+        rows.append(
+            {
+                "kind": target.kind,
+                "due_at": target.due_at,
+                "state": state,
+                "remaining_seconds": remaining_seconds(target, ticket, state, now),
+                "explanation": target.explanation,
+            }
+        )
+    return rows
+
+
+@extend_schema_serializer(component_name="SlaTarget")
+class SlaOutput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=TargetKind.choices)
+    due_at = UtcDateTimeField(allow_null=True)
+    state = serializers.ChoiceField(
+        choices=TargetState.choices, help_text="As of now: running past due is breached."
+    )
+    remaining_seconds = serializers.IntegerField(
+        allow_null=True,
+        help_text="Until due (negative when overdue); for a paused target, the business time left.",
+    )
+    explanation = serializers.CharField()
+
+
+@extend_schema_serializer(component_name="TicketSummary")
+class TicketSummaryOutput(serializers.Serializer):
+    number = serializers.CharField()
+    vendor = serializers.CharField(source="vendor.slug")
+    organization = serializers.CharField(source="organization.slug")
+    requester = serializers.CharField(source="requester.username")
+    assignee = serializers.CharField(source="assignee.username", allow_null=True)
+    priority = serializers.CharField(source="priority.code")
+    priority_name = serializers.CharField(source="priority.name")
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    channel = serializers.ChoiceField(choices=TicketChannel.choices)
+    status = serializers.ChoiceField(choices=Status.choices)
+    subject = serializers.CharField()
+    product = serializers.CharField()
+    product_version = serializers.CharField()
+    opened_at = UtcDateTimeField()
+    updated_at = UtcDateTimeField()
+    next_due_at = UtcDateTimeField(allow_null=True)
+    sla_state = serializers.SerializerMethodField()
+    sla = serializers.SerializerMethodField()
+
+    def _rows(self, ticket: Ticket) -> list[dict]:
+        # Computed once per ticket and shared by `sla` and `sla_state`.
+        cache = self.context.setdefault("sla_rows", {})
+        if ticket.pk not in cache:
+            cache[ticket.pk] = sla_rows(ticket, self.context.get("now") or timezone.now())
+        return cache[ticket.pk]
+
+    @extend_schema_field(serializers.ChoiceField(choices=TargetState.choices))
+    def get_sla_state(self, ticket: Ticket) -> str:
+        states = [row["state"] for row in self._rows(ticket)] or [TargetState.NOT_APPLICABLE]
+        return min(states, key=STATE_RANK.__getitem__)
+
+    @extend_schema_field(SlaOutput(many=True))
+    def get_sla(self, ticket: Ticket) -> list[dict]:
+        return SlaOutput(self._rows(ticket), many=True).data
+
+
+@extend_schema_serializer(component_name="Attachment")
+class AttachmentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    filename = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    reply = serializers.IntegerField(source="reply_id", allow_null=True)
+    created_at = UtcDateTimeField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, attachment) -> str:
+        return reverse("api:ticket-attachment", args=[attachment.ticket.number, attachment.pk])
+
+
+@extend_schema_serializer(component_name="TicketDetail")
+class TicketDetailOutput(TicketSummaryOutput):
+    body = serializers.CharField(help_text="Markdown, as written.")
+    body_html = serializers.CharField(help_text="The body rendered and sanitized.")
+    policy_version = serializers.CharField(source="policy_version.key")
+    parent = serializers.CharField(source="parent.number", allow_null=True)
+    subordinates = serializers.SerializerMethodField()
+    resolution_code = serializers.CharField(source="resolution_code.code", allow_null=True)
+    billable = serializers.BooleanField()
+    billable_reason = serializers.CharField()
+    first_responded_at = UtcDateTimeField(allow_null=True)
+    resolved_at = UtcDateTimeField(allow_null=True)
+    closed_at = UtcDateTimeField(allow_null=True)
+    attachments = AttachmentOutput(many=True)
+
+    def get_subordinates(self, ticket: Ticket) -> list[str]:
+        return [child.number for child in ticket.subordinates.all()]
+
+
+@extend_schema_serializer(component_name="Reply")
+class ReplyOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    author = serializers.CharField(source="author.username")
+    author_name = serializers.SerializerMethodField()
+    by_staff = serializers.BooleanField()
+    internal = serializers.BooleanField()
+    body = serializers.CharField()
+    body_html = serializers.CharField()
+    created_at = UtcDateTimeField()
+    attachments = serializers.SerializerMethodField()
+
+    def get_author_name(self, reply) -> str:
+        return reply.author.get_full_name() or reply.author.username
+
+    def get_attachments(self, reply) -> list[int]:
+        return [attachment.pk for attachment in reply.attachments.all()]
+
+
+def ticket_or_404(user, number: str) -> Ticket:
+    try:
+        return selectors.ticket_detail_for(user=user, number=number)
+    except Ticket.DoesNotExist:
+        raise Http404("No such case.") from None
+
+
+def detail_data(ticket: Ticket, user) -> dict:
+    """The ticket as GET /tickets/<number>/ shows it, re-read so it reflects what was just saved."""
+    fresh = ticket_or_404(user, ticket.number)
+    return TicketDetailOutput(fresh, context={"now": timezone.now()}).data
+
+
+class TicketApi(APIView):
+    """Token first so that an anonymous call answers 401 with `WWW-Authenticate: Token`."""
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]

@@ -1,0 +1,121 @@
+"""The conversation of a case: its replies, and its attachments up and down."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from .. import selectors, services
+from ..downloads import attachment_response
+from .common import DESK_ONLY, NUMBER, AttachmentOutput, ReplyOutput, TicketApi, error_answers, ticket_or_404
+
+
+class ReplyListApi(TicketApi):
+    @extend_schema(
+        operation_id="tickets_replies_list",
+        parameters=[NUMBER],
+        responses={200: ReplyOutput(many=True), **error_answers(401, 404)},
+    )
+    def get(self, request, number: str):
+        ticket = ticket_or_404(request.user, number)
+        replies = selectors.reply_list_for(user=request.user, ticket=ticket)
+        return Response(ReplyOutput(replies, many=True).data)
+
+
+class ReplyCreateApi(TicketApi):
+    @extend_schema_serializer(component_name="ReplyNew")
+    class InputSerializer(serializers.Serializer):
+        body = serializers.CharField(max_length=100_000, help_text="Markdown.")
+        internal = serializers.BooleanField(
+            default=False, help_text="Staff: an internal note, never shown to customers."
+        )
+        wait_on_customer = serializers.BooleanField(
+            default=False,
+            help_text="Staff: the reply asks the customer something; the clocks pause until they answer.",
+        )
+
+        def validate_wait_on_customer(self, value: bool) -> bool:
+            if value and not self.context["request"].user.is_staff:
+                raise serializers.ValidationError(DESK_ONLY)
+            return value
+
+    @extend_schema(
+        operation_id="tickets_replies_create",
+        parameters=[NUMBER],
+        request=InputSerializer,
+        responses={201: ReplyOutput, **error_answers(400, 401, 403, 404)},
+    )
+    def post(self, request, number: str):
+        ticket = ticket_or_404(request.user, number)
+        serializer = ReplyCreateApi.InputSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        reply = services.reply_add(ticket=ticket, author=request.user, **serializer.validated_data)
+        return Response(ReplyOutput(reply).data, status=status.HTTP_201_CREATED)
+
+
+class ReplyCollectionApi(ReplyListApi, ReplyCreateApi):
+    """GET /api/tickets/<number>/replies/ reads the conversation; POST adds to it."""
+
+
+class AttachmentUploadApi(TicketApi):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema_serializer(component_name="AttachmentUpload")
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField(
+            help_text="PDF, PNG, JPEG, GIF, ZIP (Office files included) or plain text, checked on content."
+        )
+
+    @extend_schema(
+        operation_id="tickets_attachments_create",
+        parameters=[NUMBER],
+        request={"multipart/form-data": InputSerializer},
+        responses={201: AttachmentOutput, **error_answers(400, 401, 403, 404)},
+    )
+    def post(self, request, number: str):
+        ticket = ticket_or_404(request.user, number)
+        serializer = AttachmentUploadApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attachment = services.attachment_add(
+            ticket=ticket, uploaded_by=request.user, upload=serializer.validated_data["file"]
+        )
+        return Response(AttachmentOutput(attachment).data, status=status.HTTP_201_CREATED)
+
+
+class AttachmentDownloadApi(TicketApi):
+    @extend_schema(
+        operation_id="tickets_attachments_retrieve",
+        parameters=[
+            NUMBER,
+            OpenApiParameter(
+                "attachment_id", int, OpenApiParameter.PATH, examples=[OpenApiExample("A file", value=1)]
+            ),
+        ],
+        responses={(200, "*/*"): OpenApiTypes.BINARY, **error_answers(401, 404)},
+    )
+    def get(self, request, number: str, attachment_id: str):
+        # Matched as text so that a malformed id gets this API's 404, not the site's HTML one.
+        if not attachment_id.isascii() or not attachment_id.isdigit():
+            raise Http404("No such attachment.")
+        return attachment_response(user=request.user, number=number, attachment_id=int(attachment_id))
+
+
+@extend_schema(exclude=True)
+class NotFoundApi(TicketApi):
+    permission_classes = [AllowAny]
+
+    def get(self, request, *args, **kwargs):
+        raise Http404("No such endpoint.")
+
+    # An unknown URL under /api/tickets/ is a 404 whatever the verb.
+    post = put = patch = delete = get
