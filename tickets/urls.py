@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import downloads, views
 
 app_name = "tickets"
 urlpatterns = [
@@ -12,5 +12,5 @@ urlpatterns = [
     path("<str:number>/reply/", views.ticket_reply, name="reply"),
     path("<str:number>/close/", views.ticket_close_view, name="close"),
     path("<str:number>/reopen/", views.ticket_reopen_view, name="reopen"),
-    path("<str:number>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
+    path("<str:number>/attachments/<int:attachment_id>/", downloads.attachment_download, name="attachment"),
 ]

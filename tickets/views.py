@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -35,7 +35,7 @@ from .forms import (
     TicketFilterForm,
     TicketOpenForm,
 )
-from .models import OPEN_STATUSES, Attachment, SlaEvent, SlaTarget, Status, TargetState, Ticket, TicketChannel
+from .models import OPEN_STATUSES, SlaEvent, SlaTarget, Status, TargetState, Ticket, TicketChannel
 from .services import attachment_add, reply_add, ticket_close, ticket_open, ticket_reopen
 from .timeline import timeline
 
@@ -458,15 +458,3 @@ def ticket_close_view(request, number: str):
 @require_POST
 def ticket_reopen_view(request, number: str):
     return _transition(request, number, ticket_reopen, "The case is open again.")
-
-
-@login_required
-def attachment_download(request, number: str, attachment_id: int):
-    """A file of a case the viewer may see; 404 for anyone else, whether or not it exists."""
-    try:
-        attachment = selectors.attachment_for(user=request.user, number=number, attachment_id=attachment_id)
-    except Attachment.DoesNotExist:
-        raise Http404("No such attachment") from None
-    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename)
-    response["Content-Type"] = attachment.content_type
-    return response
