@@ -226,10 +226,17 @@ def _targets_for(ticket, plan: _Plan, now, rng: random.Random) -> list:
     return rows
 
 
-def _ticket(number: str, plan: _Plan, organization, requester, assignee, now, rng: random.Random):
+def _ages(count: int, rng: random.Random) -> list[timedelta]:
+    """How long ago each ticket was opened, oldest first: more recent cases than old ones, and
+    inserted in time order as a live desk inserts them (so ids, numbers and opened_at rise
+    together and the opened_at index follows the table, as it does in production)."""
+    ages = [timedelta(seconds=int(365 * 86400 * rng.random() ** 2)) for _ in range(count)]
+    return sorted(ages, reverse=True)
+
+
+def _ticket(number: str, plan: _Plan, organization, requester, assignee, age, now, rng: random.Random):
     from tickets.models import Status, Ticket
 
-    age = timedelta(seconds=int(365 * 86400 * rng.random() ** 2))  # more recent cases than old ones
     opened_at = now - age
     status = _status_for(age, rng)
     updated_at = opened_at + (now - opened_at) * rng.random()
@@ -290,6 +297,7 @@ def seed(*, tickets: int = 100_000, organizations: int = 200, show_progress: boo
         counters.setdefault(vendor.pk, TicketCounter.objects.get_or_create(vendor=vendor)[0])
     now, started, done = timezone.now(), time.perf_counter(), 0
     total = tickets - have
+    ages = iter(_ages(total, rng))
     while done < total:
         size = min(BATCH, total - done)
         with transaction.atomic():
@@ -301,7 +309,8 @@ def seed(*, tickets: int = 100_000, organizations: int = 200, show_progress: boo
                 counter.last_number += 1
                 number = f"{plan.vendor.ticket_prefix}-{counter.last_number:06d}"
                 requester = rng.choice(world.members[organization.pk])
-                ticket = _ticket(number, plan, organization, requester, rng.choice(world.staff), now, rng)
+                assignee = rng.choice(world.staff)
+                ticket = _ticket(number, plan, organization, requester, assignee, next(ages), now, rng)
                 rows = _targets_for(ticket, plan, now, rng)
                 refresh_ticket_sla(ticket, rows)  # the list columns, by the services' own rule
                 batch.append(ticket)

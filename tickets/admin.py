@@ -3,6 +3,7 @@ goes through tickets.services; nothing here knows a rule of its own."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django import forms
@@ -48,6 +49,7 @@ BADGE_COLOURS = {
     TargetState.NOT_APPLICABLE: "#999999",
 }
 BADGE_LABELS = {"breached": "Breached", "due_soon": "Due within 1 h"}
+CASE_NUMBER = re.compile(r"([A-Za-z]{2,5})-(\d{6})")  # ALC-000123, as tickets.services numbers them
 
 # ---------------------------------------------------------------------------- list helpers
 
@@ -71,13 +73,13 @@ class CappedCountPaginator(Paginator):
 
     COUNT(*) over the whole table for every page view costs more than the page itself, so it counts
     at most CAP rows (an index-only scan that stops early); past that, staff narrow with a filter or
-    a search rather than page 200 pages deep, and the pagination template says "more than".
+    a search rather than page 100 pages deep, and the pagination template says "more than".
 
     A page is read in two steps (a "deferred join"): first the 50 ids in list order, then those rows
     with their joins. When the filter's rows come from an index other than the list order's (the SLA
     filters), the database sorts bare ids instead of every matching row joined to four tables."""
 
-    CAP = 10_000
+    CAP = 5_000
 
     @cached_property
     def count(self) -> int:
@@ -494,6 +496,21 @@ class TicketAdmin(SimpleHistoryAdmin):
             BADGE_COLOURS.get(state, "#999"),
             label,
         )
+
+    def get_search_results(self, request, queryset, search_term):
+        """A whole case number is one lookup on the unique index. Anything else matches the number,
+        the subject, or a requester found first in the (small) user table: joining every ticket to
+        its requester to compare two more columns made a search over 100,000 tickets take ~0.7 s."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        number = CASE_NUMBER.fullmatch(term)
+        if number:
+            prefix, digits = number.groups()
+            return queryset.filter(number=f"{prefix.upper()}-{int(digits):06d}"), False
+        requesters = User.objects.filter(Q(username__icontains=term) | Q(email__icontains=term)).values("pk")
+        matches = Q(number__icontains=term) | Q(subject__icontains=term) | Q(requester__in=requesters)
+        return queryset.filter(matches), False
 
     # -- detail and add
 
