@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from functools import lru_cache
 
 from django.conf import settings
 from django.core import mail
@@ -58,8 +59,13 @@ def render_email(name: str, context: dict, *, zone=None) -> RenderedEmail:
 
 
 def mail_domain() -> str:
-    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-    return address.rpartition("@")[2] or "portal.invalid"
+    return _domain_of(settings.DEFAULT_FROM_EMAIL)
+
+
+@lru_cache(maxsize=8)
+def _domain_of(from_email: str) -> str:
+    # Cached by value: the sweeps build thousands of Message-IDs, and parsing is not free.
+    return parseaddr(from_email)[1].rpartition("@")[2] or "portal.invalid"
 
 
 def thread_id(reference: str) -> str:
@@ -226,15 +232,21 @@ def _record_failure(notice: Notice, error: Exception, now: datetime) -> None:
 
 def notice_deliver(*, notice_ids: list[int], connection=None) -> list[int]:
     """Claim, send and mark each notice; return the ids sent by this call. Rows already taken
-    by another worker, sent, or not yet due are skipped. One SMTP connection serves the batch."""
+    by another worker, sent, or not yet due are skipped. One SMTP connection serves the batch.
+
+    The rows are read once up front (their content never changes after queueing); each is then
+    claimed on its own just before its send, so a crash strands at most one claimed row."""
+    notices = Notice.objects.filter(pk__in=notice_ids, state=NoticeState.PENDING).in_bulk()
     sent: list[int] = []
+    if not notices:
+        return sent
     connection = connection or mail.mailers.default
     with connection:
         for notice_id in notice_ids:
-            now = timezone.now()
-            if not _claim(notice_id, now):
+            notice = notices.get(notice_id)
+            if notice is None or not _claim(notice_id, timezone.now()):
                 continue
-            notice = Notice.objects.get(pk=notice_id)
+            notice.attempts += 1
             try:
                 connection.send_messages([_message(notice)])
             except Exception as error:  # noqa: BLE001 - SMTP and socket errors alike go back to the queue

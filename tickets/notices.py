@@ -8,6 +8,7 @@ a customer."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -210,19 +211,46 @@ def _sweep_breaches(now: datetime) -> tuple[int, int]:
         for ticket_id, ticket_targets in by_ticket.items():
             sla.refresh_ticket_sla(tickets[ticket_id], ticket_targets)
         Ticket.objects.bulk_update(list(tickets.values()), ["sla_state", "next_due_at"], batch_size=500)
-        managers = desk_managers() or [None]
-        rows = [
-            row
-            for target in breached
-            for row in _staff_notices(
-                target,
+        return len(breached), notices_queue(notices=_escalations(breached))
+
+
+ESCALATION_LIST_LIMIT = 50
+
+
+def _escalations(breached: list[SlaTarget]) -> list[Notice]:
+    """One email per desk manager per sweep run, listing the targets it breached: a burst of
+    breaches is one message, not hundreds; a single breach reads (and threads) as that case's.
+    The breaches and these rows commit together, so no later run lists the same targets."""
+    if not breached:
+        return []
+    breached = sorted(breached, key=lambda t: (t.due_at, t.pk))
+    for target in breached:
+        target.admin_path = reverse("admin:tickets_ticket_change", args=[target.ticket_id])
+    run = hashlib.sha256(
+        ",".join(f"{t.pk}@{t.started_at:%Y%m%dT%H%M%S}" for t in breached).encode()
+    ).hexdigest()
+    context = {
+        "targets": breached,
+        "shown": breached[:ESCALATION_LIST_LIMIT],
+        "hidden": max(len(breached) - ESCALATION_LIST_LIMIT, 0),
+    }
+    thread = breached[0].ticket.number if len(breached) == 1 else ""
+    rows = []
+    for person in desk_managers() or [None]:
+        zone = user_timezone(person) if person is not None else timezone.get_default_timezone()
+        rows.append(
+            notice_build(
                 kind=NoticeKind.SLA_ESCALATION,
-                template="sla_escalation",
-                recipients=managers,
-                context={},
+                dedupe_key=f"{NoticeKind.SLA_ESCALATION}:{run[:40]}:"
+                + (f"user{person.pk}" if person else "desk"),
+                rendered=render_email("sla_escalation", context, zone=zone),
+                recipient=person,
+                to_email="" if person else settings.SUPPORT_DESK_EMAIL,
+                reference=thread,
+                thread=thread,
             )
-        ]
-        return len(breached), notices_queue(notices=rows)
+        )
+    return rows
 
 
 def _sweep_warnings(now: datetime) -> tuple[int, int]:

@@ -144,3 +144,27 @@ def test_the_sweep_cost_does_not_grow_with_open_cases(customer, vendors, django_
     with django_assert_max_num_queries(16):
         result = sla_sweep(now=OPENED + timedelta(days=3))
     assert result.breached == len(due)
+
+
+def test_a_burst_of_breaches_is_one_email_per_manager_listing_them(
+    customer, vendors, managers, django_capture_on_commit_callbacks
+):
+    cases = [
+        ticket_open(
+            organization=customer.membership.organization,
+            requester=customer,
+            vendor=vendors["alectrona"],
+            priority="high",
+            subject=f"Case {i}",
+            body="x",
+            at=OPENED,
+        )
+        for i in range(3)
+    ]
+    mail.outbox.clear()
+    assert sweep(datetime(2026, 11, 23, 12, 1, tzinfo=NY), django_capture_on_commit_callbacks).breached == 3
+    assert sorted(m.to[0] for m in mail.outbox) == ["max@desk.test", "mia@desk.test"]
+    message = mail.outbox[0]
+    assert message.subject == "SLA breached: 3 cases"
+    assert all(case.number in message.body for case in cases)
+    assert all(case.number in message.alternatives[0].content for case in cases)
