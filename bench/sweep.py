@@ -145,7 +145,8 @@ def fill(total_targets: int, now) -> None:
         placeholders = ", ".join(["%s"] * len(ticket_fields))
         sql = (
             f"{prefix}INSERT INTO {Ticket._meta.db_table} ({columns}) "
-            f"SELECT '{PREFIX}-' || n, CASE WHEN n <= {due_tickets} THEN %s ELSE %s END, {placeholders} {source}"
+            f"SELECT '{PREFIX}-' || n, CASE WHEN n <= {due_tickets} THEN %s ELSE %s END, {placeholders} "
+            f"{source}"
         )
         params = [
             _prep(Ticket, "next_due_at", now - timedelta(minutes=5), connection),
@@ -318,8 +319,9 @@ def main() -> int:
     print(f"Running SLA targets: {running:,}; coming due now: {DUE:,}")
     rounds = [time_sweep(now) for _ in range(ROUNDS)]
     best, queries, notices = min(rounds)
+    each = ", ".join(f"{r[0] * 1000:,.0f}" for r in rounds)
     print(
-        f"Sweep: {best * 1000:,.0f} ms best of {ROUNDS} ({', '.join(f'{r[0] * 1000:,.0f}' for r in rounds)} ms), "
+        f"Sweep: {best * 1000:,.0f} ms best of {ROUNDS} ({each} ms), "
         f"{queries} SQL queries, {DUE:,} breaches, {notices:,} escalation digest(s) queued"
     )
     rates = {}
