@@ -22,11 +22,36 @@ STATE_LABELS = dict(TargetState.choices)
 
 @admin.register(MonitoredService)
 class MonitoredServiceAdmin(admin.ModelAdmin):
-    list_display = ["name", "vendor", "kind", "timezone", "target_percent", "active"]
+    list_display = ["name", "vendor", "kind", "timezone", "target_percent", "this_month", "active"]
     list_filter = ["vendor", "kind", "active"]
     list_select_related = ["vendor"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None) or {}
+        if "cl" in context:
+            # One outage query for the page's services, before the rows render; the figure rides
+            # on this request's own instances (the ModelAdmin is shared between threads).
+            now = timezone.now()
+            services = list(context["cl"].result_list)
+            month = month_of(now, selectors.report_zone())
+            for entry in selectors.availability_table(services=services, months=[month], now=now):
+                entry.service.uptime_this_month = entry.months[0]
+        return response
+
+    @admin.display(description="Uptime this month")
+    def this_month(self, service: MonitoredService) -> str:
+        month = getattr(service, "uptime_this_month", None)
+        if month is None:
+            return "—"
+        if month.is_failure:
+            return format_html(
+                '<strong style="color:#b3261e">{}% — Service Level Failure</strong>',
+                f"{month.uptime_percent:.3f}",
+            )
+        return f"{month.uptime_percent:.3f}%"
 
 
 @admin.register(Outage)

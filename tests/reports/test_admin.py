@@ -123,3 +123,18 @@ def test_dashboard_is_staff_only(client, customer):
     client.login(username=customer.username, password=PASSWORD)
     response = client.get(reverse("admin:reports_dashboard_changelist"))
     assert response.status_code == HTTPStatus.FOUND  # to the admin login
+
+
+def test_service_changelist_shows_this_months_uptime(staff_client):
+    with time_machine.travel(NOW, tick=False):
+        service = MonitoredServiceFactory(name="Albert Cloud")
+        OutageFactory(service=service, start=NOW - timedelta(days=3), end=NOW - timedelta(days=2))
+        response = staff_client.get(reverse("admin:reports_monitoredservice_changelist"))
+    assert b"Service Level Failure" in response.content
+
+
+def test_chart_escapes_service_names(staff_client):
+    MonitoredServiceFactory(name="<script>alert(1)</script>")
+    response = staff_client.get(reverse("admin:reports_dashboard_changelist"))
+    assert b"<script>alert(1)" not in response.content
+    assert b"&lt;script&gt;alert(1)" in response.content
