@@ -61,10 +61,12 @@ class Result:
 
 
 def measure(name: str, request: Callable[[], object], *, requests: int, expect: int = 200) -> Result:
-    """One warm-up request counted for queries (and checked), then `requests` timed ones."""
+    """A warm-up request (per-process caches such as the SLA clocks fill on first use), one counted
+    for queries and checked, then `requests` timed ones."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    request()
     with CaptureQueriesContext(connection) as captured:
         response = request()
     queries = len(captured)  # now: the next request's start clears the connection's query log
