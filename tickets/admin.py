@@ -98,9 +98,9 @@ def breached_case(now) -> Case:
 
     One CASE expression rather than `Q(...) | Q(...)` on purpose. With the OR, SQLite collects every
     breached ticket through two indexes and sorts them all for one page (26,000 of 100,000 in
-    bench/tickets.py: ~120 ms); the CASE leaves it the list order's index (ticket_opened), walked
-    until the page is full (~12 ms), and the capped count reads only the covering
-    ticket_sla_state_due index (~2 ms). PostgreSQL likewise walks ticket_opened with a filter."""
+    bench/tickets.py: 60–120 ms); the CASE leaves it the list order's index (ticket_opened), walked
+    until the page is full (~1 ms), and the capped count reads only the covering
+    ticket_sla_state_due index (~1 ms). PostgreSQL likewise walks ticket_opened with a filter."""
     condition = Q(sla_state=TargetState.BREACHED) | Q(next_due_at__lte=now)
     return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
 
@@ -302,7 +302,7 @@ class ReplyInline(admin.TabularInline):
 
 
 class NewReplyFormSet(BaseInlineFormSet):
-    pass
+    """Marks the formset TicketAdmin.save_formset hands to reply_add instead of saving."""
 
 
 class NewReplyForm(forms.ModelForm):
