@@ -141,6 +141,14 @@ def test_changelist_count_is_capped(staff_client, customer, vendors, monkeypatch
     response = staff_client.get(CHANGELIST)
     assert response.context["cl"].result_count == 2
     assert "More than 2 tickets" in response.content.decode()
+    assert "more than 2 results" in staff_client.get(CHANGELIST, {"q": "scanner"}).content.decode()
+
+
+def test_tickets_are_never_deleted(staff_client, customer, vendors):
+    ticket = open_ticket(customer, vendors["secpod"])
+    response = staff_client.post(reverse("admin:tickets_ticket_delete", args=[ticket.pk]), {"post": "yes"})
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert Ticket.objects.filter(pk=ticket.pk).exists()
 
 
 # ---------------------------------------------------------------------------- filters
