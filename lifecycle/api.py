@@ -12,6 +12,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api import page_of
+
 from .dates import compute_milestones, notice_by
 from .selectors import contract_list, contract_quota, product_list
 
@@ -127,7 +129,7 @@ class ProductListApi(APIView):
     class OutputSerializer(ProductSerializer):
         pass
 
-    @extend_schema(responses=OutputSerializer(many=True))
+    @extend_schema(responses=page_of(OutputSerializer, "ProductPage"))
     def get(self, request):
         paginator = Pagination()
         page = paginator.paginate_queryset(
@@ -187,7 +189,7 @@ class ContractListApi(APIView):
             quota = contract_quota(contract=contract, on=self.context["today"])
             return self.EntitlementSerializer(quota).data if quota is not None else None
 
-    @extend_schema(responses=OutputSerializer(many=True))
+    @extend_schema(responses=page_of(OutputSerializer, "ContractPage"))
     def get(self, request):
         paginator = Pagination()
         page = paginator.paginate_queryset(contract_list(user=request.user), request, view=self)

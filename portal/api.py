@@ -69,3 +69,19 @@ class AutoSchema(SpectacularAutoSchema):
         if not outer or any("<" in part for part in outer):
             return super().get_serializer_name(serializer, direction)
         return "".join(part.removesuffix("Serializer").removesuffix("Api") for part in outer) + inner
+
+
+def page_of(serializer_class: type[serializers.Serializer], name: str) -> serializers.Serializer:
+    """The OpenAPI shape of a PageNumberPagination page of `serializer_class` rows (an APIView that
+    paginates by hand is not wrapped by drf-spectacular on its own)."""
+    page = type(
+        name,
+        (serializers.Serializer,),
+        {
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )
+    return page()
