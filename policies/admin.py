@@ -110,7 +110,7 @@ class ExclusionInline(ReadOnlyWhenPublished, admin.TabularInline):
 
 
 @admin.register(Vendor)
-class VendorAdmin(SimpleHistoryAdmin):
+class VendorAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "slug",

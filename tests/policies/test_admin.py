@@ -55,10 +55,9 @@ def test_change_pages_render_with_summaries(staff_client, vendors):
     response = staff_client.get(reverse("admin:policies_prioritylevel_change", args=[priority.pk]))
     assert response.status_code == HTTPStatus.OK
     vendor = vendors["alectrona"]
-    assert (
-        staff_client.get(reverse("admin:policies_vendor_change", args=[vendor.pk])).status_code
-        == HTTPStatus.OK
-    )
+    assert staff_client.get(reverse("admin:policies_vendor_change", args=[vendor.pk])).status_code == 200
+    history = staff_client.get(reverse("admin:policies_policyversion_history", args=[version.pk]))
+    assert history.status_code == HTTPStatus.OK
 
 
 def test_published_version_is_read_only(staff_client, vendors):
