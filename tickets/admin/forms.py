@@ -1,0 +1,105 @@
+"""Forms of the staff UI: the intermediate pages of two actions, and opening a case for a customer."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+
+from policies.models import PriorityLevel, Vendor
+from policies.selectors import version_in_force
+
+from ..models import Reply, Ticket
+from ..services import ticket_open
+
+
+class PriorityChangeForm(forms.Form):
+    priority = forms.ChoiceField(label="New priority")
+    reason = forms.CharField(max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["priority"].choices = choices
+
+
+class ResolveForm(forms.Form):
+    resolution_code = forms.ChoiceField(label="Resolution")
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["resolution_code"].choices = choices
+
+
+def choices_of(rows) -> list[tuple[str, str]]:
+    """(code, label) pairs, one per code: selected tickets of several vendors share codes."""
+    seen: dict[str, str] = {}
+    for code, name in rows:
+        seen.setdefault(code, f"{name} ({code})")
+    return list(seen.items())
+
+
+def version_ids(queryset: QuerySet[Ticket]) -> QuerySet:
+    return queryset.order_by().values("policy_version_id").distinct()
+
+
+class TicketAddForm(forms.ModelForm):
+    """Opening a case for a customer (by phone, say): the service decides everything else."""
+
+    priority_code = forms.ChoiceField(label="Priority")
+
+    class Meta:
+        model = Ticket
+        fields = ["organization", "requester", "vendor", "subject", "body", "kind", "channel"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["priority_code"].choices = self._priority_choices()
+
+    @staticmethod
+    def _priority_choices() -> list:
+        in_force = [version_in_force(vendor=vendor) for vendor in Vendor.objects.all()]
+        priorities = (
+            PriorityLevel.objects.filter(version__in=[v for v in in_force if v is not None])
+            .select_related("version__vendor")
+            .order_by("version__vendor__name", "rank")
+        )
+        groups: dict[str, list] = {}
+        for priority in priorities:
+            groups.setdefault(priority.version.vendor.name, []).append((priority.code, priority.name))
+        return list(groups.items())
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "organization": data["organization"],
+            "requester": data["requester"],
+            "vendor": data["vendor"],
+            "priority": data["priority_code"],
+            "subject": data["subject"],
+            "body": data["body"],
+            "kind": data["kind"],
+            "channel": data["channel"],
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        # Try the real service and roll it back: its rules decide, here and in save_model alike.
+        try:
+            with transaction.atomic():
+                ticket_open(**self.service_arguments())
+                transaction.set_rollback(True)
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                self.add_error(field if field in self.fields else None, problems)
+        return cleaned
+
+
+class NewReplyForm(forms.ModelForm):
+    wait_on_customer = forms.BooleanField(required=False, label="Then wait on the customer")
+
+    class Meta:
+        model = Reply
+        fields = ["body", "internal"]

@@ -1,0 +1,138 @@
+"""The case page's inlines: SLA targets, the conversation, a reply form, attachments."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from ..models import Attachment, Reply, SlaTarget, TargetState
+from ..services.sla import format_duration
+from .forms import NewReplyForm
+from .listing import BADGE_COLOURS
+
+
+class ReplyInline(admin.TabularInline):
+    """The conversation as it happened: read-only, oldest first."""
+
+    model = Reply
+    extra = 0
+    fields = ["created_at", "author", "visibility", "text"]
+    readonly_fields = fields
+    verbose_name_plural = "Conversation"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author").order_by("created_at", "id")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Kind")
+    def visibility(self, reply: Reply) -> str:
+        if reply.internal:
+            return format_html(
+                '<strong style="color:{}">{}</strong>', BADGE_COLOURS["due_soon"], "Internal note"
+            )
+        return "Staff reply" if reply.by_staff else "Customer"
+
+    @admin.display(description="Text")
+    def text(self, reply: Reply) -> str:
+        # body_html is sanitized by portal.markdown (nh3) when the reply is added.
+        return mark_safe(reply.body_html)  # noqa: S308
+
+
+class NewReplyFormSet(BaseInlineFormSet):
+    """Marks the formset TicketAdmin.save_formset hands to reply_add instead of saving."""
+
+
+class NewReplyInline(admin.StackedInline):
+    """One empty form: a staff reply or internal note, sent through tickets.services.reply_add."""
+
+    model = Reply
+    form = NewReplyForm
+    formset = NewReplyFormSet
+    fields = ["body", "internal", "wait_on_customer"]
+    extra = 1
+    max_num = 1
+    can_delete = False
+    verbose_name = "reply or internal note"
+    verbose_name_plural = "Add a reply or internal note"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
+
+
+class SlaTargetInline(admin.TabularInline):
+    model = SlaTarget
+    extra = 0
+    fields = ["kind", "state_now", "due_at", "remaining", "paused", "explanation"]
+    readonly_fields = fields
+    verbose_name_plural = "SLA targets"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("kind")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="State")
+    def state_now(self, target: SlaTarget) -> str:
+        state = target.state_at(timezone.now())
+        return format_html(
+            '<span style="color:{}; font-weight:bold">{}</span>',
+            BADGE_COLOURS.get(state, "#999"),
+            TargetState(state).label,
+        )
+
+    @admin.display(description="Remaining")
+    def remaining(self, target: SlaTarget) -> str:
+        if target.due_at is None or target.state not in (TargetState.RUNNING, TargetState.PAUSED):
+            return "—"
+        left = target.due_at - timezone.now()
+        if left < timedelta(0):
+            return f"overdue by {format_duration(-left)}"
+        return format_duration(left)
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    extra = 0
+    fields = ["download", "size", "content_type", "uploaded_by", "created_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by", "ticket")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="File")
+    def download(self, attachment: Attachment) -> str:
+        # The download view checks who may see the ticket; staff always may.
+        url = reverse("api:ticket-attachment", args=[attachment.ticket.number, attachment.pk])
+        size = filesizeformat(attachment.size)
+        return format_html('<a href="{}">{}</a> ({})', url, attachment.filename, size)
