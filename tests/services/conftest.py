@@ -284,12 +284,18 @@ def transactional_db(services_available, django_db_blocker):
 
 
 @pytest.fixture
-def live(transactional_db, settings, redis, worker, smtp):
+def live(transactional_db, settings, monkeypatch, redis, worker, smtp):
     """This process enqueues to our Redis for real (not eagerly), like the web server does."""
+    from django.db import connection
+
     from portal.celery import app
 
+    # The worker must see what this process commits: no test transaction may be open here.
+    assert not connection.in_atomic_block, "an earlier test left a transaction open"
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_BROKER_URL = redis.url
+    # Celery reads CELERY_BROKER_URL from the environment before its settings (CI sets it).
+    monkeypatch.setenv("CELERY_BROKER_URL", redis.url)
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
     app._after_fork()  # drop pooled connections to the previous broker
     smtp.messages.clear()
