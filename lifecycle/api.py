@@ -129,7 +129,7 @@ class ProductListApi(APIView):
     class OutputSerializer(ProductSerializer):
         pass
 
-    @extend_schema(responses=page_of(OutputSerializer, "ProductPage"))
+    @extend_schema(operation_id="products_list", responses=page_of(OutputSerializer, "ProductPage"))
     def get(self, request):
         paginator = Pagination()
         page = paginator.paginate_queryset(
@@ -189,7 +189,7 @@ class ContractListApi(APIView):
             quota = contract_quota(contract=contract, on=self.context["today"])
             return self.EntitlementSerializer(quota).data if quota is not None else None
 
-    @extend_schema(responses=page_of(OutputSerializer, "ContractPage"))
+    @extend_schema(operation_id="contracts_list", responses=page_of(OutputSerializer, "ContractPage"))
     def get(self, request):
         paginator = Pagination()
         page = paginator.paginate_queryset(contract_list(user=request.user), request, view=self)

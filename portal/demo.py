@@ -28,11 +28,11 @@ SIGN_INS = [
     ("staff", "support desk: staff and superuser, can use /admin/"),
 ]
 # The product each organization's contract covers per vendor (see lifecycle.demo).
-PRODUCTS = {
-    "alectrona": ("Alectrona Patch", "2024.3"),
-    "secpod": ("SanerNow", "7.1"),
-    "albert": ("Albert Workplace", ""),
-    "infotecs": ("ViPNet Coordinator", "4.3.2"),
+PRODUCTS = {  # vendor → (product, major version number or None)
+    "alectrona": ("Alectrona Patch", None),
+    "secpod": ("SanerNow", None),
+    "albert": ("Albert Workplace", None),
+    "infotecs": ("ViPNet Coordinator", 4),
 }
 PRIORITY = {"alectrona": "high", "secpod": "high", "albert": "high", "infotecs": "critical"}
 
@@ -155,6 +155,16 @@ OTHER_STORIES = [
 ]
 
 
+def _product(vendor: Vendor):
+    """The demo product (and version) a case of this vendor is about, if the lifecycle demo made it."""
+    from lifecycle.models import MajorVersion, Product
+
+    name, number = PRODUCTS[vendor.slug]
+    product = Product.objects.filter(vendor=vendor, name=name).first()
+    version = MajorVersion.objects.filter(product=product, number=number).first() if number else None
+    return product, version
+
+
 def _tell(story: Story, *, organization, vendor: Vendor, users: dict, staff, now: datetime, out) -> None:
     from tickets.models import Ticket
     from tickets.services import ticket_open
@@ -162,7 +172,7 @@ def _tell(story: Story, *, organization, vendor: Vendor, users: dict, staff, now
     subject = f"{story.subject} ({vendor.name})"
     if Ticket.objects.filter(organization=organization, subject=subject).exists():
         return
-    product, version = PRODUCTS[vendor.slug]
+    product, version = _product(vendor)
     opened = now - story.opened_ago
     try:
         with transaction.atomic():
@@ -174,7 +184,7 @@ def _tell(story: Story, *, organization, vendor: Vendor, users: dict, staff, now
                 subject=subject,
                 body=story.body,
                 product=product,
-                product_version=version,
+                major_version=version,
                 at=opened,
             )
             story.steps(ticket, staff, opened)

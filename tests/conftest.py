@@ -73,3 +73,13 @@ def vendors(db):
     from policies.models import Vendor
 
     return {v.slug: v for v in Vendor.objects.all()}
+
+
+# The Infotecs product line and contracts of tests/lifecycle/conftest.py, for every app's tests.
+from tests.lifecycle.conftest import (  # noqa: E402, F401
+    basic_contract,
+    coordinator,
+    infotecs,
+    premium_contract,
+    versions,
+)

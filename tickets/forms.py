@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from lifecycle.models import MajorVersion, Product
 from policies.models import Vendor
 from policies.selectors import vendor_list
 
@@ -111,10 +112,28 @@ class MultipleFileField(forms.FileField):
 # ---------------------------------------------------------------------------- open a case
 
 
+class ProductChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, product) -> str:
+        return f"{product.vendor.name} — {product.name}"
+
+
+class VersionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, version) -> str:
+        return f"{version.product.name} {version.name}"
+
+
 class TicketOpenForm(forms.Form):
     vendor = forms.ModelChoiceField(queryset=Vendor.objects.none(), to_field_name="slug", empty_label=None)
-    product = forms.CharField(max_length=200, required=False, help_text="The product the case is about.")
-    product_version = forms.CharField(label="Version", max_length=100, required=False)
+    product = ProductChoiceField(
+        queryset=Product.objects.none(), required=False, empty_label="Not about one product",
+        help_text="Infotecs supports licensed products only: choose one.",
+    )
+    major_version = VersionChoiceField(
+        label="Version", queryset=MajorVersion.objects.none(), required=False, empty_label="—",
+        help_text="The major version the problem is reproduced in.",
+    )
+    onsite = forms.BooleanField(label="We need an engineer on site", required=False)
+    remote_failed = forms.BooleanField(label="Remote diagnosis could not solve it", required=False)
     kind = forms.ChoiceField(
         choices=Kind.choices,
         initial=Kind.INCIDENT,
@@ -135,6 +154,10 @@ class TicketOpenForm(forms.Form):
     def __init__(self, *args, priorities=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["vendor"].queryset = vendor_list()
+        self.fields["product"].queryset = Product.objects.select_related("vendor").order_by("vendor__name", "name")
+        self.fields["major_version"].queryset = MajorVersion.objects.select_related("product").order_by(
+            "product__name", "-number"
+        )
         self.fields["priority"].choices = [(p.code, p.name) for p in priorities]
 
 
@@ -174,7 +197,7 @@ class TicketFilterForm(forms.Form):
     def __init__(self, *args, vendors, products, requesters=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["vendor"].choices = [("", "All vendors")] + [(v.slug, v.name) for v in vendors]
-        self.fields["product"].choices = [("", "All products")] + [(p, p) for p in products]
+        self.fields["product"].choices = [("", "All products")] + [(str(p.pk), p.name) for p in products]
         if requesters is None:
             del self.fields["requester"]
         else:

@@ -60,14 +60,30 @@ class Ticket(models.Model):
     number = models.CharField(max_length=20, unique=True, editable=False)
     vendor = models.ForeignKey("policies.Vendor", on_delete=models.PROTECT, related_name="tickets")
     organization = models.ForeignKey("portal.Organization", on_delete=models.PROTECT, related_name="tickets")
-    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets")
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets"
+    )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
     )
     policy_version = models.ForeignKey("policies.PolicyVersion", on_delete=models.PROTECT, related_name="+")
     priority = models.ForeignKey("policies.PriorityLevel", on_delete=models.PROTECT, related_name="+")
-    product = models.CharField(max_length=200, blank=True)
-    product_version = models.CharField(max_length=100, blank=True)
+    product = models.ForeignKey(
+        "lifecycle.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    major_version = models.ForeignKey(
+        "lifecycle.MajorVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        help_text="The version the problem is reproduced in.",
+    )
+    onsite_requested = models.BooleanField(default=False, help_text="The customer asks for an on-site visit.")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INCIDENT)
     channel = models.CharField(max_length=10, choices=TicketChannel.choices, default=TicketChannel.PORTAL)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
@@ -75,14 +91,19 @@ class Ticket(models.Model):
     body = models.TextField(help_text="Markdown, as the customer wrote it.")
     body_html = models.TextField(editable=False, help_text="Sanitized rendering of the body.")
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="subordinates",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="subordinates",
         help_text="The case this incident was split from.",
+        db_index=False,  # almost every case has no parent: see the partial index below
     )
     resolution_code = models.ForeignKey(
         "policies.ResolutionCode", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     billable = models.BooleanField(default=False)
-    billable_reason = models.CharField(max_length=300, blank=True)
+    billable_reason = models.TextField(blank=True)
     opened_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     first_responded_at = models.DateTimeField(null=True, blank=True)
@@ -113,6 +134,11 @@ class Ticket(models.Model):
             models.Index(
                 fields=["next_due_at"], name="ticket_next_due_open", condition=Q(next_due_at__isnull=False)
             ),
+            # "My cases" product filter and its list of the organization's products.
+            models.Index(fields=["organization", "product"], name="ticket_org_product"),
+            # Subordinate incidents of a case; a full index would hold one huge NULL bucket that
+            # misleads SQLite's planner into scanning the table.
+            models.Index(fields=["parent"], name="ticket_parent", condition=Q(parent__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -147,7 +173,9 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 
 class Attachment(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
-    reply = models.ForeignKey(Reply, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    reply = models.ForeignKey(
+        Reply, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     # Stored under MEDIA_ROOT, which no URL serves: downloads go through a view that checks access.
     file = models.FileField(upload_to=attachment_path)
@@ -178,9 +206,15 @@ class SlaTarget(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_targets")
     kind = models.CharField(max_length=20, choices=TargetKind.choices)
     state = models.CharField(max_length=20, choices=TargetState.choices, default=TargetState.RUNNING)
-    source = models.CharField(max_length=200, help_text="Where the target comes from: policy version or contract.")
+    source = models.CharField(
+        max_length=200, help_text="Where the target comes from: policy version or contract."
+    )
     calendar = models.ForeignKey(
-        "policies.SupportCalendar", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "policies.SupportCalendar",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="Empty: the 24×7 clock.",
     )
     duration = models.DurationField(help_text="Open time on the target's clock (business days converted).")
@@ -190,13 +224,23 @@ class SlaTarget(models.Model):
     paused_since = models.DateTimeField(null=True, blank=True)
     met_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
-    fulfilled_at = models.DateTimeField(null=True, blank=True, help_text="When the desk answered, on time or late.")
+    fulfilled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the desk answered, on time or late."
+    )
     warned_at = models.DateTimeField(null=True, blank=True)
     warn_at = models.DateTimeField(
-        null=True, blank=True, editable=False,
+        null=True,
+        blank=True,
+        editable=False,
         help_text="When the SLA warning is due: SLA_WARNING_SHARE of the target's time used.",
     )
     explanation = models.TextField(blank=True, help_text="Why it is due when it is, in plain words.")
+    response_business_time = models.DurationField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Open time on the target's clock from start to the desk's answer, pauses excluded.",
+    )
 
     class Meta:
         ordering = ["ticket", "kind"]
@@ -208,8 +252,12 @@ class SlaTarget(models.Model):
             models.Index(fields=["due_at"], name="sla_target_running_due", condition=Q(state="running")),
             # The SLA sweep's warnings: running targets not yet warned, by warning time.
             models.Index(
-                fields=["warn_at"], name="sla_target_running_warn", condition=Q(state="running", warned_at=None)
+                fields=["warn_at"],
+                name="sla_target_running_warn",
+                condition=Q(state="running", warned_at=None),
             ),
+            # Reports: the targets whose clock started in a month.
+            models.Index(fields=["started_at"], name="sla_target_started"),
         ]
 
     def __str__(self) -> str:

@@ -12,7 +12,9 @@ def ticket_list_for(user) -> QuerySet[Ticket]:
     """The tickets `user` may see, with everything a list row shows joined or prefetched."""
     return (
         Ticket.objects.visible_to(user)
-        .select_related("vendor", "organization", "requester", "assignee", "priority")
+        .select_related(
+            "vendor", "organization", "requester", "assignee", "priority", "product", "major_version"
+        )
         .prefetch_related(Prefetch("sla_targets", queryset=SlaTarget.objects.order_by("kind")))
     )
 

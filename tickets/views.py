@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from lifecycle.models import Product
 from policies.models import Vendor
 from policies.selectors import vendor_list, version_in_force
 from policies.services import sla_preview
@@ -50,7 +51,7 @@ CUSTOMER_STATUS = {
     Status.CLOSED: "Closed",
 }
 # Service error fields that have a different name (or none) on the portal's forms.
-FIELD_ALIASES = {"file": "files", "organization": None, "status": None, "internal": None}
+FIELD_ALIASES = {"file": "files", "organization": None, "status": None, "internal": None, "onsite_requested": "onsite"}
 
 
 def in_user_zone(view):
@@ -121,7 +122,7 @@ def _filtered(cases, data: dict):
     if data.get("vendor"):
         cases = cases.filter(vendor__slug=data["vendor"])
     if data.get("product"):
-        cases = cases.filter(product=data["product"])
+        cases = cases.filter(product_id=data["product"])
     if data.get("requester"):
         cases = cases.filter(requester__username=data["requester"])
     if query := (data.get("q") or "").strip():
@@ -163,13 +164,17 @@ def ticket_list(request):
     products = (
         []
         if user.is_staff
-        else cases.exclude(product="").order_by("product").values_list("product", flat=True).distinct()
+        else Product.objects.filter(pk__in=cases.exclude(product=None).values("product_id").distinct()).order_by(
+            "name"
+        )
     )
     form = TicketFilterForm(
         request.GET or None, vendors=vendor_list(), products=list(products), requesters=requesters
     )
     data = form.cleaned_data if form.is_valid() else {}
-    rows = _filtered(cases, data).select_related("vendor", "priority", "requester", "organization")
+    rows = _filtered(cases, data).select_related(
+        "vendor", "priority", "requester", "organization", "product", "major_version"
+    )
     number = _page_number(request)
     page, has_next = _page(rows.order_by("-opened_at", "-id"), number)
     now = timezone.now()
@@ -267,7 +272,9 @@ def _open_case(request, form: TicketOpenForm) -> Ticket:
             kind=data["kind"],
             channel=TicketChannel.PORTAL,
             product=data["product"],
-            product_version=data["product_version"],
+            major_version=data["major_version"],
+            onsite=data["onsite"],
+            remote_failed=data["remote_failed"],
         )
         for upload in data["files"]:
             attachment_add(ticket=ticket, uploaded_by=user, upload=upload)
@@ -340,7 +347,8 @@ def _ticket_or_404(request, number: str) -> Ticket:
     selectors.ticket_detail_for: its ordered subordinates prefetch makes SQLite walk the whole
     number index (~120 ms at 100,000 cases); the page reads subordinates unordered below."""
     cases = Ticket.objects.visible_to(request.user).select_related(
-        "vendor", "organization", "requester", "priority", "parent", "resolution_code", "policy_version"
+        "vendor", "organization", "requester", "priority", "parent", "resolution_code", "policy_version",
+        "product", "major_version",
     )
     try:
         return cases.prefetch_related(

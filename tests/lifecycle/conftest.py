@@ -63,10 +63,15 @@ def premium_contract(organization, coordinator, basic_contract):
     )
 
 
-def resolve_tickets(*, organization, vendor, requester, count: int, resolved_at: datetime) -> None:
-    """`count` cases of the organization resolved at `resolved_at` (rows only: the quota reads them)."""
+def resolve_tickets(
+    *, organization, vendor, requester, count: int, resolved_at: datetime, product=None
+) -> None:
+    """`count` cases of the organization resolved at `resolved_at` (rows only: the quota reads them),
+    about `product` (default: the vendor's first product, the one the contracts cover)."""
     from policies.selectors import version_in_force
     from tickets.models import Status, Ticket
+
+    product = product or Product.objects.filter(vendor=vendor).order_by("pk").first()
 
     version = version_in_force(vendor=vendor, at=resolved_at)
     priority = version.priorities.order_by("rank").last()
@@ -79,6 +84,7 @@ def resolve_tickets(*, organization, vendor, requester, count: int, resolved_at:
             requester=requester,
             policy_version=version,
             priority=priority,
+            product=product,
             subject="Resolved",
             body="x",
             body_html="x",

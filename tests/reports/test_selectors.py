@@ -102,9 +102,20 @@ def test_albert_month_with_a_federal_holiday(customer, agent, vendors):
     assert (rows["1 - Urgent"].met, rows["1 - Urgent"].median_response) == (1, 6 * H)
 
 
-def test_albert_low_and_infotecs_have_no_contractual_target(customer, vendors):
+def test_albert_low_and_infotecs_have_no_contractual_target(customer, vendors, basic_contract, versions):
     _open(customer, vendors, "albert", "low", datetime(2026, 11, 2, 9, tzinfo=LA))
-    _open(customer, vendors, "infotecs", "normal", datetime(2026, 11, 2, 9, tzinfo=LA))
+    # An Infotecs contract that agrees no response targets: the case has none either.
+    ticket_open(
+        organization=customer.membership.organization,
+        requester=customer,
+        vendor=vendors["infotecs"],
+        priority="normal",
+        subject="VPN drops",
+        body="x",
+        product=basic_contract.product,
+        major_version=versions[4],
+        at=datetime(2026, 11, 2, 9, tzinfo=LA),
+    )
     start, end = selectors.month_range(date(2026, 11, 1))
     assert selectors.compliance_rows(start=start, end=end, now=NOW) == []
 

@@ -39,8 +39,14 @@ def la(*args) -> datetime:
 
 def _open(customer, vendors, vendor="alectrona", priority="high", at=None, **kwargs) -> Ticket:
     return ticket_open(
-        organization=customer.membership.organization, requester=customer, vendor=vendors[vendor],
-        priority=priority, subject="Export fails", body="It **fails**", at=at, **kwargs,
+        organization=customer.membership.organization,
+        requester=customer,
+        vendor=vendors[vendor],
+        priority=priority,
+        subject="Export fails",
+        body="It **fails**",
+        at=at,
+        **kwargs,
     )
 
 
@@ -154,7 +160,11 @@ def test_albert_pause_and_resume_over_a_weekend(customer, agent, vendors):
     ticket_wait_on_customer(ticket=ticket, by=agent, at=la(2026, 11, 13, 12))
     ticket.refresh_from_db()
     first = targets(ticket)["first_response"]
-    assert (ticket.status, first.state, ticket.sla_state) == (Status.WAITING_ON_CUSTOMER, TargetState.PAUSED, "paused")
+    assert (ticket.status, first.state, ticket.sla_state) == (
+        Status.WAITING_ON_CUSTOMER,
+        TargetState.PAUSED,
+        "paused",
+    )
     reply_add(ticket=ticket, author=customer, body="Here are the logs", at=la(2026, 11, 16, 9))
     ticket.refresh_from_db()
     first = targets(ticket)["first_response"]
@@ -194,8 +204,9 @@ def test_priority_change_recomputes_from_the_original_opening(customer, agent, v
     # hour from the ORIGINAL opening → Mon 11:00.
     ticket = _open(customer, vendors, priority="low", at=ny(2026, 11, 23, 10))
     assert targets(ticket)["first_response"].due_at == ny(2026, 11, 24, 9, 30)
-    ticket_change_priority(ticket=ticket, priority="urgent", by=agent, reason="Production down",
-                           at=ny(2026, 11, 23, 10, 20))
+    ticket_change_priority(
+        ticket=ticket, priority="urgent", by=agent, reason="Production down", at=ny(2026, 11, 23, 10, 20)
+    )
     ticket.refresh_from_db()
     first = targets(ticket)["first_response"]
     assert ticket.priority.code == "urgent"
@@ -225,11 +236,10 @@ def test_priority_without_target_marks_running_targets_not_applicable(customer, 
     assert ticket.next_due_at is None
 
 
-def test_lowest_albert_priority_and_infotecs_have_no_contractual_target(customer, vendors):
+def test_lowest_albert_priority_has_no_contractual_target(customer, vendors):
     albert = _open(customer, vendors, vendor="albert", priority="low", at=la(2026, 11, 13, 10))
-    infotecs = _open(customer, vendors, vendor="infotecs", priority="critical", at=la(2026, 11, 13, 10))
-    assert not albert.sla_targets.exists() and not infotecs.sla_targets.exists()
-    assert albert.sla_state == infotecs.sla_state == "not_applicable"
+    assert not albert.sla_targets.exists()
+    assert albert.sla_state == "not_applicable"
 
 
 def test_resolving_stops_every_clock(customer, agent, vendors):
@@ -267,8 +277,14 @@ def test_reopen_restarts_the_update_clock(customer, agent, vendors):
 
 def test_subordinate_incidents_are_measured_on_their_own(customer, agent, vendors):
     parent = _open(customer, vendors, at=ny(2026, 11, 23, 10))
-    child = ticket_split(parent=parent, subject="Second symptom", body="x", priority="urgent", by=agent,
-                         at=ny(2026, 11, 23, 13))
+    child = ticket_split(
+        parent=parent,
+        subject="Second symptom",
+        body="x",
+        priority="urgent",
+        by=agent,
+        at=ny(2026, 11, 23, 13),
+    )
     assert child.parent == parent
     assert child.number == "ALC-000002"
     assert targets(child)["first_response"].due_at == ny(2026, 11, 23, 14)
@@ -277,8 +293,12 @@ def test_subordinate_incidents_are_measured_on_their_own(customer, agent, vendor
 
 def test_body_is_rendered_and_sanitized(customer, vendors):
     ticket = ticket_open(
-        organization=customer.membership.organization, requester=customer, vendor=vendors["alectrona"],
-        priority="high", subject="x", body="**bold** <script>alert(1)</script> [x](javascript:alert(1))",
+        organization=customer.membership.organization,
+        requester=customer,
+        vendor=vendors["alectrona"],
+        priority="high",
+        subject="x",
+        body="**bold** <script>alert(1)</script> [x](javascript:alert(1))",
     )
     ticket.refresh_from_db()
     assert "<strong>bold</strong>" in ticket.body_html
@@ -287,8 +307,14 @@ def test_body_is_rendered_and_sanitized(customer, vendors):
 
 def test_a_customer_cannot_open_a_case_for_another_organization(customer, outsider, vendors):
     with pytest.raises(ValidationError) as error:
-        ticket_open(organization=customer.membership.organization, requester=outsider, vendor=vendors["alectrona"],
-                    priority="high", subject="x", body="y")
+        ticket_open(
+            organization=customer.membership.organization,
+            requester=outsider,
+            vendor=vendors["alectrona"],
+            priority="high",
+            subject="x",
+            body="y",
+        )
     assert error.value.message_dict["organization"] == [NOT_A_MEMBER]
     assert not Ticket.objects.exists()
 

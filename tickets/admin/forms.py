@@ -50,7 +50,10 @@ class TicketAddForm(forms.ModelForm):
 
     class Meta:
         model = Ticket
-        fields = ["organization", "requester", "vendor", "subject", "body", "kind", "channel"]
+        fields = [
+            "organization", "requester", "vendor", "product", "major_version", "onsite_requested",
+            "subject", "body", "kind", "channel",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,6 +83,9 @@ class TicketAddForm(forms.ModelForm):
             "body": data["body"],
             "kind": data["kind"],
             "channel": data["channel"],
+            "product": data.get("product"),
+            "major_version": data.get("major_version"),
+            "onsite": data.get("onsite_requested", False),
         }
 
     def clean(self):

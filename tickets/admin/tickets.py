@@ -68,7 +68,7 @@ class TicketAdmin(SimpleHistoryAdmin):
     # Facet counts would run one COUNT over 100,000 tickets per filter choice.
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
-    autocomplete_fields = ["organization", "requester", "vendor", "assignee"]
+    autocomplete_fields = ["organization", "requester", "vendor", "assignee", "product", "major_version"]
     actions = ["assign_to_me", "change_priority", "wait_on_customer", "resolve"]
     add_fieldsets = [
         (
@@ -78,6 +78,9 @@ class TicketAdmin(SimpleHistoryAdmin):
                     "organization",
                     "requester",
                     "vendor",
+                    "product",
+                    "major_version",
+                    "onsite_requested",
                     "priority_code",
                     "kind",
                     "channel",
@@ -101,7 +104,8 @@ class TicketAdmin(SimpleHistoryAdmin):
                     "kind",
                     "channel",
                     "product",
-                    "product_version",
+                    "major_version",
+                    "onsite_requested",
                     "parent",
                     "resolution_code",
                     "billable",

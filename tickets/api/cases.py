@@ -15,6 +15,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
+from lifecycle.models import MajorVersion, Product
 from policies.models import Vendor
 from portal.models import Organization
 from portal.selectors import user_organization
@@ -102,6 +103,9 @@ class TicketListApi(TicketApi):
         return paginator.get_paginated_response(data)
 
 
+PRODUCT_OF_ANOTHER_VENDOR = "Choose one of {vendor}'s products."
+
+
 class TicketCreateApi(TicketApi):
     @extend_schema_serializer(component_name="TicketOpen")
     class InputSerializer(serializers.Serializer):
@@ -111,8 +115,25 @@ class TicketCreateApi(TicketApi):
         body = serializers.CharField(max_length=100_000, help_text="Markdown.")
         kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.INCIDENT)
         channel = serializers.ChoiceField(choices=TicketChannel.choices, default=TicketChannel.API)
-        product = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-        product_version = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+        product = serializers.PrimaryKeyRelatedField(
+            queryset=Product.objects.all(),
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="Id of the product the case is about (GET /api/products/); required by vendors that "
+            "support licensed products only (Infotecs).",
+        )
+        major_version = serializers.PrimaryKeyRelatedField(
+            queryset=MajorVersion.objects.all(),
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="Id of the major version the problem is reproduced in.",
+        )
+        onsite = serializers.BooleanField(default=False, help_text="Ask for an on-site visit.")
+        remote_failed = serializers.BooleanField(
+            default=False, help_text="Remote diagnosis could not solve it (Basic plans' on-site rule)."
+        )
         organization = serializers.SlugField(
             required=False, help_text="Staff: the customer organization's slug."
         )
@@ -127,6 +148,11 @@ class TicketCreateApi(TicketApi):
             return vendor
 
         def validate(self, attrs: dict) -> dict:
+            product, vendor = attrs.get("product"), attrs["vendor"]
+            if product is not None and product.vendor_id != vendor.pk:
+                raise serializers.ValidationError(
+                    {"product": PRODUCT_OF_ANOTHER_VENDOR.format(vendor=vendor.name)}
+                )
             user = self.context["request"].user
             resolve = self._for_staff if user.is_staff else self._for_customer
             attrs["organization"], attrs["requester"] = resolve(

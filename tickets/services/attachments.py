@@ -13,7 +13,9 @@ from django.utils.text import get_valid_filename
 from ..models import Attachment, Reply, Ticket
 
 TOO_LARGE = "{name} is {size:,} bytes; attachments may be at most {limit:,} bytes."
-TYPE_NOT_ALLOWED = "{name}: only PDF, PNG, JPEG, GIF, ZIP (including Office files) and plain-text files are accepted."
+TYPE_NOT_ALLOWED = (
+    "{name}: only PDF, PNG, JPEG, GIF, ZIP (including Office files) and plain-text files are accepted."
+)
 TYPE_MISMATCH = "{name} does not contain what its name says ({expected}); rename it or attach the right file."
 
 # Content signatures of the allowed types, and the file name endings each may carry.
@@ -35,7 +37,9 @@ def sniff(head: bytes, name: str) -> str:
     for signature, content_type, endings in SIGNATURES:
         if head.startswith(signature):
             if ending not in endings:
-                raise ValidationError({"file": TYPE_MISMATCH.format(name=name, expected=ending or "no extension")})
+                raise ValidationError(
+                    {"file": TYPE_MISMATCH.format(name=name, expected=ending or "no extension")}
+                )
             return content_type
     if ending in TEXT_ENDINGS:
         try:
@@ -61,11 +65,17 @@ def attachment_validate(upload: UploadedFile) -> str:
 
 
 @transaction.atomic
-def attachment_add(*, ticket: Ticket, uploaded_by, upload: UploadedFile, reply: Reply | None = None) -> Attachment:
+def attachment_add(
+    *, ticket: Ticket, uploaded_by, upload: UploadedFile, reply: Reply | None = None
+) -> Attachment:
     content_type = attachment_validate(upload)
     name = get_valid_filename(PurePath(upload.name).name)[:200] or "attachment"
     attachment = Attachment(
-        ticket=ticket, reply=reply, uploaded_by=uploaded_by, filename=name, content_type=content_type,
+        ticket=ticket,
+        reply=reply,
+        uploaded_by=uploaded_by,
+        filename=name,
+        content_type=content_type,
         size=upload.size,
     )
     attachment.file.save(name, upload, save=False)

@@ -22,7 +22,12 @@ CLOSED_CASE = "This case is closed; reopen it to reply."
 
 @transaction.atomic
 def reply_add(
-    *, ticket: Ticket, author, body: str, internal: bool = False, wait_on_customer: bool = False,
+    *,
+    ticket: Ticket,
+    author,
+    body: str,
+    internal: bool = False,
+    wait_on_customer: bool = False,
     at: datetime | None = None,
 ) -> Reply:
     """Add a reply. A staff public reply meets first response and restarts the update clock;
@@ -35,8 +40,15 @@ def reply_add(
         raise ValidationError({"internal": NOTES_ARE_STAFF_ONLY})
     if ticket.status == Status.CLOSED:
         raise ValidationError({"body": CLOSED_CASE})
-    reply = Reply(ticket=ticket, author=author, body=body, body_html=render_markdown(body), internal=internal,
-                  by_staff=author.is_staff, created_at=at)
+    reply = Reply(
+        ticket=ticket,
+        author=author,
+        body=body,
+        body_html=render_markdown(body),
+        internal=internal,
+        by_staff=author.is_staff,
+        created_at=at,
+    )
     reply.full_clean()
     reply.save()
     if internal:

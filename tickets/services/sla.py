@@ -104,12 +104,16 @@ def _start(target: SlaTarget, at: datetime, kind: str = SlaEvent.Kind.STARTED, d
     target.paused = timedelta(0)
     target.paused_since = None
     target.met_at = target.breached_at = target.fulfilled_at = target.warned_at = None
+    target.response_business_time = None
     target.due_at = _due(target)
     _record(target, kind, at, detail)
 
 
 def _fulfil(target: SlaTarget, at: datetime, detail: str) -> None:
     target.fulfilled_at = at
+    # Stored for the reports: the answer's time in the clock's own open time, pauses excluded.
+    elapsed = clock.business_time_between(target.started_at, at, clock_of(target))
+    target.response_business_time = max(elapsed - target.paused, timedelta(0))
     if target.due_at is not None and at <= target.due_at:
         target.state, target.met_at = TargetState.MET, at
         _record(target, SlaEvent.Kind.MET, at, detail)
@@ -130,22 +134,37 @@ def _targets(ticket: Ticket) -> list[SlaTarget]:
     return list(ticket.sla_targets.select_for_update().order_by("kind"))
 
 
-def sla_start(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime) -> list[SlaTarget]:
-    """Create the ticket's targets. The update target waits for the desk's first reply:
-    it measures the gap between updates of a case in progress."""
+UPDATE_WAITS = "Starts with the desk's first public reply: the longest gap allowed between updates."
+
+
+def sla_plan(*, planned: list[PlannedTarget], opened_at: datetime) -> list[SlaTarget]:
+    """The targets a case opened at `opened_at` gets, computed but not saved, so the case row
+    can carry its SLA columns from its first insert. The update target waits for the desk's
+    first reply: it measures the gap between updates of a case in progress."""
     targets = []
     for plan in planned:
-        target = SlaTarget(
-            ticket=ticket, kind=plan.kind, duration=plan.duration, calendar=plan.calendar, source=plan.source
-        )
+        target = SlaTarget(kind=plan.kind, duration=plan.duration, calendar=plan.calendar, source=plan.source)
         if plan.kind == TargetKind.UPDATE:
-            target.state = TargetState.NOT_APPLICABLE
-            target.explanation = "Starts with the desk's first public reply: the longest gap allowed between updates."
-            target.save()
+            target.state, target.explanation = TargetState.NOT_APPLICABLE, UPDATE_WAITS
         else:
-            _start(target, ticket.opened_at)
+            target.state, target.started_at = TargetState.RUNNING, opened_at
+            target.due_at = _due(target)
+            target.warn_at = warn_at(target)
+            target.explanation = explain_target(target, clock_of(target), at=opened_at)
         targets.append(target)
-    refresh_ticket_sla(ticket, targets)
+    return targets
+
+
+def sla_start(*, ticket: Ticket, targets: list[SlaTarget]) -> list[SlaTarget]:
+    """Save the planned targets of a newly saved case: two statements however many targets."""
+    for target in targets:
+        target.ticket = ticket
+    SlaTarget.objects.bulk_create(targets)
+    SlaEvent.objects.bulk_create(
+        SlaEvent(target=t, kind=SlaEvent.Kind.STARTED, at=t.started_at, due_at=t.due_at)
+        for t in targets
+        if t.started_at is not None
+    )
     return targets
 
 
@@ -179,7 +198,9 @@ def sla_pause(*, ticket: Ticket, at: datetime) -> None:
         if at > target.due_at:
             # Already overdue: waiting on the customer now cannot undo the breach.
             target.state, target.breached_at = TargetState.BREACHED, target.due_at
-            _record(target, SlaEvent.Kind.BREACHED, at, "Overdue when the case was set to wait on the customer")
+            _record(
+                target, SlaEvent.Kind.BREACHED, at, "Overdue when the case was set to wait on the customer"
+            )
             continue
         target.state, target.paused_since = TargetState.PAUSED, at
         _record(target, SlaEvent.Kind.PAUSED, at, "Waiting on the customer")
@@ -192,7 +213,9 @@ def _resume(target: SlaTarget, at: datetime, detail: str) -> None:
     target.paused_since = None
     target.state = TargetState.RUNNING
     target.due_at = _due(target)
-    _record(target, SlaEvent.Kind.RESUMED, at, f"{detail}; {format_duration(credit)} of support time credited")
+    _record(
+        target, SlaEvent.Kind.RESUMED, at, f"{detail}; {format_duration(credit)} of support time credited"
+    )
 
 
 def sla_resume(*, ticket: Ticket, at: datetime, detail: str = "The customer answered") -> None:
@@ -207,7 +230,10 @@ def sla_staff_replied(*, ticket: Ticket, at: datetime, waiting: bool) -> None:
     """A staff public reply answers the first-response target and restarts the update clock."""
     targets = _targets(ticket)
     for target in targets:
-        if target.kind == TargetKind.FIRST_RESPONSE and target.state in (TargetState.RUNNING, TargetState.PAUSED):
+        if target.kind == TargetKind.FIRST_RESPONSE and target.state in (
+            TargetState.RUNNING,
+            TargetState.PAUSED,
+        ):
             if target.state == TargetState.PAUSED:
                 _resume(target, at, "The desk replied")
             _fulfil(target, at, "First public reply from the desk")
@@ -249,12 +275,17 @@ def sla_recompute(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime,
     for plan in planned:
         target = targets.pop(plan.kind, None)
         if target is None:
-            target = SlaTarget(ticket=ticket, kind=plan.kind, duration=plan.duration, calendar=plan.calendar,
-                               source=plan.source)
+            target = SlaTarget(
+                ticket=ticket,
+                kind=plan.kind,
+                duration=plan.duration,
+                calendar=plan.calendar,
+                source=plan.source,
+            )
             start = ticket.opened_at if plan.kind != TargetKind.UPDATE else ticket.first_responded_at
             if start is None:
                 target.state = TargetState.NOT_APPLICABLE
-                target.explanation = "Starts with the desk's first public reply."
+                target.explanation = UPDATE_WAITS
                 target.save()
             else:
                 _start(target, start, SlaEvent.Kind.RECOMPUTED, reason)
@@ -268,7 +299,10 @@ def sla_recompute(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime,
         else:
             target.save()
     for kind, target in list(targets.items()):
-        if kind not in {p.kind for p in planned} and target.state in (TargetState.RUNNING, TargetState.PAUSED):
+        if kind not in {p.kind for p in planned} and target.state in (
+            TargetState.RUNNING,
+            TargetState.PAUSED,
+        ):
             target.state = TargetState.NOT_APPLICABLE
             target.due_at = None
             _record(target, SlaEvent.Kind.STOPPED, at, reason + "; the new priority has no such target")

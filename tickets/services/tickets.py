@@ -6,14 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
+from lifecycle.models import MajorVersion, Product
+from lifecycle.services import entitlement_check
 from policies.models import PriorityLevel, ResolutionCode, Vendor
 from policies.selectors import NO_VERSION_IN_FORCE, version_in_force
 from portal.markdown import render_markdown
 from portal.models import Organization
+from portal.selectors import user_membership
 
 from .. import notices
 from ..models import Kind, Status, Ticket, TicketChannel, TicketCounter
@@ -24,6 +26,7 @@ UNKNOWN_PRIORITY = "Choose one of {vendor}'s priorities: {choices}."
 KIND_NOT_OFFERED = "{vendor} does not distinguish requests from incidents; open an incident."
 BAD_TRANSITION = "A case that is {current} cannot be {action}."
 RESOLUTION_REQUIRED = "Choose how the case was resolved."
+VERSION_OF_ANOTHER_PRODUCT = "Choose a version of {product}."
 WRONG_RESOLUTION = "Choose one of {vendor}'s resolution codes."
 
 
@@ -32,24 +35,79 @@ def _now(at: datetime | None) -> datetime:
 
 
 def _next_number(vendor: Vendor) -> str:
-    """The vendor's next case number. The conditional UPDATE takes the row lock, so two
-    openings at once get different numbers; numbers are never reused."""
-    TicketCounter.objects.get_or_create(vendor=vendor)
-    TicketCounter.objects.filter(vendor=vendor).update(last_number=F("last_number") + 1)
-    number = TicketCounter.objects.get(vendor=vendor).last_number
-    return f"{vendor.ticket_prefix}-{number:06d}"
+    """The vendor's next case number. The UPDATE takes the counter row's lock until commit, so
+    two openings at once get different numbers; numbers are never reused (a rolled-back opening
+    rolls its increment back too, so no gap appears either)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {TicketCounter._meta.db_table} SET last_number = last_number + 1 "
+            "WHERE vendor_id = %s RETURNING last_number",
+            [vendor.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        TicketCounter.objects.get_or_create(vendor=vendor)
+        return _next_number(vendor)
+    return f"{vendor.ticket_prefix}-{row[0]:06d}"
 
 
 def _priority(version, code: str) -> PriorityLevel:
     priority = PriorityLevel.objects.filter(version=version, code=code).first()
     if priority is None:
         choices = ", ".join(version.priorities.values_list("code", flat=True))
-        raise ValidationError({"priority": UNKNOWN_PRIORITY.format(vendor=version.vendor.name, choices=choices)})
+        raise ValidationError(
+            {"priority": UNKNOWN_PRIORITY.format(vendor=version.vendor.name, choices=choices)}
+        )
     return priority
 
 
 def version_label(version) -> str:
     return f"{version.vendor.name} {version.name} (version {version.key})"
+
+
+def _check_membership(organization: Organization, requester) -> None:
+    if requester.is_staff:
+        return
+    membership = user_membership(requester)
+    if membership is None or membership.organization_id != organization.pk:
+        raise ValidationError({"organization": NOT_A_MEMBER})
+
+
+def _entitlement(ticket: Ticket, *, remote_failed: bool = False, at: datetime):
+    return entitlement_check(
+        organization=ticket.organization,
+        vendor=ticket.vendor,
+        product=ticket.product,
+        major_version=ticket.major_version,
+        priority_code=ticket.priority.code,
+        onsite=ticket.onsite_requested,
+        remote_failed=remote_failed,
+        at=at,
+    )
+
+
+def _planned(ticket: Ticket, entitlement) -> list[sla.PlannedTarget]:
+    """The contract's own targets where it agrees any, else the vendor's policy, per kind."""
+    planned = {
+        p.kind: p
+        for p in sla.planned_targets(
+            priority=ticket.priority, version_label=version_label(ticket.policy_version)
+        )
+    }
+    for target in entitlement.targets:
+        planned[target.kind] = sla.PlannedTarget(target.kind, target.duration, target.calendar, target.source)
+    return list(planned.values())
+
+
+def _entitle(ticket: Ticket, *, remote_failed: bool, at: datetime) -> list[sla.PlannedTarget]:
+    """Check the customer's entitlement (lifecycle): refuse in the customer's words, or mark the
+    case billable with the reason, and return the targets it gets."""
+    entitlement = _entitlement(ticket, remote_failed=remote_failed, at=at)
+    if not entitlement.allowed:
+        field = "onsite_requested" if ticket.onsite_requested and entitlement.contract else "product"
+        raise ValidationError({field: entitlement.reasons})
+    ticket.billable, ticket.billable_reason = entitlement.billable, entitlement.billable_reason
+    return _planned(ticket, entitlement)
 
 
 @transaction.atomic
@@ -63,44 +121,74 @@ def ticket_open(
     body: str,
     kind: str = Kind.INCIDENT,
     channel: str = TicketChannel.PORTAL,
-    product: str = "",
-    product_version: str = "",
+    product: Product | None = None,
+    major_version: MajorVersion | None = None,
+    onsite: bool = False,
+    remote_failed: bool = False,
     parent: Ticket | None = None,
     at: datetime | None = None,
 ) -> Ticket:
-    """Open a case measured against the policy version in force at `at`."""
+    """Open a case measured against the policy version in force at `at` (or the customer's
+    contract), after the entitlement check. Nothing is saved when any check refuses."""
     at = _now(at)
-    if not requester.is_staff and not organization.memberships.filter(user=requester).exists():
-        raise ValidationError({"organization": NOT_A_MEMBER})
+    _check_membership(organization, requester)
     version = version_in_force(vendor=vendor, at=at)
     if version is None:
         raise ValidationError({"vendor": NO_VERSION_IN_FORCE.format(vendor=vendor.name, at=at)})
     if kind == Kind.REQUEST and not vendor.distinguishes_kinds:
         raise ValidationError({"kind": KIND_NOT_OFFERED.format(vendor=vendor.name)})
+    if major_version is not None and product is None:
+        product = major_version.product
+    if major_version is not None and major_version.product_id != product.pk:
+        raise ValidationError({"major_version": VERSION_OF_ANOTHER_PRODUCT.format(product=product.name)})
     ticket = Ticket(
-        vendor=vendor, organization=organization, requester=requester, policy_version=version,
-        priority=_priority(version, priority), subject=subject.strip(), body=body,
-        body_html=render_markdown(body), kind=kind, channel=channel, product=product,
-        product_version=product_version, parent=parent, status=Status.NEW, opened_at=at, updated_at=at,
-        number="pending",
+        vendor=vendor,
+        organization=organization,
+        requester=requester,
+        policy_version=version,
+        priority=_priority(version, priority),
+        subject=subject.strip(),
+        body=body,
+        body_html=render_markdown(body),
+        kind=kind,
+        channel=channel,
+        product=product,
+        major_version=major_version,
+        onsite_requested=onsite,
+        parent=parent,
+        status=Status.NEW,
+        opened_at=at,
+        updated_at=at,
     )
-    ticket.full_clean(exclude=["number"])
+    # The related rows were loaded above: validate the row's own fields, not its keys again.
+    ticket.clean_fields(exclude=[f.name for f in Ticket._meta.fields if f.is_relation] + ["number"])
+    targets = sla.sla_plan(planned=_entitle(ticket, remote_failed=remote_failed, at=at), opened_at=at)
+    sla.refresh_ticket_sla(ticket, targets)
     ticket.number = _next_number(vendor)
-    ticket.save()
-    planned = sla.planned_targets(priority=ticket.priority, version_label=version_label(version))
-    sla.sla_start(ticket=ticket, planned=planned, at=at)
-    ticket.save(update_fields=["next_due_at", "sla_state"])
+    ticket.save(force_insert=True)
+    sla.sla_start(ticket=ticket, targets=targets)
     notices.ticket_received(ticket)
     return ticket
 
 
 @transaction.atomic
-def ticket_split(*, parent: Ticket, subject: str, body: str, priority: str, by, at: datetime | None = None) -> Ticket:
+def ticket_split(
+    *, parent: Ticket, subject: str, body: str, priority: str, by, at: datetime | None = None
+) -> Ticket:
     """A subordinate incident of `parent`, handled and measured on its own."""
     return ticket_open(
-        organization=parent.organization, requester=parent.requester, vendor=parent.vendor, priority=priority,
-        subject=subject, body=body, kind=Kind.INCIDENT, channel=parent.channel, product=parent.product,
-        product_version=parent.product_version, parent=parent, at=at,
+        organization=parent.organization,
+        requester=parent.requester,
+        vendor=parent.vendor,
+        priority=priority,
+        subject=subject,
+        body=body,
+        kind=Kind.INCIDENT,
+        channel=parent.channel,
+        product=parent.product,
+        major_version=parent.major_version,
+        parent=parent,
+        at=at,
     )
 
 
@@ -111,7 +199,9 @@ def _lock(ticket: Ticket) -> Ticket:
 
 def _check(ticket: Ticket, allowed: tuple[str, ...], action: str) -> None:
     if ticket.status not in allowed:
-        raise ValidationError({"status": BAD_TRANSITION.format(current=ticket.get_status_display().lower(), action=action)})
+        raise ValidationError(
+            {"status": BAD_TRANSITION.format(current=ticket.get_status_display().lower(), action=action)}
+        )
 
 
 def _save(ticket: Ticket, at: datetime) -> Ticket:
@@ -134,7 +224,9 @@ def ticket_wait_on_customer(*, ticket: Ticket, by, at: datetime | None = None) -
 
 
 @transaction.atomic
-def ticket_resume(*, ticket: Ticket, by, at: datetime | None = None, detail: str = "The customer answered") -> Ticket:
+def ticket_resume(
+    *, ticket: Ticket, by, at: datetime | None = None, detail: str = "The customer answered"
+) -> Ticket:
     """Back to open; paused clocks resume with the waiting time credited. A no-op when not waiting."""
     at, ticket = _now(at), _lock(ticket)
     if ticket.status != Status.WAITING_ON_CUSTOMER:
@@ -145,7 +237,9 @@ def ticket_resume(*, ticket: Ticket, by, at: datetime | None = None, detail: str
 
 
 @transaction.atomic
-def ticket_change_priority(*, ticket: Ticket, priority: str, by, reason: str = "", at: datetime | None = None) -> Ticket:
+def ticket_change_priority(
+    *, ticket: Ticket, priority: str, by, reason: str = "", at: datetime | None = None
+) -> Ticket:
     """Recompute every unsettled target from its original start with the new priority's targets."""
     at, ticket = _now(at), _lock(ticket)
     new = _priority(ticket.policy_version, priority)
@@ -154,7 +248,8 @@ def ticket_change_priority(*, ticket: Ticket, priority: str, by, reason: str = "
     old = ticket.priority
     ticket.priority = new
     detail = f"Priority changed from {old.name} to {new.name}" + (f": {reason}" if reason else "")
-    planned = sla.planned_targets(priority=new, version_label=version_label(ticket.policy_version))
+    # The contract's targets for the new priority, if it agrees any; the case stays admitted.
+    planned = _planned(ticket, _entitlement(ticket, at=ticket.opened_at))
     sla.sla_recompute(ticket=ticket, planned=planned, at=at, reason=detail)
     ticket._change_reason = detail
     return _save(ticket, at)
@@ -207,6 +302,11 @@ def ticket_reopen(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
     if ticket.status in (Status.NEW, Status.OPEN):
         return ticket
     _check(ticket, (Status.RESOLVED, Status.CLOSED), "reopened")
-    ticket.status, ticket.resolved_at, ticket.closed_at, ticket.resolution_code = Status.OPEN, None, None, None
+    ticket.status, ticket.resolved_at, ticket.closed_at, ticket.resolution_code = (
+        Status.OPEN,
+        None,
+        None,
+        None,
+    )
     sla.sla_reopen(ticket=ticket, at=at)
     return _save(ticket, at)

@@ -1,0 +1,184 @@
+"""Opening a case checks the entitlement (SPEC §3–4) through the service, the portal and the API.
+The Infotecs line of tests/lifecycle/conftest.py as of 24 Nov 2026: version 2 end of life,
+3 extended, 4 mainstream, 5 pre-release; a Basic contract 2025–2027 for the customer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+
+from lifecycle.models import ContractTarget
+from policies.models import DurationUnit, TargetKind
+from tickets.models import Ticket
+from tickets.services import ticket_change_priority, ticket_open
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def _open(customer, infotecs, **kwargs):
+    arguments = {"priority": "normal", "subject": "VPN drops", "body": "Every night", "at": NOW, **kwargs}
+    return ticket_open(
+        organization=customer.membership.organization, requester=customer, vendor=infotecs, **arguments
+    )
+
+
+def test_infotecs_requires_a_product(customer, infotecs, basic_contract):
+    with pytest.raises(ValidationError) as error:
+        _open(customer, infotecs)
+    assert error.value.message_dict["product"] == ["Choose the Infotecs product the case is about."]
+    assert not Ticket.objects.exists()
+
+
+def test_no_contract_is_refused_in_plain_words(outsider, infotecs, coordinator, versions):
+    with pytest.raises(ValidationError) as error:
+        _open(outsider, infotecs, product=coordinator, major_version=versions[4])
+    assert "contract" in " ".join(error.value.message_dict["product"]).lower()
+
+
+def test_end_of_life_version_is_refused(customer, infotecs, basic_contract, versions):
+    with pytest.raises(ValidationError) as error:
+        _open(customer, infotecs, product=basic_contract.product, major_version=versions[2])
+    assert "end of its life" in " ".join(error.value.message_dict["product"]).lower()
+    assert not Ticket.objects.exists()
+
+
+def test_extended_support_marks_a_normal_case_billable_and_says_why(
+    customer, infotecs, basic_contract, versions
+):
+    ticket = _open(customer, infotecs, product=basic_contract.product, major_version=versions[3])
+    assert ticket.billable
+    assert "extended support" in ticket.billable_reason.lower()
+
+
+def test_extended_support_covers_a_critical_case(customer, infotecs, basic_contract, versions):
+    ticket = _open(
+        customer, infotecs, priority="critical", product=basic_contract.product, major_version=versions[3]
+    )
+    assert not ticket.billable
+
+
+def test_mainstream_version_is_covered(customer, infotecs, basic_contract, versions):
+    ticket = _open(customer, infotecs, product=basic_contract.product, major_version=versions[4])
+    assert (ticket.billable, ticket.product, ticket.major_version) == (
+        False,
+        basic_contract.product,
+        versions[4],
+    )
+
+
+def test_basic_onsite_visit_for_a_normal_case_is_refused(customer, infotecs, basic_contract, versions):
+    with pytest.raises(ValidationError) as error:
+        _open(customer, infotecs, product=basic_contract.product, major_version=versions[4], onsite=True)
+    assert "onsite_requested" in error.value.message_dict
+
+
+def test_contract_targets_give_infotecs_cases_their_deadlines(customer, infotecs, basic_contract, versions):
+    ContractTarget.objects.create(
+        contract=basic_contract,
+        priority_code="critical",
+        kind=TargetKind.FIRST_RESPONSE,
+        duration=4,
+        unit=DurationUnit.HOURS,
+    )
+    ticket = _open(
+        customer, infotecs, priority="critical", product=basic_contract.product, major_version=versions[4]
+    )
+    target = ticket.sla_targets.get()
+    assert (target.kind, target.due_at) == ("first_response", NOW + timedelta(hours=4))
+    assert "Contract B-1" in target.source
+
+
+def test_priority_change_takes_the_contract_targets_of_the_new_priority(
+    customer, agent, infotecs, basic_contract, versions
+):
+    ContractTarget.objects.create(
+        contract=basic_contract,
+        priority_code="critical",
+        kind=TargetKind.FIRST_RESPONSE,
+        duration=2,
+        unit=DurationUnit.HOURS,
+    )
+    ticket = _open(customer, infotecs, product=basic_contract.product, major_version=versions[4])
+    assert not ticket.sla_targets.exists()
+    ticket_change_priority(ticket=ticket, priority="critical", by=agent, at=NOW + timedelta(minutes=30))
+    assert ticket.sla_targets.get().due_at == NOW + timedelta(hours=2)
+
+
+def test_the_portal_shows_the_refusal_on_the_product_field(
+    client, customer, infotecs, basic_contract, versions
+):
+    client.force_login(customer)
+    data = {
+        "vendor": "infotecs",
+        "priority": "normal",
+        "kind": "incident",
+        "subject": "VPN drops",
+        "body": "Every night",
+        "product": basic_contract.product.pk,
+        "major_version": versions[2].pk,
+        "action": "open",
+    }
+    response = client.post(reverse("tickets:open"), data)
+    assert response.status_code == HTTPStatus.OK
+    assert "end of its life" in " ".join(response.context["form"].errors["product"]).lower()
+    assert "Every night" in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
+def test_the_api_answers_400_naming_the_product(client, customer, infotecs, basic_contract, versions):
+    token = Token.objects.create(user=customer)
+    response = client.post(
+        "/api/tickets/",
+        {
+            "vendor": "infotecs",
+            "priority": "normal",
+            "subject": "VPN drops",
+            "body": "x",
+            "product": basic_contract.product.pk,
+            "major_version": versions[2].pk,
+        },
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {token.key}",
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "end of its life" in " ".join(response.json()["product"]).lower()
+    assert not Ticket.objects.exists()
+
+
+def test_the_api_opens_a_billable_case_and_says_so(client, customer, infotecs, basic_contract, versions):
+    token = Token.objects.create(user=customer)
+    response = client.post(
+        "/api/tickets/",
+        {
+            "vendor": "infotecs",
+            "priority": "normal",
+            "subject": "VPN drops",
+            "body": "x",
+            "product": basic_contract.product.pk,
+            "major_version": versions[3].pk,
+        },
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {token.key}",
+    )
+    assert response.status_code == HTTPStatus.CREATED, response.json()
+    body = response.json()
+    assert (body["product"], body["major_version"], body["billable"]) == ("ViPNet Coordinator", "3", True)
+
+
+def test_the_api_refuses_a_product_of_another_vendor(client, customer, vendors, coordinator):
+    token = Token.objects.create(user=customer)
+    response = client.post(
+        "/api/tickets/",
+        {"vendor": "alectrona", "priority": "high", "subject": "x", "body": "x", "product": coordinator.pk},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {token.key}",
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "product" in response.json()
