@@ -44,7 +44,10 @@ def windows_text(calendar: SupportCalendar) -> str:
 def calendar_summary(calendar: SupportCalendar | None) -> str:
     if calendar is None:
         return "Around the clock: 24 hours a day, 7 days a week, holidays included."
-    parts = [f"{windows_text(calendar)}, {calendar.timezone} local time (daylight saving time observed where it applies)"]
+    parts = [
+        f"{windows_text(calendar)}, {calendar.timezone} local time"
+        " (daylight saving time observed where it applies)"
+    ]
     if calendar.holiday_country:
         parts.append(f"closed on {calendar.holiday_country} public holidays (observed days included)")
     extra = [c.date for c in calendar.closed_dates.all()]

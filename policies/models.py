@@ -12,7 +12,10 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-NOTICE_TOO_SHORT = "A new version of this policy can take effect no sooner than {days} days after it is published ({earliest:%Y-%m-%d %H:%M} UTC)."
+NOTICE_TOO_SHORT = (
+    "A new version of this policy can take effect no sooner than {days} days after it is published "
+    "({earliest:%Y-%m-%d %H:%M} UTC)."
+)
 
 
 class Vendor(models.Model):
@@ -103,9 +106,7 @@ class PolicyVersion(models.Model):
         days = self.vendor.change_notice_days
         earliest = self.published_at + timedelta(days=days)
         if days and self.effective_from < earliest:
-            raise ValidationError(
-                {"effective_from": NOTICE_TOO_SHORT.format(days=days, earliest=earliest)}
-            )
+            raise ValidationError({"effective_from": NOTICE_TOO_SHORT.format(days=days, earliest=earliest)})
 
 
 class SupportCalendar(models.Model):
@@ -237,7 +238,9 @@ class ResponseTarget(models.Model):
 
     priority = models.ForeignKey(PriorityLevel, on_delete=models.CASCADE, related_name="targets")
     kind = models.CharField(max_length=20, choices=TargetKind.choices)
-    duration = models.DecimalField(max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    duration = models.DecimalField(
+        max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
     unit = models.CharField(max_length=20, choices=DurationUnit.choices, default=DurationUnit.HOURS)
     calendar = models.ForeignKey(
         SupportCalendar, null=True, blank=True, on_delete=models.PROTECT, related_name="targets"

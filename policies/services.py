@@ -231,7 +231,9 @@ def _load_calendar(version: PolicyVersion, data: dict) -> SupportCalendar:
             for a, b, c, d in wanted
         )
     for closed in data.get("closed_dates", []):
-        ClosedDate.objects.get_or_create(calendar=calendar, date=closed["date"], defaults={"reason": closed["reason"]})
+        ClosedDate.objects.get_or_create(
+            calendar=calendar, date=closed["date"], defaults={"reason": closed["reason"]}
+        )
     return calendar
 
 
@@ -266,7 +268,9 @@ def policy_catalog_load_file(*, path: Path) -> PolicyVersion:
     vendor_data = data["vendor"]
     vendor, _ = Vendor.objects.update_or_create(
         slug=vendor_data["slug"],
-        defaults={k: vendor_data[k] for k in ("name", "ticket_prefix", "change_notice_days", "distinguishes_kinds")},
+        defaults={
+            k: vendor_data[k] for k in ("name", "ticket_prefix", "change_notice_days", "distinguishes_kinds")
+        },
     )
     v = data["version"]
     version, _ = PolicyVersion.objects.update_or_create(
@@ -289,9 +293,13 @@ def policy_catalog_load_file(*, path: Path) -> PolicyVersion:
             version=version, channel=Channel(channel["channel"]), defaults={"note": channel.get("note", "")}
         )
     for code in data.get("resolution_codes", []):
-        ResolutionCode.objects.update_or_create(version=version, code=code["code"], defaults={"name": code["name"]})
+        ResolutionCode.objects.update_or_create(
+            version=version, code=code["code"], defaults={"name": code["name"]}
+        )
     for exclusion in data.get("exclusions", []):
-        Exclusion.objects.update_or_create(version=version, code=exclusion["code"], defaults={"text": exclusion["text"]})
+        Exclusion.objects.update_or_create(
+            version=version, code=exclusion["code"], defaults={"text": exclusion["text"]}
+        )
     return version
 
 

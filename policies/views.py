@@ -13,8 +13,18 @@ from .models import Vendor
 from .selectors import vendor_list, version_detail, version_in_force
 from .services import sla_preview
 
-COMMON_ZONES = ["UTC", "America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London",
-                "Europe/Berlin", "Europe/Moscow", "Asia/Kolkata", "Asia/Singapore", "Australia/Sydney"]
+COMMON_ZONES = [
+    "UTC",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Moscow",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Australia/Sydney",
+]
 
 
 class CalculatorForm(forms.Form):
@@ -50,16 +60,30 @@ def vendor_policy(request, slug: str):
         zone = ZoneInfo(form.cleaned_data["timezone"])
         opened_at = form.cleaned_data["opened_at"].replace(tzinfo=None).replace(tzinfo=zone)
         try:
-            preview = sla_preview(vendor=vendor, priority_code=form.cleaned_data["priority"], opened_at=opened_at)
+            preview = sla_preview(
+                vendor=vendor, priority_code=form.cleaned_data["priority"], opened_at=opened_at
+            )
         except ValidationError as error:
             form.add_error(None, error.messages)
     calendars = [
-        {"calendar": c, "summary": calendar_summary(c), "holidays": upcoming_holidays(c, start=timezone.localdate())}
+        {
+            "calendar": c,
+            "summary": calendar_summary(c),
+            "holidays": upcoming_holidays(c, start=timezone.localdate()),
+        }
         for c in version.calendars.all()
     ]
     return render(
         request,
         "policies/vendor.html",
-        {"vendor": vendor, "version": version, "priorities": priorities, "calendars": calendars,
-         "form": form, "preview": preview, "zone": zone, "around_the_clock": calendar_summary(None)},
+        {
+            "vendor": vendor,
+            "version": version,
+            "priorities": priorities,
+            "calendars": calendars,
+            "form": form,
+            "preview": preview,
+            "zone": zone,
+            "around_the_clock": calendar_summary(None),
+        },
     )

@@ -17,7 +17,9 @@ from .services import notice_preference_set
 
 
 def home(request):
-    return render(request, "portal/home.html", {"vendors": vendor_list(), "membership": user_membership(request.user)})
+    return render(
+        request, "portal/home.html", {"vendors": vendor_list(), "membership": user_membership(request.user)}
+    )
 
 
 class ProfileForm(forms.Form):
@@ -25,13 +27,18 @@ class ProfileForm(forms.Form):
     last_name = forms.CharField(max_length=150, required=False)
     email = forms.EmailField()
     timezone = forms.ChoiceField(
-        label="Time zone", required=False,
+        label="Time zone",
+        required=False,
         choices=[("", "My organization's time zone")] + [(z, z) for z in sorted(available_timezones())],
     )
 
 
-CUSTOMER_NOTICES = [NoticeKind.TICKET_RECEIVED, NoticeKind.STAFF_REPLY, NoticeKind.WAITING_ON_YOU,
-                    NoticeKind.TICKET_RESOLVED]
+CUSTOMER_NOTICES = [
+    NoticeKind.TICKET_RECEIVED,
+    NoticeKind.STAFF_REPLY,
+    NoticeKind.WAITING_ON_YOU,
+    NoticeKind.TICKET_RESOLVED,
+]
 STAFF_NOTICES = [NoticeKind.SLA_WARNING, NoticeKind.SLA_ESCALATION]
 
 
@@ -53,13 +60,19 @@ class NoticePreferenceForm(forms.Form):
 def profile(request):
     user = request.user
     profile_row, _ = Profile.objects.get_or_create(user=user)
-    initial = {"first_name": user.first_name, "last_name": user.last_name, "email": user.email,
-               "timezone": profile_row.timezone}
+    initial = {
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "timezone": profile_row.timezone,
+    }
     form = ProfileForm(request.POST or None, initial=initial)
     preference = NoticePreference.objects.filter(user=user).first()
     muted = preference.muted_kinds if preference else []
     notices_form = NoticePreferenceForm(
-        request.POST or None, user=user, prefix="notices",
+        request.POST or None,
+        user=user,
+        prefix="notices",
         initial={"wanted": [k for k in CUSTOMER_NOTICES + STAFF_NOTICES if k not in muted]},
     )
     if request.method == "POST" and form.is_valid() and notices_form.is_valid():
@@ -75,6 +88,7 @@ def profile(request):
         messages.success(request, "Your profile is saved.")
         return redirect("profile")
     return render(
-        request, "portal/profile.html",
+        request,
+        "portal/profile.html",
         {"form": form, "notices_form": notices_form, "membership": user_membership(user)},
     )

@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from tests.factories import MembershipFactory, OrganizationFactory, StaffFactory
 from portal.models import Role
+from tests.factories import MembershipFactory, OrganizationFactory, StaffFactory
 
 
 @pytest.fixture(scope="session")

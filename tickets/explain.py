@@ -52,7 +52,9 @@ def explain_target(target, calendar: clock.Calendar, *, at: datetime) -> str:
     """Plain-words explanation of `target` as it stands after the change at `at`."""
     zone = "UTC" if calendar.always_open else calendar.timezone
     kind = target.get_kind_display()
-    lines = [f"{kind} within {_hm(target.duration)} of open time on {hours_text(calendar)}, from {target.source}."]
+    lines = [
+        f"{kind} within {_hm(target.duration)} of open time on {hours_text(calendar)}, from {target.source}."
+    ]
     if target.started_at is None:
         return " ".join(lines)
     lines.append(f"The clock started {_local(target.started_at, zone)}.")
@@ -72,5 +74,7 @@ def explain_target(target, calendar: clock.Calendar, *, at: datetime) -> str:
     for change in changes:
         lines.append(f"{change.detail} ({_local(change.at, zone)}).")
     if target.due_at is not None:
-        lines.append(f"Due {_local(target.due_at, zone)} ({target.due_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC).")
+        lines.append(
+            f"Due {_local(target.due_at, zone)} ({target.due_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)."
+        )
     return " ".join(lines)

@@ -125,11 +125,16 @@ class VersionChoiceField(forms.ModelChoiceField):
 class TicketOpenForm(forms.Form):
     vendor = forms.ModelChoiceField(queryset=Vendor.objects.none(), to_field_name="slug", empty_label=None)
     product = ProductChoiceField(
-        queryset=Product.objects.none(), required=False, empty_label="Not about one product",
+        queryset=Product.objects.none(),
+        required=False,
+        empty_label="Not about one product",
         help_text="Infotecs supports licensed products only: choose one.",
     )
     major_version = VersionChoiceField(
-        label="Version", queryset=MajorVersion.objects.none(), required=False, empty_label="—",
+        label="Version",
+        queryset=MajorVersion.objects.none(),
+        required=False,
+        empty_label="—",
         help_text="The major version the problem is reproduced in.",
     )
     onsite = forms.BooleanField(label="We need an engineer on site", required=False)
@@ -154,7 +159,9 @@ class TicketOpenForm(forms.Form):
     def __init__(self, *args, priorities=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["vendor"].queryset = vendor_list()
-        self.fields["product"].queryset = Product.objects.select_related("vendor").order_by("vendor__name", "name")
+        self.fields["product"].queryset = Product.objects.select_related("vendor").order_by(
+            "vendor__name", "name"
+        )
         self.fields["major_version"].queryset = MajorVersion.objects.select_related("product").order_by(
             "product__name", "-number"
         )

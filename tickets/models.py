@@ -42,6 +42,9 @@ class TicketCounter(models.Model):
     vendor = models.OneToOneField("policies.Vendor", on_delete=models.CASCADE, related_name="+")
     last_number = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.vendor_id}: {self.last_number}"
+
 
 class TicketQuerySet(models.QuerySet):
     def visible_to(self, user):

@@ -51,7 +51,13 @@ CUSTOMER_STATUS = {
     Status.CLOSED: "Closed",
 }
 # Service error fields that have a different name (or none) on the portal's forms.
-FIELD_ALIASES = {"file": "files", "organization": None, "status": None, "internal": None, "onsite_requested": "onsite"}
+FIELD_ALIASES = {
+    "file": "files",
+    "organization": None,
+    "status": None,
+    "internal": None,
+    "onsite_requested": "onsite",
+}
 
 
 def in_user_zone(view):
@@ -164,9 +170,9 @@ def ticket_list(request):
     products = (
         []
         if user.is_staff
-        else Product.objects.filter(pk__in=cases.exclude(product=None).values("product_id").distinct()).order_by(
-            "name"
-        )
+        else Product.objects.filter(
+            pk__in=cases.exclude(product=None).values("product_id").distinct()
+        ).order_by("name")
     )
     form = TicketFilterForm(
         request.GET or None, vendors=vendor_list(), products=list(products), requesters=requesters
@@ -347,8 +353,15 @@ def _ticket_or_404(request, number: str) -> Ticket:
     selectors.ticket_detail_for: its ordered subordinates prefetch makes SQLite walk the whole
     number index (~120 ms at 100,000 cases); the page reads subordinates unordered below."""
     cases = Ticket.objects.visible_to(request.user).select_related(
-        "vendor", "organization", "requester", "priority", "parent", "resolution_code", "policy_version",
-        "product", "major_version",
+        "vendor",
+        "organization",
+        "requester",
+        "priority",
+        "parent",
+        "resolution_code",
+        "policy_version",
+        "product",
+        "major_version",
     )
     try:
         return cases.prefetch_related(

@@ -40,7 +40,9 @@ def _counts() -> dict[str, int]:
 
 def test_catalog_loads_the_four_vendors_with_their_priority_codes():
     codes = {
-        v.slug: list(version_in_force(vendor=v, at=NOW).priorities.order_by("rank").values_list("code", flat=True))
+        v.slug: list(
+            version_in_force(vendor=v, at=NOW).priorities.order_by("rank").values_list("code", flat=True)
+        )
         for v in Vendor.objects.all()
     }
     assert codes == {
@@ -108,25 +110,46 @@ def test_each_target_runs_on_the_clock_the_policy_names(vendors, slug, code, clo
 
 def _draft(vendor: Vendor, *, key: str, effective_from: datetime) -> PolicyVersion:
     current = version_in_force(vendor=vendor, at=NOW)
-    draft = PolicyVersion.objects.create(vendor=vendor, key=key, name=current.name, effective_from=effective_from)
+    draft = PolicyVersion.objects.create(
+        vendor=vendor, key=key, name=current.name, effective_from=effective_from
+    )
     for channel in current.channels.all():
         PolicyChannel.objects.create(version=draft, channel=channel.channel)
     calendars = {}
     for calendar in current.calendars.all():
         copy = SupportCalendar.objects.create(
-            version=draft, slug=calendar.slug, name=calendar.name, timezone=calendar.timezone,
-            business_day_hours=calendar.business_day_hours, holiday_country=calendar.holiday_country,
+            version=draft,
+            slug=calendar.slug,
+            name=calendar.name,
+            timezone=calendar.timezone,
+            business_day_hours=calendar.business_day_hours,
+            holiday_country=calendar.holiday_country,
         )
         for w in calendar.windows.all():
-            CalendarWindow.objects.create(calendar=copy, start_weekday=w.start_weekday, start_time=w.start_time,
-                                          end_weekday=w.end_weekday, end_time=w.end_time)
+            CalendarWindow.objects.create(
+                calendar=copy,
+                start_weekday=w.start_weekday,
+                start_time=w.start_time,
+                end_weekday=w.end_weekday,
+                end_time=w.end_time,
+            )
         calendars[calendar.pk] = copy
     for priority in current.priorities.all():
-        new = PriorityLevel.objects.create(version=draft, code=priority.code, name=priority.name,
-                                           rank=priority.rank, definition=priority.definition)
+        new = PriorityLevel.objects.create(
+            version=draft,
+            code=priority.code,
+            name=priority.name,
+            rank=priority.rank,
+            definition=priority.definition,
+        )
         for t in priority.targets.all():
-            ResponseTarget.objects.create(priority=new, kind=t.kind, duration=t.duration, unit=t.unit,
-                                          calendar=calendars.get(t.calendar_id))
+            ResponseTarget.objects.create(
+                priority=new,
+                kind=t.kind,
+                duration=t.duration,
+                unit=t.unit,
+                calendar=calendars.get(t.calendar_id),
+            )
     return draft
 
 
@@ -144,7 +167,9 @@ def test_alectrona_version_seven_days_ahead_is_published_and_takes_over_then(ven
     effective = NOW + timedelta(days=7)
     draft = _draft(vendors["alectrona"], key="2026-12", effective_from=effective)
     policy_version_publish(version=draft, published_at=NOW)
-    assert version_in_force(vendor=vendors["alectrona"], at=effective - timedelta(seconds=1)).key == "2022-06-15"
+    assert (
+        version_in_force(vendor=vendors["alectrona"], at=effective - timedelta(seconds=1)).key == "2022-06-15"
+    )
     assert version_in_force(vendor=vendors["alectrona"], at=effective).key == "2026-12"
 
 
@@ -162,9 +187,9 @@ def test_an_unpublished_draft_is_never_in_force(vendors):
 
 def test_materiality_check_lists_every_reduction(vendors):
     draft = _draft(vendors["alectrona"], key="2027", effective_from=NOW + timedelta(days=10))
-    ResponseTarget.objects.filter(priority__version=draft, priority__code="urgent", kind="first_response").update(
-        duration=Decimal("2")
-    )
+    ResponseTarget.objects.filter(
+        priority__version=draft, priority__code="urgent", kind="first_response"
+    ).update(duration=Decimal("2"))
     PriorityLevel.objects.filter(version=draft, code="low").delete()
     PolicyChannel.objects.filter(version=draft, channel="chat").delete()
     CalendarWindow.objects.filter(calendar__version=draft, start_weekday=4).delete()  # no more Fridays

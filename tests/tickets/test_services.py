@@ -200,8 +200,8 @@ def test_a_target_overdue_when_paused_stays_breached(customer, agent, vendors):
 
 
 def test_priority_change_recomputes_from_the_original_opening(customer, agent, vendors):
-    # Low: 8 business hours from Mon 10:00 → 7.5 h on Monday, 0.5 h Tuesday → Tue 09:30. Raised to Urgent at 10:20: 1 business
-    # hour from the ORIGINAL opening → Mon 11:00.
+    # Low: 8 business hours from Mon 10:00 → 7.5 h on Monday, 0.5 h Tuesday → Tue 09:30.
+    # Raised to Urgent at 10:20: 1 business hour from the ORIGINAL opening → Mon 11:00.
     ticket = _open(customer, vendors, priority="low", at=ny(2026, 11, 23, 10))
     assert targets(ticket)["first_response"].due_at == ny(2026, 11, 24, 9, 30)
     ticket_change_priority(

@@ -51,8 +51,16 @@ class TicketAddForm(forms.ModelForm):
     class Meta:
         model = Ticket
         fields = [
-            "organization", "requester", "vendor", "product", "major_version", "onsite_requested",
-            "subject", "body", "kind", "channel",
+            "organization",
+            "requester",
+            "vendor",
+            "product",
+            "major_version",
+            "onsite_requested",
+            "subject",
+            "body",
+            "kind",
+            "channel",
         ]
 
     def __init__(self, *args, **kwargs):

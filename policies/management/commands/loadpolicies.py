@@ -11,5 +11,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         for version in policy_catalog_load():
             priorities = version.priorities.count()
-            self.stdout.write(f"  {version.vendor.slug:<10} {version.name} ({version.key}): {priorities} priorities")
+            self.stdout.write(
+                f"  {version.vendor.slug:<10} {version.name} ({version.key}): {priorities} priorities"
+            )
         self.stdout.write(self.style.SUCCESS("Policies loaded."))
