@@ -221,6 +221,9 @@ def _targets_for(ticket, plan: _Plan, now, rng: random.Random) -> list:
                 target.due_at,
                 answered_at,
             )
+        if target.fulfilled_at is not None:
+            # As tickets.services.sla stores it when the desk answers (nothing paused here).
+            target.response_business_time = clock.business_time_between(start, target.fulfilled_at, calendar)
         target.explanation = f"Seeded: {planned.source}."
         rows.append(target)
     return rows

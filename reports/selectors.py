@@ -15,11 +15,9 @@ from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, 
 from django.utils import timezone
 
 from lifecycle.models import Contract
-from policies import clock
 from policies.models import PriorityLevel, TargetKind, Vendor
 from portal.models import Organization
 from tickets.models import OPEN_STATUSES, SlaTarget, TargetState, Ticket
-from tickets.services.sla import clock_of
 
 from . import availability, stats
 from .models import EXCLUDED_CAUSES, MonitoredService, Outage
@@ -201,46 +199,17 @@ def _table(group_by, counts: list[dict], times: dict, labels: _Labels) -> list[C
 
 def first_response_times(*, targets: QuerySet[SlaTarget]) -> dict[tuple, list[timedelta]]:
     """Time to first response on each answered target's own clock, pauses excluded, keyed by
-    (vendor id, organization id, priority id).
-
-    Business time between start and answer minus the pause credit (which is business time
-    on the same clock). The 24×7 clock is plain subtraction; a calendar clock is measured
-    against its open intervals, built once per calendar for the span of these rows
-    (`stats.OpenTime`) — the reason reports ask for one month at a time. When SlaTarget
-    gains a stored `response_business_time`, read that column instead."""
-    answered = list(
-        targets.filter(kind=TargetKind.FIRST_RESPONSE, fulfilled_at__isnull=False)
+    (vendor id, organization id, priority id): the `response_business_time` that
+    tickets.services.sla stores when the desk answers, so no clock arithmetic happens here."""
+    answered = (
+        targets.filter(kind=TargetKind.FIRST_RESPONSE, response_business_time__isnull=False)
         .order_by()
-        .values_list(*GROUP_FIELDS[:3], "started_at", "fulfilled_at", "paused", "calendar_id")
+        .values_list(*GROUP_FIELDS[:3], "response_business_time")
     )
-    open_time = _open_time_by_calendar(answered)
     times: dict[tuple, list[timedelta]] = defaultdict(list)
-    for vendor_id, organization_id, priority_id, started_at, fulfilled_at, paused, calendar_id in answered:
-        if calendar_id is None:
-            elapsed = fulfilled_at - started_at
-        else:
-            elapsed = open_time[calendar_id].between(started_at, fulfilled_at)
-        times[vendor_id, organization_id, priority_id].append(max(elapsed - paused, timedelta(0)))
+    for vendor_id, organization_id, priority_id, response_time in answered:
+        times[vendor_id, organization_id, priority_id].append(response_time)
     return times
-
-
-def _open_time_by_calendar(answered: list[tuple]) -> dict[int, stats.OpenTime]:
-    """For each calendar among the rows: its open intervals from the earliest start to the
-    latest answer (for a month's cases, a month and a few weeks: some dozens of intervals)."""
-    spans: dict[int, tuple[datetime, datetime]] = {}
-    for *_, started_at, fulfilled_at, _paused, calendar_id in answered:
-        if calendar_id is not None:
-            first, last = spans.get(calendar_id, (started_at, fulfilled_at))
-            spans[calendar_id] = (min(first, started_at), max(last, fulfilled_at))
-    open_time = {}
-    for calendar_id, (first, last) in spans.items():
-        intervals = []
-        for opens, closes in clock.open_intervals(first, clock_of(SlaTarget(calendar_id=calendar_id))):
-            if opens > last:
-                break
-            intervals.append((opens, closes))
-        open_time[calendar_id] = stats.OpenTime(intervals)
-    return open_time
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ def test_first_staff_public_reply_meets_first_response_and_starts_update_clock(c
     first, update = targets(ticket)["first_response"], targets(ticket)["update"]
     assert first.state == TargetState.MET
     assert first.met_at == ny(2026, 11, 23, 11, 30)
+    assert first.response_business_time == timedelta(hours=1, minutes=30)
     # Update: 12 business hours from Mon 11:30 → Mon 6 h (to 17:30) + Tue 6 h → Tue 15:00.
     assert update.state == TargetState.RUNNING
     assert update.due_at == ny(2026, 11, 24, 15)
@@ -174,6 +175,10 @@ def test_albert_pause_and_resume_over_a_weekend(customer, agent, vendors):
     assert first.due_at == la(2026, 12, 1, 7)
     assert "21 h of support time spent waiting on the customer is credited" in first.explanation
     assert "Thanksgiving" in first.explanation
+    # The desk answers Mon 16 Nov 10:00: 9.5 (Fri) + 4.5 (Sun) + 10 (Mon) = 24 h of support time
+    # since the opening, less the 21 h credited for the pause = 3 h to first response.
+    reply_add(ticket=ticket, author=agent, body="Found it", at=la(2026, 11, 16, 10))
+    assert targets(ticket)["first_response"].response_business_time == timedelta(hours=3)
 
 
 def test_pause_on_the_24x7_clock_credits_real_time(customer, agent, vendors):
