@@ -25,7 +25,8 @@ class OrganizationAdmin(SimpleHistoryAdmin):
     inlines = [MembershipInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_members=Count("memberships"))
+        # Explicit order: Meta.ordering is dropped from the GROUP BY query the count makes.
+        return super().get_queryset(request).annotate(_members=Count("memberships")).order_by("name")
 
     @admin.display(description="Members", ordering="_members")
     def member_count(self, organization: Organization) -> int:
