@@ -237,7 +237,9 @@ def entitlement_check(
         return result.refuse(NAME_THE_PRODUCT.format(vendor=vendor.name))
     contracts = list(_contracts(organization=organization, vendor=vendor, product=product))
     _pick_contracts(result, contracts, day, major_version)
-    if result.contract is None and (required or contracts or _holds_vendor_contracts(organization, vendor)):
+    # Without a product, `contracts` already holds every contract with the vendor.
+    holds_any = bool(contracts) or (product is not None and _holds_vendor_contracts(organization, vendor))
+    if result.contract is None and (required or holds_any):
         everything = contracts or list(_contracts(organization=organization, vendor=vendor, product=None))
         return result.refuse(_no_active_contract_reason(everything, vendor=vendor, product=product, day=day))
     if product is not None:

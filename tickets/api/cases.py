@@ -30,6 +30,7 @@ from .common import (
     TicketApi,
     TicketDetailOutput,
     TicketSummaryOutput,
+    created_data,
     detail_data,
     error_answers,
     ticket_or_404,
@@ -198,7 +199,7 @@ class TicketCreateApi(TicketApi):
         serializer = TicketCreateApi.InputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         ticket = services.ticket_open(**serializer.validated_data)
-        return Response(detail_data(ticket, request.user), status=status.HTTP_201_CREATED)
+        return Response(created_data(ticket), status=status.HTTP_201_CREATED)
 
 
 class TicketCollectionApi(TicketListApi, TicketCreateApi):

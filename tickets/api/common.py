@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +26,7 @@ from policies.models import TargetKind
 from portal.api import UtcDateTimeField
 
 from .. import selectors
-from ..models import Kind, Status, TargetState, Ticket, TicketChannel
+from ..models import Attachment, Kind, SlaTarget, Status, TargetState, Ticket, TicketChannel
 from ..services.sla import STATE_RANK, clock_of
 
 DESK_ONLY = "Only the desk can change this."
@@ -202,6 +203,16 @@ def ticket_or_404(user, number: str) -> Ticket:
         return selectors.ticket_detail_for(user=user, number=number)
     except Ticket.DoesNotExist:
         raise Http404("No such case.") from None
+
+
+def created_data(ticket: Ticket) -> dict:
+    """A case just opened, as GET /tickets/<number>/ shows it, without reading it back: its
+    related rows are loaded already, and nothing is attached to or split from it yet."""
+    prefetch_related_objects([ticket], Prefetch("sla_targets", queryset=SlaTarget.objects.order_by("kind")))
+    ticket._prefetched_objects_cache.update(
+        attachments=Attachment.objects.none(), subordinates=Ticket.objects.none()
+    )
+    return TicketDetailOutput(ticket, context={"now": timezone.now()}).data
 
 
 def detail_data(ticket: Ticket, user) -> dict:
