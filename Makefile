@@ -39,6 +39,10 @@ lint: install
 
 bench: install
 	$(PY) bench/clock.py
+	$(PY) bench/tickets.py
+	$(PY) bench/portal.py
+	$(PY) bench/sweep.py
+	$(PY) bench/reports.py
 
 clean:
 	rm -rf $(VENV) var staticfiles
