@@ -76,7 +76,7 @@ def test_mainstream_version_is_covered(customer, infotecs, basic_contract, versi
 def test_basic_onsite_visit_for_a_normal_case_is_refused(customer, infotecs, basic_contract, versions):
     with pytest.raises(ValidationError) as error:
         _open(customer, infotecs, product=basic_contract.product, major_version=versions[4], onsite=True)
-    assert "onsite_requested" in error.value.message_dict
+    assert "onsite" in error.value.message_dict
 
 
 def test_contract_targets_give_infotecs_cases_their_deadlines(customer, infotecs, basic_contract, versions):
@@ -182,3 +182,66 @@ def test_the_api_refuses_a_product_of_another_vendor(client, customer, vendors, 
     )
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "product" in response.json()
+
+
+# Every refusal, through the portal and through the API: (who, product, version, extra, field, words).
+REFUSALS = {
+    "no product named": ("customer", None, None, {}, "product", "Choose the Infotecs product"),
+    "no contract": ("outsider", "coordinator", 4, {}, "product", "no active support contract"),
+    "end of life": ("customer", "coordinator", 2, {}, "product", "reached the end of its life"),
+    "pre-release without early access": ("customer", "coordinator", 5, {}, "product", "not released yet"),
+    "on-site on Basic for a normal case": (
+        "customer",
+        "coordinator",
+        4,
+        {"onsite": True},
+        "onsite",
+        "On the Basic plan an engineer visits",
+    ),
+}
+
+
+def _refusal(request, name):
+    who, product, number, extra, field, words = REFUSALS[name]
+    user = request.getfixturevalue(who)
+    product = request.getfixturevalue(product) if product else None
+    version = request.getfixturevalue("versions")[number] if number else None
+    return user, product, version, extra, field, words
+
+
+@pytest.mark.parametrize("name", REFUSALS)
+def test_each_refusal_through_the_portal(request, client, name, basic_contract):
+    user, product, version, extra, field, words = _refusal(request, name)
+    client.force_login(user)
+    data = {
+        "vendor": "infotecs",
+        "priority": "normal",
+        "kind": "incident",
+        "subject": "VPN drops",
+        "body": "Every night at 02:00",
+        "action": "open",
+        **extra,
+    }
+    if product:
+        data["product"] = product.pk
+    if version:
+        data["major_version"] = version.pk
+    response = client.post(reverse("tickets:open"), data)
+    assert response.status_code == HTTPStatus.OK
+    assert words in " ".join(response.context["form"].errors[field])
+    assert "Every night at 02:00" in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
+@pytest.mark.parametrize("name", REFUSALS)
+def test_each_refusal_through_the_api(request, client, name, basic_contract):
+    user, product, version, extra, field, words = _refusal(request, name)
+    token = Token.objects.create(user=user)
+    payload = {"vendor": "infotecs", "priority": "normal", "subject": "VPN drops", "body": "x", **extra}
+    payload.update(product=product.pk if product else None, major_version=version.pk if version else None)
+    response = client.post(
+        "/api/tickets/", payload, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token.key}"
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert words in " ".join(response.json()[field])
+    assert not Ticket.objects.exists()
