@@ -111,47 +111,6 @@ def test_priority_change_takes_the_contract_targets_of_the_new_priority(
     assert ticket.sla_targets.get().due_at == NOW + timedelta(hours=2)
 
 
-def test_the_portal_shows_the_refusal_on_the_product_field(
-    client, customer, infotecs, basic_contract, versions
-):
-    client.force_login(customer)
-    data = {
-        "vendor": "infotecs",
-        "priority": "normal",
-        "kind": "incident",
-        "subject": "VPN drops",
-        "body": "Every night",
-        "product": basic_contract.product.pk,
-        "major_version": versions[2].pk,
-        "action": "open",
-    }
-    response = client.post(reverse("tickets:open"), data)
-    assert response.status_code == HTTPStatus.OK
-    assert "end of its life" in " ".join(response.context["form"].errors["product"]).lower()
-    assert "Every night" in response.content.decode()
-    assert not Ticket.objects.exists()
-
-
-def test_the_api_answers_400_naming_the_product(client, customer, infotecs, basic_contract, versions):
-    token = Token.objects.create(user=customer)
-    response = client.post(
-        "/api/tickets/",
-        {
-            "vendor": "infotecs",
-            "priority": "normal",
-            "subject": "VPN drops",
-            "body": "x",
-            "product": basic_contract.product.pk,
-            "major_version": versions[2].pk,
-        },
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Token {token.key}",
-    )
-    assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert "end of its life" in " ".join(response.json()["product"]).lower()
-    assert not Ticket.objects.exists()
-
-
 def test_the_api_opens_a_billable_case_and_says_so(client, customer, infotecs, basic_contract, versions):
     token = Token.objects.create(user=customer)
     response = client.post(
