@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed-stamp
 $(STAMP): requirements.txt requirements-nodeps.txt
 	@test -x $(PY) || $$(scripts/find-python) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	@echo "Installing the pinned requirements into $(VENV) (a minute or two the first time)..."
+	$(PY) -m pip install --progress-bar on -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	@touch $(STAMP)
 
