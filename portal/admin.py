@@ -10,6 +10,12 @@ from simple_history.admin import SimpleHistoryAdmin
 from .models import Membership, Notice, NoticePreference, NoticeState, Organization, Profile
 from .outbox import notices_enqueue
 
+# Admin is the staff desk: name it so, and give the triage list the whole width.
+admin.site.site_header = "Support desk"
+admin.site.site_title = "Support desk"
+admin.site.index_title = "Triage, policies and reports"
+admin.site.enable_nav_sidebar = False
+
 
 class MembershipInline(admin.TabularInline):
     model = Membership
