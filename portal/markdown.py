@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import markdown as markdown_lib
 import nh3
+
+EXTENSIONS = ["fenced_code", "tables", "sane_lists"]
+# Building a Markdown converter loads its extensions (milliseconds); one per thread, reset
+# between documents, since a converter keeps state while it converts.
+_local = threading.local()
 
 ALLOWED_TAGS = {
     "p",
@@ -33,8 +40,15 @@ ALLOWED_TAGS = {
 }
 
 
+def _converter() -> markdown_lib.Markdown:
+    converter = getattr(_local, "converter", None)
+    if converter is None:
+        converter = _local.converter = markdown_lib.Markdown(extensions=EXTENSIONS)
+    return converter
+
+
 def render_markdown(text: str) -> str:
-    html = markdown_lib.markdown(text, extensions=["fenced_code", "tables", "sane_lists"])
+    html = _converter().reset().convert(text)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
