@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from policies.models import DurationUnit, Exclusion, SupportCalendar, TargetKind, Vendor
+from policies.models import DurationUnit, Exclusion, PolicyVersion, SupportCalendar, TargetKind, Vendor
 from policies.selectors import version_in_force
 
 from .dates import Phase
@@ -109,9 +109,10 @@ def _day(at: datetime) -> date:
     return at.astimezone(UTC).date()
 
 
-def contract_required(*, vendor: Vendor, at: datetime) -> bool:
-    """SPEC §3 (Infotecs): "Only licensed software is supported" — stored as an exclusion code."""
-    version = version_in_force(vendor=vendor, at=at)
+def contract_required(*, vendor: Vendor, at: datetime, version: PolicyVersion | None = None) -> bool:
+    """SPEC §3 (Infotecs): "Only licensed software is supported" — stored as an exclusion code.
+    `version` is the policy in force at `at` when the caller has it already."""
+    version = version or version_in_force(vendor=vendor, at=at)
     if version is None:
         return False
     return Exclusion.objects.filter(version=version, code=LICENSE_EXCLUSION_CODE).exists()
@@ -225,6 +226,7 @@ def entitlement_check(
     onsite: bool = False,
     remote_failed: bool = False,
     at: datetime,
+    policy_version: PolicyVersion | None = None,
 ) -> Entitlement:
     """Whether a case may be opened, whether it is billable, and why — in the customer's words.
     Order: contract, version, phase, on-site visit, quota; the first refusal ends the check."""
@@ -232,7 +234,7 @@ def entitlement_check(
     result = Entitlement(allowed=True)
     if product is not None and product.vendor_id != vendor.pk:
         return result.refuse(NAME_THE_PRODUCT.format(vendor=vendor.name))
-    required = contract_required(vendor=vendor, at=at)
+    required = contract_required(vendor=vendor, at=at, version=policy_version)
     if required and product is None:
         return result.refuse(NAME_THE_PRODUCT.format(vendor=vendor.name))
     contracts = list(_contracts(organization=organization, vendor=vendor, product=product))

@@ -83,6 +83,7 @@ def _entitlement(ticket: Ticket, *, remote_failed: bool = False, at: datetime):
         onsite=ticket.onsite_requested,
         remote_failed=remote_failed,
         at=at,
+        policy_version=ticket.policy_version,
     )
 
 
