@@ -11,7 +11,8 @@ from policies import clock
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
-def _hm(value: timedelta) -> str:
+def format_duration(value: timedelta) -> str:
+    """A duration in the desk's words: `1 d 3 h`, `45 min`."""
     seconds = int(value.total_seconds())
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
@@ -53,20 +54,23 @@ def explain_target(target, calendar: clock.Calendar, *, at: datetime) -> str:
     zone = "UTC" if calendar.always_open else calendar.timezone
     kind = target.get_kind_display()
     lines = [
-        f"{kind} within {_hm(target.duration)} of open time on {hours_text(calendar)}, from {target.source}."
+        f"{kind} within {format_duration(target.duration)} of open time on {hours_text(calendar)}, "
+        f"from {target.source}."
     ]
     if target.started_at is None:
         return " ".join(lines)
     lines.append(f"The clock started {_local(target.started_at, zone)}.")
     if target.paused:
-        lines.append(f"{_hm(target.paused)} of support time spent waiting on the customer is credited.")
+        lines.append(
+            f"{format_duration(target.paused)} of support time spent waiting on the customer is credited."
+        )
     if target.paused_since:
         lines.append(f"Paused since {_local(target.paused_since, zone)} while waiting on the customer.")
     if target.due_at is not None and not calendar.always_open:
         wall = target.due_at - target.started_at
         skipped = wall - target.duration - target.paused
         if skipped > timedelta(0):
-            lines.append(f"{_hm(skipped)} outside support hours is not counted.")
+            lines.append(f"{format_duration(skipped)} outside support hours is not counted.")
         closed = clock.closed_dates_between(target.started_at, target.due_at, calendar)
         if closed:
             lines.append("Holidays skipped: " + ", ".join(_holiday_names(closed, calendar)) + ".")

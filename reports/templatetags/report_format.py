@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django import template
 
-from tickets.services.sla import format_duration
+from tickets.explain import format_duration
 
 register = template.Library()
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from ..explain import format_duration
 from ..models import Attachment, Reply, SlaTarget, TargetState
-from ..services.sla import format_duration
 from .forms import NewReplyForm
 from .listing import BADGE_COLOURS
 

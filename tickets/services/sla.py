@@ -20,7 +20,7 @@ from policies.calendars import to_clock
 from policies.models import PriorityLevel, ResponseTarget, SupportCalendar, TargetKind
 from policies.services import target_duration
 
-from ..explain import explain_target
+from ..explain import explain_target, format_duration
 from ..models import SlaEvent, SlaTarget, TargetState, Ticket
 
 FINAL_STATES = (TargetState.MET, TargetState.BREACHED, TargetState.NOT_APPLICABLE)
@@ -307,16 +307,3 @@ def sla_recompute(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime,
             target.due_at = None
             _record(target, SlaEvent.Kind.STOPPED, at, reason + "; the new priority has no such target")
     refresh_ticket_sla(ticket, list(targets.values()))
-
-
-def format_duration(value: timedelta) -> str:
-    seconds = int(value.total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    parts = [f"{days} d"] if days else []
-    if hours:
-        parts.append(f"{hours} h")
-    if minutes or not parts:
-        parts.append(f"{minutes} min")
-    return " ".join(parts)
