@@ -36,7 +36,7 @@ def version_in_force(*, vendor: Vendor, at: datetime | None = None) -> PolicyVer
 def version_detail(version: PolicyVersion) -> PolicyVersion:
     """Re-load a version with everything a policy page or API needs, in a fixed number of queries."""
     targets = ResponseTarget.objects.select_related("calendar").prefetch_related(
-        Prefetch("calendar", queryset=_calendars())
+        "calendar__windows", "calendar__closed_dates"
     )
     return (
         PolicyVersion.objects.select_related("vendor")
