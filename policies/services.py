@@ -114,12 +114,8 @@ def sla_preview(*, vendor: Vendor, priority_code: str, opened_at: datetime) -> S
 def _weekly_open_hours(calendar: SupportCalendar | None) -> float:
     if calendar is None:
         return 168.0
-    total = 0.0
-    for w in calendar.windows.all():
-        start = w.start_weekday * 24 + w.start_time.hour + w.start_time.minute / 60
-        end = w.end_weekday * 24 + w.end_time.hour + w.end_time.minute / 60
-        total += (end - start) % 168 or 168
-    return total
+    spans = (window.week_span() for window in to_clock(calendar).windows)
+    return sum(end - start for start, end in spans) / 3_600_000_000  # microseconds → hours
 
 
 def _target_hours(target: ResponseTarget) -> float:
