@@ -273,7 +273,7 @@ def sla_recompute(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime,
     (the opening time for first response) with the new duration, keeping the pause credit."""
     targets = {t.kind: t for t in _targets(ticket)}
     for plan in planned:
-        target = targets.pop(plan.kind, None)
+        target = targets.get(plan.kind)
         if target is None:
             target = SlaTarget(
                 ticket=ticket,
@@ -291,18 +291,15 @@ def sla_recompute(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime,
                 _start(target, start, SlaEvent.Kind.RECOMPUTED, reason)
             targets[plan.kind] = target
             continue
-        targets[plan.kind] = target
         target.duration, target.calendar, target.source = plan.duration, plan.calendar, plan.source
         if target.state in (TargetState.RUNNING, TargetState.PAUSED):
             target.due_at = _due(target)
             _record(target, SlaEvent.Kind.RECOMPUTED, at, reason)
         else:
             target.save()
-    for kind, target in list(targets.items()):
-        if kind not in {p.kind for p in planned} and target.state in (
-            TargetState.RUNNING,
-            TargetState.PAUSED,
-        ):
+    planned_kinds = {plan.kind for plan in planned}
+    for kind, target in targets.items():
+        if kind not in planned_kinds and target.state in (TargetState.RUNNING, TargetState.PAUSED):
             target.state = TargetState.NOT_APPLICABLE
             target.due_at = None
             _record(target, SlaEvent.Kind.STOPPED, at, reason + "; the new priority has no such target")
