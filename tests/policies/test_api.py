@@ -205,3 +205,12 @@ def test_sla_preview_refusals_name_the_field(db, params, field):
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert list(response.json()) == [field]
+
+
+@pytest.mark.parametrize("slug", ["alectrona", "secpod", "albert", "infotecs"])
+def test_policy_in_force_costs_the_same_queries_whatever_its_targets(
+    db, client, slug, django_assert_max_num_queries
+):
+    # Alectrona has eight calendar targets, Infotecs none: the prefetches must not grow with them.
+    with django_assert_max_num_queries(13):
+        assert client.get(f"/api/vendors/{slug}/policy/").status_code == 200
