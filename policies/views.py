@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -55,8 +57,6 @@ def vendor_policy(request, slug: str):
     form = CalculatorForm(request.GET or None, priorities=priorities)
     preview = zone = None
     if form.is_valid():
-        from zoneinfo import ZoneInfo
-
         zone = ZoneInfo(form.cleaned_data["timezone"])
         opened_at = form.cleaned_data["opened_at"].replace(tzinfo=None).replace(tzinfo=zone)
         try:
