@@ -148,13 +148,12 @@ class _Plan:
 def _plans(vendors) -> list[_Plan]:
     from policies.selectors import version_in_force
     from tickets.services.sla import planned_targets
-    from tickets.services.tickets import version_label
 
     plans = []
     for vendor in vendors:
         version = version_in_force(vendor=vendor)
         for priority in version.priorities.order_by("rank"):
-            targets = planned_targets(priority=priority, version_label=version_label(version))
+            targets = planned_targets(version=version, priority=priority)
             plans.append(_Plan(vendor, version, priority, tuple(targets)))
     return plans
 

@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from policies.models import DurationUnit, Exclusion, PolicyVersion, SupportCalendar, TargetKind, Vendor
-from policies.selectors import version_in_force
+from django.db.models import prefetch_related_objects
+
+from policies.models import DurationUnit, PolicyVersion, SupportCalendar, TargetKind, Vendor
+from policies.selectors import version_in_force, version_terms
 
 from .dates import Phase
 from .models import Contract, ContractTarget, MajorVersion, Plan, PremiumOptionKind, Product
@@ -115,16 +117,18 @@ def contract_required(*, vendor: Vendor, at: datetime, version: PolicyVersion | 
     version = version or version_in_force(vendor=vendor, at=at)
     if version is None:
         return False
-    return Exclusion.objects.filter(version=version, code=LICENSE_EXCLUSION_CODE).exists()
+    return LICENSE_EXCLUSION_CODE in version_terms(version).exclusions
 
 
-def _contracts(*, organization, vendor: Vendor, product: Product | None):
+def _contracts(*, organization, vendor: Vendor, product: Product | None) -> list[Contract]:
     contracts = Contract.objects.filter(organization=organization, vendor=vendor)
     if product is not None:
         contracts = contracts.filter(product=product)
-    return contracts.select_related("product", "major_version").prefetch_related(
-        "premium_options", "targets__calendar"
-    )
+    # Most organizations hold no contract with most vendors: the look-up stays one plain query,
+    # and what a contract needs is fetched only for the contracts there are.
+    found = list(contracts)
+    prefetch_related_objects(found, "product", "major_version", "premium_options", "targets__calendar")
+    return found
 
 
 def _no_active_contract_reason(contracts: list[Contract], *, vendor, product, day: date) -> str:
@@ -237,12 +241,12 @@ def entitlement_check(
     required = contract_required(vendor=vendor, at=at, version=policy_version)
     if required and product is None:
         return result.refuse(NAME_THE_PRODUCT.format(vendor=vendor.name))
-    contracts = list(_contracts(organization=organization, vendor=vendor, product=product))
+    contracts = _contracts(organization=organization, vendor=vendor, product=product)
     _pick_contracts(result, contracts, day, major_version)
     # Without a product, `contracts` already holds every contract with the vendor.
     holds_any = bool(contracts) or (product is not None and _holds_vendor_contracts(organization, vendor))
     if result.contract is None and (required or holds_any):
-        everything = contracts or list(_contracts(organization=organization, vendor=vendor, product=None))
+        everything = contracts or _contracts(organization=organization, vendor=vendor, product=None)
         return result.refuse(_no_active_contract_reason(everything, vendor=vendor, product=product, day=day))
     if product is not None:
         if not _check_version(result, product=product, major_version=major_version):

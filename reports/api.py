@@ -7,12 +7,12 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.api import UtcDateTimeField
+from portal.authentication import TokenAuthentication
 
 from .models import END_BEFORE_START, MonitoredService, Outage, OutageCause
 from .services import outage_end, outage_record

@@ -33,6 +33,17 @@ def _test_settings(settings, tmp_path):
     }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_policy_memos():
+    """Each test starts with empty per-process policy memos: the ids of rows a test rolled back
+    come back in the next one, so a memo kept across tests would describe rows that are gone."""
+    from policies.selectors import forget_version_terms
+    from tickets.services.sla import forget_clocks
+
+    forget_version_terms()
+    forget_clocks()
+
+
 @pytest.fixture
 def organization(db):
     return OrganizationFactory(name="Acme Analytics", slug="acme", timezone="America/Chicago")

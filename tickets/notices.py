@@ -65,9 +65,11 @@ def _occurrence(ticket: Ticket, kind: str) -> int:
     return Notice.objects.filter(kind=kind, dedupe_key__startswith=f"{kind}:case{ticket.pk}:").count() + 1
 
 
-def ticket_received(ticket: Ticket) -> None:
-    targets = list(
-        ticket.sla_targets.filter(state=TargetState.RUNNING, due_at__isnull=False).order_by("due_at")
+def ticket_received(ticket: Ticket, *, targets: list[SlaTarget]) -> None:
+    """`targets` are the case's targets as just written: the email promises the running ones."""
+    targets = sorted(
+        (t for t in targets if t.state == TargetState.RUNNING and t.due_at is not None),
+        key=lambda t: t.due_at,
     )
     zone = user_timezone(ticket.requester)
     _to_requester(

@@ -17,7 +17,7 @@ from policies.models import (
     SupportCalendar,
     Vendor,
 )
-from policies.selectors import version_in_force
+from policies.selectors import version_in_force, version_terms
 from policies.services import (
     REDUCTIONS_NOT_ACKNOWLEDGED,
     policy_catalog_load,
@@ -216,3 +216,30 @@ def test_an_identical_version_has_no_reductions(vendors):
     draft = _draft(vendors["albert"], key="2027", effective_from=NOW + timedelta(days=10))
     current = version_in_force(vendor=vendors["albert"], at=NOW)
     assert policy_version_reductions(draft=draft, current=current) == []
+
+
+def test_a_published_versions_terms_are_read_once(vendors, django_assert_num_queries):
+    version = version_in_force(vendor=vendors["infotecs"], at=NOW)
+    with django_assert_num_queries(3):  # priorities, their targets with calendars, exclusions
+        first = version_terms(version)
+    with django_assert_num_queries(0):
+        again = version_terms(version)
+
+    assert again is first
+    assert set(first.priorities) == set(version.priorities.values_list("code", flat=True))
+    assert "unlicensed" in first.exclusions
+    critical = first.priorities["critical"]
+    assert [t.pk for t in first.targets_of(critical)] == list(
+        critical.targets.order_by("kind").values_list("pk", flat=True)
+    )
+
+
+def test_a_drafts_terms_are_read_afresh_until_it_is_published(vendors, agent):
+    draft = _draft(vendors["albert"], key="2027", effective_from=NOW + timedelta(days=10))
+    before = version_terms(draft)
+    PriorityLevel.objects.filter(version=draft, code="low").delete()
+
+    assert "low" in before.priorities
+    assert "low" not in version_terms(draft).priorities
+    published = policy_version_publish(version=draft, published_at=NOW, acknowledged_by=agent)
+    assert version_terms(published) is version_terms(published)

@@ -284,6 +284,59 @@ def test_customer_opens_a_case_for_their_organization(customer, vendors):
     assert ticket.sla_targets.count() == 2
 
 
+def test_the_answer_to_opening_is_the_case_as_its_page_shows_it(customer, vendors):
+    """The 201 answer is built from the rows just written, without reading them back: it must
+    still say exactly what GET says of the new case."""
+    client = api(customer)
+    created = client.post(
+        list_url(),
+        {"vendor": "albert", "priority": "high", "subject": "Disk full", "body": "Since *Friday*."},
+        format="json",
+    )
+
+    assert created.status_code == HTTPStatus.CREATED
+    shown = client.get(reverse("api:ticket-detail", args=[created.json()["number"]]))
+    assert created.json() == shown.json()
+
+
+def test_opening_a_case_reads_the_policy_once_per_process(customer, vendors):
+    """A published policy version is read-only, so its priorities, targets and exclusions are read
+    for the first case and remembered. Every later opening costs the statements listed here."""
+    client = api(customer)
+    payload = {"vendor": "alectrona", "priority": "high", "subject": "Crash", "body": "Details"}
+    assert client.post(list_url(), payload, format="json").status_code == HTTPStatus.CREATED
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(list_url(), payload, format="json").status_code == HTTPStatus.CREATED
+
+    statements = [q["sql"].split()[0] + " " + _table(q["sql"]) for q in queries]
+    assert statements == [
+        "SELECT authtoken_token",  # the token with its user, membership, organization, profile, preferences
+        "SELECT policies_vendor",
+        "SAVEPOINT ",
+        "SELECT policies_policyversion",  # the version in force
+        "SELECT lifecycle_contract",  # the entitlement
+        "UPDATE tickets_ticketcounter",
+        "INSERT tickets_ticket",
+        "INSERT tickets_historicalticket",
+        "INSERT tickets_slatarget",
+        "INSERT tickets_slaevent",
+        "SAVEPOINT ",
+        "INSERT portal_notice",  # the "case received" email
+        "RELEASE ",
+        "RELEASE ",
+    ]
+
+
+def _table(sql: str) -> str:
+    """The first table a statement names (FROM, INTO or UPDATE), for a readable statement list."""
+    words = sql.replace('"', "").split()
+    for keyword in ("FROM", "INTO", "UPDATE"):
+        if keyword in words:
+            return words[words.index(keyword) + 1]
+    return ""
+
+
 def test_customer_cannot_open_a_case_for_another_organization(customer, other_organization, vendors):
     response = api(customer).post(
         list_url(),

@@ -17,7 +17,8 @@ from django.db.models import F
 
 from policies import clock
 from policies.calendars import to_clock
-from policies.models import PriorityLevel, ResponseTarget, SupportCalendar, TargetKind
+from policies.models import PolicyVersion, PriorityLevel, SupportCalendar, TargetKind
+from policies.selectors import version_terms
 from policies.services import target_duration
 
 from ..explain import explain_target, format_duration
@@ -50,30 +51,33 @@ def _clock_for(calendar_id: int | None) -> clock.Calendar:
 
 
 def clock_of(target: SlaTarget) -> clock.Calendar:
-    """The target's clock. Cached per process: a calendar of a published policy version does
-    not change under a running ticket; `policies` clears the cache if an admin edits one."""
+    """The target's clock. Cached per process: a calendar of a published policy version is
+    read-only (the admin refuses edits), so it does not change under a running ticket."""
     return _clock_for(target.calendar_id)
 
 
 def forget_clocks() -> None:
+    """Tests start each case with no clocks: their rolled-back calendars' ids come back."""
     _clock_for.cache_clear()
 
 
-def planned_targets(*, priority: PriorityLevel, version_label: str) -> list[PlannedTarget]:
+def version_label(version: PolicyVersion) -> str:
+    return f"{version.vendor.name} {version.name} (version {version.key})"
+
+
+def planned_targets(*, version: PolicyVersion, priority: PriorityLevel) -> list[PlannedTarget]:
     """What the vendor's policy promises for this priority (contract overrides come first
     where a contract defines them; see `lifecycle`)."""
-    planned = []
-    for target in ResponseTarget.objects.filter(priority=priority).select_related("calendar"):
-        calendar = _clock_for(target.calendar_id)
-        planned.append(
-            PlannedTarget(
-                kind=target.kind,
-                duration=target_duration(target, calendar),
-                calendar=target.calendar,
-                source=f"{version_label}, priority {priority.name}",
-            )
+    source = f"{version_label(version)}, priority {priority.name}"
+    return [
+        PlannedTarget(
+            kind=target.kind,
+            duration=target_duration(target, _clock_for(target.calendar_id)),
+            calendar=target.calendar,
+            source=source,
         )
-    return planned
+        for target in version_terms(version).targets_of(priority)
+    ]
 
 
 def _due(target: SlaTarget) -> datetime:

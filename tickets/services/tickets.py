@@ -12,7 +12,7 @@ from django.utils import timezone
 from lifecycle.models import MajorVersion, Product
 from lifecycle.services import entitlement_check
 from policies.models import PriorityLevel, ResolutionCode, Vendor
-from policies.selectors import NO_VERSION_IN_FORCE, version_in_force
+from policies.selectors import NO_VERSION_IN_FORCE, version_in_force, version_terms
 from portal.markdown import render_markdown
 from portal.models import Organization
 from portal.selectors import user_membership
@@ -52,17 +52,14 @@ def _next_number(vendor: Vendor) -> str:
 
 
 def _priority(version, code: str) -> PriorityLevel:
-    priority = PriorityLevel.objects.filter(version=version, code=code).first()
+    terms = version_terms(version)
+    priority = terms.priorities.get(code)
     if priority is None:
-        choices = ", ".join(version.priorities.values_list("code", flat=True))
+        choices = ", ".join(terms.priorities)
         raise ValidationError(
             {"priority": UNKNOWN_PRIORITY.format(vendor=version.vendor.name, choices=choices)}
         )
     return priority
-
-
-def version_label(version) -> str:
-    return f"{version.vendor.name} {version.name} (version {version.key})"
 
 
 def _check_membership(organization: Organization, requester) -> None:
@@ -90,10 +87,7 @@ def _entitlement(ticket: Ticket, *, remote_failed: bool = False, at: datetime):
 def _planned(ticket: Ticket, entitlement) -> list[sla.PlannedTarget]:
     """The contract's own targets where it agrees any, else the vendor's policy, per kind."""
     planned = {
-        p.kind: p
-        for p in sla.planned_targets(
-            priority=ticket.priority, version_label=version_label(ticket.policy_version)
-        )
+        p.kind: p for p in sla.planned_targets(version=ticket.policy_version, priority=ticket.priority)
     }
     for target in entitlement.targets:
         planned[target.kind] = sla.PlannedTarget(target.kind, target.duration, target.calendar, target.source)
@@ -168,7 +162,8 @@ def ticket_open(
     ticket.number = _next_number(vendor)
     ticket.save(force_insert=True)
     sla.sla_start(ticket=ticket, targets=targets)
-    notices.ticket_received(ticket)
+    notices.ticket_received(ticket, targets=targets)
+    ticket.opened_targets = targets  # as written: the caller can show the new case without a read-back
     return ticket
 
 
