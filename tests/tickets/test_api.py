@@ -313,9 +313,9 @@ def test_opening_a_case_reads_the_policy_once_per_process(customer, vendors):
     assert statements == [
         "SELECT authtoken_token",  # the token with its user, membership, organization, profile, preferences
         "SELECT policies_vendor",
-        "SAVEPOINT ",
         "SELECT policies_policyversion",  # the version in force
         "SELECT lifecycle_contract",  # the entitlement
+        "SAVEPOINT ",  # the writes, together or not at all
         "UPDATE tickets_ticketcounter",
         "INSERT tickets_ticket",
         "INSERT tickets_historicalticket",

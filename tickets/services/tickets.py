@@ -105,7 +105,6 @@ def _entitle(ticket: Ticket, *, remote_failed: bool, at: datetime) -> list[sla.P
     return _planned(ticket, entitlement)
 
 
-@transaction.atomic
 def ticket_open(
     *,
     organization: Organization,
@@ -124,7 +123,11 @@ def ticket_open(
     at: datetime | None = None,
 ) -> Ticket:
     """Open a case measured against the policy version in force at `at` (or the customer's
-    contract), after the entitlement check. Nothing is saved when any check refuses."""
+    contract), after the entitlement check. Nothing is saved when any check refuses.
+
+    The checks and the deadline arithmetic only read, so they run before the transaction: the
+    write lock (SQLite's database, PostgreSQL's counter row) is held for the writes alone, and
+    openings at the same moment wait on each other only for those."""
     at = _now(at)
     _check_membership(organization, requester)
     version = version_in_force(vendor=vendor, at=at)
@@ -159,10 +162,11 @@ def ticket_open(
     ticket.clean_fields(exclude=[f.name for f in Ticket._meta.fields if f.is_relation] + ["number"])
     targets = sla.sla_plan(planned=_entitle(ticket, remote_failed=remote_failed, at=at), opened_at=at)
     sla.refresh_ticket_sla(ticket, targets)
-    ticket.number = _next_number(vendor)
-    ticket.save(force_insert=True)
-    sla.sla_start(ticket=ticket, targets=targets)
-    notices.ticket_received(ticket, targets=targets)
+    with transaction.atomic():
+        ticket.number = _next_number(vendor)
+        ticket.save(force_insert=True)
+        sla.sla_start(ticket=ticket, targets=targets)
+        notices.ticket_received(ticket, targets=targets)
     ticket.opened_targets = targets  # as written: the caller can show the new case without a read-back
     return ticket
 
