@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -30,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._seed import seed, setup_django  # noqa: E402
+from bench._server import running_server  # noqa: E402
 
 P95_FLOOR_MS = 150
 REPLIES = 50
@@ -78,38 +76,6 @@ def case_with_replies(organization, customer, staff, *, replies: int, nth: int =
         at = ticket.opened_at + timedelta(minutes=10 * (n + 1))
         reply_add(ticket=ticket, author=author, body=f"Reply {n + 1}: *details* of step {n + 1}.", at=at)
     return ticket
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(port: int) -> subprocess.Popen:
-    """gunicorn on 127.0.0.1 only, with the benchmark's own environment (database, DEBUG off)."""
-    command = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
-        "portal.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "2",
-        "--log-level",
-        "warning",
-    ]
-    server = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return server
-        except OSError:
-            if server.poll() is not None:
-                raise SystemExit("gunicorn exited before it answered") from None
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("gunicorn did not answer within 30 s")
 
 
 def session_cookie(user) -> str:
@@ -182,16 +148,11 @@ def main() -> int:
         (f"Case page, {REPLIES} replies", f"/tickets/{ticket.number}/"),
         ("Case page, 2 replies", f"/tickets/{short.number}/"),
     ]
-    port = free_port()
-    server = start_server(port)
-    try:
+    with running_server() as port:
         results = [
             measure(name, path, port=port, cookie=cookie, user=customer, requests=args.requests)
             for name, path in pages
         ]
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
     print(
         f"\nPortal over HTTP (gunicorn, 2 workers, 127.0.0.1), {Ticket.objects.count():,} tickets; "

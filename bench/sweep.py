@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,8 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._server import free_port  # noqa: E402
 
 SWEEP_FLOOR_SECONDS = 1.0
 DELIVERY_FLOOR_PER_SECOND = 200
@@ -36,12 +37,6 @@ ROUNDS = 3
 WORKER_PROCESSES = 2  # the Procfile's worker: --concurrency=2
 NOTICES = 2000
 PREFIX = "SWB"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 SMTP_SERVER = """
