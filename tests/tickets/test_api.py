@@ -329,12 +329,11 @@ def test_opening_a_case_reads_the_policy_once_per_process(customer, vendors):
 
 
 def _table(sql: str) -> str:
-    """The first table a statement names (FROM, INTO or UPDATE), for a readable statement list."""
+    """The table a statement reads or writes, for a readable statement list. An INSERT names its
+    table after INTO (PostgreSQL's bulk insert then reads FROM UNNEST(...))."""
     words = sql.replace('"', "").split()
-    for keyword in ("FROM", "INTO", "UPDATE"):
-        if keyword in words:
-            return words[words.index(keyword) + 1]
-    return ""
+    keyword = {"SELECT": "FROM", "INSERT": "INTO", "UPDATE": "UPDATE"}.get(words[0])
+    return words[words.index(keyword) + 1] if keyword in words else ""
 
 
 def test_customer_cannot_open_a_case_for_another_organization(customer, other_organization, vendors):
