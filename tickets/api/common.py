@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -144,7 +145,12 @@ class TicketSummaryOutput(serializers.Serializer):
 
     @extend_schema_field(SlaOutput(many=True))
     def get_sla(self, ticket: Ticket) -> list[dict]:
-        return SlaOutput(self._rows(ticket), many=True).data
+        return self._sla_output.to_representation(self._rows(ticket))
+
+    @cached_property
+    def _sla_output(self) -> serializers.ListSerializer:
+        # One for every case of a page: building a serializer costs more than using it.
+        return SlaOutput(many=True)
 
 
 @extend_schema_serializer(component_name="Attachment")
