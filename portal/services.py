@@ -17,4 +17,5 @@ def notice_preference_set(*, user, wanted: list[str], offered: list[str]) -> Not
     preference.muted_kinds = [kind for kind in muted if kind not in MANDATORY_NOTICES]
     preference.full_clean()
     preference.save()
+    user.notice_preference = preference  # notices read it through the accessor: no stale copy
     return preference

@@ -44,3 +44,16 @@ def test_a_post_without_the_section_keeps_the_choices(client, customer):
     client.force_login(customer)
     client.post(reverse("profile"), {"email": customer.email, "timezone": ""})
     assert NoticePreference.objects.get(user=customer).muted_kinds == [NoticeKind.STAFF_REPLY]
+
+
+def test_a_new_choice_holds_for_the_same_signed_in_user_at_once(customer):
+    """Notices read the preference through the user's accessor (loaded with an API token): a
+    change made through the service must not leave the old row cached on that user."""
+    from portal.outbox import notice_wanted
+    from portal.services import notice_preference_set
+
+    assert notice_wanted(user=customer, kind=NoticeKind.STAFF_REPLY)  # caches "no preference row"
+    notice_preference_set(user=customer, wanted=[], offered=[NoticeKind.STAFF_REPLY])
+    assert not notice_wanted(user=customer, kind=NoticeKind.STAFF_REPLY)
+    notice_preference_set(user=customer, wanted=[NoticeKind.STAFF_REPLY], offered=[NoticeKind.STAFF_REPLY])
+    assert notice_wanted(user=customer, kind=NoticeKind.STAFF_REPLY)
