@@ -12,7 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.api import page_of
+from portal.api import Serializer, page_of
 
 from .dates import compute_milestones, notice_by
 from .selectors import contract_list, contract_quota, product_list
@@ -34,7 +34,7 @@ class LifecyclePreviewApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(Serializer):
         ga = serializers.DateField()
         eos = serializers.DateField()
         next_major_ga = serializers.DateField(required=False, allow_null=True, default=None)
@@ -46,8 +46,8 @@ class LifecyclePreviewApi(APIView):
                 raise serializers.ValidationError({"next_major_ga": NEXT_GA_BEFORE_GA})
             return data
 
-    class OutputSerializer(serializers.Serializer):
-        class NoticeSerializer(serializers.Serializer):
+    class OutputSerializer(Serializer):
+        class NoticeSerializer(Serializer):
             eos = serializers.DateField()
             eoms = serializers.DateField()
             eol = serializers.DateField()
@@ -85,7 +85,7 @@ class LifecyclePreviewApi(APIView):
         return Response(self.OutputSerializer(result).data)
 
 
-class MajorVersionSerializer(serializers.Serializer):
+class MajorVersionSerializer(Serializer):
     id = serializers.IntegerField()
     number = serializers.IntegerField()
     name = serializers.CharField()
@@ -116,7 +116,7 @@ class MajorVersionSerializer(serializers.Serializer):
         ]
 
 
-class ProductSerializer(serializers.Serializer):
+class ProductSerializer(Serializer):
     id = serializers.IntegerField()
     vendor = serializers.CharField(source="vendor.slug")
     name = serializers.CharField()
@@ -153,8 +153,8 @@ class ContractListApi(APIView):
     """The requesting customer's organization's contracts (staff: all), each with this contract
     year's quota for Basic plans (null for plans without one)."""
 
-    class OutputSerializer(serializers.Serializer):
-        class EntitlementSerializer(serializers.Serializer):
+    class OutputSerializer(Serializer):
+        class EntitlementSerializer(Serializer):
             allowance = serializers.IntegerField()
             used = serializers.IntegerField()
             remaining = serializers.IntegerField()

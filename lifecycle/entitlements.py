@@ -121,13 +121,16 @@ def contract_required(*, vendor: Vendor, at: datetime, version: PolicyVersion | 
 
 
 def _contracts(*, organization, vendor: Vendor, product: Product | None) -> list[Contract]:
-    contracts = Contract.objects.filter(organization=organization, vendor=vendor)
+    # Unordered in SQL: the model's ordering joins two tables to sort rows that are nearly
+    # always none or one. Most organizations hold no contract with most vendors, so the look-up
+    # stays one plain query, and what a contract needs is fetched only for the contracts there are.
+    contracts = Contract.objects.filter(organization=organization, vendor=vendor).order_by()
     if product is not None:
         contracts = contracts.filter(product=product)
-    # Most organizations hold no contract with most vendors: the look-up stays one plain query,
-    # and what a contract needs is fetched only for the contracts there are.
     found = list(contracts)
     prefetch_related_objects(found, "product", "major_version", "premium_options", "targets__calendar")
+    # The model's order (the organization is the same for all): by product, the latest start first.
+    found.sort(key=lambda c: (c.product.name, -c.start.toordinal()))
     return found
 
 

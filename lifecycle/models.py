@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
-from simple_history.models import HistoricalRecords
 
 from policies.models import DurationUnit, TargetKind
+from portal.history import HistoricalRecords
 
 from .dates import PHASE_WORDS, Phase, add_months, phase_at
 

@@ -10,7 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.api import UtcDateTimeField
+from portal.api import Serializer, UtcDateTimeField
 
 from .describe import calendar_summary
 from .models import Vendor
@@ -25,7 +25,7 @@ NOT_FOUND = OpenApiResponse(OpenApiTypes.OBJECT, description="No such vendor, or
 BAD_INPUT = OpenApiResponse(OpenApiTypes.OBJECT, description='{"field": ["message"]}: the wrong field.')
 
 
-class TargetSerializer(serializers.Serializer):
+class TargetSerializer(Serializer):
     kind = serializers.CharField()
     duration = serializers.DecimalField(max_digits=7, decimal_places=2)
     unit = serializers.CharField()
@@ -37,7 +37,7 @@ class TargetSerializer(serializers.Serializer):
         return target_duration(target, target_calendar(target)).total_seconds() / 3600
 
 
-class PrioritySerializer(serializers.Serializer):
+class PrioritySerializer(Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     rank = serializers.IntegerField()
@@ -46,14 +46,14 @@ class PrioritySerializer(serializers.Serializer):
     targets = TargetSerializer(many=True)
 
 
-class WindowSerializer(serializers.Serializer):
+class WindowSerializer(Serializer):
     start_weekday = serializers.IntegerField()
     start_time = serializers.TimeField()
     end_weekday = serializers.IntegerField()
     end_time = serializers.TimeField()
 
 
-class CalendarSerializer(serializers.Serializer):
+class CalendarSerializer(Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
     timezone = serializers.CharField()
@@ -66,7 +66,7 @@ class CalendarSerializer(serializers.Serializer):
         return calendar_summary(calendar)
 
 
-class VendorSerializer(serializers.Serializer):
+class VendorSerializer(Serializer):
     slug = serializers.SlugField()
     name = serializers.CharField()
     ticket_prefix = serializers.CharField()
@@ -88,7 +88,7 @@ class VendorPolicyApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(Serializer):
         class Meta:
             ref_name = "VendorPolicy"
 
@@ -132,7 +132,7 @@ class SlaPreviewApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(Serializer):
         class Meta:
             ref_name = "SlaPreviewQuery"
 
@@ -153,11 +153,11 @@ class SlaPreviewApi(APIView):
                 raise serializers.ValidationError(OPENED_OUT_OF_RANGE.format(first=first, last=last))
             return opened_at
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(Serializer):
         class Meta:
             ref_name = "SlaPreview"
 
-        class DueSerializer(serializers.Serializer):
+        class DueSerializer(Serializer):
             kind = serializers.CharField()
             duration_hours = serializers.FloatField()
             clock = serializers.ChoiceField(choices=["24x7", "business"])

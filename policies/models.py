@@ -10,7 +10,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
+
+from portal.history import HistoricalRecords
 
 NOTICE_TOO_SHORT = (
     "A new version of this policy can take effect no sooner than {days} days after it is published "

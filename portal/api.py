@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -29,6 +30,20 @@ def exception_handler(exc, context):
     elif isinstance(exc, ApplicationError):
         exc = exceptions.ValidationError({"non_field_errors": [exc.message], **exc.extra})
     return drf_exception_handler(exc, context)
+
+
+class Serializer(serializers.Serializer):
+    """DRF's Serializer, cheaper to build. DRF deep-copies every declared field for every
+    instance, which runs each field's __init__ again (choices, validators, messages): 1.4 ms for
+    a case's 30 fields here, more than turning the case into JSON. A declared field is a
+    prototype that is never bound, so a shallow copy is enough for a plain field; a nested
+    serializer keeps its children, bound to it, and is deep-copied as DRF does."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) else copy.copy(field)
+            for name, field in self._declared_fields.items()
+        }
 
 
 class UtcDateTimeField(serializers.DateTimeField):

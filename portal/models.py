@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
+
+from portal.history import HistoricalRecords
 
 
 class Organization(models.Model):

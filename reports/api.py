@@ -11,7 +11,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.api import UtcDateTimeField
+from portal.api import Serializer, UtcDateTimeField
 from portal.authentication import TokenAuthentication
 
 from .models import END_BEFORE_START, MonitoredService, Outage, OutageCause
@@ -46,7 +46,7 @@ class MonitorApi(APIView):
 
 
 class OutageCreateApi(MonitorApi):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(Serializer):
         service = serializers.SlugField(help_text="The monitored service's slug.")
         start = UtcDateTimeField()
         end = UtcDateTimeField(required=False, allow_null=True, help_text="Leave out while the outage lasts.")
@@ -85,7 +85,7 @@ class OutageCreateApi(MonitorApi):
 
 
 class OutageEndApi(MonitorApi):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(Serializer):
         end = UtcDateTimeField()
 
     @extend_schema(request=InputSerializer, responses={200: OutageOutputSerializer})

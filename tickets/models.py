@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
 from policies.models import TargetKind
+from portal.history import HistoricalRecords
 
 
 class Kind(models.TextChoices):

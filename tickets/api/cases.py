@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from lifecycle.models import MajorVersion, Product
 from policies.models import Vendor
+from portal.api import Serializer
 from portal.models import Organization
 from portal.selectors import user_organization
 
@@ -61,7 +62,7 @@ class TicketPagination(CursorPagination):
 
 
 @extend_schema_serializer(component_name="TicketPage")
-class TicketPageOutput(serializers.Serializer):
+class TicketPageOutput(Serializer):
     next = serializers.CharField(allow_null=True, help_text="URL of the next page, or null.")
     previous = serializers.CharField(allow_null=True, help_text="URL of the previous page, or null.")
     results = TicketSummaryOutput(many=True)
@@ -109,7 +110,7 @@ PRODUCT_OF_ANOTHER_VENDOR = "Choose one of {vendor}'s products."
 
 class TicketCreateApi(TicketApi):
     @extend_schema_serializer(component_name="TicketOpen")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(Serializer):
         vendor = serializers.SlugField(help_text="Vendor slug, e.g. alectrona.")
         priority = serializers.CharField(max_length=50, help_text="One of the vendor's priority codes.")
         subject = serializers.CharField(max_length=200)
@@ -223,7 +224,7 @@ CUSTOMER_TARGETS = (Status.OPEN, Status.CLOSED)
 
 class TicketUpdateApi(TicketApi):
     @extend_schema_serializer(component_name="TicketChange")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(Serializer):
         status = serializers.ChoiceField(
             choices=[s for s in Status.choices if s[0] != Status.NEW],
             required=False,

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from policies import clock
 from policies.models import TargetKind
-from portal.api import UtcDateTimeField
+from portal.api import Serializer, UtcDateTimeField
 from portal.authentication import TokenAuthentication
 
 from .. import selectors
@@ -96,7 +96,7 @@ def sla_rows(ticket: Ticket, now: datetime) -> list[dict]:
 
 
 @extend_schema_serializer(component_name="SlaTarget")
-class SlaOutput(serializers.Serializer):
+class SlaOutput(Serializer):
     kind = serializers.ChoiceField(choices=TargetKind.choices)
     due_at = UtcDateTimeField(allow_null=True)
     state = serializers.ChoiceField(
@@ -110,7 +110,7 @@ class SlaOutput(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="TicketSummary")
-class TicketSummaryOutput(serializers.Serializer):
+class TicketSummaryOutput(Serializer):
     number = serializers.CharField()
     vendor = serializers.CharField(source="vendor.slug")
     organization = serializers.CharField(source="organization.slug")
@@ -154,7 +154,7 @@ class TicketSummaryOutput(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="Attachment")
-class AttachmentOutput(serializers.Serializer):
+class AttachmentOutput(Serializer):
     id = serializers.IntegerField()
     filename = serializers.CharField()
     content_type = serializers.CharField()
@@ -187,7 +187,7 @@ class TicketDetailOutput(TicketSummaryOutput):
 
 
 @extend_schema_serializer(component_name="Reply")
-class ReplyOutput(serializers.Serializer):
+class ReplyOutput(Serializer):
     id = serializers.IntegerField()
     author = serializers.CharField(source="author.username")
     author_name = serializers.SerializerMethodField()

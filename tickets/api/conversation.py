@@ -15,6 +15,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from portal.api import Serializer
+
 from .. import selectors, services
 from ..downloads import attachment_response
 from .common import DESK_ONLY, NUMBER, AttachmentOutput, ReplyOutput, TicketApi, error_answers, ticket_or_404
@@ -34,7 +36,7 @@ class ReplyListApi(TicketApi):
 
 class ReplyCreateApi(TicketApi):
     @extend_schema_serializer(component_name="ReplyNew")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(Serializer):
         body = serializers.CharField(max_length=100_000, help_text="Markdown.")
         internal = serializers.BooleanField(
             default=False, help_text="Staff: an internal note, never shown to customers."
@@ -71,7 +73,7 @@ class AttachmentUploadApi(TicketApi):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema_serializer(component_name="AttachmentUpload")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(Serializer):
         file = serializers.FileField(
             help_text="PDF, PNG, JPEG, GIF, ZIP (Office files included) or plain text, checked on content."
         )

@@ -1,0 +1,52 @@
+"""portal.api.Serializer builds its fields from shallow copies: each instance still gets fields
+of its own, bound to it, and nested serializers still reach the root's context."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from portal.api import Serializer
+
+
+class Child(Serializer):
+    name = serializers.CharField(max_length=5)
+    greeting = serializers.SerializerMethodField()
+
+    def get_greeting(self, row) -> str:
+        return f"{self.context['salutation']} {row['name']}"
+
+
+class Parent(Serializer):
+    title = serializers.CharField(max_length=5)
+    children = Child(many=True)
+
+
+def test_each_instance_has_its_own_bound_fields():
+    first, second = Parent(), Parent()
+
+    assert first.fields["title"] is not second.fields["title"]
+    assert first.fields["title"].parent is first
+    assert second.fields["title"].parent is second
+    assert first.fields["children"] is not second.fields["children"]
+    assert Parent._declared_fields["title"].parent is None  # the prototype stays unbound
+
+
+def test_nested_serializers_see_the_context_of_their_own_root():
+    rows = {"title": "Case", "children": [{"name": "Ada"}]}
+
+    hello = Parent(rows, context={"salutation": "Hello"}).data
+    dear = Parent(rows, context={"salutation": "Dear"}).data
+
+    assert hello["children"] == [{"name": "Ada", "greeting": "Hello Ada"}]
+    assert dear["children"] == [{"name": "Ada", "greeting": "Dear Ada"}]
+
+
+def test_validation_is_unchanged():
+    bad = Parent(data={"title": "Too long", "children": [{"name": "Far too long"}]})
+    good = Parent(data={"title": "Case", "children": [{"name": "Ada"}]})
+
+    assert not bad.is_valid()
+    assert set(bad.errors) == {"title", "children"}
+    assert bad.errors["children"][0]["name"]
+    assert good.is_valid(), good.errors
+    assert good.validated_data == {"title": "Case", "children": [{"name": "Ada"}]}
