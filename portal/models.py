@@ -114,6 +114,7 @@ class Notice(models.Model):
         on_delete=models.SET_NULL,
         related_name="notices",
         help_text="Empty when sent to a desk address rather than a person.",
+        db_index=False,  # notice_recipient_created below leads with it
     )
     to_email = models.EmailField()
     reference = models.CharField(

@@ -61,8 +61,14 @@ class TicketQuerySet(models.QuerySet):
 
 class Ticket(models.Model):
     number = models.CharField(max_length=20, unique=True, editable=False)
-    vendor = models.ForeignKey("policies.Vendor", on_delete=models.PROTECT, related_name="tickets")
-    organization = models.ForeignKey("portal.Organization", on_delete=models.PROTECT, related_name="tickets")
+    # Vendor, organization, assignee and priority lead a composite index each (Meta.indexes),
+    # which serves every look-up a single-column index would: no second index to keep up to date.
+    vendor = models.ForeignKey(
+        "policies.Vendor", on_delete=models.PROTECT, related_name="tickets", db_index=False
+    )
+    organization = models.ForeignKey(
+        "portal.Organization", on_delete=models.PROTECT, related_name="tickets", db_index=False
+    )
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets"
     )
@@ -72,9 +78,12 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
+        db_index=False,
     )
     policy_version = models.ForeignKey("policies.PolicyVersion", on_delete=models.PROTECT, related_name="+")
-    priority = models.ForeignKey("policies.PriorityLevel", on_delete=models.PROTECT, related_name="+")
+    priority = models.ForeignKey(
+        "policies.PriorityLevel", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     product = models.ForeignKey(
         "lifecycle.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
     )
@@ -116,7 +125,24 @@ class Ticket(models.Model):
     # runs) and the worst SLA state. Kept in step by tickets.services.sla on every change.
     next_due_at = models.DateTimeField(null=True, blank=True)
     sla_state = models.CharField(max_length=20, default="not_applicable")
-    history = HistoricalRecords(excluded_fields=["updated_at", "next_due_at", "sla_state", "body_html"])
+    # History is read one case at a time (by `id`, newest first): its copies of the case's keys
+    # and number need no index of their own, and each one would cost every save of a case.
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "next_due_at", "sla_state", "body_html"],
+        no_db_index=[
+            "number",
+            "vendor",
+            "organization",
+            "requester",
+            "assignee",
+            "policy_version",
+            "priority",
+            "product",
+            "major_version",
+            "parent",
+            "resolution_code",
+        ],
+    )
 
     objects = TicketQuerySet.as_manager()
 
@@ -206,7 +232,8 @@ class SlaTarget(models.Model):
     """One promised deadline of one ticket. `due_at` = the target's clock advanced from
     `started_at` by `duration` plus the business time paused so far."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_targets")
+    # The unique (ticket, kind) constraint's index serves look-ups by case.
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_targets", db_index=False)
     kind = models.CharField(max_length=20, choices=TargetKind.choices)
     state = models.CharField(max_length=20, choices=TargetState.choices, default=TargetState.RUNNING)
     source = models.CharField(
