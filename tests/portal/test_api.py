@@ -19,6 +19,7 @@ class Child(Serializer):
 class Parent(Serializer):
     title = serializers.CharField(max_length=5)
     children = Child(many=True)
+    tags = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 def test_each_instance_has_its_own_bound_fields():
@@ -28,6 +29,8 @@ def test_each_instance_has_its_own_bound_fields():
     assert first.fields["title"].parent is first
     assert second.fields["title"].parent is second
     assert first.fields["children"] is not second.fields["children"]
+    assert first.fields["tags"].child is not second.fields["tags"].child
+    assert first.fields["tags"].child.root is first
     assert Parent._declared_fields["title"].parent is None  # the prototype stays unbound
 
 

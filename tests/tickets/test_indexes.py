@@ -17,7 +17,9 @@ def _indexes(model) -> list[list[str]]:
     """The column lists of the table's indexes and unique constraints, primary key excluded."""
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
-    return [c["columns"] for c in constraints.values() if (c["index"] or c["unique"]) and not c["primary_key"]]
+    return [
+        c["columns"] for c in constraints.values() if (c["index"] or c["unique"]) and not c["primary_key"]
+    ]
 
 
 def _leading(model) -> list[str]:
