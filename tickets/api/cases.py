@@ -144,10 +144,10 @@ class TicketCreateApi(TicketApi):
         )
 
         def validate_vendor(self, slug: str) -> Vendor:
-            vendor = Vendor.objects.filter(slug=slug).first()
-            if vendor is None:
-                raise serializers.ValidationError(UNKNOWN_VENDOR.format(slug=slug))
-            return vendor
+            try:
+                return Vendor.objects.get(slug=slug)
+            except Vendor.DoesNotExist:
+                raise serializers.ValidationError(UNKNOWN_VENDOR.format(slug=slug)) from None
 
         def validate(self, attrs: dict) -> dict:
             product, vendor = attrs.get("product"), attrs["vendor"]
