@@ -13,7 +13,7 @@ capacity; the load generator shares the machine). Floors with SQLite: list pages
 detail p95 < 80 ms, creation >= 100 per second in both; the script exits non-zero when one is missed.
 
 Creation is timed in ROUNDS rounds and judged on the best one, as `timeit` judges the fastest repeat:
-this machine is a virtual one on a shared host, and the same code opens cases up to 1.5 times slower
+this machine is a virtual one on a shared host, and the same code opens cases up to 1.7 times slower
 for a minute at a time when the host is busy. Other jobs only ever add time, so the best round is the
 figure that belongs to the code; every round is printed beside it. A fixed piece of pure-Python work
 is timed before and after the run ("host check"): a higher figure means a busier host.
