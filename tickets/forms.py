@@ -58,13 +58,20 @@ def suggest_priority(*, users: str, workaround: str, halted: bool) -> str:
     return "medium"
 
 
+UNANSWERED = [("", "Choose…")]  # no answer is pre-selected: a suggestion needs all three of the customer's
+
+
 class ImpactForm(forms.Form):
-    users = forms.ChoiceField(label="Who is affected?", choices=UsersAffected.CHOICES, required=False)
+    users = forms.ChoiceField(
+        label="Who is affected?", choices=UNANSWERED + UsersAffected.CHOICES, required=False
+    )
     workaround = forms.ChoiceField(
-        label="Is there a work-around?", choices=Workaround.CHOICES, required=False
+        label="Is there a work-around?", choices=UNANSWERED + Workaround.CHOICES, required=False
     )
     halted = forms.ChoiceField(
-        label="Is a business function halted?", choices=[("no", "No"), ("yes", "Yes")], required=False
+        label="Is a business function halted?",
+        choices=UNANSWERED + [("no", "No"), ("yes", "Yes")],
+        required=False,
     )
 
     def suggestion(self) -> str | None:

@@ -120,6 +120,9 @@ def test_albert_helper_suggests_a_priority(new_page, people):
     page.goto("/tickets/new/?vendor=albert")
     page.get_by_text("Not sure? Answer three questions").click()
     page.get_by_label("Who is affected?").select_option("majority")
+    # the answer re-renders the panel; the helper stays open on the next question
+    page.wait_for_function("!document.getElementById('policy-panel').hasAttribute('aria-busy')")
+    assert page.get_by_label("Is there a work-around?").is_visible()
     page.get_by_label("Is there a work-around?").select_option("no")
     page.get_by_label("Is a business function halted?").select_option("yes")
     page.get_by_text("Suggested priority: 1 - Urgent").wait_for()

@@ -261,6 +261,20 @@ def test_panel_suggests_albert_priority(client, customer):
     assert "Suggested priority: <strong>1 - Urgent</strong>" in body
 
 
+def test_panel_keeps_albert_helper_open_once_a_question_is_answered(client, customer):
+    client.force_login(customer)
+    unanswered = client.post(reverse("tickets:open_panel"), {"vendor": "albert"}).content.decode()
+    one_answer = client.post(
+        reverse("tickets:open_panel"), {"vendor": "albert", "impact-users": "majority"}
+    ).content.decode()
+    # Each answer re-renders the panel: a helper that closed again would hide the next question.
+    assert '<details class="helper">' in unanswered
+    assert '<details class="helper" open>' in one_answer
+    assert '<option value="majority" selected>' in one_answer
+    assert '<option value="" selected>Choose…</option>' in one_answer  # the questions not yet answered
+    assert "Answer all three to see a suggestion." in one_answer
+
+
 def test_no_js_suggest_selects_the_priority_and_previews_deadlines(client, customer):
     client.force_login(customer)
     answers = {
