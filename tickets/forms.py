@@ -3,6 +3,9 @@ that turns Albert's impact questions into a suggested priority."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -119,6 +122,23 @@ class MultipleFileField(forms.FileField):
 # ---------------------------------------------------------------------------- open a case
 
 
+class TaggedSelect(forms.Select):
+    """A select whose options name their owner (`data-<key>="…"`), so that the page's script can
+    offer only the chosen vendor's products and the chosen product's versions. Without the
+    script every option shows, and the entitlement check refuses a product of another vendor."""
+
+    def __init__(self, *, key: str, owner: Callable[[Any], object], **kwargs):
+        super().__init__(**kwargs)
+        self.key, self.owner = key, owner
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)  # None for the empty choice
+        if instance is not None:
+            option["attrs"][f"data-{self.key}"] = str(self.owner(instance))
+        return option
+
+
 class ProductChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, product) -> str:
         return f"{product.vendor.name} — {product.name}"
@@ -136,6 +156,7 @@ class TicketOpenForm(forms.Form):
         required=False,
         empty_label="Not about one product",
         help_text="Infotecs supports licensed products only: choose one.",
+        widget=TaggedSelect(key="vendor", owner=lambda product: product.vendor.slug),
     )
     major_version = VersionChoiceField(
         label="Version",
@@ -143,6 +164,7 @@ class TicketOpenForm(forms.Form):
         required=False,
         empty_label="—",
         help_text="The major version the problem is reproduced in.",
+        widget=TaggedSelect(key="product", owner=lambda version: version.product_id),
     )
     onsite = forms.BooleanField(label="We need an engineer on site", required=False)
     remote_failed = forms.BooleanField(label="Remote diagnosis could not solve it", required=False)

@@ -44,8 +44,28 @@
       });
     }
 
+    // Offer only the chosen vendor's products and the chosen product's versions; a choice that
+    // no longer fits is cleared rather than sent.
+    function narrow(select, key, owner) {
+      Array.prototype.forEach.call(select.options, function (option) {
+        var fits = !option.value || option.dataset[key] === owner;
+        option.hidden = !fits;
+        option.disabled = !fits;
+        if (!fits && option.selected) select.value = "";
+      });
+    }
+
+    function narrowProducts() {
+      var elements = form.elements;
+      if (!elements.product || !elements.major_version) return;
+      narrow(elements.product, "vendor", elements.vendor.value);
+      narrow(elements.major_version, "product", elements.product.value);
+    }
+
+    narrowProducts();
     form.addEventListener("change", function (event) {
       var name = event.target.name || "";
+      if (name === "vendor" || name === "product") narrowProducts();
       if (name === "vendor" || name === "priority" || name.indexOf("impact-") === 0) refreshPanel();
     });
 

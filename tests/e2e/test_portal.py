@@ -177,6 +177,31 @@ def test_another_organization_cannot_reach_the_case_or_its_file(new_page, people
     assert ticket.number not in page.inner_text("main")
 
 
+def _offered(page, select: str) -> list[str]:
+    return page.locator(f"{select} option:not([hidden])").all_inner_texts()
+
+
+def test_open_case_offers_the_chosen_vendors_products_and_that_products_versions(new_page, people):
+    page = new_page()
+    sign_in(page, "alice", PASSWORD)
+    page.goto("/tickets/new/")
+    page.get_by_label("Vendor").select_option("infotecs")
+    products = _offered(page, "#id_product")
+    assert products[0] == "Not about one product" and len(products) > 1
+    assert all(name.startswith("Infotecs — ") for name in products[1:]), products
+    page.get_by_label("Product").select_option(label="Infotecs — ViPNet Coordinator")
+    versions = _offered(page, "#id_major_version")
+    assert versions[0] == "—" and "ViPNet Coordinator 4" in versions
+    assert all(name.startswith("ViPNet Coordinator ") for name in versions[1:]), versions
+    page.locator("#id_major_version").select_option(label="ViPNet Coordinator 4")
+
+    page.get_by_label("Vendor").select_option("secpod")  # what no longer fits is cleared, not sent
+    assert page.locator("#id_product").input_value() == ""
+    assert page.locator("#id_major_version").input_value() == ""
+    assert all(name.startswith("SecPod — ") for name in _offered(page, "#id_product")[1:])
+    assert _offered(page, "#id_major_version") == ["—"]
+
+
 def test_a_failed_form_keeps_every_character(new_page, people):
     page = new_page()
     sign_in(page, "alice", PASSWORD)

@@ -10,7 +10,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from lifecycle.models import Product
+from lifecycle.models import MajorVersion, Product
 from tickets.forms import UsersAffected, Workaround, suggest_priority
 from tickets.models import Attachment, Reply, Status, TargetState, Ticket
 from tickets.services import attachment_add, reply_add, ticket_open, ticket_wait_on_customer
@@ -232,7 +232,20 @@ def test_a_missing_subject_keeps_what_was_typed(client, customer, vendors):
     )
     assert "subject" in response.context["form"].errors
     assert "Long story" in response.content.decode()
-    assert f'<option value="{analytics.pk}" selected>' in response.content.decode()
+    assert f'<option value="{analytics.pk}" selected data-vendor="alectrona">' in response.content.decode()
+
+
+def test_product_and_version_options_name_their_vendor_and_product(client, customer, vendors):
+    analytics = Product.objects.create(vendor=vendors["alectrona"], name="Analytics")
+    scanner = Product.objects.create(vendor=vendors["secpod"], name="Scanner")
+    four = MajorVersion.objects.create(product=scanner, number=4, name="4")
+    client.force_login(customer)
+    body = client.get(reverse("tickets:open")).content.decode()
+    # the page's script offers only the chosen vendor's products and the product's versions
+    assert f'<option value="{analytics.pk}" data-vendor="alectrona">' in body
+    assert f'<option value="{scanner.pk}" data-vendor="secpod">' in body
+    assert f'<option value="{four.pk}" data-product="{scanner.pk}">' in body
+    assert '<option value="" selected>Not about one product</option>' in body
 
 
 def test_outsider_cannot_open_a_case_for_nobody(client, agent):
