@@ -67,6 +67,10 @@ ONSITE_BASIC_REFUSED = (
     "On the Basic plan an engineer visits your site only for a critical issue that could not be "
     "solved by phone or remote connection."
 )
+NO_ONSITE = (
+    '{vendor}\'s support does not include on-site visits: untick "We need an engineer on site" and '
+    "the desk will help by phone, email or remote connection."
+)
 ONSITE_BILLABLE = "On-site visits are charged: the engineers' hours plus travel and accommodation."
 EMERGENCY_BILLABLE = "Each Premium emergency on-site call is charged extra, as agreed in your contract."
 
@@ -91,11 +95,13 @@ class Entitlement:
     targets: list[PlannedContractTarget] = field(default_factory=list)
     phase: Phase | None = None
     quota: QuotaYear | None = None
+    refused_field: str = ""  # the form field a refusal belongs to: "product" or "onsite"
 
-    def refuse(self, reason: str) -> Entitlement:
+    def refuse(self, reason: str, *, field: str = "product") -> Entitlement:
         self.allowed = False
         self.billable = False
         self.reasons.append(reason)
+        self.refused_field = field
         return self
 
     def charge(self, reason: str) -> None:
@@ -212,15 +218,18 @@ def _check_quota(result: Entitlement, day: date) -> None:
         result.charge(QUOTA_BILLABLE.format(allowance=quota.allowance, start=year.start, end=year.end))
 
 
-def _check_onsite(result: Entitlement, *, priority_code: str, remote_failed: bool) -> None:
+def _check_onsite(result: Entitlement, *, vendor: Vendor, priority_code: str, remote_failed: bool) -> None:
     """SPEC §4: Basic — "on-site visit only for a critical case that cannot be solved remotely
-    (customer pays hours and travel)"; Premium emergency on-site — "any case at extra charge"."""
-    if _has_option(result, PremiumOptionKind.EMERGENCY_ONSITE):
+    (customer pays hours and travel)"; Premium emergency on-site — "any case at extra charge".
+    Only those plans (Infotecs') speak of visits: no other policy or contract offers one."""
+    if result.contract is None or result.contract.plan not in (Plan.BASIC, Plan.PREMIUM):
+        result.refuse(NO_ONSITE.format(vendor=vendor.name), field="onsite")
+    elif _has_option(result, PremiumOptionKind.EMERGENCY_ONSITE):
         result.charge(EMERGENCY_BILLABLE)
     elif priority_code in CRITICAL_PRIORITY_CODES and remote_failed:
         result.charge(ONSITE_BILLABLE)
     else:
-        result.refuse(ONSITE_BASIC_REFUSED)
+        result.refuse(ONSITE_BASIC_REFUSED, field="onsite")
 
 
 def entitlement_check(
@@ -259,7 +268,7 @@ def entitlement_check(
             if not result.allowed:
                 return result
     if onsite:
-        _check_onsite(result, priority_code=priority_code, remote_failed=remote_failed)
+        _check_onsite(result, vendor=vendor, priority_code=priority_code, remote_failed=remote_failed)
         if not result.allowed:
             return result
     _check_quota(result, day)

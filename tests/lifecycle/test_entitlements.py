@@ -226,6 +226,22 @@ def test_premium_emergency_onsite_covers_any_case_at_a_charge(
     assert (result.allowed, result.billable, result.reasons) == (True, True, [e.EMERGENCY_BILLABLE])
 
 
+def test_onsite_visit_without_an_infotecs_plan_is_refused(organization, vendors):
+    # SecPod's policy and its Standard contracts say nothing of visits: a critical case cannot buy one.
+    contract_create(
+        organization=organization,
+        product=Product.objects.create(vendor=vendors["secpod"], name="SanerNow"),
+        plan=Plan.STANDARD,
+        start=date(2026, 1, 1),
+        end=date(2026, 12, 31),
+        deployment=Deployment.HOSTED,
+        license_price=Decimal("1"),
+    )
+    for vendor in (vendors["secpod"], vendors["alectrona"]):  # with a Standard contract / with none
+        result = check(organization, vendor, None, None, priority="critical", onsite=True, remote_failed=True)
+        assert not result.allowed and result.reasons == [e.NO_ONSITE.format(vendor=vendor.name)]
+
+
 def test_vendor_without_license_rule_and_no_contracts_is_served_by_its_policy(organization, vendors):
     result = check(organization, vendors["alectrona"], None, None, priority="high")
     assert (result.allowed, result.billable, result.contract) == (True, False, None)

@@ -149,6 +149,15 @@ REFUSALS = {
     "no contract": ("outsider", "coordinator", 4, {}, "product", "no active support contract"),
     "end of life": ("customer", "coordinator", 2, {}, "product", "reached the end of its life"),
     "pre-release without early access": ("customer", "coordinator", 5, {}, "product", "not released yet"),
+    # a refusal names the field it is about, not the on-site box merely because it was ticked
+    "end of life, on-site asked": (
+        "customer",
+        "coordinator",
+        2,
+        {"onsite": True},
+        "product",
+        "reached the end of its life",
+    ),
     "on-site on Basic for a normal case": (
         "customer",
         "coordinator",
@@ -203,4 +212,21 @@ def test_each_refusal_through_the_api(request, client, name, basic_contract):
     )
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert words in " ".join(response.json()[field])
+    assert not Ticket.objects.exists()
+
+
+def test_onsite_visit_from_a_vendor_that_offers_none_is_refused_on_the_box(client, customer):
+    client.force_login(customer)
+    data = {"vendor": "alectrona", "priority": "high", "kind": "incident", "subject": "Down", "body": "x"}
+    response = client.post(reverse("tickets:open"), {**data, "action": "open", "onsite": "on"})
+    assert "does not include on-site visits" in " ".join(response.context["form"].errors["onsite"])
+    token = Token.objects.create(user=customer)
+    response = client.post(
+        "/api/tickets/",
+        {**data, "onsite": True, "remote_failed": True},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {token.key}",
+    )
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "Alectrona's support does not include on-site visits" in response.json()["onsite"][0]
     assert not Ticket.objects.exists()

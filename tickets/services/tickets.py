@@ -99,8 +99,7 @@ def _entitle(ticket: Ticket, *, remote_failed: bool, at: datetime) -> list[sla.P
     case billable with the reason, and return the targets it gets."""
     entitlement = _entitlement(ticket, remote_failed=remote_failed, at=at)
     if not entitlement.allowed:
-        field = "onsite" if ticket.onsite_requested and entitlement.contract else "product"
-        raise ValidationError({field: entitlement.reasons})
+        raise ValidationError({entitlement.refused_field: entitlement.reasons})
     ticket.billable, ticket.billable_reason = entitlement.billable, entitlement.billable_reason
     return _planned(ticket, entitlement)
 
