@@ -68,8 +68,7 @@ ONSITE_BASIC_REFUSED = (
     "solved by phone or remote connection."
 )
 NO_ONSITE = (
-    '{vendor}\'s support does not include on-site visits: untick "We need an engineer on site" and '
-    "the desk will help by phone, email or remote connection."
+    "{vendor}'s support does not include on-site visits: the desk helps by phone, email or remote connection."
 )
 ONSITE_BILLABLE = "On-site visits are charged: the engineers' hours plus travel and accommodation."
 EMERGENCY_BILLABLE = "Each Premium emergency on-site call is charged extra, as agreed in your contract."
