@@ -77,6 +77,11 @@ class ImpactForm(forms.Form):
         required=False,
     )
 
+    def answered(self) -> bool:
+        """Whether any question has an answer: each answer re-renders the panel, and the helper
+        must stay open on the questions still to answer."""
+        return any(self[name].value() for name in self.fields)
+
     def suggestion(self) -> str | None:
         if not self.is_valid() or not all(
             self.cleaned_data.get(f) for f in ("users", "workaround", "halted")

@@ -250,8 +250,7 @@ def _panel_context(request, form: TicketOpenForm, vendor: Vendor | None, priorit
         "priorities": priorities,
         "priority_code": priority_code,
         "impact": impact,
-        # the helper stays open once a question is answered: each answer re-renders the panel
-        "impact_open": impact is not None and any(impact[name].value() for name in impact.fields),
+        "impact_open": impact is not None and impact.answered(),
         "suggestion": suggestion,
         "suggestion_name": names.get(suggestion or ""),
         "deadlines": _deadline_preview(vendor, priority_code if priority_code in names else ""),
