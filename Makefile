@@ -6,7 +6,9 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: install run test lint bench migrate demo clean
 
 $(STAMP): requirements.txt requirements-nodeps.txt
-	@test -x $(PY) || $$(scripts/find-python) -m venv $(VENV)
+	@test -x $(PY) || { python=$$(scripts/find-python) && "$$python" -m venv $(VENV); }
+	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { echo "$(VENV) was made with an older" \
+	  "Python; Python 3.12 or newer is needed (Django 6.1 needs it): make clean, then make again." >&2; exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
 	@echo "Installing the pinned requirements into $(VENV) (a minute or two the first time)..."
 	$(PY) -m pip install --progress-bar on -r requirements.txt
