@@ -66,8 +66,25 @@ def test_the_requesters_own_zone_wins_over_the_organizations(customer, vendors, 
     assert "Tue 24 Nov 2026, 02:00 JST" in mail.outbox[0].body
 
 
-def test_colleagues_and_outsiders_are_not_mailed(case, colleague, outsider):
-    assert [m.to for m in mail.outbox] == [[case.requester.email]]
+def test_colleagues_and_outsiders_are_not_mailed(
+    colleague, org_admin, outsider, customer, agent, vendors, send
+):
+    # The colleagues exist before the case is opened: a notice to the whole organization would
+    # reach them (the `case` fixture is opened before any colleague a test asks for).
+    case = send(
+        ticket_open,
+        organization=customer.membership.organization,
+        requester=customer,
+        vendor=vendors["alectrona"],
+        priority="high",
+        subject="Export fails",
+        body="x",
+        at=datetime(2026, 11, 23, 10, 0, tzinfo=NY),
+    )
+    send(reply_add, ticket=case, author=agent, body="Which version?", wait_on_customer=True)
+    send(ticket_resolve, ticket=case, by=agent, resolution_code="workaround")
+    assert [m.to for m in mail.outbox] == [[customer.email]] * 3
+    assert set(Notice.objects.values_list("recipient__username", flat=True)) == {"alice"}
 
 
 def test_a_staff_reply_mails_the_reply_once(case, agent, send):
