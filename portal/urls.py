@@ -9,7 +9,7 @@ from . import views
 
 api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("vendors/", policies_api.VendorListApi.as_view(), name="vendor-list"),
     path("vendors/<str:slug>/policy/", policies_api.VendorPolicyApi.as_view(), name="vendor-policy"),
     path("sla/preview/", policies_api.SlaPreviewApi.as_view(), name="sla-preview"),
