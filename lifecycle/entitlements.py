@@ -13,6 +13,15 @@ Decisions where the SPEC is silent:
   of them. A product without recorded versions (a hosted service) needs no version.
 - Days are UTC calendar days (`at` converted to UTC).
 - The quota is decided at opening from the cases resolved so far in the contract year.
+- Billing rules belong to the vendor whose policy states them (SPEC §4). Every charge below —
+  a non-critical case in Extended Support, cases beyond the Basic quota, on-site visits — is a
+  term of Infotecs' Support Plans, so it applies only to a case opened under a Basic or Premium
+  contract of a vendor whose policy supports licensed software only (the "unlicensed" exclusion:
+  Infotecs). No vendor or policy row says "sells Support Plans"; these two data already do, and
+  together they hold even for a contract of another vendor left on the form's default plan
+  (Basic). SecPod's support is "provided without additional charge", Alectrona and Albert state
+  no charge: their cases are never billable by these rules. Refusals (end of life, pre-release)
+  are not charges and stay as they are.
 """
 
 from __future__ import annotations
@@ -36,6 +45,8 @@ from .selectors import contract_quota
 # adds a "vulnerability" priority gets the same treatment.
 CRITICAL_PRIORITY_CODES = frozenset({"critical", "vulnerability"})
 LICENSE_EXCLUSION_CODE = "unlicensed"
+# Infotecs' Support Plans (seed 003, "Support Plans"): the only terms that charge for support.
+SUPPORT_PLANS = frozenset({Plan.BASIC, Plan.PREMIUM})
 
 NO_CONTRACT = (
     "Your organization has no active support contract for {product}. Only licensed software is supported."
@@ -195,19 +206,27 @@ def _check_version(result: Entitlement, *, product: Product, major_version: Majo
     return True
 
 
-def _check_phase(result: Entitlement, *, version: MajorVersion, priority_code: str, day: date) -> None:
+def _under_support_plan(result: Entitlement, *, licensed_only: bool) -> bool:
+    """Whether the case is opened under one of Infotecs' Support Plans, whose charges follow
+    (see the module's docstring): a Basic or Premium contract of a licensed-only vendor."""
+    return licensed_only and result.contract is not None and result.contract.plan in SUPPORT_PLANS
+
+
+def _check_phase(
+    result: Entitlement, *, version: MajorVersion, priority_code: str, day: date, support_plan: bool
+) -> None:
     phase = result.phase = version.phase_at(day)
     if phase == Phase.PRE_RELEASE and not _has_option(result, PremiumOptionKind.EARLY_ACCESS):
         ga = f" (general availability {version.ga:%d %B %Y})" if version.ga else ""
         result.refuse(PRE_RELEASE.format(version=version, ga=ga))
     elif phase == Phase.END_OF_LIFE:
         result.refuse(END_OF_LIFE.format(version=version, eol=version.eol))
-    elif phase == Phase.EXTENDED and priority_code not in CRITICAL_PRIORITY_CODES:
+    elif support_plan and phase == Phase.EXTENDED and priority_code not in CRITICAL_PRIORITY_CODES:
         result.charge(EXTENDED_BILLABLE.format(version=version, eoms_next=version.eoms + timedelta(days=1)))
 
 
-def _check_quota(result: Entitlement, day: date) -> None:
-    if result.contract is None or result.contract.plan != Plan.BASIC:
+def _check_quota(result: Entitlement, day: date, *, support_plan: bool) -> None:
+    if not support_plan or result.contract.plan != Plan.BASIC:
         return
     quota = result.quota = contract_quota(contract=result.contract, on=day)
     if quota.remaining == 0:
@@ -217,11 +236,13 @@ def _check_quota(result: Entitlement, day: date) -> None:
         result.charge(QUOTA_BILLABLE.format(allowance=quota.allowance, start=year.start, end=year.end))
 
 
-def _check_onsite(result: Entitlement, *, vendor: Vendor, priority_code: str, remote_failed: bool) -> None:
+def _check_onsite(
+    result: Entitlement, *, vendor: Vendor, priority_code: str, remote_failed: bool, support_plan: bool
+) -> None:
     """SPEC §4: Basic — "on-site visit only for a critical case that cannot be solved remotely
     (customer pays hours and travel)"; Premium emergency on-site — "any case at extra charge".
     Only those plans (Infotecs') speak of visits: no other policy or contract offers one."""
-    if result.contract is None or result.contract.plan not in (Plan.BASIC, Plan.PREMIUM):
+    if not support_plan:
         result.refuse(NO_ONSITE.format(vendor=vendor.name), field="onsite")
     elif _has_option(result, PremiumOptionKind.EMERGENCY_ONSITE):
         result.charge(EMERGENCY_BILLABLE)
@@ -254,6 +275,7 @@ def entitlement_check(
         return result.refuse(NAME_THE_PRODUCT.format(vendor=vendor.name))
     contracts = _contracts(organization=organization, vendor=vendor, product=product)
     _pick_contracts(result, contracts, day, major_version)
+    support_plan = _under_support_plan(result, licensed_only=required)
     # Without a product, `contracts` already holds every contract with the vendor.
     holds_any = bool(contracts) or (product is not None and _holds_vendor_contracts(organization, vendor))
     if result.contract is None and (required or holds_any):
@@ -263,14 +285,22 @@ def entitlement_check(
         if not _check_version(result, product=product, major_version=major_version):
             return result
         if major_version is not None:
-            _check_phase(result, version=major_version, priority_code=priority_code, day=day)
+            _check_phase(
+                result, version=major_version, priority_code=priority_code, day=day, support_plan=support_plan
+            )
             if not result.allowed:
                 return result
     if onsite:
-        _check_onsite(result, vendor=vendor, priority_code=priority_code, remote_failed=remote_failed)
+        _check_onsite(
+            result,
+            vendor=vendor,
+            priority_code=priority_code,
+            remote_failed=remote_failed,
+            support_plan=support_plan,
+        )
         if not result.allowed:
             return result
-    _check_quota(result, day)
+    _check_quota(result, day, support_plan=support_plan)
     result.targets = contract_targets_for(entitlement=result, priority_code=priority_code)
     return result
 

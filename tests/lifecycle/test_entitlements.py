@@ -334,3 +334,58 @@ def test_contract_naming_the_version_wins_over_any_version(
     )
     assert check(organization, infotecs, coordinator, versions[3], priority="critical").contract == specific
     assert check(organization, infotecs, coordinator, versions[4]).contract == basic_contract
+
+
+# SPEC §4: billing rules belong to the vendor whose policy states them. SecPod's support is
+# "provided without additional charge": its cases are never billable by Infotecs' rules.
+
+
+def _saner_now(secpod, *, plan=None, organization=None):
+    """A SecPod product whose version 3 is in the extended phase on NOW (the dates of Coordinator 3),
+    and, with `plan`, a contract for it."""
+    from lifecycle.services import major_version_create
+
+    product = Product.objects.create(vendor=secpod, name="SanerNow")
+    old = major_version_create(product=product, number=3, ga=date(2020, 6, 1), eos=date(2025, 1, 15))
+    if plan is not None:
+        contract_create(
+            organization=organization,
+            product=product,
+            plan=plan,
+            start=date(2025, 1, 1),
+            end=date(2027, 12, 31),
+            deployment=Deployment.ON_PREMISE,
+            license_price=Decimal("1"),
+        )
+    return product, old
+
+
+def test_secpod_case_on_an_extended_phase_version_is_not_charged(organization, vendors):
+    product, old = _saner_now(vendors["secpod"], plan=Plan.STANDARD, organization=organization)
+    assert old.phase_at(NOW.date()) == e.Phase.EXTENDED
+    result = check(organization, vendors["secpod"], product, old, priority="normal")
+    assert (result.allowed, result.billable, result.reasons) == (True, False, [])
+
+
+def test_secpod_case_without_a_contract_on_an_extended_phase_version_is_not_charged(organization, vendors):
+    product, old = _saner_now(vendors["secpod"])
+    result = check(organization, vendors["secpod"], product, old, priority="low")
+    assert (result.allowed, result.billable, result.reasons) == (True, False, [])
+
+
+def test_secpod_contract_recorded_on_the_basic_plan_gets_no_infotecs_charges(organization, vendors, customer):
+    # Basic is the contract form's default: a SecPod contract left on it is still SecPod's terms.
+    secpod = vendors["secpod"]
+    product, old = _saner_now(secpod, plan=Plan.BASIC, organization=organization)
+    resolve_tickets(
+        organization=organization,
+        vendor=secpod,
+        requester=customer,
+        count=40,
+        resolved_at=datetime(2026, 5, 1, tzinfo=UTC),
+        product=product,
+    )
+    result = check(organization, secpod, product, old, priority="normal")
+    assert (result.allowed, result.billable, result.reasons) == (True, False, [])
+    visit = check(organization, secpod, product, old, priority="critical", onsite=True, remote_failed=True)
+    assert not visit.allowed and visit.reasons == [e.NO_ONSITE.format(vendor="SecPod")]
