@@ -7,6 +7,7 @@ from http import HTTPStatus
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -355,6 +356,37 @@ def test_internal_note_from_the_case_page_leaves_the_clock_running(staff_client,
     assert staff_client.post(url, payload).status_code == HTTPStatus.FOUND
     assert Reply.objects.filter(ticket=ticket, internal=True).count() == 1
     assert ticket.sla_targets.get(kind="first_response").state == TargetState.RUNNING
+
+
+def test_internal_note_then_wait_on_the_customer_sets_the_case_waiting(
+    staff_client, customer, vendors, django_capture_on_commit_callbacks
+):
+    ticket = open_ticket(customer, vendors["secpod"])
+    mail.outbox.clear()
+    note = "Asked for the scanner logs by phone; customer sends them tonight."
+    payload = _change_payload(
+        staff_client,
+        ticket,
+        **{"replies-2-0-body": note, "replies-2-0-internal": "on", "replies-2-0-wait_on_customer": "on"},
+    )
+    url = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert staff_client.post(url, payload).status_code == HTTPStatus.FOUND
+
+    ticket.refresh_from_db()
+    assert ticket.status == Status.WAITING_ON_CUSTOMER
+    assert Reply.objects.get(ticket=ticket).internal
+    # Paused like "Mark waiting on customer": the note is no answer, so first response stays unmet.
+    first_response = ticket.sla_targets.get(kind="first_response")
+    assert (first_response.state, first_response.met_at) == (TargetState.PAUSED, None)
+    assert ticket.first_responded_at is None
+    # The customer is told the case waits on them, and never sees the note.
+    [message] = mail.outbox
+    assert message.to == [customer.email]
+    assert "Waiting on you" in message.subject
+    assert note not in message.body
+    assert all(note not in content for content, _ in message.alternatives)
 
 
 def test_assignee_changed_on_the_case_page(staff_client, customer, agent, vendors):
