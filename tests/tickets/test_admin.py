@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
 import pytest
+import time_machine
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -315,6 +316,57 @@ def test_add_shows_the_services_refusal_and_saves_nothing(staff_client, customer
     assert response.status_code == HTTPStatus.OK
     assert response.context["adminform"].form.errors
     assert not Ticket.objects.filter(subject="Wrong priority").exists()
+
+
+# Within the Basic contract of tests/lifecycle/conftest.py (2025–2027).
+CONTRACT_DAY = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def _onsite_visit(customer, infotecs, version, **extra) -> dict:
+    """A phoned-in Infotecs critical case asking for an engineer on site (Basic contract)."""
+    return {
+        "organization": customer.membership.organization.pk,
+        "requester": customer.pk,
+        "vendor": infotecs.pk,
+        "product": version.product_id,
+        "major_version": version.pk,
+        "priority_code": "critical",
+        "kind": "incident",
+        "channel": "phone",
+        "subject": "Coordinator dead, remote session failed",
+        "body": "Customer called: the appliance does not boot.",
+        "onsite_requested": "on",
+        **extra,
+    }
+
+
+def test_add_records_a_basic_onsite_visit_when_remote_help_failed(
+    staff_client, customer, infotecs, basic_contract, versions
+):
+    payload = _onsite_visit(customer, infotecs, versions[4], remote_failed="on", confirm_billable="on")
+
+    with time_machine.travel(CONTRACT_DAY, tick=False):
+        response = staff_client.post(reverse("admin:tickets_ticket_add"), payload)
+
+    assert response.status_code == HTTPStatus.FOUND, response.context and response.context["errors"]
+    ticket = Ticket.objects.get(subject=payload["subject"])
+    assert ticket.onsite_requested
+    assert ticket.billable
+    assert "on-site" in ticket.billable_reason.lower()
+
+
+def test_add_refuses_a_basic_onsite_visit_without_a_failed_remote_attempt_on_the_field(
+    staff_client, customer, infotecs, basic_contract, versions
+):
+    payload = _onsite_visit(customer, infotecs, versions[4], confirm_billable="on")
+
+    with time_machine.travel(CONTRACT_DAY, tick=False):
+        response = staff_client.post(reverse("admin:tickets_ticket_add"), payload)
+
+    assert response.status_code == HTTPStatus.OK
+    form = response.context["adminform"].form
+    assert "could not be solved" in " ".join(form.errors["onsite_requested"])
+    assert not Ticket.objects.filter(subject=payload["subject"]).exists()
 
 
 def _change_payload(client, ticket: Ticket, **extra) -> dict:

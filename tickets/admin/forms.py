@@ -47,6 +47,16 @@ class TicketAddForm(forms.ModelForm):
     """Opening a case for a customer (by phone, say): the service decides everything else."""
 
     priority_code = forms.ChoiceField(label="Priority")
+    remote_failed = forms.BooleanField(
+        label="Remote help could not solve it",
+        required=False,
+        help_text="With an on-site visit: on Basic, a critical case qualifies only after remote help failed.",
+    )
+    confirm_billable = forms.BooleanField(
+        label="The customer accepts the charge",
+        required=False,
+        help_text="A case that will be charged (an on-site visit, say) is opened only once they have.",
+    )
 
     class Meta:
         model = Ticket
@@ -94,7 +104,12 @@ class TicketAddForm(forms.ModelForm):
             "product": data.get("product"),
             "major_version": data.get("major_version"),
             "onsite": data.get("onsite_requested", False),
+            "remote_failed": data.get("remote_failed", False),
+            "confirm_billable": data.get("confirm_billable", False),
         }
+
+    # The service names its arguments; this form names some of them after the model's fields.
+    SERVICE_FIELDS = {"onsite": "onsite_requested"}
 
     def clean(self):
         cleaned = super().clean()
@@ -107,6 +122,7 @@ class TicketAddForm(forms.ModelForm):
                 transaction.set_rollback(True)
         except ValidationError as error:
             for field, problems in error.message_dict.items():
+                field = self.SERVICE_FIELDS.get(field, field)
                 self.add_error(field if field in self.fields else None, problems)
         return cleaned
 

@@ -81,11 +81,13 @@ class TicketAdmin(SimpleHistoryAdmin):
                     "product",
                     "major_version",
                     "onsite_requested",
+                    "remote_failed",
                     "priority_code",
                     "kind",
                     "channel",
                     "subject",
                     "body",
+                    "confirm_billable",
                 ]
             },
         )
