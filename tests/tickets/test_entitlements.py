@@ -12,10 +12,12 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from lifecycle.models import ContractTarget
+from lifecycle import entitlements
+from lifecycle.models import ContractTarget, PremiumOptionKind
+from lifecycle.services import premium_option_set
 from policies.models import DurationUnit, TargetKind
-from tickets.models import Ticket
-from tickets.services import ticket_change_priority, ticket_open
+from tickets.models import SlaTarget, Ticket
+from tickets.services import ticket_change_priority, ticket_open, ticket_preview
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +54,9 @@ def test_end_of_life_version_is_refused(customer, infotecs, basic_contract, vers
 def test_extended_support_marks_a_normal_case_billable_and_says_why(
     customer, infotecs, basic_contract, versions
 ):
-    ticket = _open(customer, infotecs, product=basic_contract.product, major_version=versions[3])
+    ticket = _open(
+        customer, infotecs, product=basic_contract.product, major_version=versions[3], confirm_billable=True
+    )
     assert ticket.billable
     assert "extended support" in ticket.billable_reason.lower()
 
@@ -122,6 +126,7 @@ def test_the_api_opens_a_billable_case_and_says_so(client, customer, infotecs, b
             "body": "x",
             "product": basic_contract.product.pk,
             "major_version": versions[3].pk,
+            "confirm_billable": True,
         },
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Token {token.key}",
@@ -129,6 +134,39 @@ def test_the_api_opens_a_billable_case_and_says_so(client, customer, infotecs, b
     assert response.status_code == HTTPStatus.CREATED, response.json()
     body = response.json()
     assert (body["product"], body["major_version"], body["billable"]) == ("ViPNet Coordinator", "3", True)
+
+
+def test_the_api_refuses_a_billable_case_without_confirm_billable(
+    client, customer, infotecs, basic_contract, versions
+):
+    token = Token.objects.create(user=customer)
+    payload = {
+        "vendor": "infotecs",
+        "priority": "normal",
+        "subject": "VPN drops",
+        "body": "x",
+        "product": basic_contract.product.pk,
+        "major_version": versions[3].pk,
+    }
+    for unconfirmed in ({}, {"confirm_billable": False}):
+        response = client.post(
+            "/api/tickets/",
+            {**payload, **unconfirmed},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Token {token.key}",
+        )
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        [message] = response.json()["confirm_billable"]
+        assert message.startswith("This case will be charged: ViPNet Coordinator 3 is in Extended Support")
+    assert not Ticket.objects.exists()
+
+
+def test_the_api_documents_confirm_billable():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    field = schema["components"]["schemas"]["TicketOpenRequest"]["properties"]["confirm_billable"]
+    assert field["type"] == "boolean" and "charged" in field["description"]
 
 
 def test_the_api_refuses_a_product_of_another_vendor(client, customer, vendors, coordinator):
@@ -230,3 +268,75 @@ def test_onsite_visit_from_a_vendor_that_offers_none_is_refused_on_the_box(clien
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "Alectrona's support does not include on-site visits" in response.json()["onsite"][0]
     assert not Ticket.objects.exists()
+
+
+# ---------------------------------------------------------------------------- no surprise charges
+# SPEC §4: before a billable case is opened the customer is told so and why, and confirms it; the
+# preview is the opening's own computation (contract targets, product, version, on-site), unsaved.
+
+
+CONFIRM = "Confirm that you accept the charge to open it."
+
+
+def _preview(customer, infotecs, **kwargs):
+    arguments = {"priority": "normal", "at": NOW, **kwargs}
+    return ticket_preview(
+        organization=customer.membership.organization, requester=customer, vendor=infotecs, **arguments
+    )
+
+
+def test_a_billable_case_is_not_opened_without_confirmation(customer, infotecs, basic_contract, versions):
+    with pytest.raises(ValidationError) as error:
+        _open(customer, infotecs, product=basic_contract.product, major_version=versions[3])
+    reason = entitlements.EXTENDED_BILLABLE.format(
+        version=versions[3], eoms_next=versions[3].eoms + timedelta(1)
+    )
+    assert error.value.message_dict["confirm_billable"] == [f"This case will be charged: {reason} {CONFIRM}"]
+    assert not Ticket.objects.exists()
+
+
+def test_the_preview_gives_the_contracts_targets_and_the_case_gets_the_same(
+    customer, infotecs, basic_contract, versions
+):
+    for kind, hours in ((TargetKind.FIRST_RESPONSE, 2), (TargetKind.RESOLUTION, 24)):
+        ContractTarget.objects.create(
+            contract=basic_contract,
+            priority_code="critical",
+            kind=kind,
+            duration=hours,
+            unit=DurationUnit.HOURS,
+        )
+    arguments = {"priority": "critical", "product": basic_contract.product, "major_version": versions[4]}
+    preview = _preview(customer, infotecs, **arguments)
+    expected = [("first_response", NOW + timedelta(hours=2)), ("resolution", NOW + timedelta(hours=24))]
+    assert [(t.kind, t.due_at) for t in preview.targets] == expected
+    assert (preview.billable, preview.billable_reason) == (False, "")
+    assert not Ticket.objects.exists() and not SlaTarget.objects.exists()
+    ticket = _open(customer, infotecs, **arguments)
+    assert [(t.kind, t.due_at) for t in ticket.sla_targets.order_by("kind")] == expected
+
+
+def test_the_preview_says_an_extended_support_case_will_be_charged_and_why(
+    customer, infotecs, basic_contract, versions
+):
+    preview = _preview(customer, infotecs, product=basic_contract.product, major_version=versions[3])
+    assert preview.billable
+    assert preview.billable_reason.startswith(
+        "ViPNet Coordinator 3 is in Extended Support since 16 January 2026"
+    )
+
+
+def test_the_preview_says_a_premium_emergency_onsite_call_will_be_charged(
+    customer, infotecs, premium_contract, versions
+):
+    premium_option_set(contract=premium_contract, kind=PremiumOptionKind.EMERGENCY_ONSITE, price=1500)
+    arguments = {"product": premium_contract.product, "major_version": versions[4]}
+    assert not _preview(customer, infotecs, **arguments).billable
+    onsite = _preview(customer, infotecs, onsite=True, **arguments)
+    assert (onsite.billable, onsite.billable_reason) == (True, entitlements.EMERGENCY_BILLABLE)
+
+
+def test_the_preview_refuses_what_opening_would_refuse(customer, infotecs, basic_contract, versions):
+    with pytest.raises(ValidationError) as error:
+        _preview(customer, infotecs, product=basic_contract.product, major_version=versions[2])
+    assert "end of its life" in " ".join(error.value.message_dict["product"])

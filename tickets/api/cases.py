@@ -136,6 +136,12 @@ class TicketCreateApi(TicketApi):
         remote_failed = serializers.BooleanField(
             default=False, help_text="Remote diagnosis could not solve it (Basic plans' on-site rule)."
         )
+        confirm_billable = serializers.BooleanField(
+            default=False,
+            help_text="The customer accepts that this case will be charged. Required (true) when the "
+            "entitlement makes the case billable (e.g. Infotecs Extended Support, quota used up, on-site "
+            "visits); without it the answer is 400 on this field, saying why the case would be charged.",
+        )
         organization = serializers.SlugField(
             required=False, help_text="Staff: the customer organization's slug."
         )

@@ -3,6 +3,7 @@ resolved → closed, with reopen. Every change keeps the SLA targets in step."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -18,7 +19,7 @@ from portal.models import Organization
 from portal.selectors import user_membership
 
 from .. import notices
-from ..models import Kind, Status, Ticket, TicketChannel, TicketCounter
+from ..models import Kind, SlaTarget, Status, Ticket, TicketChannel, TicketCounter
 from . import sla
 
 NOT_A_MEMBER = "You can open cases only for your own organization."
@@ -27,6 +28,7 @@ KIND_NOT_OFFERED = "{vendor} does not distinguish requests from incidents; open 
 BAD_TRANSITION = "A case that is {current} cannot be {action}."
 RESOLUTION_REQUIRED = "Choose how the case was resolved."
 VERSION_OF_ANOTHER_PRODUCT = "Choose a version of {product}."
+BILLABLE_NOT_CONFIRMED = "This case will be charged: {reason} Confirm that you accept the charge to open it."
 WRONG_RESOLUTION = "Choose one of {vendor}'s resolution codes."
 
 
@@ -104,7 +106,7 @@ def _entitle(ticket: Ticket, *, remote_failed: bool, at: datetime) -> list[sla.P
     return _planned(ticket, entitlement)
 
 
-def ticket_open(
+def _new_ticket(
     *,
     organization: Organization,
     requester,
@@ -112,22 +114,15 @@ def ticket_open(
     priority: str,
     subject: str,
     body: str,
-    kind: str = Kind.INCIDENT,
-    channel: str = TicketChannel.PORTAL,
-    product: Product | None = None,
-    major_version: MajorVersion | None = None,
-    onsite: bool = False,
-    remote_failed: bool = False,
-    parent: Ticket | None = None,
-    at: datetime | None = None,
+    kind: str,
+    channel: str,
+    product: Product | None,
+    major_version: MajorVersion | None,
+    onsite: bool,
+    parent: Ticket | None,
+    at: datetime,
 ) -> Ticket:
-    """Open a case measured against the policy version in force at `at` (or the customer's
-    contract), after the entitlement check. Nothing is saved when any check refuses.
-
-    The checks and the deadline arithmetic only read, so they run before the transaction: the
-    write lock (SQLite's database, PostgreSQL's counter row) is held for the writes alone, and
-    openings at the same moment wait on each other only for those."""
-    at = _now(at)
+    """The case as it would be opened at `at`, unsaved, after the checks that need no contract."""
     _check_membership(organization, requester)
     version = version_in_force(vendor=vendor, at=at)
     if version is None:
@@ -138,7 +133,7 @@ def ticket_open(
         product = major_version.product
     if major_version is not None and major_version.product_id != product.pk:
         raise ValidationError({"major_version": VERSION_OF_ANOTHER_PRODUCT.format(product=product.name)})
-    ticket = Ticket(
+    return Ticket(
         vendor=vendor,
         organization=organization,
         requester=requester,
@@ -157,9 +152,67 @@ def ticket_open(
         opened_at=at,
         updated_at=at,
     )
+
+
+def _plan(ticket: Ticket, *, remote_failed: bool, at: datetime) -> list[SlaTarget]:
+    """The entitlement check and the targets the case gets (the contract's first), unsaved:
+    what `ticket_open` writes and `ticket_preview` shows."""
+    return sla.sla_plan(planned=_entitle(ticket, remote_failed=remote_failed, at=at), opened_at=at)
+
+
+def _check_confirmed(ticket: Ticket, confirm_billable: bool) -> None:
+    """SPEC §4, no surprise charges: a billable case is opened only once its charge is accepted."""
+    if ticket.billable and not confirm_billable:
+        raise ValidationError(
+            {"confirm_billable": BILLABLE_NOT_CONFIRMED.format(reason=ticket.billable_reason)}
+        )
+
+
+def ticket_open(
+    *,
+    organization: Organization,
+    requester,
+    vendor: Vendor,
+    priority: str,
+    subject: str,
+    body: str,
+    kind: str = Kind.INCIDENT,
+    channel: str = TicketChannel.PORTAL,
+    product: Product | None = None,
+    major_version: MajorVersion | None = None,
+    onsite: bool = False,
+    remote_failed: bool = False,
+    confirm_billable: bool = False,
+    parent: Ticket | None = None,
+    at: datetime | None = None,
+) -> Ticket:
+    """Open a case measured against the policy version in force at `at` (or the customer's
+    contract), after the entitlement check. Nothing is saved when any check refuses, nor when
+    the case is billable and `confirm_billable` (the customer accepted the charge) is not given.
+
+    The checks and the deadline arithmetic only read, so they run before the transaction: the
+    write lock (SQLite's database, PostgreSQL's counter row) is held for the writes alone, and
+    openings at the same moment wait on each other only for those."""
+    at = _now(at)
+    ticket = _new_ticket(
+        organization=organization,
+        requester=requester,
+        vendor=vendor,
+        priority=priority,
+        subject=subject,
+        body=body,
+        kind=kind,
+        channel=channel,
+        product=product,
+        major_version=major_version,
+        onsite=onsite,
+        parent=parent,
+        at=at,
+    )
     # The related rows were loaded above: validate the row's own fields, not its keys again.
     ticket.clean_fields(exclude=[f.name for f in Ticket._meta.fields if f.is_relation] + ["number"])
-    targets = sla.sla_plan(planned=_entitle(ticket, remote_failed=remote_failed, at=at), opened_at=at)
+    targets = _plan(ticket, remote_failed=remote_failed, at=at)
+    _check_confirmed(ticket, confirm_billable)
     sla.refresh_ticket_sla(ticket, targets)
     with transaction.atomic():
         ticket.number = _next_number(vendor)
@@ -170,11 +223,69 @@ def ticket_open(
     return ticket
 
 
+@dataclass(frozen=True)
+class TicketPreview:
+    """What opening the case would give it, saved nowhere."""
+
+    ticket: Ticket  # unsaved: its policy version, priority and billing decision
+    targets: list[SlaTarget]  # unsaved, as `ticket_open` would write them
+
+    @property
+    def billable(self) -> bool:
+        return self.ticket.billable
+
+    @property
+    def billable_reason(self) -> str:
+        return self.ticket.billable_reason
+
+
+def ticket_preview(
+    *,
+    organization: Organization,
+    requester,
+    vendor: Vendor,
+    priority: str,
+    kind: str = Kind.INCIDENT,
+    product: Product | None = None,
+    major_version: MajorVersion | None = None,
+    onsite: bool = False,
+    remote_failed: bool = False,
+    at: datetime | None = None,
+) -> TicketPreview:
+    """The deadlines and the charge a case opened at `at` with these answers would get: the
+    checks and the plan of `ticket_open` itself (a refusal raises the same ValidationError), so
+    the "if you open it now" of the portal cannot tell another story than the opening."""
+    at = _now(at)
+    ticket = _new_ticket(
+        organization=organization,
+        requester=requester,
+        vendor=vendor,
+        priority=priority,
+        subject="",
+        body="",
+        kind=kind,
+        channel=TicketChannel.PORTAL,
+        product=product,
+        major_version=major_version,
+        onsite=onsite,
+        parent=None,
+        at=at,
+    )
+    return TicketPreview(ticket=ticket, targets=_plan(ticket, remote_failed=remote_failed, at=at))
+
+
 @transaction.atomic
 def ticket_split(
-    *, parent: Ticket, subject: str, body: str, priority: str, by, at: datetime | None = None
+    *,
+    parent: Ticket,
+    subject: str,
+    body: str,
+    priority: str,
+    by,
+    confirm_billable: bool = False,
+    at: datetime | None = None,
 ) -> Ticket:
-    """A subordinate incident of `parent`, handled and measured on its own."""
+    """A subordinate incident of `parent`, handled and measured (and, if so, charged) on its own."""
     return ticket_open(
         organization=parent.organization,
         requester=parent.requester,
@@ -186,6 +297,7 @@ def ticket_split(
         channel=parent.channel,
         product=parent.product,
         major_version=parent.major_version,
+        confirm_billable=confirm_billable,
         parent=parent,
         at=at,
     )
