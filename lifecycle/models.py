@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from policies.models import DurationUnit, TargetKind
+from policies.selectors import version_in_force, version_terms
 from portal.history import HistoricalRecords
 
 from .dates import PHASE_WORDS, Phase, add_months, phase_at
@@ -27,6 +28,9 @@ ON_PREMISE_TERM = (
 )
 VERSION_OF_OTHER_PRODUCT = "Choose a version of {product}."
 PRODUCT_OF_OTHER_VENDOR = "Choose a product of {vendor}."
+PRIORITY_NOT_IN_POLICY = "{vendor}'s policy in force has no priority “{code}”: use one of {codes}."
+NO_POLICY_IN_FORCE = "{vendor} has no policy version in force yet, so no priority can be agreed."
+CALENDAR_OF_OTHER_VENDOR = "Choose a calendar of {vendor}, or none for the 24×7 clock."
 
 
 class Product(models.Model):
@@ -295,6 +299,32 @@ class ContractTarget(models.Model):
         clock = "24×7" if self.calendar_id is None else "support hours"
         amount = f"{self.duration.normalize():f} {self.get_unit_display()}"
         return f"{self.priority_code} {self.get_kind_display()}: {amount} ({clock})"
+
+    def clean(self) -> None:
+        """The target replaces the vendor's own for one of its priorities, so it names a priority
+        of the vendor's version in force (a case is opened under that version) and runs on one of
+        the vendor's calendars or on 24×7."""
+        try:
+            contract = self.contract  # cached but unsaved while the admin adds a contract with targets
+        except Contract.DoesNotExist:
+            return
+        vendor = contract.vendor if contract.vendor_id else None
+        if vendor is None:
+            return
+        errors = {}
+        if self.priority_code:
+            version = version_in_force(vendor=vendor)
+            codes = list(version_terms(version).priorities) if version is not None else []
+            if version is None:
+                errors["priority_code"] = NO_POLICY_IN_FORCE.format(vendor=vendor.name)
+            elif self.priority_code not in codes:
+                errors["priority_code"] = PRIORITY_NOT_IN_POLICY.format(
+                    vendor=vendor.name, code=self.priority_code, codes=", ".join(codes)
+                )
+        if self.calendar_id and self.calendar.version.vendor_id != vendor.pk:
+            errors["calendar"] = CALENDAR_OF_OTHER_VENDOR.format(vendor=vendor.name)
+        if errors:
+            raise ValidationError(errors)
 
 
 class LedgerKind(models.TextChoices):

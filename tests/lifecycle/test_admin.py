@@ -8,7 +8,8 @@ from http import HTTPStatus
 import pytest
 from django.urls import reverse
 
-from lifecycle.models import Contract, MajorVersion, QuotaLedgerEntry
+from lifecycle.models import Contract, ContractTarget, MajorVersion, QuotaLedgerEntry
+from policies.models import SupportCalendar
 
 MODELS = ["product", "majorversion", "contract", "premiumoption", "contracttarget", "quotaledgerentry"]
 
@@ -107,3 +108,48 @@ def test_admin_refuses_an_exchange_larger_than_the_allowance(staff_client, basic
     }
     response = staff_client.post(reverse("admin:lifecycle_quotaledgerentry_add"), data)
     assert response.status_code == HTTPStatus.OK and not QuotaLedgerEntry.objects.exists()
+
+
+def test_admin_refuses_a_contract_target_with_a_misspelled_priority(staff_client, basic_contract):
+    data = {
+        "contract": basic_contract.pk,
+        "priority_code": "critcal",
+        "kind": "first_response",
+        "duration": "2",
+        "unit": "hours",
+        "calendar": "",
+    }
+    response = staff_client.post(reverse("admin:lifecycle_contracttarget_add"), data)
+    assert response.status_code == HTTPStatus.OK
+    assert "critcal" in " ".join(response.context["adminform"].form.errors["priority_code"])
+    assert not ContractTarget.objects.exists()
+
+
+def test_admin_refuses_another_vendors_calendar_in_the_contracts_targets(staff_client, basic_contract):
+    alectrona_hours = SupportCalendar.objects.filter(version__vendor__slug="alectrona").first()
+    data = {
+        "organization": basic_contract.organization_id,
+        "product": basic_contract.product_id,
+        "major_version": "",
+        "reference": basic_contract.reference,
+        "plan": basic_contract.plan,
+        "deployment": basic_contract.deployment,
+        "start": basic_contract.start.isoformat(),
+        "end": basic_contract.end.isoformat(),
+        "license_price": str(basic_contract.license_price),
+        "currency": basic_contract.currency,
+        "premium_options-TOTAL_FORMS": 0,
+        "premium_options-INITIAL_FORMS": 0,
+        "targets-TOTAL_FORMS": 1,
+        "targets-INITIAL_FORMS": 0,
+        "targets-0-priority_code": "critical",
+        "targets-0-kind": "first_response",
+        "targets-0-duration": "1",
+        "targets-0-unit": "business_days",
+        "targets-0-calendar": alectrona_hours.pk,
+    }
+    response = staff_client.post(reverse("admin:lifecycle_contract_change", args=[basic_contract.pk]), data)
+    assert response.status_code == HTTPStatus.OK
+    [targets] = [f for f in response.context["inline_admin_formsets"] if f.formset.prefix == "targets"]
+    assert "Infotecs" in " ".join(targets.formset.forms[0].errors["calendar"])
+    assert not ContractTarget.objects.exists()
