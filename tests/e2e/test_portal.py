@@ -13,12 +13,14 @@ from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory, St
 
 pytestmark = pytest.mark.e2e
 
-# What each vendor's case page must show after opening: (priority code, text in "Deadlines").
+# Each vendor's case: (priority code, what the preview promises, what "Deadlines" shows once open).
 VENDOR_CASES = {
-    "alectrona": ("high", "First response"),
-    "secpod": ("critical", "First response"),
-    "albert": ("high", "First response"),
-    "infotecs": ("critical", ""),  # no policy target: the contract's, or "No contractual target"
+    "alectrona": ("high", "First response within 2 hours (support hours)", ["First response Running"]),
+    "secpod": ("critical", "First response within 2 hours (24×7)", ["First response Running"]),
+    "albert": ("high", "First response within 24 hours (24×7)", ["First response Running"]),
+    # No target in Infotecs' policy: the case gets the demo contract's 2 h first response and 24 h
+    # resolution. Its preview does not know the contract yet (issue 15 point 5), so is not pinned.
+    "infotecs": ("critical", None, ["First response Running", "Resolution Running"]),
 }
 # Infotecs supports licensed products only: the case names the contract's product and version.
 PRODUCTS = {"infotecs": ("Infotecs — ViPNet Coordinator", "ViPNet Coordinator 4")}
@@ -28,12 +30,9 @@ PRODUCTS = {"infotecs": ("Infotecs — ViPNet Coordinator", "ViPNet Coordinator 
 def people(catalog):
     acme = OrganizationFactory(name="Acme Analytics", slug="acme", timezone="America/Chicago")
     globex = OrganizationFactory(name="Globex", slug="globex", timezone="Europe/London")
-    try:
-        from lifecycle.demo import load_lifecycle_demo
-    except ImportError:
-        pass
-    else:
-        load_lifecycle_demo(organization=acme, other_organization=globex)
+    from lifecycle.demo import load_lifecycle_demo
+
+    load_lifecycle_demo(organization=acme, other_organization=globex)
     return {
         "customer": MembershipFactory(
             user__username="alice", user__first_name="Alice", organization=acme
@@ -82,11 +81,11 @@ def test_sign_in_and_out(new_page, people, screenshot):
 def test_open_a_case_on_each_vendor_and_see_its_deadlines(new_page, people, screenshot):
     page = new_page()
     sign_in(page, "alice", PASSWORD)
-    for slug, (priority, expected) in VENDOR_CASES.items():
+    for slug, (priority, promised, expected) in VENDOR_CASES.items():
         page.goto("/tickets/new/")
         _choose(page, slug, priority)
-        preview = page.inner_text("#deadline-preview")
-        assert "First response" in preview or "No contractual target" in preview
+        if promised is not None:
+            assert promised in page.inner_text("#deadline-preview"), slug
         if slug == "alectrona":
             screenshot(page, "open-case-with-deadlines")
         if slug == "albert":
@@ -104,8 +103,8 @@ def test_open_a_case_on_each_vendor_and_see_its_deadlines(new_page, people, scre
         page.get_by_role("button", name="Open the case").click()
         page.wait_for_url(re.compile(r"/tickets/[A-Z]+-\d{6}/$"))
         deadlines = page.inner_text("#deadlines")
-        assert expected in deadlines, (slug, deadlines)
-        assert "First response" in deadlines or "No contractual target" in deadlines, (slug, deadlines)
+        assert all(line in deadlines for line in expected), (slug, deadlines)
+        assert "No contractual target" not in deadlines, (slug, deadlines)
         if slug == "alectrona":
             assert page.get_by_role("link", name="steps.txt").is_visible()
             screenshot(page, "case-page-new")
@@ -202,6 +201,36 @@ def test_open_case_offers_the_chosen_vendors_products_and_that_products_versions
     assert _offered(page, "#id_major_version") == ["—"]
 
 
+def test_open_case_preview_follows_version_and_on_site_and_a_charge_is_confirmed(new_page, people):
+    # The demo's Infotecs line: Coordinator 4 mainstream, 3 in Extended Support; the customer's
+    # Premium contract (8 h first response for a normal case, emergency on-site calls charged).
+    page = new_page()
+    sign_in(page, "alice", PASSWORD)
+    page.goto("/tickets/new/")
+    _choose(page, "infotecs", "normal")
+    page.get_by_label("Product").select_option(label="Infotecs — ViPNet Coordinator")
+    page.locator("#id_major_version").select_option(label="ViPNet Coordinator 4")
+    preview = page.locator("#deadline-preview")
+    preview.get_by_text("within 8 hours (24×7)").wait_for()
+    assert "charged" not in preview.inner_text()
+    page.locator("#id_major_version").select_option(label="ViPNet Coordinator 3")
+    preview.get_by_text("This case will be charged:").wait_for()
+    assert "Extended Support" in preview.inner_text()
+    page.locator("#id_major_version").select_option(label="ViPNet Coordinator 4")
+    page.wait_for_function("!document.querySelector('#deadline-preview').textContent.includes('charged')")
+    page.get_by_label("We need an engineer on site").check()
+    preview.get_by_text("Each Premium emergency on-site call is charged extra").wait_for()
+    page.get_by_label("Subject").fill("Engineer needed")
+    page.get_by_label("Description").fill("The appliance does not boot.")
+    page.get_by_role("button", name="Open the case").click()
+    page.get_by_text("The case could not be opened").wait_for()
+    assert not page.url.rstrip("/").endswith(tuple("0123456789"))  # not opened without the consent
+    page.get_by_label("I understand this case will be charged").check()
+    page.get_by_role("button", name="Open the case").click()
+    page.wait_for_url(re.compile(r"/tickets/INF-\d{6}/$"))
+    assert "Each Premium emergency on-site call is charged extra" in page.inner_text(".facts")
+
+
 def test_a_failed_form_keeps_every_character(new_page, people):
     page = new_page()
     sign_in(page, "alice", PASSWORD)
@@ -217,15 +246,39 @@ def test_a_failed_form_keeps_every_character(new_page, people):
     assert page.locator("#priority-normal").is_checked()
 
 
-def test_policy_page_and_small_screen(new_page, people, screenshot):
+def test_policy_calculator_counts_support_hours_across_the_weekend_and_dst(new_page, people, screenshot):
+    # Alectrona Urgent, 1 h of Mon–Fri 09:00–17:30 New York support time, opened Fri 6 Mar 2026
+    # 16:45 EST: 45 min on Friday, the rest on Monday 9 March, after clocks went forward on Sunday.
     page = new_page()
     page.goto("/policies/alectrona/")
     page.get_by_label("Priority").select_option("urgent")
     page.get_by_label("Opened at (your local time)").fill("2026-03-06T16:45")
+    page.get_by_label("Your time zone").select_option("America/New_York")
     page.get_by_role("button", name="Show deadlines").click()
-    page.locator("#preview").wait_for()
+    preview = page.locator("#preview")
+    preview.wait_for()
+    assert (
+        preview.locator("h3").inner_text()
+        == "Urgent (Emergency), opened Fri 6 Mar 2026 16:45 EST (America/New_York)"
+    )
+    due = preview.locator("p.due").all_inner_texts()
+    assert [" ".join(line.split()) for line in due] == [
+        "First response within 1 hour (support hours): due Mon 9 Mar 2026 09:15 EDT (2026-03-09 13:15 UTC)",
+        "Update within 4 hours (support hours): due Mon 9 Mar 2026 12:15 EDT (2026-03-09 16:15 UTC)",
+    ]
     screenshot(page, "policy-alectrona")
+
+
+def test_open_case_fits_a_phone_screen(new_page, people, screenshot):
     phone = new_page(viewport={"width": 390, "height": 844})
     sign_in(phone, "alice", PASSWORD)
     phone.goto("/tickets/new/?vendor=albert")
+    assert phone.get_by_label("Vendor").input_value() == "albert"
+    assert phone.get_by_text("First response 8 hours (24×7)").is_visible()
+    # Nothing makes the page scroll sideways, and the submit button is on the screen's width.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    button = phone.get_by_role("button", name="Open the case")
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
     screenshot(phone, "open-case-phone")
