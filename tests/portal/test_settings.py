@@ -45,9 +45,25 @@ def test_production_without_a_secret_key_refuses_to_start():
 
 
 def test_a_bare_environment_runs_on_sqlite_and_a_serverless_broker():
-    from django.conf import settings
-
-    if "DATABASE_URL" not in os.environ:
-        assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
-    if "CELERY_BROKER_URL" not in os.environ:
-        assert settings.CELERY_BROKER_URL == "filesystem://"
+    # Read in a process with no environment at all and no .env file, so the test means the same
+    # on CI's PostgreSQL and Redis run (DATABASE_URL, CELERY_BROKER_URL set) as on a bare machine.
+    code = (
+        "import environ\n"
+        "environ.Env.read_env = lambda *args, **kwargs: None\n"
+        "from django.conf import settings\n"
+        "print(settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['NAME'])\n"
+        "print(settings.CELERY_BROKER_URL, settings.CELERY_BROKER_TRANSPORT_OPTIONS.get('data_folder_in'))\n"
+        "print(settings.CACHES['default']['BACKEND'])\n"
+        "print(settings.EMAIL_BACKEND)\n"
+    )
+    bare = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=bare, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"django.db.backends.sqlite3 {ROOT / 'var' / 'db.sqlite3'}",
+        f"filesystem:// {ROOT / 'var' / 'broker' / 'queue'}",
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.mail.backends.console.EmailBackend",
+    ]
