@@ -33,6 +33,15 @@ class Vendor(models.Model):
     distinguishes_kinds = models.BooleanField(
         default=False, help_text="The policy separates incidents from requests."
     )
+    desk_group = models.ForeignKey(
+        "auth.Group",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The staff who hear of this vendor's unassigned cases: new cases and customer "
+        "replies. Empty: the desk address (SUPPORT_DESK_EMAIL).",
+    )
 
     class Meta:
         ordering = ["name"]

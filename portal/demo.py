@@ -115,7 +115,13 @@ def _resolved(ticket, staff, opened: datetime) -> None:
         body="A work-around: restart the agent with `--safe-mode` until the fix ships.",
     )
     code = ResolutionCode.objects.filter(version=ticket.policy_version).first()
-    ticket_resolve(ticket=ticket, by=staff, resolution_code=code.code, at=opened + timedelta(days=1))
+    ticket_resolve(
+        ticket=ticket,
+        by=staff,
+        resolution_code=code.code,
+        message="The fix is in the release out today; the work-around is no longer needed.",
+        at=opened + timedelta(days=1),
+    )
 
 
 def _closed(ticket, staff, opened: datetime) -> None:

@@ -62,6 +62,9 @@ class NoticeKind(models.TextChoices):
     TICKET_RESOLVED = "ticket_resolved", "Case resolved"
     SLA_WARNING = "sla_warning", "SLA warning (staff)"
     SLA_ESCALATION = "sla_escalation", "SLA breach escalation (staff)"
+    PRIORITY_CHANGED = "priority_changed", "Priority changed"
+    NEW_CASE = "new_case", "New case (staff)"
+    CUSTOMER_REPLY = "customer_reply", "Customer reply (staff)"
     POLICY_CHANGE = "policy_change", "Support policy change"
     LIFECYCLE_MILESTONE = "lifecycle_milestone", "Product lifecycle milestone"
     NEW_MAJOR_VERSION = "new_major_version", "New major version"
@@ -156,3 +159,44 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.to_email} ({self.get_state_display()})"
+
+
+class IdempotencyKey(models.Model):
+    """One submission of a form or an API request that creates something, claimed once per
+    person, operation and key (portal.idempotency).
+
+    The row is inserted in the same transaction as what the request creates, so a second
+    request with the same key waits on the unique constraint (PostgreSQL) or on the database's
+    write lock (SQLite) until the first commits, then fails to claim and answers the first's
+    result. Kept `idempotency.KEY_LIFETIME` (24 h); `idempotency_keys_forget` purges older ones."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # idempotency_key_once below leads with it
+    )
+    scope = models.CharField(max_length=50, help_text="The operation, e.g. tickets.open.")
+    key = models.CharField(max_length=255, help_text="The form's token or the Idempotency-Key header.")
+    fingerprint = models.CharField(
+        max_length=64, help_text="SHA-256 of what was sent: a key reused for another request is refused."
+    )
+    reference = models.CharField(
+        max_length=100, blank=True, help_text="What it created: case number, reply id."
+    )
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The API answer as first sent, as JSON text: a jsonb column would reorder its keys.
+    response_body = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_key_once"),
+        ]
+        indexes = [
+            # idempotency_keys_forget: "keys older than their lifetime", once a day.
+            models.Index(fields=["created_at"], name="idempotency_key_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} by {self.user_id}"

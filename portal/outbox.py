@@ -128,7 +128,12 @@ def notice_queue(*, template: str, context: dict, zone=None, **fields) -> Notice
         return None
     if not (fields.get("to_email") or getattr(recipient, "email", "")):
         return None
-    notice = notice_build(rendered=render_email(template, context, zone=zone), **fields)
+    return notice_save(notice_build(rendered=render_email(template, context, zone=zone), **fields))
+
+
+def notice_save(notice: Notice) -> Notice:
+    """Write one built row in the caller's transaction and send it after commit; a key already
+    written keeps its first row, which is returned. Mutes are the caller's to check."""
     try:
         # Insert first, in a savepoint: the unique key decides, so a notice queued again (or
         # by a concurrent writer) keeps the first row and the caller's transaction lives on.

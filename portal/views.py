@@ -38,8 +38,14 @@ CUSTOMER_NOTICES = [
     NoticeKind.STAFF_REPLY,
     NoticeKind.WAITING_ON_YOU,
     NoticeKind.TICKET_RESOLVED,
+    NoticeKind.PRIORITY_CHANGED,
 ]
-STAFF_NOTICES = [NoticeKind.SLA_WARNING, NoticeKind.SLA_ESCALATION]
+STAFF_NOTICES = [
+    NoticeKind.NEW_CASE,
+    NoticeKind.CUSTOMER_REPLY,
+    NoticeKind.SLA_WARNING,
+    NoticeKind.SLA_ESCALATION,
+]
 
 
 class NoticePreferenceForm(forms.Form):

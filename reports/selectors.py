@@ -17,6 +17,7 @@ from django.utils import timezone
 from lifecycle.models import Contract
 from policies.models import PriorityLevel, TargetKind, Vendor
 from portal.models import Organization
+from tickets.deadlines import breached_q, overdue_q
 from tickets.models import OPEN_STATUSES, SlaTarget, TargetState, Ticket
 
 from . import availability, stats
@@ -32,8 +33,8 @@ MET = Q(state=TargetState.MET)
 
 def breached(now: datetime) -> Q:
     """Breached, written down or not yet: a running target past its due time has breached
-    even before the SLA sweep records it."""
-    return Q(state=TargetState.BREACHED) | Q(state=TargetState.RUNNING, due_at__lt=now)
+    even before the SLA sweep records it (tickets.deadlines, the one rule)."""
+    return breached_q(now)
 
 
 def report_zone() -> ZoneInfo:
@@ -306,7 +307,10 @@ def availability_table(
 def open_cases_by_state(*, now: datetime) -> dict[str, int]:
     """Open cases by their worst SLA state; a running one past its deadline is breached."""
     state = Case(
-        When(sla_state=TargetState.RUNNING, next_due_at__lt=now, then=Value(TargetState.BREACHED.value)),
+        When(
+            Q(sla_state=TargetState.RUNNING) & overdue_q(now, "next_due_at"),
+            then=Value(TargetState.BREACHED.value),
+        ),
         default=F("sla_state"),
     )
     rows = (
@@ -321,8 +325,8 @@ def open_cases_by_state(*, now: datetime) -> dict[str, int]:
 
 def breaches_between(*, start: datetime, now: datetime) -> list[dict]:
     """Targets whose deadline passed unmet in [start, now), per vendor."""
-    window = Q(state=TargetState.BREACHED, breached_at__gte=start, breached_at__lt=now) | Q(
-        state=TargetState.RUNNING, due_at__gte=start, due_at__lt=now
+    window = Q(state=TargetState.BREACHED, breached_at__gte=start, breached_at__lt=now) | (
+        Q(state=TargetState.RUNNING, due_at__gte=start) & overdue_q(now)
     )
     return list(
         SlaTarget.objects.filter(window)

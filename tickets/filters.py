@@ -14,6 +14,7 @@ from django.db.models import DateTimeField, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from .deadlines import overdue_q
 from .models import Status, TargetState, Ticket
 
 # Sort keys of cases without a running deadline: after every real deadline, whichever direction.
@@ -77,7 +78,7 @@ class TicketFilter(django_filters.FilterSet):
     def filter_sla_state(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         """As of now, like the `sla` of each row: a running deadline already passed is a breach
         even before the sweep has written it down (next_due_at is the earliest running one)."""
-        overdue = Q(next_due_at__lt=timezone.now())
+        overdue = overdue_q(timezone.now(), "next_due_at")
         if value == TargetState.BREACHED:
             return queryset.filter(Q(sla_state=TargetState.BREACHED) | overdue)
         return queryset.filter(Q(sla_state=value) & ~overdue)

@@ -12,6 +12,8 @@ from policies.models import TargetKind
 from portal.history import HistoricalRecords
 from portal.selectors import user_membership
 
+from .deadlines import overdue
+
 
 class Kind(models.TextChoices):
     INCIDENT = "incident", "Incident"
@@ -35,6 +37,17 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER)
+
+
+class TargetState(models.TextChoices):
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    MET = "met", "Met"
+    BREACHED = "breached", "Breached"
+    # The customer closed the case before any answer and before the deadline: neither met nor
+    # breached, left out of met rates and response-time statistics (SPEC §2).
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
 
 
 class TicketCounter(models.Model):
@@ -128,7 +141,9 @@ class Ticket(models.Model):
     # Denormalised for the lists: the earliest deadline among running targets (null when none
     # runs) and the worst SLA state. Kept in step by tickets.services.sla on every change.
     next_due_at = models.DateTimeField(null=True, blank=True)
-    sla_state = models.CharField(max_length=20, default="not_applicable")
+    sla_state = models.CharField(
+        max_length=20, choices=TargetState.choices, default=TargetState.NOT_APPLICABLE
+    )
     # History is read one case at a time (by `id`, newest first): its copies of the case's keys
     # and number need no index of their own, and each one would cost every save of a case.
     history = HistoricalRecords(
@@ -224,14 +239,6 @@ class Attachment(models.Model):
         return self.filename
 
 
-class TargetState(models.TextChoices):
-    RUNNING = "running", "Running"
-    PAUSED = "paused", "Paused"
-    MET = "met", "Met"
-    BREACHED = "breached", "Breached"
-    NOT_APPLICABLE = "not_applicable", "Not applicable"
-
-
 class SlaTarget(models.Model):
     """One promised deadline of one ticket. `due_at` = the target's clock advanced from
     `started_at` by `duration` plus the business time paused so far."""
@@ -304,9 +311,27 @@ class SlaTarget(models.Model):
     def state_at(self, now: datetime) -> str:
         """The state as a person sees it now: a running target past its due time is breached
         even before the sweep has written it down."""
-        if self.state == TargetState.RUNNING and self.due_at is not None and now > self.due_at:
+        if self.state == TargetState.RUNNING and overdue(self.due_at, now):
             return TargetState.BREACHED
         return self.state
+
+
+class Wait(models.Model):
+    """One spell of waiting on the customer, from the desk's request to the customer's answer
+    (or the case's end). Every running target pauses through it; a priority change recounts
+    these same intervals on the new target's own clock (SPEC §2), never the old credit."""
+
+    # The (ticket, started_at) index serves "this case's waits, in order".
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="waits", db_index=False)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="Empty while still waiting.")
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        indexes = [models.Index(fields=["ticket", "started_at"], name="wait_ticket_started")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} waiting from {self.started_at:%Y-%m-%d %H:%M}"
 
 
 class SlaEvent(models.Model):
@@ -321,6 +346,8 @@ class SlaEvent(models.Model):
         RESTARTED = "restarted", "Restarted"
         RECOMPUTED = "recomputed", "Recomputed"
         STOPPED = "stopped", "Stopped"
+        ANSWERED_LATE = "answered_late", "Answered late"
+        WITHDRAWN = "withdrawn", "Withdrawn"
 
     target = models.ForeignKey(SlaTarget, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

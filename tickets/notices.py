@@ -19,9 +19,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import Notice, NoticeKind, NoticeState
-from portal.outbox import notice_build, notice_queue, notices_queue, render_email
+from portal.outbox import notice_build, notice_queue, notice_save, notice_wanted, notices_queue, render_email
 from portal.selectors import user_timezone
 
+from .deadlines import overdue, overdue_q
 from .models import SlaTarget, Status, TargetState, Ticket
 
 DESK_MANAGERS_GROUP = "Desk managers"
@@ -79,6 +80,7 @@ def ticket_received(ticket: Ticket, *, targets: list[SlaTarget]) -> None:
         template="ticket_received",
         context={"targets": targets, "zone_name": str(zone)},
     )
+    new_case_for_desk(ticket, targets=targets)
 
 
 def waiting_on_customer(ticket: Ticket) -> None:
@@ -114,7 +116,8 @@ def staff_replied(ticket: Ticket, reply) -> None:
     )
 
 
-def ticket_resolved(ticket: Ticket) -> None:
+def ticket_resolved(ticket: Ticket, reply) -> None:
+    """The resolution with the desk's message: one email, the message is the answer."""
     kind = NoticeKind.TICKET_RESOLVED
     resolution = ticket.resolution_code.name if ticket.resolution_code_id else "resolved by the desk"
     _to_requester(
@@ -122,7 +125,106 @@ def ticket_resolved(ticket: Ticket) -> None:
         kind=kind,
         key=f"{kind}:case{ticket.pk}:{_occurrence(ticket, kind)}",
         template="ticket_resolved",
-        context={"resolution": resolution},
+        context={"resolution": resolution, "reply": reply, "author_name": _name(reply.author)},
+    )
+
+
+def priority_changed(ticket: Ticket, *, old, reason: str, at: datetime) -> None:
+    """A priority change moves the customer's deadlines: tell them the new ones (SPEC §6)."""
+    kind = NoticeKind.PRIORITY_CHANGED
+    targets = sorted(
+        (t for t in ticket.sla_targets.all() if t.state == TargetState.RUNNING and t.due_at is not None),
+        key=lambda t: t.due_at,
+    )
+    _to_requester(
+        ticket,
+        kind=kind,
+        key=f"{kind}:case{ticket.pk}:{at:%Y%m%dT%H%M%S.%f}",
+        template="priority_changed",
+        context={
+            "old_priority": old.name,
+            "reason": reason,
+            "targets": targets,
+            "paused": ticket.status == Status.WAITING_ON_CUSTOMER,
+            "zone_name": str(user_timezone(ticket.requester)),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------- staff notices
+
+
+def desk_recipients(ticket: Ticket) -> list:
+    """Who at the desk hears of a case (SPEC §6): its assignee; unassigned, the vendor's desk
+    group; with no one there, the desk address (None stands for it)."""
+    assignee = ticket.assignee
+    if assignee is not None and assignee.is_active and assignee.email:
+        return [assignee]
+    group_id = ticket.vendor.desk_group_id
+    if group_id is not None:
+        people = list(
+            get_user_model()
+            .objects.filter(groups=group_id, is_staff=True, is_active=True)
+            .exclude(email="")
+            .order_by("pk")
+        )
+        if people:
+            return people
+    return [None]
+
+
+def _to_desk(ticket: Ticket, *, kind: str, key: str, template: str, context: dict, author=None) -> None:
+    """One row per desk recipient, keyed by the event; never to the author of the event."""
+    base = {"ticket": ticket, "admin_url": _admin_url(ticket), **context}
+    rendered: dict[str, object] = {}
+    rows = []
+    for person in desk_recipients(ticket):
+        if person is not None and author is not None and person.pk == author.pk:
+            continue
+        zone = user_timezone(person) if person is not None else timezone.get_default_timezone()
+        if str(zone) not in rendered:
+            rendered[str(zone)] = render_email(template, {**base, "zone_name": str(zone)}, zone=zone)
+        rows.append(
+            notice_build(
+                kind=kind,
+                dedupe_key=f"{key}:" + (f"user{person.pk}" if person else "desk"),
+                rendered=rendered[str(zone)],
+                recipient=person,
+                to_email="" if person else settings.SUPPORT_DESK_EMAIL,
+                reference=ticket.number,
+                thread=ticket.number,
+            )
+        )
+    if len(rows) == 1:  # the usual case, one statement: the assignee or the desk address
+        row = rows[0]
+        if row.recipient is None or notice_wanted(user=row.recipient, kind=kind):
+            notice_save(row)
+        return
+    notices_queue(notices=rows)
+
+
+def new_case_for_desk(ticket: Ticket, *, targets: list[SlaTarget]) -> None:
+    running = sorted((t for t in targets if t.due_at is not None), key=lambda t: t.due_at)
+    _to_desk(
+        ticket,
+        kind=NoticeKind.NEW_CASE,
+        key=f"{NoticeKind.NEW_CASE}:case{ticket.pk}",
+        template="new_case",
+        context={"targets": running, "requester_name": _name(ticket.requester)},
+        author=ticket.requester,
+    )
+
+
+def customer_replied(ticket: Ticket, reply) -> None:
+    if reply.internal or reply.by_staff:
+        return
+    _to_desk(
+        ticket,
+        kind=NoticeKind.CUSTOMER_REPLY,
+        key=f"{NoticeKind.CUSTOMER_REPLY}:reply{reply.pk}",
+        template="customer_reply",
+        context={"reply": reply, "author_name": _name(reply.author)},
+        author=reply.author,
     )
 
 
@@ -196,7 +298,7 @@ def _sweep_breaches(now: datetime) -> tuple[int, int]:
     from .services import sla
 
     # Uses the partial index sla_target_running_due: cost follows the targets coming due.
-    due = SlaTarget.objects.filter(state=TargetState.RUNNING, due_at__lte=now).order_by("due_at")
+    due = SlaTarget.objects.filter(overdue_q(now), state=TargetState.RUNNING).order_by("due_at")
     with transaction.atomic():
         tickets = _lock_due(due, now)
         if not tickets:
@@ -205,7 +307,7 @@ def _sweep_breaches(now: datetime) -> tuple[int, int]:
         for target in targets:
             target.ticket = tickets[target.ticket_id]
         # Re-checked under the lock: a reply may have met the target since the first read.
-        breached = [t for t in targets if t.state == TargetState.RUNNING and t.due_at and t.due_at <= now]
+        breached = [t for t in targets if t.state == TargetState.RUNNING and overdue(t.due_at, now)]
         sla.sla_breach(targets=breached, at=now)
         by_ticket: dict[int, list[SlaTarget]] = {}
         for target in targets:
@@ -262,7 +364,8 @@ def _sweep_warnings(now: datetime) -> tuple[int, int]:
         tickets = _lock_due(due.order_by("warn_at"), now)
         if not tickets:
             return 0, 0
-        targets = list(due.select_for_update().filter(ticket_id__in=tickets, due_at__gt=now))
+        # Not yet overdue: at its deadline exactly a target still runs (tickets.deadlines).
+        targets = list(due.select_for_update().filter(~overdue_q(now), ticket_id__in=tickets))
         share = round(settings.SLA_WARNING_SHARE * 100)
         rows = []
         for target in targets:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -20,13 +21,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from lifecycle.models import Product
-from policies.models import Vendor
+from policies.models import TargetKind, Vendor
 from policies.selectors import vendor_list, version_in_force
-from policies.services import sla_preview
+from portal.idempotency import KeyReused, Submission, form_submit_once
 from portal.markdown import render_markdown
 from portal.selectors import user_membership, user_timezone
 
 from . import selectors
+from .deadlines import overdue
 from .forms import (
     IMPACT_HELPER_VENDORS,
     ImpactForm,
@@ -35,8 +37,9 @@ from .forms import (
     TicketFilterForm,
     TicketOpenForm,
 )
-from .models import OPEN_STATUSES, SlaEvent, Status, TargetState, Ticket, TicketChannel
-from .services import attachment_add, reply_add, ticket_close, ticket_open, ticket_reopen
+from .models import OPEN_STATUSES, Kind, SlaEvent, Status, TargetState, Ticket, TicketChannel
+from .services import attachment_add, reply_add, ticket_close, ticket_open, ticket_preview, ticket_reopen
+from .services.sla import sla_now
 from .timeline import timeline
 
 PAGE_SIZE = 25
@@ -49,6 +52,22 @@ CUSTOMER_STATUS = {
     Status.RESOLVED: "Resolved",
     Status.CLOSED: "Closed",
 }
+# A form's one-time token came back with another text (the back button, then an edit): nothing
+# is created, and what was typed is shown again with a new token.
+ALREADY_OPENED = (
+    "This form was already sent and opened case {number}. To open another case with what is "
+    "below, check it and open it again."
+)
+ALREADY_REPLIED = (
+    "This form was already sent and its reply is on the case. To send what is below as "
+    "another reply, check it and send it again."
+)
+ALREADY_SENT = "This form was already sent. Reload the page to see the case as it is now."
+OPENED = "Your case {number} is open. We will answer by the deadlines below."
+REPLIED = "Your reply is sent."
+# Operations whose form posts are submitted once (portal.idempotency).
+OPEN_SCOPE, REPLY_SCOPE = "tickets.open", "tickets.reply"
+CLOSE_SCOPE, REOPEN_SCOPE = "tickets.close", "tickets.reopen"
 # Service error fields that have a different name (or none) on the portal's forms.
 FIELD_ALIASES = {
     "file": "files",
@@ -94,7 +113,7 @@ def due_words(*, status: str, due_at: datetime | None, now: datetime, sla_state:
         return "resolved" if status == Status.RESOLVED else "closed"
     if due_at is None:
         return "a deadline was missed" if sla_state == TargetState.BREACHED else "no deadline running"
-    if due_at < now:
+    if overdue(due_at, now):
         return f"overdue by {duration_words(now - due_at)}"
     return f"due in {duration_words(due_at - now)}"
 
@@ -183,8 +202,7 @@ def ticket_list(request):
             status=ticket.status, due_at=ticket.next_due_at, now=now, sla_state=ticket.sla_state
         )
         ticket.overdue = ticket.is_open and (
-            (ticket.next_due_at is not None and ticket.next_due_at < now)
-            or ticket.sla_state == TargetState.BREACHED
+            overdue(ticket.next_due_at, now) or ticket.sla_state == TargetState.BREACHED
         )
         ticket.mine = ticket.requester_id == user.pk
     query = request.GET.copy()
@@ -219,19 +237,68 @@ def _priorities(vendor: Vendor | None) -> tuple[object | None, list]:
     return version, list(version.priorities.order_by("rank").prefetch_related("targets__calendar"))
 
 
-def _deadline_preview(vendor: Vendor | None, priority_code: str) -> dict | None:
-    """The deadlines a case opened now would get: the same service as the public SLA preview."""
-    if vendor is None or not priority_code:
+def _chosen(form: TicketOpenForm, name: str):
+    """What a field of the form says now, or None where it says nothing valid: the preview
+    follows the answers without judging them (opening the case does that)."""
+    try:
+        return form.fields[name].clean(form[name].value())
+    except ValidationError:
+        return None
+
+
+def _within(target) -> str:
+    """'2 hours (24×7)', '2 business days (support hours)': a planned target in the policy's words.
+    A whole number of the calendar's business days is said in days (SPEC §2: N × its day length)."""
+    amount, unit = Decimal(int(target.duration.total_seconds())) / 3600, "hour"
+    day = target.calendar.business_day_hours if target.calendar is not None else None
+    if day and amount >= day and amount % day == 0:
+        amount, unit = amount / day, "business day"
+    clock = "24×7" if target.calendar is None else "support hours"
+    return f"{amount.normalize():f} {unit}{'' if amount == 1 else 's'} ({clock})"
+
+
+def _deadline_preview(
+    request, form: TicketOpenForm, vendor: Vendor | None, priority_code: str
+) -> dict | None:
+    """What a case opened now with the form's answers would get — deadlines (the contract's where
+    it sets them), the charge and why, or the refusal — from `ticket_preview`, the opening's own
+    checks and plan, so that the preview and the opened case never disagree."""
+    membership = user_membership(request.user)
+    if vendor is None or not priority_code or membership is None:
         return None
     now = timezone.now()
     try:
-        preview = sla_preview(vendor=vendor, priority_code=priority_code, opened_at=now)
-    except ValidationError:
-        return None
-    targets = [
-        {"due": t, "words": due_words(status=Status.NEW, due_at=t.due_at, now=now)} for t in preview.targets
+        preview = ticket_preview(
+            organization=membership.organization,
+            requester=request.user,
+            vendor=vendor,
+            priority=priority_code,
+            kind=_chosen(form, "kind") or Kind.INCIDENT,
+            product=_chosen(form, "product"),
+            major_version=_chosen(form, "major_version"),
+            onsite=bool(_chosen(form, "onsite")),
+            remote_failed=bool(_chosen(form, "remote_failed")),
+            at=now,
+        )
+    except ValidationError as error:
+        return {"refusal": error.messages}
+    rows = [
+        {
+            "kind": t.get_kind_display(),
+            "update": t.kind == TargetKind.UPDATE,
+            "within": _within(t),
+            "due_at": t.due_at,
+            "words": due_words(status=Status.NEW, due_at=t.due_at, now=now) if t.due_at else "",
+        }
+        for t in preview.targets
     ]
-    return {"preview": preview, "targets": targets}
+    return {
+        "preview": preview,
+        "targets": rows,
+        "sources": list(dict.fromkeys(t.source for t in preview.targets)),
+        "billable": preview.billable,
+        "billable_reason": preview.billable_reason,
+    }
 
 
 def _panel_context(request, form: TicketOpenForm, vendor: Vendor | None, priorities: list) -> dict:
@@ -253,7 +320,9 @@ def _panel_context(request, form: TicketOpenForm, vendor: Vendor | None, priorit
         "impact_open": impact is not None and impact.answered(),
         "suggestion": suggestion,
         "suggestion_name": names.get(suggestion or ""),
-        "deadlines": _deadline_preview(vendor, priority_code if priority_code in names else ""),
+        "deadlines": _deadline_preview(
+            request, form, vendor, priority_code if priority_code in names else ""
+        ),
         "zone": timezone.get_current_timezone_name(),
     }
 
@@ -275,6 +344,7 @@ def _open_case(request, form: TicketOpenForm) -> Ticket:
             major_version=data["major_version"],
             onsite=data["onsite"],
             remote_failed=data["remote_failed"],
+            confirm_billable=data["confirm_billable"],
         )
         for upload in data["files"]:
             attachment_add(ticket=ticket, uploaded_by=user, upload=upload)
@@ -304,14 +374,17 @@ def ticket_open_view(request):
     form = _open_form(request, vendor, priorities)
     if form.is_bound and form.is_valid():
         try:
-            ticket = _open_case(request, form)
+            # A second post of the same rendering answers with the case the first one opened.
+            opened = form_submit_once(
+                request, scope=OPEN_SCOPE, create=lambda: Submission(_open_case(request, form).number)
+            )
         except ValidationError as error:
             _apply_errors(form, error)
+        except KeyReused as reused:
+            form.add_error(None, ALREADY_OPENED.format(number=reused.previous.reference))
         else:
-            messages.success(
-                request, f"Your case {ticket.number} is open. We will answer by the deadlines below."
-            )
-            return redirect("tickets:detail", number=ticket.number)
+            messages.success(request, OPENED.format(number=opened.reference))
+            return redirect("tickets:detail", number=opened.reference)
     context = _panel_context(request, form, vendor, priorities)
     if request.POST.get("action") == "preview":
         context["markdown_preview"] = render_markdown(request.POST.get("body", ""))
@@ -363,24 +436,31 @@ def _subordinates(ticket: Ticket) -> list[Ticket]:
     return list(Ticket.objects.filter(pk__in=ids).order_by("number").only("number", "subject", "status"))
 
 
+def _remaining_words(seen) -> str:
+    if seen.state == TargetState.PAUSED:
+        return "paused while we wait on you"
+    if seen.state == TargetState.WITHDRAWN:
+        return "withdrawn: the case was closed before the desk answered"
+    if seen.left is None:
+        return ""
+    if seen.left < timedelta(0):
+        return f"overdue by {duration_words(-seen.left)}"
+    return f"due in {duration_words(seen.left)}"
+
+
 def _targets(ticket: Ticket, now: datetime) -> list[dict]:
     rows = []
     for target in ticket.sla_targets.all():
-        state = target.state_at(now)
-        if state == TargetState.RUNNING and target.due_at:
-            remaining = f"due in {duration_words(target.due_at - now)}"
-        elif state == TargetState.BREACHED and target.due_at and not target.fulfilled_at:
-            remaining = f"overdue by {duration_words(now - target.due_at)}"
-        elif state == TargetState.PAUSED:
-            remaining = "paused while we wait on you"
-        else:
-            remaining = ""
+        seen = sla_now(target, ticket=ticket, now=now)
         rows.append(
             {
                 "target": target,
-                "state": state,
-                "state_label": TargetState(state).label,
-                "remaining": remaining,
+                "state": seen.state,
+                "state_label": TargetState(seen.state).label,
+                "remaining": _remaining_words(seen),
+                "overdue": seen.left is not None and seen.left < timedelta(0),
+                "answered_at": seen.answered_at,
+                "answered_late": seen.late,
             }
         )
     return rows
@@ -425,25 +505,46 @@ def ticket_reply(request, number: str):
     form = ReplyForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            with transaction.atomic():
-                reply = reply_add(ticket=ticket, author=request.user, body=form.cleaned_data["body"])
-                for upload in form.cleaned_data["files"]:
-                    attachment_add(ticket=ticket, uploaded_by=request.user, upload=upload, reply=reply)
+            # A second post of the same rendering answers with the reply the first one sent.
+            sent = form_submit_once(
+                request,
+                scope=REPLY_SCOPE,
+                target=ticket.number,
+                create=lambda: _send_reply(request, ticket, form),
+            )
         except ValidationError as error:
             _apply_errors(form, error)
+        except KeyReused:
+            form.add_error(None, ALREADY_REPLIED)
         else:
-            messages.success(request, "Your reply is sent.")
-            return redirect(reverse("tickets:detail", args=[ticket.number]) + f"#reply-{reply.pk}")
+            messages.success(request, REPLIED)
+            return redirect(reverse("tickets:detail", args=[ticket.number]) + f"#reply-{sent.reference}")
     ticket = _ticket_or_404(request, number)
     return render(request, "tickets/detail.html", _case_context(request, ticket, reply_form=form))
 
 
-def _transition(request, number: str, service, done: str):
+def _send_reply(request, ticket: Ticket, form: ReplyForm) -> Submission:
+    """The reply and its files in one transaction: a refused file sends no reply."""
+    with transaction.atomic():
+        reply = reply_add(ticket=ticket, author=request.user, body=form.cleaned_data["body"])
+        for upload in form.cleaned_data["files"]:
+            attachment_add(ticket=ticket, uploaded_by=request.user, upload=upload, reply=reply)
+    return Submission(str(reply.pk))
+
+
+def _transition(request, number: str, service, done: str, scope: str):
     ticket = _ticket_or_404(request, number)
+
+    def move() -> Submission:
+        return Submission(service(ticket=ticket, by=request.user).number)
+
     try:
-        service(ticket=ticket, by=request.user)
+        # A double click answers "done" twice rather than "a closed case cannot be closed".
+        form_submit_once(request, scope=scope, target=ticket.number, create=move)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+    except KeyReused:
+        messages.error(request, ALREADY_SENT)
     else:
         messages.success(request, done)
     return redirect("tickets:detail", number=ticket.number)
@@ -453,11 +554,11 @@ def _transition(request, number: str, service, done: str):
 @require_POST
 def ticket_close_view(request, number: str):
     return _transition(
-        request, number, ticket_close, "The case is closed. Reopen it if the problem comes back."
+        request, number, ticket_close, "The case is closed. Reopen it if the problem comes back.", CLOSE_SCOPE
     )
 
 
 @login_required
 @require_POST
 def ticket_reopen_view(request, number: str):
-    return _transition(request, number, ticket_reopen, "The case is open again.")
+    return _transition(request, number, ticket_reopen, "The case is open again.", REOPEN_SCOPE)

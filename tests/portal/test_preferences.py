@@ -22,7 +22,11 @@ def test_unticking_a_kind_mutes_it(client, customer):
     response = post(client, customer, [NoticeKind.TICKET_RECEIVED, NoticeKind.TICKET_RESOLVED])
     assert response.status_code == HTTPStatus.FOUND
     preference = NoticePreference.objects.get(user=customer)
-    assert sorted(preference.muted_kinds) == [NoticeKind.STAFF_REPLY, NoticeKind.WAITING_ON_YOU]
+    assert sorted(preference.muted_kinds) == [
+        NoticeKind.PRIORITY_CHANGED,
+        NoticeKind.STAFF_REPLY,
+        NoticeKind.WAITING_ON_YOU,
+    ]
     assert preference.wants(NoticeKind.TICKET_RECEIVED) and not preference.wants(NoticeKind.STAFF_REPLY)
 
 
@@ -32,6 +36,7 @@ def test_mandatory_notices_are_listed_not_offered(client, customer):
     assert 'value="policy_change"' not in page
     assert "Support policy change" in page and "Always sent" in page
     assert 'value="sla_warning"' not in page  # staff only
+    assert 'value="new_case"' not in page and 'value="priority_changed"' in page
 
 
 def test_staff_may_mute_sla_warnings(client, agent):

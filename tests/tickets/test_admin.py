@@ -258,16 +258,24 @@ def test_resolve_offers_the_vendors_codes_and_stops_the_clocks(staff_client, cus
     code = vendors["alectrona"].versions.get().resolution_codes.first()
     assert code.name in page
 
-    run_action(staff_client, "resolve", [ticket], apply="1", resolution_code=code.code)
+    assert "Message to the customer" in page
+    run_action(staff_client, "resolve", [ticket], apply="1", resolution_code=code.code)  # no message
+    ticket.refresh_from_db()
+    assert ticket.status == Status.NEW
+    run_action(
+        staff_client, "resolve", [ticket], apply="1", resolution_code=code.code, message="Fixed in 2.1."
+    )
     ticket.refresh_from_db()
     assert ticket.status == Status.RESOLVED
     assert ticket.resolution_code == code
     assert not ticket.sla_targets.filter(state=TargetState.RUNNING).exists()
+    assert ticket.replies.get().body == "Fixed in 2.1."
+    assert ticket.sla_targets.get(kind="first_response").state == TargetState.MET
 
 
 def test_a_refused_action_is_reported_and_changes_nothing(staff_client, customer, agent, vendors):
     ticket = open_ticket(customer, vendors["secpod"])
-    ticket_close(ticket=ticket, by=agent)
+    ticket_close(ticket=ticket, by=customer)
     response = run_action(staff_client, "wait_on_customer", [ticket])
     ticket.refresh_from_db()
     assert ticket.status == Status.CLOSED
@@ -297,6 +305,25 @@ def test_add_opens_a_ticket_through_the_service(staff_client, customer, vendors)
     assert ticket.number.startswith(vendors["secpod"].ticket_prefix)
     assert ticket.channel == "phone"
     assert ticket.sla_targets.get(kind="first_response").due_at == ticket.opened_at + timedelta(hours=2)
+
+
+def test_add_refuses_a_billable_case_until_the_charge_is_accepted(
+    staff_client, customer, infotecs, basic_contract, versions
+):
+    # Version 3 is in Extended Support: a normal case is charged, so staff confirm it as customers do.
+    payload = {
+        **_onsite_visit(customer, infotecs, versions[3], priority_code="normal"),
+        "onsite_requested": "",
+        "subject": "Phoned in: extended-support question",
+    }
+    with time_machine.travel(CONTRACT_DAY, tick=False):
+        refused = staff_client.post(reverse("admin:tickets_ticket_add"), payload)
+        [error] = refused.context["adminform"].form.errors["confirm_billable"]
+        assert error.startswith("This case will be charged: ViPNet Coordinator 3 is in Extended Support")
+        assert not Ticket.objects.filter(subject=payload["subject"]).exists()
+        opened = staff_client.post(reverse("admin:tickets_ticket_add"), {**payload, "confirm_billable": "on"})
+    assert opened.status_code == HTTPStatus.FOUND
+    assert Ticket.objects.get(subject=payload["subject"]).billable
 
 
 def test_add_shows_the_services_refusal_and_saves_nothing(staff_client, customer, vendors):

@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.core import mail
 
 from portal.models import Notice, NoticeKind, NoticePreference, Profile
@@ -14,6 +15,11 @@ from tickets.services import reply_add, ticket_open, ticket_resolve, ticket_resu
 pytestmark = pytest.mark.django_db
 
 NY = ZoneInfo("America/New_York")
+
+
+def customer_mail() -> list:
+    """The emails to customers: the desk hears of new cases and customer replies too."""
+    return [m for m in mail.outbox if m.to != [settings.SUPPORT_DESK_EMAIL]]
 
 
 @pytest.fixture
@@ -42,7 +48,7 @@ def case(customer, vendors, send):
 
 
 def test_case_received_mails_the_requester_its_deadline_in_their_time_zone(case, customer):
-    [message] = mail.outbox
+    [message] = customer_mail()
     assert message.to == [customer.email]
     assert message.subject == f"[{case.number}] We received your case: Export fails"
     # High: first response 2 business hours from Mon 10:00 New York = 12:00 NY = 11:00 in Chicago.
@@ -63,7 +69,7 @@ def test_the_requesters_own_zone_wins_over_the_organizations(customer, vendors, 
         body="x",
         at=datetime(2026, 11, 23, 10, 0, tzinfo=NY),
     )
-    assert "Tue 24 Nov 2026, 02:00 JST" in mail.outbox[0].body
+    assert "Tue 24 Nov 2026, 02:00 JST" in customer_mail()[0].body
 
 
 def test_colleagues_and_outsiders_are_not_mailed(
@@ -82,9 +88,10 @@ def test_colleagues_and_outsiders_are_not_mailed(
         at=datetime(2026, 11, 23, 10, 0, tzinfo=NY),
     )
     send(reply_add, ticket=case, author=agent, body="Which version?", wait_on_customer=True)
-    send(ticket_resolve, ticket=case, by=agent, resolution_code="workaround")
-    assert [m.to for m in mail.outbox] == [[customer.email]] * 3
-    assert set(Notice.objects.values_list("recipient__username", flat=True)) == {"alice"}
+    send(ticket_resolve, ticket=case, by=agent, resolution_code="workaround", message="Use 2.1")
+    assert [m.to for m in customer_mail()] == [[customer.email]] * 3
+    people = set(Notice.objects.filter(recipient__isnull=False).values_list("recipient__username", flat=True))
+    assert people == {"alice"}
 
 
 def test_a_staff_reply_mails_the_reply_once(case, agent, send):
@@ -104,10 +111,12 @@ def test_an_internal_note_never_mails_the_customer(case, agent, send):
     assert not Notice.objects.filter(kind=NoticeKind.STAFF_REPLY).exists()
 
 
-def test_a_customer_reply_mails_nobody(case, customer, send):
+def test_a_customer_reply_mails_the_desk_not_the_customer(case, customer, send):
     mail.outbox.clear()
     send(reply_add, ticket=case, author=customer, body="More logs attached")
-    assert mail.outbox == []
+    [message] = mail.outbox
+    assert message.to == [settings.SUPPORT_DESK_EMAIL]
+    assert "More logs attached" in message.body
 
 
 def test_a_reply_that_waits_on_the_customer_is_one_email_saying_so(case, agent, send):
@@ -130,10 +139,18 @@ def test_each_wait_on_the_customer_mails_once(case, agent, send):
 
 def test_resolved_names_the_resolution_in_words(case, agent, send):
     mail.outbox.clear()
-    send(ticket_resolve, ticket=case, by=agent, resolution_code="workaround")
+    send(
+        ticket_resolve,
+        ticket=case,
+        by=agent,
+        resolution_code="workaround",
+        message="Restart with **--safe**.",
+    )
     [message] = mail.outbox
     assert message.subject == f"[{case.number}] Resolved: Export fails"
     assert "Resolution: Provided a reasonable solution or workaround" in message.body
+    assert "Restart with **--safe**." in message.body
+    assert "<strong>--safe</strong>" in message.alternatives[0].content
 
 
 def test_a_muted_kind_is_not_sent(customer, agent, case, send):

@@ -222,15 +222,17 @@ def test_priority_change_recomputes_from_the_original_opening(customer, agent, v
     assert ticket.history.first().priority_id == ticket.priority_id
 
 
-def test_priority_change_keeps_pause_credit(customer, agent, vendors):
+def test_priority_change_recounts_the_wait_on_the_new_clock(customer, agent, vendors):
     ticket = _open(customer, vendors, vendor="albert", priority="medium", at=la(2026, 11, 13, 10))
     ticket_wait_on_customer(ticket=ticket, by=agent, at=la(2026, 11, 13, 12))
     reply_add(ticket=ticket, author=customer, body="logs", at=la(2026, 11, 16, 9))
     ticket_change_priority(ticket=ticket, priority="urgent", by=agent, at=la(2026, 11, 16, 9, 30))
-    # Urgent 8 h on 24×7 from Fri 13 Nov 10:00 plus the 21 h paused... on the 24×7 clock the
-    # pause credit (measured in support hours) is carried as 21 h of open time: Sat 14 Nov 15:00.
+    # Urgent is 8 h on the 24×7 clock from Fri 13 Nov 10:00; the wait Fri 12:00 → Mon 09:00 is
+    # 69 real hours on that clock (not the 21 support hours Medium's calendar credited):
+    # Fri 10:00 + 77 h = Mon 16 Nov 15:00.
     first = targets(ticket)["first_response"]
-    assert first.due_at == la(2026, 11, 14, 15)
+    assert first.paused == timedelta(hours=69)
+    assert first.due_at == la(2026, 11, 16, 15)
 
 
 def test_priority_without_target_marks_running_targets_not_applicable(customer, agent, vendors):
@@ -244,13 +246,13 @@ def test_priority_without_target_marks_running_targets_not_applicable(customer, 
 def test_lowest_albert_priority_has_no_contractual_target(customer, vendors):
     albert = _open(customer, vendors, vendor="albert", priority="low", at=la(2026, 11, 13, 10))
     assert not albert.sla_targets.exists()
-    assert albert.sla_state == "not_applicable"
+    assert albert.sla_state == TargetState.NOT_APPLICABLE
 
 
 def test_resolving_stops_every_clock(customer, agent, vendors):
     ticket = _open(customer, vendors, at=ny(2026, 11, 23, 10))
     reply_add(ticket=ticket, author=agent, body="Try this", at=ny(2026, 11, 23, 11))
-    ticket_resolve(ticket=ticket, by=agent, resolution_code="workaround", at=ny(2026, 11, 23, 14))
+    ticket_resolve(ticket=ticket, by=agent, resolution_code="workaround", message="Done", at=ny(2026, 11, 23, 14))
     ticket.refresh_from_db()
     assert ticket.status == Status.RESOLVED
     assert ticket.resolution_code.code == "workaround"
@@ -261,7 +263,7 @@ def test_resolving_stops_every_clock(customer, agent, vendors):
 def test_resolution_code_must_come_from_the_vendor(customer, agent, vendors):
     ticket = _open(customer, vendors, at=ny(2026, 11, 23, 10))
     with pytest.raises(ValidationError) as error:
-        ticket_resolve(ticket=ticket, by=agent, resolution_code="fix", at=ny(2026, 11, 23, 11))
+        ticket_resolve(ticket=ticket, by=agent, resolution_code="fix", message="Done", at=ny(2026, 11, 23, 11))
     assert "resolution_code" in error.value.message_dict
     ticket.refresh_from_db()
     assert ticket.status == Status.NEW
@@ -270,7 +272,7 @@ def test_resolution_code_must_come_from_the_vendor(customer, agent, vendors):
 def test_reopen_restarts_the_update_clock(customer, agent, vendors):
     ticket = _open(customer, vendors, at=ny(2026, 11, 23, 10))
     reply_add(ticket=ticket, author=agent, body="Fixed", at=ny(2026, 11, 23, 11))
-    ticket_resolve(ticket=ticket, by=agent, resolution_code="upgrade", at=ny(2026, 11, 23, 11))
+    ticket_resolve(ticket=ticket, by=agent, resolution_code="upgrade", message="Done", at=ny(2026, 11, 23, 11))
     ticket_close(ticket=ticket, by=customer, at=ny(2026, 11, 23, 12))
     ticket_reopen(ticket=ticket, by=customer, at=ny(2026, 11, 24, 9))
     ticket.refresh_from_db()

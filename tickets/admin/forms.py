@@ -25,6 +25,11 @@ class PriorityChangeForm(forms.Form):
 
 class ResolveForm(forms.Form):
     resolution_code = forms.ChoiceField(label="Resolution")
+    message = forms.CharField(
+        label="Message to the customer",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Sent with the resolution and shown on the case: it is the desk's answer.",
+    )
 
     def __init__(self, *args, choices, **kwargs):
         super().__init__(*args, **kwargs)

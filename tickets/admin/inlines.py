@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 
 from ..explain import format_duration
 from ..models import Attachment, Reply, SlaTarget, TargetState
+from ..services.sla import sla_now
 from .forms import NewReplyForm
 from .listing import BADGE_COLOURS
 
@@ -82,7 +83,7 @@ class SlaTargetInline(admin.TabularInline):
     verbose_name_plural = "SLA targets"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).order_by("kind")
+        return super().get_queryset(request).select_related("ticket").order_by("kind")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -104,12 +105,15 @@ class SlaTargetInline(admin.TabularInline):
 
     @admin.display(description="Remaining")
     def remaining(self, target: SlaTarget) -> str:
-        if target.due_at is None or target.state not in (TargetState.RUNNING, TargetState.PAUSED):
+        seen = sla_now(target, ticket=target.ticket, now=timezone.now())
+        if seen.answered_at is not None:
+            when = timezone.localtime(seen.answered_at).strftime("%a %d %b %H:%M %Z")
+            return f"answered late, {when}" if seen.late else f"answered {when}"
+        if seen.left is None:
             return "—"
-        left = target.due_at - timezone.now()
-        if left < timedelta(0):
-            return f"overdue by {format_duration(-left)}"
-        return format_duration(left)
+        if seen.left < timedelta(0):
+            return f"overdue by {format_duration(-seen.left)}"
+        return format_duration(seen.left)
 
 
 class AttachmentInline(admin.TabularInline):

@@ -15,6 +15,7 @@ from django.utils.functional import cached_property
 
 from policies.models import PriorityLevel
 
+from ..deadlines import overdue, overdue_q
 from ..models import TargetState, Ticket
 
 User = get_user_model()
@@ -34,7 +35,7 @@ CASE_NUMBER = re.compile(r"([A-Za-z]{2,5})-(\d{6})")  # ALC-000123, as tickets.s
 def live_sla_state(ticket: Ticket, now) -> str:
     """The SLA state a person should see now: the stored worst state, except that a running
     ticket whose next deadline has passed is breached before the sweep writes it down."""
-    if ticket.next_due_at is not None and ticket.next_due_at <= now:
+    if overdue(ticket.next_due_at, now):
         return "breached"
     if (
         ticket.sla_state == TargetState.RUNNING
@@ -78,7 +79,7 @@ def breached_case(now) -> Case:
     bench/tickets.py: 60–120 ms); the CASE leaves it the list order's index (ticket_opened), walked
     until the page is full (~1 ms), and the capped count reads only the covering
     ticket_sla_state_due index (~1 ms). PostgreSQL likewise walks ticket_opened with a filter."""
-    condition = Q(sla_state=TargetState.BREACHED) | Q(next_due_at__lte=now)
+    condition = Q(sla_state=TargetState.BREACHED) | overdue_q(now, "next_due_at")
     return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
@@ -96,7 +97,7 @@ class SlaStateFilter(admin.SimpleListFilter):
         if self.value() == "breached":
             return queryset.alias(is_breached=breached_case(now)).filter(is_breached=True)
         if self.value() == "due_soon":
-            return queryset.filter(next_due_at__gt=now, next_due_at__lte=now + DUE_SOON)
+            return queryset.filter(next_due_at__gte=now, next_due_at__lte=now + DUE_SOON)
         if self.value() == "paused":
             return queryset.filter(sla_state=TargetState.PAUSED)
         return queryset

@@ -289,6 +289,7 @@ class TicketAdmin(SimpleHistoryAdmin):
                 ticket_resolve,
                 "resolved",
                 resolution_code=form.cleaned_data["resolution_code"],
+                message=form.cleaned_data["message"],
             )
             return None
         return self._action_page(request, queryset, form, "Resolve", "resolve")

@@ -17,7 +17,8 @@ from rest_framework.response import Response
 
 from lifecycle.models import MajorVersion, Product
 from policies.models import Vendor
-from portal.api import Serializer
+from portal.api import IDEMPOTENCY_KEY, KEY_REUSED_ANSWER, Serializer, api_submit_once
+from portal.idempotency import Submission
 from portal.models import Organization
 from portal.selectors import user_organization
 
@@ -45,7 +46,7 @@ STAFF_NAME_REQUESTER = "Name the requester (a username) the case is opened for."
 UNKNOWN_ORGANIZATION = "Unknown organization {slug!r}."
 REQUESTER_IS_SELF = "Customers open cases as themselves."
 CUSTOMER_STATUSES = "You can close your case or reopen it; the desk moves it otherwise."
-RESOLUTION_NEEDS_STATUS = "Give a resolution code together with status resolved."
+RESOLUTION_NEEDS_STATUS = "Give a resolution code and message together with status resolved."
 REASON_NEEDS_PRIORITY = "Give a reason together with the new priority."
 NOT_STAFF = "Cases are assigned to staff; {username!r} is not on the desk."
 
@@ -199,14 +200,20 @@ class TicketCreateApi(TicketApi):
 
     @extend_schema(
         operation_id="tickets_create",
+        parameters=[IDEMPOTENCY_KEY],
         request=InputSerializer,
-        responses={201: TicketDetailOutput, **error_answers(400, 401, 403)},
+        responses={201: TicketDetailOutput, **error_answers(400, 401, 403), 422: KEY_REUSED_ANSWER},
     )
     def post(self, request):
+        # A repeated Idempotency-Key answers with the case the first request opened.
+        return api_submit_once(request, scope="tickets.open", create=lambda: self._open(request))
+
+    @staticmethod
+    def _open(request) -> Submission:
         serializer = TicketCreateApi.InputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         ticket = services.ticket_open(**serializer.validated_data)
-        return Response(created_data(ticket), status=status.HTTP_201_CREATED)
+        return Submission(ticket.number, status.HTTP_201_CREATED, created_data(ticket))
 
 
 class TicketCollectionApi(TicketListApi, TicketCreateApi):
@@ -224,7 +231,7 @@ class TicketDetailApi(TicketApi):
         return Response(TicketDetailOutput(ticket, context={"now": timezone.now()}).data)
 
 
-STAFF_FIELDS = ("priority", "priority_reason", "assignee", "resolution_code")
+STAFF_FIELDS = ("priority", "priority_reason", "assignee", "resolution_code", "message")
 CUSTOMER_TARGETS = (Status.OPEN, Status.CLOSED)
 
 
@@ -240,6 +247,10 @@ class TicketUpdateApi(TicketApi):
         resolution_code = serializers.CharField(
             max_length=50, required=False, help_text="Staff, with resolved."
         )
+        message = serializers.CharField(
+            required=False,
+            help_text="Staff, with resolved: the message to the customer (a public reply, the answer).",
+        )
         priority = serializers.CharField(max_length=50, required=False, help_text="Staff: a priority code.")
         priority_reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
         assignee = serializers.CharField(
@@ -254,8 +265,9 @@ class TicketUpdateApi(TicketApi):
                     refused["status"] = CUSTOMER_STATUSES
                 if refused:
                     raise serializers.ValidationError(refused)
-            if "resolution_code" in attrs and attrs.get("status") != Status.RESOLVED:
-                raise serializers.ValidationError({"resolution_code": RESOLUTION_NEEDS_STATUS})
+            for field in ("resolution_code", "message"):
+                if field in attrs and attrs.get("status") != Status.RESOLVED:
+                    raise serializers.ValidationError({field: RESOLUTION_NEEDS_STATUS})
             if "priority_reason" in attrs and "priority" not in attrs:
                 raise serializers.ValidationError({"priority_reason": REASON_NEEDS_PRIORITY})
             if attrs.get("assignee"):
@@ -301,17 +313,23 @@ def ticket_changes(ticket: Ticket, by, data: dict) -> list:
             )
         )
     if "status" in data:
-        changes.append(lambda: status_change(ticket, by, data["status"], data.get("resolution_code", "")))
+        changes.append(lambda: status_change(ticket, by, data))
     return changes
 
 
-def status_change(ticket: Ticket, by, target: str, resolution_code: str) -> Ticket:
-    """The one service that moves the case to `target` from where it is now."""
+def status_change(ticket: Ticket, by, data: dict) -> Ticket:
+    """The one service that moves the case to the status asked for from where it is now."""
+    target = data["status"]
     ticket.refresh_from_db(fields=["status"])
     if target == Status.WAITING_ON_CUSTOMER:
         return services.ticket_wait_on_customer(ticket=ticket, by=by)
     if target == Status.RESOLVED:
-        return services.ticket_resolve(ticket=ticket, by=by, resolution_code=resolution_code)
+        return services.ticket_resolve(
+            ticket=ticket,
+            by=by,
+            resolution_code=data.get("resolution_code", ""),
+            message=data.get("message", ""),
+        )
     if target == Status.CLOSED:
         return services.ticket_close(ticket=ticket, by=by)
     if ticket.status == Status.WAITING_ON_CUSTOMER and by.is_staff:

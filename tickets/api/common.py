@@ -22,14 +22,13 @@ from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.views import APIView
 
-from policies import clock
 from policies.models import TargetKind
 from portal.api import Serializer, UtcDateTimeField
 from portal.authentication import TokenAuthentication
 
 from .. import selectors
 from ..models import Attachment, Kind, SlaTarget, Status, TargetState, Ticket, TicketChannel
-from ..services.sla import STATE_RANK, clock_of
+from ..services.sla import STATE_RANK, sla_now
 
 DESK_ONLY = "Only the desk can change this."
 UNKNOWN_USER = "Unknown user {username!r}."
@@ -62,33 +61,18 @@ def error_answers(*codes: int) -> dict:
     return {code: ERRORS[code] for code in codes}
 
 
-def remaining_seconds(target, ticket: Ticket, state: str, now: datetime) -> int | None:
-    """Seconds until the target is due: negative when overdue, the business time left at the
-    pause for a paused target (its clock is stopped), None once settled or without a deadline."""
-    if target.due_at is None:
-        return None
-    if state == TargetState.PAUSED:
-        if target.paused_since is None or target.paused_since >= target.due_at:
-            return 0
-        return int(
-            clock.business_time_between(target.paused_since, target.due_at, clock_of(target)).total_seconds()
-        )
-    unanswered_breach = state == TargetState.BREACHED and target.fulfilled_at is None and ticket.is_open
-    if state == TargetState.RUNNING or unanswered_breach:
-        return int((target.due_at - now).total_seconds())
-    return None
-
-
 def sla_rows(ticket: Ticket, now: datetime) -> list[dict]:
     rows = []
     for target in ticket.sla_targets.all():
-        state = target.state_at(now)
+        seen = sla_now(target, ticket=ticket, now=now)
         rows.append(
             {
                 "kind": target.kind,
                 "due_at": target.due_at,
-                "state": state,
-                "remaining_seconds": remaining_seconds(target, ticket, state, now),
+                "state": seen.state,
+                "remaining_seconds": None if seen.left is None else int(seen.left.total_seconds()),
+                "answered_at": seen.answered_at,
+                "answered_late": seen.late,
                 "explanation": target.explanation,
             }
         )
@@ -104,8 +88,11 @@ class SlaOutput(Serializer):
     )
     remaining_seconds = serializers.IntegerField(
         allow_null=True,
-        help_text="Until due (negative when overdue); for a paused target, the business time left.",
+        help_text="Until due (negative when overdue) while the desk owes the answer; for a paused "
+        "target, the business time left; null once answered, withdrawn or without a deadline.",
     )
+    answered_at = UtcDateTimeField(allow_null=True, help_text="The desk's answer, on time or late.")
+    answered_late = serializers.BooleanField(help_text="The answer came after the deadline.")
     explanation = serializers.CharField()
 
 

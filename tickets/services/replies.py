@@ -1,4 +1,8 @@
-"""The conversation: public replies and internal notes, and what they do to the clocks."""
+"""The conversation: public replies and internal notes, and what they do to the case.
+
+A reply moves the case only through the transition services (tickets.py): a customer's
+reply to a case waiting on them resumes it, to a resolved case reopens it; a staff reply
+"then wait on the customer" sets it waiting. Nothing here restates those rules."""
 
 from __future__ import annotations
 
@@ -8,16 +12,36 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from portal.markdown import render_markdown
+from portal.selectors import user_membership
 
 from .. import notices
 from ..models import Reply, Status, Ticket
-from . import sla
-from .tickets import _lock
+from .tickets import (
+    EMPTY_REPLY,
+    _lock,
+    reply_save,
+    staff_answered,
+    ticket_reopen,
+    ticket_resume,
+    ticket_wait_on_customer,
+)
 
-EMPTY_REPLY = "Write a reply before sending."
+__all__ = ["EMPTY_REPLY", "reply_add"]
+
 NOTES_ARE_STAFF_ONLY = "Only the desk can add internal notes."
 CLOSED_CASE = "This case is closed; reopen it to reply."
+NOT_YOUR_CASE = "You can reply only to your organization's cases."
+
+
+def _check_author(ticket: Ticket, author, internal: bool) -> None:
+    if internal and not author.is_staff:
+        raise ValidationError({"internal": NOTES_ARE_STAFF_ONLY})
+    if not author.is_staff and ticket.organization_id != getattr(
+        user_membership(author), "organization_id", None
+    ):
+        raise ValidationError({"body": NOT_YOUR_CASE})
+    if ticket.status == Status.CLOSED:
+        raise ValidationError({"body": CLOSED_CASE})
 
 
 @transaction.atomic
@@ -30,48 +54,28 @@ def reply_add(
     wait_on_customer: bool = False,
     at: datetime | None = None,
 ) -> Reply:
-    """Add a reply. A staff public reply meets first response and restarts the update clock;
-    a customer's reply to a case waiting on them resumes the clocks."""
-    at = at or timezone.now()
+    """Add a reply. A staff public reply is the desk's answer (first response, update clock, an
+    email to the customer); a customer's reply resumes or reopens the case and tells the desk.
+    "Then wait on the customer" sets the case waiting, after a public reply or a note alike."""
     ticket = _lock(ticket)
-    if not body.strip():
-        raise ValidationError({"body": EMPTY_REPLY})
-    if internal and not author.is_staff:
-        raise ValidationError({"internal": NOTES_ARE_STAFF_ONLY})
-    if ticket.status == Status.CLOSED:
-        raise ValidationError({"body": CLOSED_CASE})
-    reply = Reply(
-        ticket=ticket,
-        author=author,
-        body=body,
-        body_html=render_markdown(body),
-        internal=internal,
-        by_staff=author.is_staff,
-        created_at=at,
-    )
-    reply.full_clean()
-    reply.save()
+    at = at or timezone.now()  # taken under the case's lock: the timeline stays in order
+    _check_author(ticket, author, internal)
+    reply = reply_save(ticket=ticket, author=author, body=body, internal=internal, at=at)
+    if wait_on_customer and author.is_staff and ticket.status in (Status.NEW, Status.OPEN):
+        # First, so the reply's email says "waiting on you" instead of sending two emails.
+        ticket = ticket_wait_on_customer(ticket=ticket, by=author, at=at)
+        reply.ticket = ticket
     if internal:
         return reply
     if author.is_staff:
-        waiting = wait_on_customer or ticket.status == Status.WAITING_ON_CUSTOMER
-        if ticket.first_responded_at is None:
-            ticket.first_responded_at = at
-        if ticket.status == Status.NEW:
-            ticket.status = Status.OPEN
-        if wait_on_customer and ticket.status == Status.OPEN:
-            sla.sla_pause(ticket=ticket, at=at)
-            ticket.status = Status.WAITING_ON_CUSTOMER
-            notices.waiting_on_customer(ticket)
-        sla.sla_staff_replied(ticket=ticket, at=at, waiting=waiting)
-        notices.staff_replied(ticket, reply)
-    elif ticket.status == Status.WAITING_ON_CUSTOMER:
-        ticket.status = Status.OPEN
-        sla.sla_resume(ticket=ticket, at=at, detail="The customer answered")
-    elif ticket.status == Status.RESOLVED:
-        # A customer writing back to a resolved case reopens it.
-        ticket.status, ticket.resolved_at, ticket.resolution_code = Status.OPEN, None, None
-        sla.sla_reopen(ticket=ticket, at=at)
+        staff_answered(ticket=ticket, reply=reply, at=at)
+    else:
+        if ticket.status == Status.WAITING_ON_CUSTOMER:
+            ticket = ticket_resume(ticket=ticket, by=author, at=at)
+        elif ticket.status == Status.RESOLVED:
+            ticket = ticket_reopen(ticket=ticket, by=author, at=at)
+        reply.ticket = ticket
+        notices.customer_replied(ticket, reply)
     ticket.updated_at = at
     ticket.save()
     return reply

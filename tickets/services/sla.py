@@ -21,16 +21,17 @@ from policies.models import PolicyVersion, PriorityLevel, SupportCalendar, Targe
 from policies.selectors import version_terms
 from policies.services import target_duration
 
+from ..deadlines import TargetNow, overdue, target_now
 from ..explain import explain_target, format_duration
-from ..models import SlaEvent, SlaTarget, TargetState, Ticket
+from ..models import SlaEvent, SlaTarget, TargetState, Ticket, Wait
 
-FINAL_STATES = (TargetState.MET, TargetState.BREACHED, TargetState.NOT_APPLICABLE)
 STATE_RANK = {  # the ticket's SLA state is its worst target's
     TargetState.BREACHED: 0,
     TargetState.RUNNING: 1,
     TargetState.PAUSED: 2,
     TargetState.MET: 3,
-    TargetState.NOT_APPLICABLE: 4,
+    TargetState.WITHDRAWN: 4,
+    TargetState.NOT_APPLICABLE: 5,
 }
 
 
@@ -113,17 +114,57 @@ def _start(target: SlaTarget, at: datetime, kind: str = SlaEvent.Kind.STARTED, d
     _record(target, kind, at, detail)
 
 
-def _fulfil(target: SlaTarget, at: datetime, detail: str) -> None:
+def _answer(target: SlaTarget, at: datetime) -> None:
+    """The desk's answer is a fact, recorded whenever it comes: its time, and the open time on
+    the target's own clock from the start to it, waiting on the customer excluded (reports)."""
     target.fulfilled_at = at
-    # Stored for the reports: the answer's time in the clock's own open time, pauses excluded.
     elapsed = clock.business_time_between(target.started_at, at, clock_of(target))
     target.response_business_time = max(elapsed - target.paused, timedelta(0))
-    if target.due_at is not None and at <= target.due_at:
+
+
+def _fulfil(target: SlaTarget, at: datetime, detail: str) -> None:
+    """Answer a running target: met at or before its deadline, breached after it."""
+    _answer(target, at)
+    if not overdue(target.due_at, at):
         target.state, target.met_at = TargetState.MET, at
         _record(target, SlaEvent.Kind.MET, at, detail)
     else:
         target.state, target.breached_at = TargetState.BREACHED, target.due_at
         _record(target, SlaEvent.Kind.BREACHED, at, detail + " (after the deadline)")
+
+
+def _answer_late(target: SlaTarget, at: datetime, detail: str) -> None:
+    """The sweep (or a pause) already wrote the breach; the answer still counts, with its time."""
+    _answer(target, at)
+    _record(target, SlaEvent.Kind.ANSWERED_LATE, at, detail + " (after the deadline)")
+
+
+def unanswered(target: SlaTarget) -> bool:
+    """Does the desk still owe this target its answer? Running, paused, or breached unanswered."""
+    if target.state in (TargetState.RUNNING, TargetState.PAUSED):
+        return True
+    return target.state == TargetState.BREACHED and target.fulfilled_at is None
+
+
+def _answer_first_response(target: SlaTarget, at: datetime, detail: str) -> None:
+    if target.state == TargetState.PAUSED:
+        _resume(target, at, "The desk replied")
+    if target.state == TargetState.RUNNING:
+        _fulfil(target, at, detail)
+    elif target.state == TargetState.BREACHED and target.fulfilled_at is None:
+        _answer_late(target, at, detail)
+
+
+def _paused_left(target: SlaTarget) -> timedelta:
+    """The support time a paused target had left when its clock stopped."""
+    if target.paused_since is None or target.paused_since >= target.due_at:
+        return timedelta(0)
+    return clock.business_time_between(target.paused_since, target.due_at, clock_of(target))
+
+
+def sla_now(target: SlaTarget, *, ticket: Ticket, now: datetime) -> TargetNow:
+    """The target as the case page, the API and admin show it at `now` (tickets.deadlines)."""
+    return target_now(target, now=now, case_open=ticket.is_open, paused_left=_paused_left)
 
 
 def refresh_ticket_sla(ticket: Ticket, targets: list[SlaTarget]) -> None:
@@ -195,12 +236,14 @@ def sla_breach(*, targets: list[SlaTarget], at: datetime) -> None:
 
 
 def sla_pause(*, ticket: Ticket, at: datetime) -> None:
+    """The case waits on the customer from `at`: a new wait, and every running target pauses.
+    A target already overdue cannot be saved by waiting now: it is breached at its deadline."""
+    Wait.objects.create(ticket=ticket, started_at=at)
     targets = _targets(ticket)
     for target in targets:
         if target.state != TargetState.RUNNING:
             continue
-        if at > target.due_at:
-            # Already overdue: waiting on the customer now cannot undo the breach.
+        if overdue(target.due_at, at):
             target.state, target.breached_at = TargetState.BREACHED, target.due_at
             _record(
                 target, SlaEvent.Kind.BREACHED, at, "Overdue when the case was set to wait on the customer"
@@ -209,6 +252,10 @@ def sla_pause(*, ticket: Ticket, at: datetime) -> None:
         target.state, target.paused_since = TargetState.PAUSED, at
         _record(target, SlaEvent.Kind.PAUSED, at, "Waiting on the customer")
     refresh_ticket_sla(ticket, targets)
+
+
+def _end_wait(ticket: Ticket, at: datetime) -> None:
+    Wait.objects.filter(ticket=ticket, ended_at__isnull=True).update(ended_at=at)
 
 
 def _resume(target: SlaTarget, at: datetime, detail: str) -> None:
@@ -223,6 +270,7 @@ def _resume(target: SlaTarget, at: datetime, detail: str) -> None:
 
 
 def sla_resume(*, ticket: Ticket, at: datetime, detail: str = "The customer answered") -> None:
+    _end_wait(ticket, at)
     targets = _targets(ticket)
     for target in targets:
         if target.state == TargetState.PAUSED:
@@ -231,18 +279,14 @@ def sla_resume(*, ticket: Ticket, at: datetime, detail: str = "The customer answ
 
 
 def sla_staff_replied(*, ticket: Ticket, at: datetime, waiting: bool) -> None:
-    """A staff public reply answers the first-response target and restarts the update clock."""
+    """A staff public reply answers the first-response target (on time or late, whatever the
+    sweep wrote meanwhile) and restarts the update clock."""
     targets = _targets(ticket)
     for target in targets:
-        if target.kind == TargetKind.FIRST_RESPONSE and target.state in (
-            TargetState.RUNNING,
-            TargetState.PAUSED,
-        ):
-            if target.state == TargetState.PAUSED:
-                _resume(target, at, "The desk replied")
-            _fulfil(target, at, "First public reply from the desk")
+        if target.kind == TargetKind.FIRST_RESPONSE:
+            _answer_first_response(target, at, "First public reply from the desk")
         elif target.kind == TargetKind.UPDATE and target.duration:
-            if target.state == TargetState.RUNNING and target.due_at and at > target.due_at:
+            if target.state == TargetState.RUNNING and overdue(target.due_at, at):
                 target.state, target.breached_at = TargetState.BREACHED, target.due_at
                 _record(target, SlaEvent.Kind.BREACHED, at, "The update came after the deadline")
             _start(target, at, SlaEvent.Kind.RESTARTED, "The desk updated the case")
@@ -252,10 +296,16 @@ def sla_staff_replied(*, ticket: Ticket, at: datetime, waiting: bool) -> None:
     refresh_ticket_sla(ticket, targets)
 
 
-def sla_stop(*, ticket: Ticket, at: datetime, detail: str) -> None:
-    """Resolution stops every clock: a target still open is met if the case was resolved in time."""
+def sla_resolve(*, ticket: Ticket, at: datetime, detail: str) -> None:
+    """Resolution stops every clock. The resolving message is the desk's answer: an unanswered
+    first response is met or breached by it; an update target still open is met if the case
+    was resolved by its deadline."""
+    _end_wait(ticket, at)
     targets = _targets(ticket)
     for target in targets:
+        if target.kind == TargetKind.FIRST_RESPONSE:
+            _answer_first_response(target, at, detail)
+            continue
         if target.state == TargetState.PAUSED:
             _resume(target, at, "Resolved")
         if target.state == TargetState.RUNNING:
@@ -263,48 +313,105 @@ def sla_stop(*, ticket: Ticket, at: datetime, detail: str) -> None:
     refresh_ticket_sla(ticket, targets)
 
 
-def sla_reopen(*, ticket: Ticket, at: datetime) -> None:
-    """A reopened case is in progress again: its update clock restarts from the reopening."""
+WITHDRAWN_DETAIL = "The customer closed the case before the desk answered"
+
+
+def sla_withdraw(*, ticket: Ticket, at: datetime, detail: str = "Closed by the customer") -> None:
+    """The customer closes a case they no longer need. An unanswered first response still in
+    time is withdrawn (neither met nor breached); one already overdue stays breached, as a wait
+    begun too late does. An update target still open is met if closed by its deadline."""
+    _end_wait(ticket, at)
     targets = _targets(ticket)
     for target in targets:
-        if target.kind == TargetKind.UPDATE and ticket.first_responded_at:
+        if target.state == TargetState.PAUSED:
+            _resume(target, at, detail)
+        if target.state != TargetState.RUNNING:
+            continue
+        if target.kind != TargetKind.FIRST_RESPONSE:
+            _fulfil(target, at, detail)
+        elif overdue(target.due_at, at):
+            target.state, target.breached_at = TargetState.BREACHED, target.due_at
+            _record(target, SlaEvent.Kind.BREACHED, at, detail + " after the deadline, unanswered")
+        else:
+            target.state, target.warn_at = TargetState.WITHDRAWN, None
+            _record(target, SlaEvent.Kind.WITHDRAWN, at, WITHDRAWN_DETAIL)
+    refresh_ticket_sla(ticket, targets)
+
+
+def sla_reopen(*, ticket: Ticket, at: datetime) -> None:
+    """A reopened case is in progress again: a withdrawn first response starts again from the
+    reopening with its full duration, and the update clock restarts from the reopening."""
+    targets = _targets(ticket)
+    for target in targets:
+        if target.state == TargetState.WITHDRAWN:
+            _start(target, at, SlaEvent.Kind.RESTARTED, "The case was reopened")
+        elif target.kind == TargetKind.UPDATE and ticket.first_responded_at and target.duration:
             _start(target, at, SlaEvent.Kind.RESTARTED, "The case was reopened")
     refresh_ticket_sla(ticket, targets)
 
 
+def _waits(ticket: Ticket) -> list[Wait]:
+    return list(Wait.objects.filter(ticket=ticket).order_by("started_at", "id"))
+
+
+def _recount(target: SlaTarget, waits: list[Wait]) -> None:
+    """Set the target's pause credit and deadline from the case's waits, measured on its own
+    clock (SPEC §2: the same intervals recounted, never the credit of another clock). A wait
+    counts only if it began by the deadline the waits before it give: a case set to wait after
+    its deadline had passed was already breached."""
+    target.paused, target.paused_since = timedelta(0), None
+    calendar = clock_of(target)
+    for wait in waits:
+        since = max(wait.started_at, target.started_at)
+        if wait.ended_at is not None and wait.ended_at <= since:
+            continue
+        if overdue(_due(target), since):
+            break
+        if wait.ended_at is None:
+            target.paused_since = since
+            break
+        target.paused += clock.business_time_between(since, wait.ended_at, calendar)
+    target.due_at = _due(target)
+
+
+def _replan(target: SlaTarget, waits: list[Wait], at: datetime, reason: str) -> None:
+    """A running or paused target under its new terms, from its original start."""
+    _recount(target, waits)
+    if target.paused_since is not None and overdue(target.due_at, target.paused_since):
+        target.state, target.breached_at = TargetState.BREACHED, target.due_at
+    elif target.paused_since is not None:
+        target.state = TargetState.PAUSED
+    else:
+        target.state = TargetState.RUNNING
+    _record(target, SlaEvent.Kind.RECOMPUTED, at, reason)
+
+
 def sla_recompute(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime, reason: str) -> None:
     """A priority change: every target not yet settled is recomputed from its original start
-    (the opening time for first response) with the new duration, keeping the pause credit."""
+    (the opening time for first response) with the new duration and clock, the case's waits
+    recounted on that clock. A settled target (met, breached, withdrawn) keeps its outcome."""
     targets = {t.kind: t for t in _targets(ticket)}
+    waits = _waits(ticket)
     for plan in planned:
         target = targets.get(plan.kind)
         if target is None:
-            target = SlaTarget(
-                ticket=ticket,
-                kind=plan.kind,
-                duration=plan.duration,
-                calendar=plan.calendar,
-                source=plan.source,
-            )
-            start = ticket.opened_at if plan.kind != TargetKind.UPDATE else ticket.first_responded_at
-            if start is None:
-                target.state = TargetState.NOT_APPLICABLE
-                target.explanation = UPDATE_WAITS
-                target.save()
-            else:
-                _start(target, start, SlaEvent.Kind.RECOMPUTED, reason)
+            target = SlaTarget(ticket=ticket, kind=plan.kind, state=TargetState.NOT_APPLICABLE)
             targets[plan.kind] = target
-            continue
         target.duration, target.calendar, target.source = plan.duration, plan.calendar, plan.source
-        if target.state in (TargetState.RUNNING, TargetState.PAUSED):
-            target.due_at = _due(target)
-            _record(target, SlaEvent.Kind.RECOMPUTED, at, reason)
+        if target.state == TargetState.NOT_APPLICABLE:
+            target.started_at = ticket.opened_at if plan.kind != TargetKind.UPDATE else None
+        if target.state in (TargetState.RUNNING, TargetState.PAUSED) or (
+            target.state == TargetState.NOT_APPLICABLE and target.started_at is not None
+        ):
+            _replan(target, waits, at, reason)
         else:
+            if target.state == TargetState.NOT_APPLICABLE:
+                target.explanation = UPDATE_WAITS
             target.save()
     planned_kinds = {plan.kind for plan in planned}
     for kind, target in targets.items():
         if kind not in planned_kinds and target.state in (TargetState.RUNNING, TargetState.PAUSED):
             target.state = TargetState.NOT_APPLICABLE
-            target.due_at = None
+            target.due_at = target.paused_since = None
             _record(target, SlaEvent.Kind.STOPPED, at, reason + "; the new priority has no such target")
     refresh_ticket_sla(ticket, list(targets.values()))

@@ -19,7 +19,7 @@ from portal.models import Organization
 from portal.selectors import user_membership
 
 from .. import notices
-from ..models import Kind, SlaTarget, Status, Ticket, TicketChannel, TicketCounter
+from ..models import Kind, Reply, SlaTarget, Status, Ticket, TicketChannel, TicketCounter
 from . import sla
 
 NOT_A_MEMBER = "You can open cases only for your own organization."
@@ -30,6 +30,11 @@ RESOLUTION_REQUIRED = "Choose how the case was resolved."
 VERSION_OF_ANOTHER_PRODUCT = "Choose a version of {product}."
 BILLABLE_NOT_CONFIRMED = "This case will be charged: {reason} Confirm that you accept the charge to open it."
 WRONG_RESOLUTION = "Choose one of {vendor}'s resolution codes."
+RESOLUTION_MESSAGE_REQUIRED = "Write the customer a message saying how the case was resolved."
+DESK_ONLY = "Only the support desk can make this change."
+NOT_YOUR_CASE = "This case belongs to another organization."
+RESOLVE_FIRST = "Resolve the case with a message to the customer; the customer or the desk closes it then."
+EMPTY_REPLY = "Write a reply before sending."
 
 
 def _now(at: datetime | None) -> datetime:
@@ -304,8 +309,13 @@ def ticket_split(
 
 
 def _lock(ticket: Ticket) -> Ticket:
-    # Replies, pauses and resolutions race on the same case: serialise them on its row.
-    return Ticket.objects.select_for_update().select_related("vendor", "policy_version").get(pk=ticket.pk)
+    # Replies, pauses and resolutions race on the same case: serialise them on its row alone
+    # (`of`: not the vendor's and policy version's rows, which every case of the vendor joins).
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("vendor", "policy_version")
+        .get(pk=ticket.pk)
+    )
 
 
 def _check(ticket: Ticket, allowed: tuple[str, ...], action: str) -> None:
@@ -315,16 +325,61 @@ def _check(ticket: Ticket, allowed: tuple[str, ...], action: str) -> None:
         )
 
 
+def _desk_only(by, field: str = "status") -> None:
+    """Who may make a change is the service's rule: the API and forms only translate it."""
+    if not by.is_staff:
+        raise ValidationError({field: DESK_ONLY})
+
+
+def _desk_or_customer(ticket: Ticket, by) -> None:
+    if by.is_staff:
+        return
+    membership = user_membership(by)
+    if membership is None or membership.organization_id != ticket.organization_id:
+        raise ValidationError({"status": NOT_YOUR_CASE})
+
+
 def _save(ticket: Ticket, at: datetime) -> Ticket:
     ticket.updated_at = at
     ticket.save()
     return ticket
 
 
+def reply_save(*, ticket: Ticket, author, body: str, internal: bool, at: datetime) -> Reply:
+    """Write one reply to a locked case (the caller checked who may write it)."""
+    if not body.strip():
+        raise ValidationError({"body": EMPTY_REPLY})
+    reply = Reply(
+        ticket=ticket,
+        author=author,
+        body=body,
+        body_html=render_markdown(body),
+        internal=internal,
+        by_staff=author.is_staff,
+        created_at=at,
+    )
+    reply.full_clean()
+    reply.save()
+    return reply
+
+
+def staff_answered(*, ticket: Ticket, reply: Reply, at: datetime) -> None:
+    """A staff public reply is the desk's answer: it meets (or, late, still answers) the first
+    response, restarts the update clock, and mails the customer."""
+    if ticket.first_responded_at is None:
+        ticket.first_responded_at = at
+    if ticket.status == Status.NEW:
+        ticket.status = Status.OPEN
+    sla.sla_staff_replied(ticket=ticket, at=at, waiting=ticket.status == Status.WAITING_ON_CUSTOMER)
+    notices.staff_replied(ticket, reply)
+
+
 @transaction.atomic
 def ticket_wait_on_customer(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
     """Pause the clocks until the customer answers. Repeating it is a no-op."""
-    at, ticket = _now(at), _lock(ticket)
+    ticket = _lock(ticket)
+    at = _now(at)
+    _desk_only(by)
     if ticket.status == Status.WAITING_ON_CUSTOMER:
         return ticket
     _check(ticket, (Status.NEW, Status.OPEN), "set to wait on the customer")
@@ -339,7 +394,9 @@ def ticket_resume(
     *, ticket: Ticket, by, at: datetime | None = None, detail: str = "The customer answered"
 ) -> Ticket:
     """Back to open; paused clocks resume with the waiting time credited. A no-op when not waiting."""
-    at, ticket = _now(at), _lock(ticket)
+    ticket = _lock(ticket)
+    at = _now(at)
+    _desk_or_customer(ticket, by)
     if ticket.status != Status.WAITING_ON_CUSTOMER:
         return ticket
     ticket.status = Status.OPEN
@@ -351,8 +408,11 @@ def ticket_resume(
 def ticket_change_priority(
     *, ticket: Ticket, priority: str, by, reason: str = "", at: datetime | None = None
 ) -> Ticket:
-    """Recompute every unsettled target from its original start with the new priority's targets."""
-    at, ticket = _now(at), _lock(ticket)
+    """Recompute every unsettled target from its original start with the new priority's targets,
+    and tell the customer the new deadlines."""
+    ticket = _lock(ticket)
+    at = _now(at)
+    _desk_only(by, "priority")
     new = _priority(ticket.policy_version, priority)
     if new.pk == ticket.priority_id:
         return ticket
@@ -363,12 +423,15 @@ def ticket_change_priority(
     planned = _planned(ticket, _entitlement(ticket, at=ticket.opened_at))
     sla.sla_recompute(ticket=ticket, planned=planned, at=at, reason=detail)
     ticket._change_reason = detail
+    notices.priority_changed(ticket, old=old, reason=reason, at=at)
     return _save(ticket, at)
 
 
 @transaction.atomic
 def ticket_assign(*, ticket: Ticket, assignee, by, at: datetime | None = None) -> Ticket:
-    at, ticket = _now(at), _lock(ticket)
+    ticket = _lock(ticket)
+    at = _now(at)
+    _desk_only(by, "assignee")
     if assignee is not None and not assignee.is_staff:
         raise ValidationError({"assignee": "Cases are assigned to staff."})
     ticket.assignee = assignee
@@ -376,32 +439,51 @@ def ticket_assign(*, ticket: Ticket, assignee, by, at: datetime | None = None) -
 
 
 @transaction.atomic
-def ticket_resolve(*, ticket: Ticket, by, resolution_code: str, at: datetime | None = None) -> Ticket:
-    """Resolve with one of the vendor's resolution codes; every clock stops. Repeating is a no-op."""
-    at, ticket = _now(at), _lock(ticket)
+def ticket_resolve(
+    *, ticket: Ticket, by, resolution_code: str, message: str, at: datetime | None = None
+) -> Ticket:
+    """Resolve with one of the vendor's resolution codes and a message to the customer, which
+    is a public reply and the desk's answer (SPEC §2); every clock stops. Repeating is a no-op."""
+    ticket = _lock(ticket)
+    at = _now(at)
+    _desk_only(by)
     if ticket.status == Status.RESOLVED:
         return ticket
     _check(ticket, (Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER), "resolved")
-    if not resolution_code:
-        raise ValidationError({"resolution_code": RESOLUTION_REQUIRED})
+    errors = {}
     code = ResolutionCode.objects.filter(version=ticket.policy_version, code=resolution_code).first()
-    if code is None:
-        raise ValidationError({"resolution_code": WRONG_RESOLUTION.format(vendor=ticket.vendor.name)})
+    if not resolution_code:
+        errors["resolution_code"] = RESOLUTION_REQUIRED
+    elif code is None:
+        errors["resolution_code"] = WRONG_RESOLUTION.format(vendor=ticket.vendor.name)
+    if not (message or "").strip():
+        errors["message"] = RESOLUTION_MESSAGE_REQUIRED
+    if errors:
+        raise ValidationError(errors)
+    reply = reply_save(ticket=ticket, author=by, body=message, internal=False, at=at)
+    if ticket.first_responded_at is None:
+        ticket.first_responded_at = at
     ticket.status, ticket.resolution_code, ticket.resolved_at = Status.RESOLVED, code, at
-    sla.sla_stop(ticket=ticket, at=at, detail=f"Resolved: {code.name}")
-    notices.ticket_resolved(ticket)
+    sla.sla_resolve(ticket=ticket, at=at, detail=f"Resolved: {code.name}")
+    notices.ticket_resolved(ticket, reply)
     return _save(ticket, at)
 
 
 @transaction.atomic
 def ticket_close(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
-    at, ticket = _now(at), _lock(ticket)
+    """Close a resolved case; a customer may also close a case they no longer need, which
+    withdraws a first response not yet answered (SPEC §2). The desk resolves with a message
+    instead of closing an unresolved case."""
+    ticket = _lock(ticket)
+    at = _now(at)
+    _desk_or_customer(ticket, by)
     if ticket.status == Status.CLOSED:
         return ticket
     if ticket.status != Status.RESOLVED:
-        # A customer may close a case they no longer need: resolve it as withdrawn first.
         _check(ticket, (Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER), "closed")
-        sla.sla_stop(ticket=ticket, at=at, detail="Closed by the customer")
+        if by.is_staff:
+            raise ValidationError({"status": RESOLVE_FIRST})
+        sla.sla_withdraw(ticket=ticket, at=at)
         ticket.resolved_at = at
     ticket.status, ticket.closed_at = Status.CLOSED, at
     return _save(ticket, at)
@@ -409,7 +491,9 @@ def ticket_close(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
 
 @transaction.atomic
 def ticket_reopen(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
-    at, ticket = _now(at), _lock(ticket)
+    ticket = _lock(ticket)
+    at = _now(at)
+    _desk_or_customer(ticket, by)
     if ticket.status in (Status.NEW, Status.OPEN):
         return ticket
     _check(ticket, (Status.RESOLVED, Status.CLOSED), "reopened")
