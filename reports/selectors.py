@@ -79,8 +79,10 @@ def _targets(*, start: datetime, end: datetime, organization=None, vendor=None) 
     that is the case's opening (a priority change keeps it); for the update clock, the start of
     its current cycle. Filtering on the target's own column spares a join to every ticket of
     the year; an index on SlaTarget.started_at would spare the scan too (see README)."""
+    # A withdrawn target (closed by the customer before any answer) is neither met nor
+    # breached: it leaves the met rates and the response-time statistics (SPEC §2).
     targets = SlaTarget.objects.filter(started_at__gte=start, started_at__lt=end).exclude(
-        state=TargetState.NOT_APPLICABLE
+        state__in=[TargetState.NOT_APPLICABLE, TargetState.WITHDRAWN]
     )
     if organization is not None:
         targets = targets.filter(ticket__organization=organization)

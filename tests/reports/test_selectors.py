@@ -185,3 +185,38 @@ def test_ongoing_outage_counts_until_now(db):
     [november] = entry.months
     assert (november.measured, november.downtime) == (532 * H, 24 * H)
     assert november.is_failure
+
+
+def test_a_month_of_every_kind_of_case_pins_the_report(customer, agent, vendors):
+    """Withdrawn targets leave the met rate and the times; late answers count with their time.
+
+    Alectrona Urgent (1 business hour, Mon–Fri 09:00–17:30 New York), December 2026:
+    A  Tue 1 Dec 10:00, answered 10:30: met, 0.5 h.
+    B  Tue 1 Dec 10:00, the sweep breaches it at 11:01, answered 12:00: breached, 2 h.
+    C  Tue 1 Dec 10:00, closed by the customer at 10:15, unanswered: withdrawn, not counted.
+    D  Tue 1 Dec 10:00, resolved at 10:45 with a message: met, 0.75 h (the message is the answer).
+    E  Tue 1 Dec 10:00, never answered, the month read on 2 Dec: breached (running past due).
+    Counted: A, B, D, E = 4 cases; met A, D = 2; breached B, E = 2; met rate 50 %.
+    Times 0.5, 0.75, 2 h: median 0.75 h; p90 = ceil(0.9 × 3) = 3rd = 2 h."""
+    from tickets.notices import sla_sweep
+    from tickets.services import ticket_close, ticket_resolve
+
+    opened = datetime(2026, 12, 1, 10, tzinfo=NY)
+    a, b, c, d, _e = (_open(customer, vendors, "alectrona", "urgent", opened) for _ in range(5))
+    _answer(a, agent, opened + timedelta(minutes=30))
+    ticket_close(ticket=c, by=customer, at=opened + timedelta(minutes=15))
+    ticket_resolve(ticket=d, by=agent, resolution_code="workaround", message="Done", at=opened + 0.75 * H)
+    sla_sweep(now=opened + timedelta(hours=1, minutes=1))
+    _answer(b, agent, opened + 2 * H)
+
+    start, end = selectors.month_range(date(2026, 12, 1))
+    [row] = [
+        r
+        for r in selectors.compliance_rows(
+            start=start, end=end, now=datetime(2026, 12, 2, tzinfo=UTC), group_by=("vendor", "kind")
+        )
+        if r.kind == "first_response"
+    ]
+    assert (row.cases, row.met, row.breached, row.pending) == (4, 2, 2, 0)
+    assert row.met_rate == 0.5
+    assert (row.median_response, row.p90_response) == (0.75 * H, 2 * H)
