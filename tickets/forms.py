@@ -173,6 +173,8 @@ class TicketOpenForm(forms.Form):
     )
     onsite = forms.BooleanField(label="We need an engineer on site", required=False)
     remote_failed = forms.BooleanField(label="Remote diagnosis could not solve it", required=False)
+    # Shown in the policy panel only when the case will be charged; ticket_open decides and refuses.
+    confirm_billable = forms.BooleanField(label="I understand this case will be charged", required=False)
     kind = forms.ChoiceField(
         choices=Kind.choices,
         initial=Kind.INCIDENT,

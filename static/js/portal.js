@@ -22,6 +22,8 @@
     });
   }
 
+  var REFRESHES_PANEL = ["vendor", "priority", "product", "major_version", "onsite", "remote_failed"];
+
   function setupOpenCase(form) {
     var panel = document.getElementById("policy-panel");
     var pending = 0;
@@ -66,7 +68,9 @@
     form.addEventListener("change", function (event) {
       var name = event.target.name || "";
       if (name === "vendor" || name === "product") narrowProducts();
-      if (name === "vendor" || name === "priority" || name.indexOf("impact-") === 0) refreshPanel();
+      // Everything that changes the deadlines or the charge: the contract is the product's, the
+      // version's phase and an on-site visit may make the case billable.
+      if (REFRESHES_PANEL.indexOf(name) >= 0 || name.indexOf("impact-") === 0) refreshPanel();
     });
 
     form.addEventListener("click", function (event) {

@@ -10,7 +10,8 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from lifecycle.models import MajorVersion, Product
+from lifecycle.models import ContractTarget, MajorVersion, PremiumOptionKind, Product
+from lifecycle.services import premium_option_set
 from tickets.forms import UsersAffected, Workaround, suggest_priority
 from tickets.models import Attachment, Reply, Status, TargetState, Ticket
 from tickets.services import attachment_add, reply_add, ticket_open, ticket_wait_on_customer
@@ -402,3 +403,109 @@ def test_case_page_query_count_is_flat(client, customer, agent, vendors, django_
     with django_assert_max_num_queries(15):
         response = client.get(reverse("tickets:detail", args=[ticket.number]))
     assert response.content.decode().count('class="reply') == 21
+
+
+# ---------------------------------------------------------------------------- no surprise charges
+# SPEC §4: "if you open it now" is the opening's own computation — the customer's contract, product,
+# version and on-site answers — and a billable case is opened only once its charge is confirmed.
+# The Infotecs line of tests/lifecycle/conftest.py: on NOW version 3 is in Extended Support.
+
+
+def infotecs_data(product, version, **overrides):
+    fields = {"vendor": "infotecs", "priority": "normal", "product": product.pk, "major_version": version.pk}
+    return form_data(**{**fields, **overrides})
+
+
+def preview_of(client, data: dict) -> str:
+    """The "If you open it now" part of the policy panel, as the page's script fetches it."""
+    body = client.post(reverse("tickets:open_panel"), data).content.decode()
+    return body[body.index('id="deadline-preview"') :]
+
+
+def test_panel_gives_an_infotecs_case_its_contracts_targets(client, customer, basic_contract, versions):
+    for kind, hours in (("first_response", 2), ("resolution", 24)):
+        ContractTarget.objects.create(
+            contract=basic_contract, priority_code="critical", kind=kind, duration=hours
+        )
+    client.force_login(customer)
+    preview = preview_of(client, infotecs_data(basic_contract.product, versions[4], priority="critical"))
+    # 09:00 Chicago + 2 h and + 24 h on the 24×7 clock.
+    assert "<strong>First response</strong> within 2 hours (24×7)" in preview
+    assert "Tue 3 Mar 2026 11:00 CST" in preview
+    assert "<strong>Resolution</strong> within 24 hours (24×7)" in preview
+    assert "Wed 4 Mar 2026 09:00 CST" in preview
+    assert "Contract B-1 (Basic)" in preview
+    assert "No contractual target" not in preview and "charged" not in preview
+
+
+def test_panel_says_an_extended_support_case_will_be_charged_and_why(
+    client, customer, basic_contract, versions
+):
+    client.force_login(customer)
+    extended = preview_of(client, infotecs_data(basic_contract.product, versions[3]))
+    assert (
+        "<strong>This case will be charged:</strong> ViPNet Coordinator 3 is in Extended Support since "
+        "16 January 2026: only vulnerabilities and critical bugs are covered" in extended
+    )
+    assert 'name="confirm_billable"' in extended and "I understand this case will be charged" in extended
+    mainstream = preview_of(client, infotecs_data(basic_contract.product, versions[4]))
+    assert "charged" not in mainstream and 'name="confirm_billable"' not in mainstream
+
+
+def test_panel_says_a_premium_emergency_onsite_call_will_be_charged(
+    client, customer, premium_contract, versions
+):
+    premium_option_set(contract=premium_contract, kind=PremiumOptionKind.EMERGENCY_ONSITE, price=1500)
+    client.force_login(customer)
+    data = infotecs_data(premium_contract.product, versions[4])
+    assert "charged" not in preview_of(client, data)
+    onsite = preview_of(client, {**data, "onsite": "on"})
+    assert "<strong>This case will be charged:</strong> Each Premium emergency on-site call" in onsite
+
+
+def test_panel_says_why_the_case_would_be_refused(client, customer, basic_contract, versions):
+    client.force_login(customer)
+    preview = preview_of(client, infotecs_data(basic_contract.product, versions[2]))
+    assert "ViPNet Coordinator 2 reached the end of its life" in preview
+
+
+def test_show_the_deadlines_without_the_script_says_the_case_will_be_charged(
+    client, customer, basic_contract, versions
+):
+    client.force_login(customer)
+    data = infotecs_data(basic_contract.product, versions[3], action="refresh")
+    body = client.post(reverse("tickets:open"), data).content.decode()
+    assert "<strong>This case will be charged:</strong>" in body and 'name="confirm_billable"' in body
+    assert not Ticket.objects.exists()
+
+
+def test_a_billable_case_is_opened_only_once_the_charge_is_confirmed(
+    client, customer, basic_contract, versions
+):
+    client.force_login(customer)
+    data = infotecs_data(basic_contract.product, versions[3], body="Nightly drops, see log")
+    refused = client.post(reverse("tickets:open"), data)
+    assert refused.status_code == HTTPStatus.OK and not Ticket.objects.exists()
+    [error] = refused.context["form"].errors["confirm_billable"]
+    assert error.startswith("This case will be charged: ViPNet Coordinator 3 is in Extended Support")
+    page = refused.content.decode()
+    assert "Nightly drops, see log" in page and 'name="confirm_billable"' in page
+    opened = client.post(reverse("tickets:open"), {**data, "confirm_billable": "on"})
+    ticket = Ticket.objects.get()
+    assert opened.status_code == HTTPStatus.FOUND
+    assert ticket.billable and "Extended Support" in ticket.billable_reason
+
+
+def test_case_page_shows_the_billable_row_once(client, customer, basic_contract, versions):
+    ticket = open_case(
+        basic_contract.vendor,
+        customer,
+        priority="normal",
+        product=basic_contract.product,
+        major_version=versions[3],
+        confirm_billable=True,
+    )
+    client.force_login(customer)
+    body = client.get(reverse("tickets:detail", args=[ticket.number])).content.decode()
+    assert body.count("<dt>Billable</dt>") == 1
+    assert f"<dd>{ticket.billable_reason}</dd>" in body
