@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import UTC, datetime
+from http import HTTPStatus
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, serializers
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from . import idempotency
 from .errors import ApplicationError
 
 NEEDS_OFFSET = "Give a date and time in ISO 8601 with a UTC offset, e.g. 2026-03-06T16:45:00-05:00."
@@ -110,3 +116,59 @@ def page_of(serializer_class: type[serializers.Serializer], name: str) -> serial
         },
     )
     return page()
+
+
+# ---------------------------------------------------------------------------- idempotency
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Optional; any unique string of 1 to 255 printable ASCII characters, e.g. a UUID. Sending "
+        "the same request again with the same key (a retry after a timeout, two requests in flight) "
+        "creates nothing more: it answers with the first request's status and body, with the header "
+        "`Idempotent-Replayed: true`. Keys are per user and kept 24 hours. The same key with a "
+        "different body or for another case answers 422. A request refused with 400 claims nothing: "
+        "correct it and send it again with the same key."
+    ),
+)
+KEY_REUSED_ANSWER = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description='{"Idempotency-Key": ["message"]}: the key was already used for a different request.',
+)
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    """422 as the IETF Idempotency-Key draft answers a key reused with another payload: the
+    request is well-formed, but this key stands for a different one."""
+
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+    default_code = "idempotency_key_reused"
+
+
+def api_submit_once(
+    request, *, scope: str, target: str = "", create: Callable[[], idempotency.Submission]
+) -> Response:
+    """A creating API operation, run once per Idempotency-Key (portal.idempotency). `create`
+    validates, creates and returns the answer as a Submission (reference, status, body)."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is not None and not idempotency.well_formed(key):
+        raise exceptions.ValidationError({IDEMPOTENCY_HEADER: [idempotency.BAD_KEY]})
+    data = dict(request.data.lists()) if hasattr(request.data, "lists") else request.data
+    try:
+        submission = idempotency.submit_once(
+            user=request.user,
+            scope=scope,
+            key=key,
+            fingerprint=idempotency.fingerprint(scope, target, data),
+            create=create,
+        )
+    except idempotency.KeyReused as reused:
+        raise IdempotencyKeyReused({IDEMPOTENCY_HEADER: [reused.message]}) from None
+    response = Response(submission.body, status=submission.status)
+    if submission.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response

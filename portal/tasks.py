@@ -29,3 +29,11 @@ def notice_sweep_task() -> dict:
 
     result = notice_sweep()
     return {"released": result.released, "sent": result.sent, "remaining": result.remaining}
+
+
+@shared_task(acks_late=True)
+def idempotency_keys_forget_task() -> int:
+    """Daily: forget the form tokens and Idempotency-Keys older than their 24 hours."""
+    from portal.idempotency import idempotency_keys_forget
+
+    return idempotency_keys_forget()

@@ -40,6 +40,7 @@ def test_setupschedule_creates_the_tasks_once_and_keeps_admin_edits():
         "portal.tasks.notice_sweep_task",
         "policies.tasks.policy_change_notices_task",
         "lifecycle.tasks.lifecycle_notices_task",
+        "portal.tasks.idempotency_keys_forget_task",
     }
     assert tasks["portal.tasks.notice_sweep_task"].interval.every == 1
     assert tasks["lifecycle.tasks.lifecycle_notices_task"].crontab.hour == "6"

@@ -15,7 +15,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from portal.api import Serializer
+from portal.api import IDEMPOTENCY_KEY, KEY_REUSED_ANSWER, Serializer, api_submit_once
+from portal.idempotency import Submission
 
 from .. import selectors, services
 from ..downloads import attachment_response
@@ -53,16 +54,23 @@ class ReplyCreateApi(TicketApi):
 
     @extend_schema(
         operation_id="tickets_replies_create",
-        parameters=[NUMBER],
+        parameters=[NUMBER, IDEMPOTENCY_KEY],
         request=InputSerializer,
-        responses={201: ReplyOutput, **error_answers(400, 401, 403, 404)},
+        responses={201: ReplyOutput, **error_answers(400, 401, 403, 404), 422: KEY_REUSED_ANSWER},
     )
     def post(self, request, number: str):
         ticket = ticket_or_404(request.user, number)
+        # A repeated Idempotency-Key answers with the reply the first request added.
+        return api_submit_once(
+            request, scope="tickets.reply", target=ticket.number, create=lambda: self._add(request, ticket)
+        )
+
+    @staticmethod
+    def _add(request, ticket) -> Submission:
         serializer = ReplyCreateApi.InputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         reply = services.reply_add(ticket=ticket, author=request.user, **serializer.validated_data)
-        return Response(ReplyOutput(reply).data, status=status.HTTP_201_CREATED)
+        return Submission(str(reply.pk), status.HTTP_201_CREATED, ReplyOutput(reply).data)
 
 
 class ReplyCollectionApi(ReplyListApi, ReplyCreateApi):

@@ -17,6 +17,7 @@ SCHEDULE = [
     ("Outbox sweep: retry and deliver pending notices", "portal.tasks.notice_sweep_task", EVERY_MINUTE),
     ("Policy change notices", "policies.tasks.policy_change_notices_task", DAILY),
     ("Lifecycle milestone and new major version notices", "lifecycle.tasks.lifecycle_notices_task", DAILY),
+    ("Forget submit keys older than 24 h", "portal.tasks.idempotency_keys_forget_task", DAILY),
 ]
 
 
