@@ -207,10 +207,37 @@ def test_sla_preview_refusals_name_the_field(db, params, field):
     assert list(response.json()) == [field]
 
 
-@pytest.mark.parametrize("slug", ["alectrona", "secpod", "albert", "infotecs"])
+# Each seed policy's targets per priority, as the README's table states them.
+POLICY_TARGETS = {
+    "alectrona": {
+        "urgent": ["1 hour (support hours)", "4 hours (support hours)"],
+        "high": ["2 hours (support hours)", "12 hours (support hours)"],
+        "medium": ["4 hours (support hours)", "24 hours (support hours)"],
+        "low": ["8 hours (support hours)", "32 hours (support hours)"],
+    },
+    "secpod": {
+        "critical": ["2 hours (24×7)"],
+        "high": ["6 hours (24×7)"],
+        "normal": ["12 hours (24×7)"],
+        "low": ["2 business days (support hours)"],
+    },
+    "albert": {
+        "urgent": ["8 hours (24×7)"],
+        "high": ["24 hours (24×7)"],
+        "medium": ["10 business days (support hours)"],
+        "low": [],
+    },
+    "infotecs": {"critical": [], "normal": []},
+}
+
+
+@pytest.mark.parametrize("slug", list(POLICY_TARGETS))
 def test_policy_in_force_costs_the_same_queries_whatever_its_targets(
     db, client, slug, django_assert_max_num_queries
 ):
     # Alectrona has eight calendar targets, Infotecs none: the prefetches must not grow with them.
     with django_assert_max_num_queries(13):
-        assert client.get(f"/api/vendors/{slug}/policy/").status_code == 200
+        response = client.get(f"/api/vendors/{slug}/policy/")
+    assert response.status_code == HTTPStatus.OK
+    priorities = response.json()["priorities"]
+    assert {p["code"]: [t["text"] for t in p["targets"]] for p in priorities} == POLICY_TARGETS[slug]
