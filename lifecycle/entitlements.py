@@ -28,15 +28,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 
 from django.db.models import prefetch_related_objects
 
-from policies.models import DurationUnit, PolicyVersion, SupportCalendar, TargetKind, Vendor
+from policies.calendars import to_clock
+from policies.models import PolicyVersion, TargetKind, Vendor
 from policies.selectors import version_in_force, version_terms
+from policies.services import PlannedTarget, target_duration
 
 from .dates import Phase
-from .models import Contract, ContractTarget, MajorVersion, Plan, PremiumOptionKind, Product
+from .models import Contract, MajorVersion, Plan, PremiumOptionKind, Product
 from .quota import QuotaYear
 from .selectors import contract_quota
 
@@ -85,16 +86,6 @@ ONSITE_BILLABLE = "On-site visits are charged: the engineers' hours plus travel 
 EMERGENCY_BILLABLE = "Each Premium emergency on-site call is charged extra, as agreed in your contract."
 
 
-@dataclass(frozen=True)
-class PlannedContractTarget:
-    """A contract's target in the shape tickets' SLA planning uses (tickets.services.sla.PlannedTarget)."""
-
-    kind: str
-    duration: timedelta  # open time on the clock below; business days already converted
-    calendar: SupportCalendar | None  # None: the 24×7 clock
-    source: str
-
-
 @dataclass
 class Entitlement:
     allowed: bool
@@ -102,7 +93,7 @@ class Entitlement:
     reasons: list[str] = field(default_factory=list)
     contract: Contract | None = None  # the contract the case is opened under (Basic when Premium adds to it)
     premium_contract: Contract | None = None
-    targets: list[PlannedContractTarget] = field(default_factory=list)
+    targets: list[PlannedTarget] = field(default_factory=list)
     phase: Phase | None = None
     quota: QuotaYear | None = None
     refused_field: str = ""  # the form field a refusal belongs to: "product" or "onsite"
@@ -144,7 +135,15 @@ def _contracts(*, organization, vendor: Vendor, product: Product | None) -> list
     if product is not None:
         contracts = contracts.filter(product=product)
     found = list(contracts)
-    prefetch_related_objects(found, "product", "major_version", "premium_options", "targets__calendar")
+    prefetch_related_objects(
+        found,
+        "product",
+        "major_version",
+        "premium_options",
+        # The contract's own targets and their clocks (to_clock reads windows and closed dates).
+        "targets__calendar__windows",
+        "targets__calendar__closed_dates",
+    )
     # The model's order (the organization is the same for all): by product, the latest start first.
     found.sort(key=lambda c: (c.product.name, -c.start.toordinal()))
     return found
@@ -309,22 +308,12 @@ def _holds_vendor_contracts(organization, vendor: Vendor) -> bool:
     return Contract.objects.filter(organization=organization, vendor=vendor).exists()
 
 
-def _target_duration(target: ContractTarget) -> timedelta:
-    """Business days become N × the calendar's business-day length (24 h on the 24×7 clock)."""
-    if target.unit == DurationUnit.BUSINESS_DAYS:
-        day_hours = target.calendar.business_day_hours if target.calendar_id else Decimal(24)
-        hours = target.duration * day_hours
-    else:
-        hours = target.duration
-    return timedelta(seconds=int(hours * 3600))
-
-
 def contract_targets_for(
     *,
     priority_code: str,
     entitlement: Entitlement | None = None,
     contract: Contract | None = None,
-) -> list[PlannedContractTarget]:
+) -> list[PlannedTarget]:
     """The contract's own response targets for a priority, in first response / update /
     resolution order; empty when the contract agrees none (the vendor's policy applies then).
     With an entitlement, the Premium contract's targets win over the Basic one's when it has any."""
@@ -338,9 +327,9 @@ def contract_targets_for(
             rows.sort(key=lambda t: order.index(t.kind))
             source = f"Contract {candidate.reference or candidate.pk} ({candidate.get_plan_display()})"
             return [
-                PlannedContractTarget(
+                PlannedTarget(
                     kind=t.kind,
-                    duration=_target_duration(t),
+                    duration=target_duration(t, to_clock(t.calendar)),
                     calendar=t.calendar,
                     source=f"{source}, {priority_code}",
                 )

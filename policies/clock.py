@@ -41,6 +41,7 @@ __all__ = [
     "add_business_time",
     "business_time_between",
     "closed_dates_between",
+    "hours",
     "open_intervals",
 ]
 
@@ -153,6 +154,14 @@ class Calendar:
         if days < 0:
             raise ValueError(f"A number of business days must not be negative, got {n!r}.")
         return _hours(days * _decimal(self.business_day_hours))
+
+
+def hours(n: int | float | Decimal) -> timedelta:
+    """n hours as open time, exact to the microsecond (0.1 h is 6 min, not 359.99… s)."""
+    amount = _decimal(n)
+    if amount < 0:
+        raise ValueError(NEGATIVE_DURATION.format(value=n))
+    return _hours(amount)
 
 
 def add_business_time(start: datetime, duration: timedelta, calendar: Calendar) -> datetime:

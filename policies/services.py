@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -49,11 +50,30 @@ def target_calendar(target: ResponseTarget) -> clock.Calendar:
     return to_clock(target.calendar)
 
 
-def target_duration(target: ResponseTarget, calendar: clock.Calendar) -> timedelta:
-    """The target as open time on its clock: business days become N × the business-day length."""
+class AgreedDuration(Protocol):
+    """A promised time as stored: a policy's ResponseTarget or a contract's own target."""
+
+    duration: Decimal
+    unit: str
+
+
+def target_duration(target: AgreedDuration, calendar: clock.Calendar) -> timedelta:
+    """The target as open time on its clock, exact to the microsecond: business days become
+    N × the business-day length, hours are hours. The one conversion for policy and contract
+    targets, so the same promise never gets two deadlines."""
     if target.unit == DurationUnit.BUSINESS_DAYS:
         return calendar.business_days(target.duration)
-    return timedelta(seconds=int(target.duration * 3600))
+    return clock.hours(target.duration)
+
+
+@dataclass(frozen=True)
+class PlannedTarget:
+    """A target a new case gets, from the vendor's policy or the customer's contract."""
+
+    kind: str
+    duration: timedelta  # open time on the clock below; business days already converted
+    calendar: SupportCalendar | None  # None: the 24×7 clock
+    source: str  # the policy version or contract it comes from, in words
 
 
 @dataclass(frozen=True)

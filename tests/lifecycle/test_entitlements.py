@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from lifecycle import entitlements as e
 from lifecycle.models import ContractTarget, Deployment, Plan, PremiumOptionKind, Product
 from lifecycle.services import contract_create, contract_targets_for, entitlement_check, premium_option_set
-from policies.models import DurationUnit, SupportCalendar, TargetKind
+from policies.models import DurationUnit, ResponseTarget, SupportCalendar, TargetKind
+from policies.services import target_calendar, target_duration
 
 from .conftest import NOW, resolve_tickets
 
@@ -297,6 +300,43 @@ def test_business_days_on_a_calendar_use_its_day_length(organization, infotecs, 
     [target] = contract_targets_for(contract=basic_contract, priority_code="normal")
     assert (target.duration, target.calendar) == (timedelta(hours=17), calendar)
     assert target.source.startswith("Contract B-1")
+
+
+@pytest.mark.parametrize(
+    ("duration", "unit", "calendar_slug", "expected"),
+    [
+        ("0.1", DurationUnit.HOURS, None, timedelta(minutes=6)),
+        ("0.01", DurationUnit.HOURS, None, timedelta(seconds=36)),
+        ("1.5", DurationUnit.BUSINESS_DAYS, "business-hours", timedelta(hours=12, minutes=45)),  # 8.5 h days
+        # 0.01 × 8.33 h = 299.88 s: whole seconds (the contract path once truncated) would say 299 s.
+        ("0.01", DurationUnit.BUSINESS_DAYS, "short-day", timedelta(seconds=299, milliseconds=880)),
+        ("2", DurationUnit.BUSINESS_DAYS, None, timedelta(hours=48)),  # 24×7: a day is 24 h
+    ],
+)
+def test_policy_and_contract_targets_convert_the_same_promise_equally(
+    basic_contract, duration, unit, calendar_slug, expected
+):
+    alectrona = SupportCalendar.objects.get(slug="business-hours")
+    SupportCalendar.objects.create(
+        version=alectrona.version,
+        slug="short-day",
+        name="Short days",
+        timezone="UTC",
+        business_day_hours="8.33",
+    )
+    calendar = SupportCalendar.objects.get(slug=calendar_slug) if calendar_slug else None
+    promise = {
+        "kind": TargetKind.FIRST_RESPONSE,
+        "duration": Decimal(duration),
+        "unit": unit,
+        "calendar": calendar,
+    }
+    ContractTarget.objects.create(contract=basic_contract, priority_code="normal", **promise)
+    policy_target = ResponseTarget(**promise)
+
+    [contract_target] = contract_targets_for(contract=basic_contract, priority_code="normal")
+    policy_duration = target_duration(policy_target, target_calendar(policy_target))
+    assert (policy_duration, contract_target.duration) == (expected, expected)
 
 
 def test_premium_targets_win_over_basic(

@@ -28,6 +28,7 @@ from policies.clock import (
     closed_dates_between,
     open_intervals,
 )
+from policies.clock import hours as clock_hours
 
 NEW_YORK = ZoneInfo("America/New_York")
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")
@@ -246,6 +247,19 @@ def test_business_days_are_exact_for_decimal_lengths():
     assert calendar.business_days(3) == timedelta(hours=24, minutes=59, seconds=24)
 
 
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [
+        (0.1, timedelta(minutes=6)),  # the decimal a person typed, not 0.1's binary expansion
+        (Decimal("0.0001"), timedelta(milliseconds=360)),  # under a second still counts
+        (Decimal("1.5"), timedelta(hours=1, minutes=30)),
+        (Decimal("0.0000000001"), timedelta(0)),  # 0.36 µs rounds to whole microseconds
+    ],
+)
+def test_hours_are_exact_to_the_microsecond(amount, expected):
+    assert clock_hours(amount) == expected
+
+
 def test_the_albert_holiday_monday_closes_only_monday():
     # Extra closed date Mon 15 June: Sunday 19:30–24:00 and Tuesday stay open.
     # 8 h from Fri 19:00: 0.5 h Fri + 4.5 h Sun = 5 h; Monday closed; Tue 00:00 + 3 h.
@@ -406,6 +420,8 @@ def test_invalid_calendars_are_refused():
         Calendar(timezone="UTC", windows=ALECTRONA.windows, business_day_hours=0)
     with pytest.raises(ValueError, match="negative"):
         ALECTRONA.business_days(-1)
+    with pytest.raises(ValueError, match="negative"):
+        clock_hours(-1)
     with pytest.raises(ValueError, match="finite"):
         Calendar(timezone="UTC", windows=ALECTRONA.windows, business_day_hours=float("nan"))
     with pytest.raises(ValueError, match="must not also list windows"):

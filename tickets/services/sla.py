@@ -8,7 +8,6 @@ pushing the old deadline forward by the pause)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -19,7 +18,7 @@ from policies import clock
 from policies.calendars import to_clock
 from policies.models import PolicyVersion, PriorityLevel, SupportCalendar, TargetKind
 from policies.selectors import version_terms
-from policies.services import target_duration
+from policies.services import PlannedTarget, target_duration
 
 from ..deadlines import TargetNow, overdue, target_now
 from ..explain import explain_target, format_duration
@@ -33,14 +32,6 @@ STATE_RANK = {  # the ticket's SLA state is its worst target's
     TargetState.WITHDRAWN: 4,
     TargetState.NOT_APPLICABLE: 5,
 }
-
-
-@dataclass(frozen=True)
-class PlannedTarget:
-    kind: str
-    duration: timedelta
-    calendar: SupportCalendar | None
-    source: str
 
 
 @lru_cache(maxsize=256)

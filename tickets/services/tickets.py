@@ -96,8 +96,7 @@ def _planned(ticket: Ticket, entitlement) -> list[sla.PlannedTarget]:
     planned = {
         p.kind: p for p in sla.planned_targets(version=ticket.policy_version, priority=ticket.priority)
     }
-    for target in entitlement.targets:
-        planned[target.kind] = sla.PlannedTarget(target.kind, target.duration, target.calendar, target.source)
+    planned.update((target.kind, target) for target in entitlement.targets)
     return list(planned.values())
 
 
