@@ -30,7 +30,6 @@ from .. import selectors
 from ..models import Attachment, Kind, SlaTarget, Status, TargetState, Ticket, TicketChannel
 from ..services.sla import STATE_RANK, sla_now
 
-DESK_ONLY = "Only the desk can change this."
 UNKNOWN_USER = "Unknown user {username!r}."
 
 # Error answers, documented once for every operation (portal.api.exception_handler's shape).

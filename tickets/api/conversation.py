@@ -20,7 +20,7 @@ from portal.idempotency import Submission
 
 from .. import selectors, services
 from ..downloads import attachment_response
-from .common import DESK_ONLY, NUMBER, AttachmentOutput, ReplyOutput, TicketApi, error_answers, ticket_or_404
+from .common import NUMBER, AttachmentOutput, ReplyOutput, TicketApi, error_answers, ticket_or_404
 
 
 class ReplyListApi(TicketApi):
@@ -46,11 +46,6 @@ class ReplyCreateApi(TicketApi):
             default=False,
             help_text="Staff: the reply asks the customer something; the clocks pause until they answer.",
         )
-
-        def validate_wait_on_customer(self, value: bool) -> bool:
-            if value and not self.context["request"].user.is_staff:
-                raise serializers.ValidationError(DESK_ONLY)
-            return value
 
     @extend_schema(
         operation_id="tickets_replies_create",

@@ -17,6 +17,7 @@ from portal.selectors import user_membership
 from .. import notices
 from ..models import Reply, Status, Ticket
 from .tickets import (
+    DESK_ONLY,
     EMPTY_REPLY,
     _lock,
     reply_save,
@@ -33,9 +34,11 @@ CLOSED_CASE = "This case is closed; reopen it to reply."
 NOT_YOUR_CASE = "You can reply only to your organization's cases."
 
 
-def _check_author(ticket: Ticket, author, internal: bool) -> None:
+def _check_author(ticket: Ticket, author, internal: bool, wait_on_customer: bool) -> None:
     if internal and not author.is_staff:
         raise ValidationError({"internal": NOTES_ARE_STAFF_ONLY})
+    if wait_on_customer and not author.is_staff:
+        raise ValidationError({"wait_on_customer": DESK_ONLY})
     if not author.is_staff and ticket.organization_id != getattr(
         user_membership(author), "organization_id", None
     ):
@@ -59,7 +62,7 @@ def reply_add(
     "Then wait on the customer" sets the case waiting, after a public reply or a note alike."""
     ticket = _lock(ticket)
     at = at or timezone.now()  # taken under the case's lock: the timeline stays in order
-    _check_author(ticket, author, internal)
+    _check_author(ticket, author, internal, wait_on_customer)
     reply = reply_save(ticket=ticket, author=author, body=body, internal=internal, at=at)
     if wait_on_customer and author.is_staff and ticket.status in (Status.NEW, Status.OPEN):
         # First, so the reply's email says "waiting on you" instead of sending two emails.
