@@ -242,27 +242,46 @@ def test_cursor_pages_cover_every_case_once(customer, agent, vendors, ordering):
 def test_list_query_count_does_not_grow_with_the_cases(
     customer, colleague, agent, vendors, django_assert_max_num_queries
 ):
+    listed = []
+
     def count() -> int:
         client = api(customer)
         with CaptureQueriesContext(connection) as queries:
-            assert client.get(list_url()).status_code == HTTPStatus.OK
+            response = client.get(list_url())
+        assert response.status_code == HTTPStatus.OK
+        listed.append(numbers(response))
         return len(queries)
 
-    for vendor, priority in [("alectrona", "high"), ("albert", "urgent")]:
-        open_case(customer, vendors[vendor], priority=priority)
+    mine = [
+        open_case(customer, vendors[v], priority=p) for v, p in [("alectrona", "high"), ("albert", "urgent")]
+    ]
     few = count()
+    theirs = []
     for i in range(10):
         case = open_case(colleague, vendors["secpod"], priority="normal", at=OPENED.replace(minute=i))
         ticket_assign(ticket=case, assignee=agent, by=agent)
         reply_add(ticket=case, author=agent, body="Looking.", wait_on_customer=i % 2 == 0, at=NOW)
+        theirs.append(case)
     many = count()
 
     assert many == few
+    # What was counted is the list itself: every case of the organization, not an empty page.
+    assert [sorted(page) for page in listed] == [
+        sorted(t.number for t in mine),
+        sorted(t.number for t in mine + theirs),
+    ]
     staff = api(agent)
     # The token (with its user), one page of cases with their organization and people joined, their
     # vendors, their priorities (no products or versions named: no query for those), their SLA targets.
     with django_assert_max_num_queries(5):
-        staff.get(list_url())
+        response = staff.get(list_url())
+    assert response.status_code == HTTPStatus.OK
+    rows = {row["number"]: row for row in response.json()["results"]}
+    assert sorted(rows) == sorted(t.number for t in mine + theirs)
+    people = {(rows[t.number]["requester"], rows[t.number]["assignee"]) for t in theirs}
+    assert people == {("bob", "agent")}
+    assert [rows[t.number]["vendor"] for t in mine] == ["alectrona", "albert"]
+    assert all(row["sla"] and row["sla"][0]["kind"] == "first_response" for row in rows.values())
 
 
 def test_customer_opens_a_case_for_their_organization(customer, vendors):
