@@ -14,6 +14,7 @@ from django.db.models import F, Q
 
 from policies.models import DurationUnit, TargetKind
 from policies.selectors import version_in_force, version_terms
+from policies.words import promise_words
 from portal.history import HistoricalRecords
 
 from .dates import PHASE_WORDS, Phase, add_months, phase_at
@@ -296,9 +297,10 @@ class ContractTarget(models.Model):
         ]
 
     def __str__(self) -> str:
-        clock = "24×7" if self.calendar_id is None else "support hours"
-        amount = f"{self.duration.normalize():f} {self.get_unit_display()}"
-        return f"{self.priority_code} {self.get_kind_display()}: {amount} ({clock})"
+        promise = promise_words(
+            self.duration, self.get_unit_display(), around_the_clock=self.calendar_id is None
+        )
+        return f"{self.priority_code} {self.get_kind_display()}: {promise}"
 
     def clean(self) -> None:
         """The target replaces the vendor's own for one of its priorities, so it names a priority

@@ -15,7 +15,7 @@ from portal.api import Serializer, UtcDateTimeField
 from .describe import calendar_summary
 from .models import Vendor
 from .selectors import vendor_list, version_detail, version_in_force
-from .services import sla_preview, target_calendar, target_duration
+from .services import sla_preview, target_hours
 
 UNKNOWN_VENDOR = "Unknown vendor {slug!r}; choose one of: {choices}."
 OPENED_OUT_OF_RANGE = "Give a date between the years {first} and {last}."
@@ -34,7 +34,7 @@ class TargetSerializer(Serializer):
     text = serializers.CharField(source="duration_text")
 
     def get_duration_hours(self, target) -> float:
-        return target_duration(target, target_calendar(target)).total_seconds() / 3600
+        return target_hours(target)
 
 
 class PrioritySerializer(Serializer):

@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from portal.history import HistoricalRecords
 
+from .words import promise_words
+
 NOTICE_TOO_SHORT = (
     "A new version of this policy can take effect no sooner than {days} days after it is published "
     "({earliest:%Y-%m-%d %H:%M} UTC)."
@@ -267,13 +269,9 @@ class ResponseTarget(models.Model):
 
     @property
     def duration_text(self) -> str:
-        value = self.duration.normalize()
-        value_text = f"{value:f}"
-        unit = self.get_unit_display()
-        if value == 1:
-            unit = unit.removesuffix("s")
-        clock = "24×7" if self.calendar_id is None else "support hours"
-        return f"{value_text} {unit} ({clock})"
+        return promise_words(
+            self.duration, self.get_unit_display(), around_the_clock=self.calendar_id is None
+        )
 
     @property
     def clock_name(self) -> str:

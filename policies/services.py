@@ -138,7 +138,9 @@ def _weekly_open_hours(calendar: SupportCalendar | None) -> float:
     return sum(end - start for start, end in spans) / 3_600_000_000  # microseconds → hours
 
 
-def _target_hours(target: ResponseTarget) -> float:
+def target_hours(target: ResponseTarget) -> float:
+    """The target's open time in hours (business days converted), as the API and the
+    materiality check compare it."""
     return target_duration(target, target_calendar(target)).total_seconds() / 3600
 
 
@@ -159,7 +161,7 @@ def policy_version_reductions(*, draft: PolicyVersion, current: PolicyVersion | 
             replacement = new_targets.get(target.kind)
             if replacement is None:
                 reductions.append(f"{old.name}: the {target.get_kind_display().lower()} target is removed.")
-            elif _target_hours(replacement) > _target_hours(target) or (
+            elif target_hours(replacement) > target_hours(target) or (
                 target.calendar_id is None and replacement.calendar_id is not None
             ):
                 reductions.append(

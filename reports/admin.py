@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from policies.words import duration_words
 from tickets.models import TargetState
 
 from . import charts, selectors
@@ -69,7 +70,7 @@ class OutageAdmin(admin.ModelAdmin):
     def duration(self, outage: Outage) -> str:
         if outage.end is None:
             return "ongoing"
-        return str(outage.end - outage.start)
+        return duration_words(outage.end - outage.start)
 
     @admin.display(description="Counts as downtime", boolean=True)
     def counts(self, outage: Outage) -> bool:
@@ -141,7 +142,11 @@ class DashboardAdmin(admin.ModelAdmin):
                 for entry in services
             ],
             "next_to_breach": [
-                {"target": target, "link": self._ticket_link(target)}
+                {
+                    "target": target,
+                    "link": self._ticket_link(target),
+                    "due_in": duration_words(target.due_at - now),
+                }
                 for target in selectors.next_to_breach(now=now)
             ],
             "report_url": reverse("reports:report"),

@@ -8,6 +8,8 @@ from datetime import timedelta
 
 from django.http import HttpResponse
 
+from policies.words import decimal_hours
+
 from .selectors import MonthlyReport
 
 COMPLIANCE_HEADER = [
@@ -41,7 +43,7 @@ AVAILABILITY_HEADER = [
 
 
 def _hours(value: timedelta | None) -> str:
-    return "" if value is None else f"{value.total_seconds() / 3600:.2f}"
+    return "" if value is None else decimal_hours(value)
 
 
 def _seconds(value: timedelta) -> str:

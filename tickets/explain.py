@@ -7,22 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from policies import clock
-
-DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-
-
-def format_duration(value: timedelta) -> str:
-    """A duration in the desk's words: `1 d 3 h`, `45 min`."""
-    seconds = int(value.total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    parts = [f"{days} d"] if days else []
-    if hours:
-        parts.append(f"{hours} h")
-    if minutes or not parts:
-        parts.append(f"{minutes} min")
-    return " ".join(parts)
+from policies.words import duration_words, support_hours_words
 
 
 def _local(moment: datetime, zone: str) -> str:
@@ -33,11 +18,7 @@ def _local(moment: datetime, zone: str) -> str:
 def hours_text(calendar: clock.Calendar) -> str:
     if calendar.always_open:
         return "the 24×7 clock (every hour of every day counts)"
-    windows = ", ".join(
-        f"{DAYS[w.start_weekday]} {w.start_time:%H:%M}–{DAYS[w.end_weekday]} {w.end_time:%H:%M}"
-        for w in calendar.windows
-    )
-    return f"support hours {windows} ({calendar.timezone} wall clock)"
+    return f"support hours ({support_hours_words(calendar.windows, calendar.timezone)})"
 
 
 def _holiday_names(days, calendar: clock.Calendar) -> list[str]:
@@ -54,7 +35,7 @@ def explain_target(target, calendar: clock.Calendar, *, at: datetime) -> str:
     zone = "UTC" if calendar.always_open else calendar.timezone
     kind = target.get_kind_display()
     lines = [
-        f"{kind} within {format_duration(target.duration)} of open time on {hours_text(calendar)}, "
+        f"{kind} within {duration_words(target.duration)} of open time on {hours_text(calendar)}, "
         f"from {target.source}."
     ]
     if target.started_at is None:
@@ -62,7 +43,7 @@ def explain_target(target, calendar: clock.Calendar, *, at: datetime) -> str:
     lines.append(f"The clock started {_local(target.started_at, zone)}.")
     if target.paused:
         lines.append(
-            f"{format_duration(target.paused)} of support time spent waiting on the customer is credited."
+            f"{duration_words(target.paused)} of support time spent waiting on the customer is credited."
         )
     if target.paused_since:
         lines.append(f"Paused since {_local(target.paused_since, zone)} while waiting on the customer.")
@@ -70,7 +51,7 @@ def explain_target(target, calendar: clock.Calendar, *, at: datetime) -> str:
         wall = target.due_at - target.started_at
         skipped = wall - target.duration - target.paused
         if skipped > timedelta(0):
-            lines.append(f"{format_duration(skipped)} outside support hours is not counted.")
+            lines.append(f"{duration_words(skipped)} outside support hours is not counted.")
         closed = clock.closed_dates_between(target.started_at, target.due_at, calendar)
         if closed:
             lines.append("Holidays skipped: " + ", ".join(_holiday_names(closed, calendar)) + ".")

@@ -21,8 +21,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from lifecycle.models import Product
-from policies.models import TargetKind, Vendor
+from policies.models import DurationUnit, TargetKind, Vendor
 from policies.selectors import vendor_list, version_in_force
+from policies.words import duration_words, promise_words
 from portal.idempotency import KeyReused, Submission, form_submit_once
 from portal.markdown import render_markdown
 from portal.selectors import user_membership, user_timezone
@@ -90,18 +91,6 @@ def in_user_zone(view):
 
 
 # ---------------------------------------------------------------------------- words
-
-
-def duration_words(value: timedelta) -> str:
-    """'2 d 4 h', '3 h 20 min', '12 min': precise enough to act on, short enough to scan."""
-    minutes = max(int(value.total_seconds() // 60), 0)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{minutes} min"
 
 
 def due_words(*, status: str, due_at: datetime | None, now: datetime, sla_state: str = "") -> str:
@@ -249,12 +238,12 @@ def _chosen(form: TicketOpenForm, name: str):
 def _within(target) -> str:
     """'2 hours (24×7)', '2 business days (support hours)': a planned target in the policy's words.
     A whole number of the calendar's business days is said in days (SPEC §2: N × its day length)."""
-    amount, unit = Decimal(int(target.duration.total_seconds())) / 3600, "hour"
+    amount = Decimal(target.duration // timedelta(microseconds=1)) / 3_600_000_000  # exact, as planned
+    unit = DurationUnit.HOURS
     day = target.calendar.business_day_hours if target.calendar is not None else None
     if day and amount >= day and amount % day == 0:
-        amount, unit = amount / day, "business day"
-    clock = "24×7" if target.calendar is None else "support hours"
-    return f"{amount.normalize():f} {unit}{'' if amount == 1 else 's'} ({clock})"
+        amount, unit = amount / day, DurationUnit.BUSINESS_DAYS
+    return promise_words(amount, unit.label, around_the_clock=target.calendar is None)
 
 
 def _deadline_preview(

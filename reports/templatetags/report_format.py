@@ -6,14 +6,14 @@ from datetime import timedelta
 
 from django import template
 
-from tickets.explain import format_duration
+from policies.words import decimal_hours, duration_words
 
 register = template.Library()
 
 
 @register.filter
 def duration(value: timedelta | None) -> str:
-    return "—" if value is None else format_duration(value)
+    return "—" if value is None else duration_words(value)
 
 
 @register.filter
@@ -24,4 +24,4 @@ def rate(value: float | None) -> str:
 
 @register.filter
 def hours(value: timedelta) -> str:
-    return f"{value.total_seconds() / 3600:.2f} h"
+    return f"{decimal_hours(value)} h"

@@ -115,6 +115,7 @@ def test_dashboard_shows_states_breaches_charts_and_next_due(staff_client, custo
     assert dict(context["open_by_state"]) == {"Breached": 1, "Running": 1}
     assert context["breaches_total"] == 1
     assert [item["target"].due_at for item in context["next_to_breach"]] == [NOW + timedelta(hours=1)]
+    assert b"(in 1 h)" in response.content  # the case page's duration words, not Django's timeuntil
     assert response.content.count(b'<svg class="chart"') == 2
     assert b"Service Level Failure" in response.content
 

@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from ..explain import format_duration
+from policies.words import duration_words
+
 from ..models import Attachment, Reply, SlaTarget, TargetState
 from ..services.sla import sla_now
 from .forms import NewReplyForm
@@ -112,8 +113,8 @@ class SlaTargetInline(admin.TabularInline):
         if seen.left is None:
             return "—"
         if seen.left < timedelta(0):
-            return f"overdue by {format_duration(-seen.left)}"
-        return format_duration(seen.left)
+            return f"overdue by {duration_words(-seen.left)}"
+        return duration_words(seen.left)
 
 
 class AttachmentInline(admin.TabularInline):

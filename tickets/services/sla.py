@@ -19,9 +19,10 @@ from policies.calendars import to_clock
 from policies.models import PolicyVersion, PriorityLevel, SupportCalendar, TargetKind
 from policies.selectors import version_terms
 from policies.services import PlannedTarget, target_duration
+from policies.words import duration_words
 
 from ..deadlines import TargetNow, overdue, target_now
-from ..explain import explain_target, format_duration
+from ..explain import explain_target
 from ..models import SlaEvent, SlaTarget, TargetState, Ticket, Wait
 
 STATE_RANK = {  # the ticket's SLA state is its worst target's
@@ -255,9 +256,7 @@ def _resume(target: SlaTarget, at: datetime, detail: str) -> None:
     target.paused_since = None
     target.state = TargetState.RUNNING
     target.due_at = _due(target)
-    _record(
-        target, SlaEvent.Kind.RESUMED, at, f"{detail}; {format_duration(credit)} of support time credited"
-    )
+    _record(target, SlaEvent.Kind.RESUMED, at, f"{detail}; {duration_words(credit)} of support time credited")
 
 
 def sla_resume(*, ticket: Ticket, at: datetime, detail: str = "The customer answered") -> None:
