@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
@@ -402,7 +403,12 @@ def test_case_page_query_count_is_flat(client, customer, agent, vendors, django_
     client.force_login(customer)
     with django_assert_max_num_queries(15):
         response = client.get(reverse("tickets:detail", args=[ticket.number]))
-    assert response.content.decode().count('class="reply') == 21
+    html = response.content.decode()
+    assert html.count('class="reply') == 21
+    # Each reply with its file, in order: a page that left replies or files out would cost less.
+    shown = re.findall(r'<div class="markdown"><p>(Reply \d+)</p>.*?download>(\d+\.txt)</a>', html, re.S)
+    assert shown == [(f"Reply {n}", f"{n}.txt") for n in range(20)]
+    assert html.count("· Support desk") == 10
 
 
 # ---------------------------------------------------------------------------- no surprise charges
