@@ -210,7 +210,7 @@ def time_sweep(now) -> tuple[float, int, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tickets.notices import sla_sweep
+    from tickets.services.sweep import sla_sweep
 
     reset_due(now)
     with CaptureQueriesContext(connection) as queries:

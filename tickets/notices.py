@@ -1,4 +1,5 @@
-"""Which emails a ticket change promises, and the SLA sweep that watches the deadlines.
+"""Which emails a ticket change promises, and the staff notices of the SLA sweep
+(tickets.services.sweep decides what is due; the functions here only write the emails).
 
 The notice functions are called by tickets.services inside their transaction and write outbox
 rows (portal.outbox); the emails go out after commit. A notice about a case goes to its
@@ -9,12 +10,10 @@ a customer."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,11 +21,9 @@ from portal.models import Notice, NoticeKind, NoticeState
 from portal.outbox import notice_build, notice_queue, notice_save, notice_wanted, notices_queue, render_email
 from portal.selectors import user_timezone
 
-from .deadlines import overdue, overdue_q
 from .models import SlaTarget, Status, TargetState, Ticket
 
 DESK_MANAGERS_GROUP = "Desk managers"
-SWEEP_BATCH = 1000
 
 
 def _ticket_url(ticket: Ticket) -> str:
@@ -228,14 +225,7 @@ def customer_replied(ticket: Ticket, reply) -> None:
     )
 
 
-# ---------------------------------------------------------------------------- the SLA sweep
-
-
-@dataclass(frozen=True)
-class SlaSweepResult:
-    breached: int
-    warned: int
-    notices: int
+# ---------------------------------------------------------------------------- the SLA sweep's notices
 
 
 def desk_managers() -> list:
@@ -281,52 +271,16 @@ def _staff_notices(
     return rows
 
 
-def _lock_due(query, now: datetime) -> dict[int, Ticket]:
-    """Lock the cases of the first batch of targets from `query`, in id order, the way the ticket
-    services do (case row first, then its targets), so a reply racing the sweep cannot deadlock."""
-    ticket_ids = sorted({ticket_id for ticket_id in query.values_list("ticket_id", flat=True)[:SWEEP_BATCH]})
-    tickets = (
-        Ticket.objects.select_for_update(of=("self",))
-        .filter(pk__in=ticket_ids)
-        .select_related("vendor", "organization", "priority", "assignee", "requester")
-        .order_by("pk")
-    )
-    return {ticket.pk: ticket for ticket in tickets}
-
-
-def _sweep_breaches(now: datetime) -> tuple[int, int]:
-    from .services import sla
-
-    # Uses the partial index sla_target_running_due: cost follows the targets coming due.
-    due = SlaTarget.objects.filter(overdue_q(now), state=TargetState.RUNNING).order_by("due_at")
-    with transaction.atomic():
-        tickets = _lock_due(due, now)
-        if not tickets:
-            return 0, 0
-        targets = list(SlaTarget.objects.select_for_update().filter(ticket_id__in=tickets))
-        for target in targets:
-            target.ticket = tickets[target.ticket_id]
-        # Re-checked under the lock: a reply may have met the target since the first read.
-        breached = [t for t in targets if t.state == TargetState.RUNNING and overdue(t.due_at, now)]
-        sla.sla_breach(targets=breached, at=now)
-        by_ticket: dict[int, list[SlaTarget]] = {}
-        for target in targets:
-            by_ticket.setdefault(target.ticket_id, []).append(target)
-        for ticket_id, ticket_targets in by_ticket.items():
-            sla.refresh_ticket_sla(tickets[ticket_id], ticket_targets)
-        Ticket.objects.bulk_update(list(tickets.values()), ["sla_state", "next_due_at"], batch_size=500)
-        return len(breached), notices_queue(notices=_escalations(breached))
-
-
 ESCALATION_LIST_LIMIT = 50
 
 
-def _escalations(breached: list[SlaTarget]) -> list[Notice]:
+def sla_escalations(breached: list[SlaTarget]) -> int:
     """One email per desk manager per sweep run, listing the targets it breached: a burst of
     breaches is one message, not hundreds; a single breach reads (and threads) as that case's.
-    The breaches and these rows commit together, so no later run lists the same targets."""
+    Called by the sweep inside its transaction: the breaches and these rows commit together, so
+    no later run lists the same targets."""
     if not breached:
-        return []
+        return 0
     breached = sorted(breached, key=lambda t: (t.due_at, t.pk))
     for target in breached:
         target.admin_path = reverse("admin:tickets_ticket_change", args=[target.ticket_id])
@@ -354,41 +308,22 @@ def _escalations(breached: list[SlaTarget]) -> list[Notice]:
                 thread=thread,
             )
         )
-    return rows
+    return notices_queue(notices=rows)
 
 
-def _sweep_warnings(now: datetime) -> tuple[int, int]:
-    # Uses the partial index sla_target_running_warn (running, not yet warned, by warn_at).
-    due = SlaTarget.objects.filter(state=TargetState.RUNNING, warned_at__isnull=True, warn_at__lte=now)
-    with transaction.atomic():
-        tickets = _lock_due(due.order_by("warn_at"), now)
-        if not tickets:
-            return 0, 0
-        # Not yet overdue: at its deadline exactly a target still runs (tickets.deadlines).
-        targets = list(due.select_for_update().filter(~overdue_q(now), ticket_id__in=tickets))
-        share = round(settings.SLA_WARNING_SHARE * 100)
-        rows = []
-        for target in targets:
-            target.ticket = tickets[target.ticket_id]
-            assignee = target.ticket.assignee
-            recipients = [assignee] if assignee and assignee.is_active and assignee.email else [None]
-            rows += _staff_notices(
-                target,
-                kind=NoticeKind.SLA_WARNING,
-                template="sla_warning",
-                recipients=recipients,
-                context={"share": share},
-            )
-        SlaTarget.objects.filter(pk__in=[t.pk for t in targets]).update(warned_at=now)
-        return len(targets), notices_queue(notices=rows)
-
-
-def sla_sweep(*, now: datetime | None = None) -> SlaSweepResult:
-    """Every minute: breach the running targets past their deadline (escalating to the desk
-    managers) and warn about those past SLA_WARNING_SHARE of their time (to the assignee, or
-    the desk address when unassigned). Each part handles up to SWEEP_BATCH targets a run; the
-    next run takes the rest. Running it twice is harmless: what it changed no longer matches."""
-    now = now or timezone.now()
-    breached, escalations = _sweep_breaches(now)
-    warned, warnings = _sweep_warnings(now)
-    return SlaSweepResult(breached=breached, warned=warned, notices=escalations + warnings)
+def sla_warnings(targets: list[SlaTarget]) -> int:
+    """Warn about targets past SLA_WARNING_SHARE of their time: the assignee, or the desk address
+    when the case is unassigned. Called by the sweep inside the transaction that marks them warned."""
+    share = round(settings.SLA_WARNING_SHARE * 100)
+    rows = []
+    for target in targets:
+        assignee = target.ticket.assignee
+        recipients = [assignee] if assignee and assignee.is_active and assignee.email else [None]
+        rows += _staff_notices(
+            target,
+            kind=NoticeKind.SLA_WARNING,
+            template="sla_warning",
+            recipients=recipients,
+            context={"share": share},
+        )
+    return notices_queue(notices=rows)

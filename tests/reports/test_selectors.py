@@ -198,8 +198,8 @@ def test_a_month_of_every_kind_of_case_pins_the_report(customer, agent, vendors)
     E  Tue 1 Dec 10:00, never answered, the month read on 2 Dec: breached (running past due).
     Counted: A, B, D, E = 4 cases; met A, D = 2; breached B, E = 2; met rate 50 %.
     Times 0.5, 0.75, 2 h: median 0.75 h; p90 = ceil(0.9 × 3) = 3rd = 2 h."""
-    from tickets.notices import sla_sweep
     from tickets.services import ticket_close, ticket_resolve
+    from tickets.services.sweep import sla_sweep
 
     opened = datetime(2026, 12, 1, 10, tzinfo=NY)
     a, b, c, d, _e = (_open(customer, vendors, "alectrona", "urgent", opened) for _ in range(5))

@@ -21,7 +21,6 @@ from tests.factories import StaffFactory
 from tickets.admin import live_sla_state
 from tickets.admin.listing import SlaStateFilter
 from tickets.models import SlaEvent, Status, TargetState, Ticket
-from tickets.notices import sla_sweep
 from tickets.services import (
     reply_add,
     ticket_assign,
@@ -32,6 +31,7 @@ from tickets.services import (
     ticket_resolve,
     ticket_wait_on_customer,
 )
+from tickets.services.sweep import sla_sweep
 from tickets.services.tickets import DESK_ONLY, RESOLUTION_MESSAGE_REQUIRED, RESOLVE_FIRST
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,8 @@ import time_machine
 from django.apps import apps
 
 from tickets.models import Reply, SlaEvent, Status, TargetState, Ticket, Wait
-from tickets.notices import sla_sweep
 from tickets.services import reply_add, ticket_open, ticket_wait_on_customer
+from tickets.services.sweep import sla_sweep
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,9 @@ from django.core import mail
 from portal.models import Notice, NoticeKind
 from tests.factories import StaffFactory
 from tickets.models import SlaEvent, TargetState, Ticket
-from tickets.notices import DESK_MANAGERS_GROUP, sla_sweep
+from tickets.notices import DESK_MANAGERS_GROUP
 from tickets.services import reply_add, ticket_assign, ticket_open
+from tickets.services.sweep import sla_sweep
 
 pytestmark = pytest.mark.django_db
 
