@@ -30,8 +30,8 @@ from .models import (
     TargetKind,
     Vendor,
 )
-from .notices import policy_change_notices_queue
 from .selectors import NO_VERSION_IN_FORCE, priority_with_targets, version_in_force
+from .signals import policy_version_published
 
 CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 SOURCES_DIR = CATALOG_DIR / "sources"  # the original policy documents, verbatim
@@ -201,8 +201,9 @@ def policy_version_publish(
     version.published_at = published_at
     version.full_clean()
     version.save()
-    # SPEC §1: publishing schedules the change notice to the vendor's customers (sent a week ahead).
-    policy_change_notices_queue(version=version, now=published_at)
+    # SPEC §1: publishing schedules the change notice to the vendor's customers (sent a week
+    # ahead). Who they are is lifecycle's to know (their contracts): it listens for this.
+    policy_version_published.send(sender=PolicyVersion, version=version, published_at=published_at)
     return version
 
 

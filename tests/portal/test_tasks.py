@@ -1,5 +1,5 @@
-"""The scheduled work: beat's table of periodic tasks, and the daily policy change and lifecycle
-notices, each sent once per person and event."""
+"""The scheduled work: beat's table of periodic tasks, and the daily lifecycle notices, each sent
+once per person and event (policy change notices: tests/lifecycle/test_notices.py)."""
 
 from __future__ import annotations
 
@@ -7,21 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-import time_machine
-from django.core import mail
 from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
 from lifecycle.models import Deployment, Plan, Product
 from lifecycle.notices import milestone_notices_queue, new_major_notices_queue
 from lifecycle.services import contract_create, major_version_create, major_version_save
-from policies.models import PolicyChannel
-from policies.notices import policy_change_notices_sweep
-from policies.services import policy_version_publish
-from portal.models import Notice, NoticeKind, NoticePreference, NoticeState
-from portal.outbox import notice_sweep
+from portal.models import Notice, NoticeKind, NoticeState
 from portal.tasks import notice_sweep_task
-from tests.policies.test_services import _draft
 from tickets.tasks import sla_sweep_task
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +31,7 @@ def test_setupschedule_creates_the_tasks_once_and_keeps_admin_edits():
     assert set(tasks) == {
         "tickets.tasks.sla_sweep_task",
         "portal.tasks.notice_sweep_task",
-        "policies.tasks.policy_change_notices_task",
+        "lifecycle.tasks.policy_change_notices_task",
         "lifecycle.tasks.lifecycle_notices_task",
         "portal.tasks.idempotency_keys_forget_task",
     }
@@ -52,12 +45,8 @@ def test_the_sweep_tasks_run(customer):
     assert notice_sweep_task.delay().get() == {"released": 0, "sent": 0, "remaining": False}
 
 
-# ---------------------------------------------------------------------------- policy change
-
-
-@pytest.fixture
-def alectrona_product(vendors):
-    return Product.objects.create(vendor=vendors["alectrona"], name="Alectrona Cloud")
+# ---------------------------------------------------------------------------- lifecycle
+# (policy change notices, also written by lifecycle: tests/lifecycle/test_notices.py)
 
 
 def contract(organization, product, *, start=date(2026, 1, 1), end=date(2026, 12, 31), major=None):
@@ -71,50 +60,6 @@ def contract(organization, product, *, start=date(2026, 1, 1), end=date(2026, 12
         license_price=Decimal("0"),
         major_version=major,
     )
-
-
-def test_publishing_queues_one_notice_per_customer_a_week_before_it_takes_effect(
-    vendors, agent, customer, colleague, outsider, alectrona_product
-):
-    contract(customer.membership.organization, alectrona_product)
-    draft = _draft(vendors["alectrona"], key="2027", effective_from=NOW + timedelta(days=10))
-    PolicyChannel.objects.filter(version=draft, channel="chat").delete()
-    policy_version_publish(version=draft, published_at=NOW, acknowledged_by=agent)
-    notices = Notice.objects.filter(kind=NoticeKind.POLICY_CHANGE)
-    assert sorted(n.recipient.username for n in notices) == ["alice", "bob"]
-    assert {n.send_after for n in notices} == {NOW + timedelta(days=3)}
-    assert "The Chat channel is removed." in notices[0].body_text
-    with time_machine.travel(NOW + timedelta(days=2), tick=False):
-        assert notice_sweep().sent == 0
-    with time_machine.travel(NOW + timedelta(days=3), tick=False):
-        assert notice_sweep().sent == 2
-        assert policy_change_notices_sweep() == 0  # the daily run adds nobody twice
-    assert len(mail.outbox) == 2
-
-
-def test_the_daily_run_reaches_a_customer_whose_contract_began_after_publishing(
-    vendors, customer, outsider, alectrona_product
-):
-    draft = _draft(vendors["alectrona"], key="2027", effective_from=NOW + timedelta(days=10))
-    policy_version_publish(version=draft, published_at=NOW)
-    assert not Notice.objects.exists()
-    contract(outsider.membership.organization, alectrona_product, start=date(2026, 11, 25))
-    with time_machine.travel(NOW + timedelta(days=1), tick=False):
-        assert policy_change_notices_sweep() == 1
-    assert Notice.objects.get().recipient == outsider
-
-
-def test_policy_change_notices_cannot_be_muted(vendors, customer, alectrona_product):
-    NoticePreference.objects.create(user=customer, muted_kinds=[NoticeKind.POLICY_CHANGE])
-    contract(customer.membership.organization, alectrona_product)
-    policy_version_publish(
-        version=_draft(vendors["alectrona"], key="2027", effective_from=NOW + timedelta(days=8)),
-        published_at=NOW,
-    )
-    assert Notice.objects.filter(recipient=customer, kind=NoticeKind.POLICY_CHANGE).exists()
-
-
-# ---------------------------------------------------------------------------- lifecycle
 
 
 @pytest.fixture
