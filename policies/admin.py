@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -32,18 +32,6 @@ from .selectors import version_in_force
 from .services import policy_version_publish, policy_version_reductions
 
 
-def _in_force_q(now) -> Q:
-    """Versions in force now: published, effective, and no later effective published version."""
-    later = PolicyVersion.objects.filter(
-        vendor=OuterRef("vendor"),
-        published_at__isnull=False,
-        published_at__lte=now,
-        effective_from__lte=now,
-        effective_from__gt=OuterRef("effective_from"),
-    )
-    return Q(published_at__isnull=False, published_at__lte=now, effective_from__lte=now) & ~Exists(later)
-
-
 class InForceFilter(admin.SimpleListFilter):
     title = "in force"
     parameter_name = "in_force"
@@ -52,13 +40,14 @@ class InForceFilter(admin.SimpleListFilter):
         return [("yes", "In force now"), ("draft", "Drafts"), ("scheduled", "Published, not yet effective")]
 
     def queryset(self, request, queryset):
+        # The model's rules (PolicyVersionQuerySet), as version_in_force applies them.
         now = timezone.now()
         if self.value() == "yes":
-            return queryset.filter(_in_force_q(now))
+            return queryset.in_force(now)
         if self.value() == "draft":
             return queryset.filter(published_at__isnull=True)
         if self.value() == "scheduled":
-            return queryset.filter(published_at__isnull=False, effective_from__gt=now)
+            return queryset.scheduled(now)
         return queryset
 
 
@@ -160,7 +149,7 @@ class PolicyVersionAdmin(SimpleHistoryAdmin):
     change_form_template = "admin/policies/policyversion/change_form.html"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(is_in_force=_in_force_q(timezone.now()))
+        return super().get_queryset(request).with_in_force(timezone.now())
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

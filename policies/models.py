@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from portal.history import HistoricalRecords
@@ -60,15 +60,37 @@ class Channel(models.TextChoices):
     IN_PRODUCT = "in_product", "In-product"
 
 
+def _reached(at) -> Q:
+    # Published by `at` and effective by `at`. A version published after its effective_from
+    # (allowed when the vendor gives no notice) counts only from its publication.
+    return Q(published_at__lte=at, effective_from__lte=at)
+
+
+def in_force_q(at) -> Q:
+    """The rule "in force at `at`", as one condition for filters and annotations: reached, and
+    no other reached version of the same vendor is effective later (the unique constraint below
+    makes that version one per vendor)."""
+    later = PolicyVersion.objects.filter(
+        _reached(at), vendor=OuterRef("vendor"), effective_from__gt=OuterRef("effective_from")
+    )
+    return _reached(at) & ~Exists(later)
+
+
 class PolicyVersionQuerySet(models.QuerySet):
     def published(self):
         return self.filter(published_at__isnull=False)
 
     def in_force(self, at=None):
-        """Versions in force at `at` (default now): the latest published one per vendor
-        whose effective_from has passed. Use `.for_vendor(...)` for one vendor."""
-        at = at or timezone.now()
-        return self.published().filter(effective_from__lte=at, published_at__lte=at)
+        """The versions in force at `at` (default now), one per vendor; filter by vendor for one."""
+        return self.filter(in_force_q(at or timezone.now()))
+
+    def with_in_force(self, at=None):
+        """Each version marked `is_in_force` at `at` (default now), by the same rule as `in_force`."""
+        return self.annotate(is_in_force=in_force_q(at or timezone.now()))
+
+    def scheduled(self, at=None):
+        """Published versions not yet reached at `at`: effective, or published, only later."""
+        return self.published().exclude(_reached(at or timezone.now()))
 
 
 class PolicyVersion(models.Model):

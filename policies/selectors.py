@@ -25,6 +25,7 @@ def version_in_force(*, vendor: Vendor, at: datetime | None = None) -> PolicyVer
     """The one version in force at `at`: the published version with the latest
     effective_from that has been reached (and that was published by then)."""
     at = at or timezone.now()
+    # One row at most; the order only spares first() the model's ordering (a join on vendor).
     version = PolicyVersion.objects.in_force(at).filter(vendor=vendor).order_by("-effective_from").first()
     if version is not None:
         version.vendor = vendor  # the caller's row: no join to read it again

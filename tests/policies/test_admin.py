@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from policies.models import PolicyVersion, PriorityLevel, ResponseTarget, SupportCalendar, Vendor
+from policies.selectors import version_in_force
 
 CHANGELIST = reverse("admin:policies_policyversion_changelist")
 
@@ -80,6 +81,42 @@ def test_in_force_column_and_filter(staff_client, vendors):
     assert set(staff_client.get(CHANGELIST, {"in_force": "draft"}).context["cl"].result_list) == {draft}
     content = staff_client.get(CHANGELIST).content.decode()
     assert content.count('alt="True"') == len(vendors)
+
+
+def test_in_force_reads_the_same_in_the_column_the_filter_and_version_in_force(staff_client, db):
+    now = timezone.now()
+    vendor = Vendor.objects.create(slug="acme", name="Acme", ticket_prefix="ACM")
+
+    def version(key, *, published, effective):
+        return PolicyVersion.objects.create(
+            vendor=vendor, key=key, name=key, published_at=now + published, effective_from=now + effective
+        )
+
+    # "spring" took effect 60 days ago; "late" was published later (10 days ago) but backdated to
+    # take effect 90 days ago, before "spring": the latest effective one still rules.
+    spring = version("spring", published=timedelta(days=-100), effective=timedelta(days=-60))
+    late = version("late", published=timedelta(days=-10), effective=timedelta(days=-90))
+    # Published, not yet effective; and effective on paper but published only tomorrow.
+    coming = version("coming", published=timedelta(days=-1), effective=timedelta(days=30))
+    unannounced = version("unannounced", published=timedelta(days=1), effective=timedelta(days=-1))
+
+    assert version_in_force(vendor=vendor) == spring
+    listed = staff_client.get(CHANGELIST, {"vendor__id__exact": vendor.pk}).context["cl"].result_list
+    assert {v.key: v.is_in_force for v in listed} == {
+        "spring": True,
+        "late": False,
+        "coming": False,
+        "unannounced": False,
+    }
+    filtered = staff_client.get(CHANGELIST, {"vendor__id__exact": vendor.pk, "in_force": "yes"})
+    assert list(filtered.context["cl"].result_list) == [spring]
+    scheduled = staff_client.get(CHANGELIST, {"vendor__id__exact": vendor.pk, "in_force": "scheduled"})
+    assert set(scheduled.context["cl"].result_list) == {coming, unannounced}
+    assert late not in scheduled.context["cl"].result_list
+    # A day after "unannounced" is published, it rules everywhere (effective later than "spring").
+    tomorrow = now + timedelta(days=2)
+    assert version_in_force(vendor=vendor, at=tomorrow) == unannounced
+    assert list(PolicyVersion.objects.filter(vendor=vendor).in_force(tomorrow)) == [unannounced]
 
 
 # ---------------------------------------------------------------------------- publishing
