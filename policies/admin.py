@@ -104,11 +104,12 @@ class VendorAdmin(admin.ModelAdmin):
         "name",
         "slug",
         "ticket_prefix",
+        "support_email",
         "change_notice_days",
         "distinguishes_kinds",
         "policy_in_force",
     ]
-    search_fields = ["name", "slug", "ticket_prefix"]
+    search_fields = ["name", "slug", "ticket_prefix", "support_email"]
     prepopulated_fields = {"slug": ["name"]}
 
     @admin.display(description="Policy in force")

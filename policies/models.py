@@ -44,9 +44,26 @@ class Vendor(models.Model):
         help_text="The staff who hear of this vendor's unassigned cases: new cases and customer "
         "replies. Empty: the desk address (SUPPORT_DESK_EMAIL).",
     )
+    support_email = models.EmailField(
+        blank=True,
+        help_text="The desk's address for this vendor (SPEC §7): case emails come from it, and mail "
+        "to it opens and answers cases. Empty: emails come from DEFAULT_FROM_EMAIL, with no reply address.",
+    )
+    email_priority = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="Priority code a case opened by email gets until staff triage it; empty or not a "
+        "priority of the policy in force: its least urgent one.",
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # One mailbox, one vendor: an address shared by two would not say whose case a mail is.
+            models.UniqueConstraint(
+                fields=["support_email"], condition=~Q(support_email=""), name="vendor_support_email_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

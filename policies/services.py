@@ -289,7 +289,9 @@ def policy_catalog_load_file(*, path: Path) -> PolicyVersion:
         slug=vendor_data["slug"],
         defaults={
             k: vendor_data[k] for k in ("name", "ticket_prefix", "change_notice_days", "distinguishes_kinds")
-        },
+        }
+        # The email channel's data (SPEC §7), where the catalog gives it.
+        | {k: vendor_data[k] for k in ("support_email", "email_priority") if k in vendor_data},
     )
     v = data["version"]
     version, _ = PolicyVersion.objects.update_or_create(

@@ -103,8 +103,16 @@ def notice_build(
     reference: str = "",
     thread: str = "",
     send_after: datetime | None = None,
+    from_email: str = "",
+    reply_to: str = "",
 ) -> Notice:
-    """An unsaved notice row; `notices_queue` saves a batch of them."""
+    """An unsaved notice row; `notices_queue` saves a batch of them. `from_email` and `reply_to`
+    (a vendor's support address and a case's reply address) ride in the row's headers."""
+    headers = threading_headers(thread) if thread else {}
+    if from_email:
+        headers["From"] = from_email
+    if reply_to:
+        headers["Reply-To"] = reply_to
     return Notice(
         kind=kind,
         dedupe_key=dedupe_key,
@@ -115,7 +123,7 @@ def notice_build(
         body_text=rendered.text,
         body_html=rendered.html,
         message_id=_message_id(dedupe_key),
-        headers=threading_headers(thread) if thread else {},
+        headers=headers,
         send_after=send_after or timezone.now(),
     )
 
@@ -210,11 +218,17 @@ def _claim(notice_id: int, now: datetime) -> bool:
 
 
 def _message(notice: Notice) -> mail.EmailMultiAlternatives:
+    headers = dict(notice.headers)
+    from_email = headers.pop("From", "") or settings.DEFAULT_FROM_EMAIL
+    reply_to = headers.pop("Reply-To", "")
     message = mail.EmailMultiAlternatives(
         subject=notice.subject,
         body=notice.body_text,
+        from_email=from_email,
         to=[notice.to_email],
-        headers={"Message-ID": notice.message_id, **notice.headers},
+        reply_to=[reply_to] if reply_to else None,
+        # Every email of the desk is machine-made (RFC 3834): responders must not answer it.
+        headers={"Message-ID": notice.message_id, "Auto-Submitted": "auto-generated", **headers},
     )
     message.attach_alternative(notice.body_html, "text/html")
     return message

@@ -22,6 +22,7 @@ from portal.outbox import notice_build, notice_queue, notice_save, notice_wanted
 from portal.selectors import user_timezone
 
 from .models import SlaTarget, Status, TargetState, Ticket
+from .reply_address import reply_sender
 
 DESK_MANAGERS_GROUP = "Desk managers"
 
@@ -40,6 +41,7 @@ def _name(user) -> str:
 
 def _to_requester(ticket: Ticket, *, kind: str, key: str, template: str, context: dict) -> Notice | None:
     requester = ticket.requester
+    sender = reply_sender(ticket)  # the vendor's address, and the case's for replies (SPEC §7)
     return notice_queue(
         kind=kind,
         dedupe_key=f"{key}:user{requester.pk}",
@@ -48,12 +50,14 @@ def _to_requester(ticket: Ticket, *, kind: str, key: str, template: str, context
             "ticket": ticket,
             "recipient_name": _name(requester),
             "ticket_url": _ticket_url(ticket),
+            "reply_by_email": "customer" if sender else "",
             **context,
         },
         recipient=requester,
         zone=user_timezone(requester),
         reference=ticket.number,
         thread=ticket.number,
+        **sender,
     )
 
 
@@ -172,7 +176,13 @@ def desk_recipients(ticket: Ticket) -> list:
 
 def _to_desk(ticket: Ticket, *, kind: str, key: str, template: str, context: dict, author=None) -> None:
     """One row per desk recipient, keyed by the event; never to the author of the event."""
-    base = {"ticket": ticket, "admin_url": _admin_url(ticket), **context}
+    sender = reply_sender(ticket)  # staff answer the customer by replying (SPEC §7)
+    base = {
+        "ticket": ticket,
+        "admin_url": _admin_url(ticket),
+        "reply_by_email": "staff" if sender else "",
+        **context,
+    }
     rendered: dict[str, object] = {}
     rows = []
     for person in desk_recipients(ticket):
@@ -190,6 +200,7 @@ def _to_desk(ticket: Ticket, *, kind: str, key: str, template: str, context: dic
                 to_email="" if person else settings.SUPPORT_DESK_EMAIL,
                 reference=ticket.number,
                 thread=ticket.number,
+                **sender,
             )
         )
     if len(rows) == 1:  # the usual case, one statement: the assignee or the desk address
