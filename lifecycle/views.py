@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from portal.selectors import user_organization
 
 from .calendar_feed import milestones_calendar
-from .dates import PHASE_WORDS
+from .dates import PHASE_WORDS, Phase
 from .models import Contract, MajorVersion, Plan, Product
 from .pricing import basic_quote, upgrade_price
 from .quota import QuotaYear, contract_year_at
@@ -57,7 +57,7 @@ def _customer_versions(contracts: list[Contract], versions: list[MajorVersion], 
     """The versions a customer's contracts name; "any current version" means every supported one."""
     named = {c.major_version_id for c in contracts if c.major_version_id}
     if any(c.major_version_id is None for c in contracts):
-        named |= {v.pk for v in versions if v.phase_at(today) in ("mainstream", "extended")}
+        named |= {v.pk for v in versions if v.phase_at(today) in (Phase.MAINSTREAM, Phase.EXTENDED)}
     return named
 
 

@@ -150,9 +150,13 @@ class Notice(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             # outbox.notice_sweep: "pending rows due to send, oldest first"; the sent history stays out of it.
-            models.Index(fields=["send_after"], name="notice_pending_due", condition=Q(state="pending")),
+            models.Index(
+                fields=["send_after"], name="notice_pending_due", condition=Q(state=NoticeState.PENDING)
+            ),
             # outbox.notice_sweep: "rows whose worker lease has expired" (a worker died mid-delivery).
-            models.Index(fields=["claimed_at"], name="notice_sending_lease", condition=Q(state="sending")),
+            models.Index(
+                fields=["claimed_at"], name="notice_sending_lease", condition=Q(state=NoticeState.SENDING)
+            ),
             # Admin: one recipient's notices, newest first.
             models.Index(fields=["recipient", "-created_at"], name="notice_recipient_created"),
         ]

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from policies import clock
 from policies.words import duration_words, support_hours_words
 
+from .models import SlaEvent
+
 
 def _local(moment: datetime, zone: str) -> str:
     local = moment.astimezone(ZoneInfo(zone))
@@ -55,7 +57,7 @@ def explain_target(target, calendar: clock.Calendar, *, at: datetime) -> str:
         closed = clock.closed_dates_between(target.started_at, target.due_at, calendar)
         if closed:
             lines.append("Holidays skipped: " + ", ".join(_holiday_names(closed, calendar)) + ".")
-    changes = [e for e in target.events.all() if e.kind == "recomputed"] if target.pk else []
+    changes = [e for e in target.events.all() if e.kind == SlaEvent.Kind.RECOMPUTED] if target.pk else []
     for change in changes:
         lines.append(f"{change.detail} ({_local(change.at, zone)}).")
     if target.due_at is not None:

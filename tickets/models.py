@@ -196,6 +196,10 @@ class Ticket(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def is_waiting_on_customer(self) -> bool:
+        return self.status == Status.WAITING_ON_CUSTOMER
+
 
 class Reply(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="replies")
@@ -290,12 +294,14 @@ class SlaTarget(models.Model):
         ]
         indexes = [
             # The SLA sweep: running targets coming due, cheapest first; cost grows with what is due.
-            models.Index(fields=["due_at"], name="sla_target_running_due", condition=Q(state="running")),
+            models.Index(
+                fields=["due_at"], name="sla_target_running_due", condition=Q(state=TargetState.RUNNING)
+            ),
             # The SLA sweep's warnings: running targets not yet warned, by warning time.
             models.Index(
                 fields=["warn_at"],
                 name="sla_target_running_warn",
-                condition=Q(state="running", warned_at=None),
+                condition=Q(state=TargetState.RUNNING, warned_at=None),
             ),
             # Reports: the targets whose clock started in a month.
             models.Index(fields=["started_at"], name="sla_target_started"),

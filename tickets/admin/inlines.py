@@ -17,7 +17,7 @@ from policies.words import duration_words
 from ..models import Attachment, Reply, SlaTarget, TargetState
 from ..services.sla import sla_now
 from .forms import NewReplyForm
-from .listing import BADGE_COLOURS
+from .listing import BADGE_COLOURS, Badge
 
 
 class ReplyInline(admin.TabularInline):
@@ -45,7 +45,7 @@ class ReplyInline(admin.TabularInline):
     def visibility(self, reply: Reply) -> str:
         if reply.internal:
             return format_html(
-                '<strong style="color:{}">{}</strong>', BADGE_COLOURS["due_soon"], "Internal note"
+                '<strong style="color:{}">{}</strong>', BADGE_COLOURS[Badge.DUE_SOON], "Internal note"
             )
         return "Staff reply" if reply.by_staff else "Customer"
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
+from django.db import models
 from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -20,15 +21,26 @@ from ..models import TargetState, Ticket
 
 User = get_user_model()
 DUE_SOON = timedelta(hours=1)
+
+
+class Badge(models.TextChoices):
+    """What the triage list's SLA badge and filter show beyond a stored target state (the `sla`
+    parameter's values; the escalation email links to ?sla=breached)."""
+
+    BREACHED = TargetState.BREACHED.value, "Breached"  # stored, or running past due and not yet swept
+    DUE_SOON = "due_soon", "Due within 1 h"
+    PAUSED = TargetState.PAUSED.value, "Paused"
+
+
 BADGE_COLOURS = {
-    "breached": "#ba2121",
-    "due_soon": "#c77c02",
+    Badge.BREACHED: "#ba2121",
+    Badge.DUE_SOON: "#c77c02",
     TargetState.RUNNING: "#2e7d32",
     TargetState.PAUSED: "#5f6b7a",
     TargetState.MET: "#417690",
     TargetState.NOT_APPLICABLE: "#999999",
 }
-BADGE_LABELS = {"breached": "Breached", "due_soon": "Due within 1 h"}
+BADGE_LABELS = {Badge.BREACHED: Badge.BREACHED.label, Badge.DUE_SOON: Badge.DUE_SOON.label}
 CASE_NUMBER = re.compile(r"([A-Za-z]{2,5})-(\d{6})")  # ALC-000123, as tickets.services numbers them
 
 
@@ -36,13 +48,13 @@ def live_sla_state(ticket: Ticket, now) -> str:
     """The SLA state a person should see now: the stored worst state, except that a running
     ticket whose next deadline has passed is breached before the sweep writes it down."""
     if overdue(ticket.next_due_at, now):
-        return "breached"
+        return Badge.BREACHED
     if (
         ticket.sla_state == TargetState.RUNNING
         and ticket.next_due_at is not None
         and ticket.next_due_at <= now + DUE_SOON
     ):
-        return "due_soon"
+        return Badge.DUE_SOON
     return ticket.sla_state
 
 
@@ -90,15 +102,15 @@ class SlaStateFilter(admin.SimpleListFilter):
     parameter_name = "sla"
 
     def lookups(self, request, model_admin):
-        return [("breached", "Breached"), ("due_soon", "Due within 1 h"), ("paused", "Paused")]
+        return Badge.choices
 
     def queryset(self, request, queryset):
         now = timezone.now()
-        if self.value() == "breached":
+        if self.value() == Badge.BREACHED:
             return queryset.alias(is_breached=breached_case(now)).filter(is_breached=True)
-        if self.value() == "due_soon":
+        if self.value() == Badge.DUE_SOON:
             return queryset.filter(next_due_at__gte=now, next_due_at__lte=now + DUE_SOON)
-        if self.value() == "paused":
+        if self.value() == Badge.PAUSED:
             return queryset.filter(sla_state=TargetState.PAUSED)
         return queryset
 
