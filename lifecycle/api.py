@@ -14,11 +14,24 @@ from rest_framework.views import APIView
 
 from portal.api import Serializer, page_of
 
-from .dates import compute_milestones, notice_by
+from .dates import EARLIEST_DATE, LATEST_DATE, compute_milestones, notice_by
 from .selectors import contract_list, contract_quota, product_list
 
 EOS_BEFORE_GA = "End of sales cannot be before general availability."
 NEXT_GA_BEFORE_GA = "The next major version cannot be generally available before this one."
+DATE_OUT_OF_RANGE = f"Give a date from {EARLIEST_DATE:%Y-%m-%d} to {LATEST_DATE:%Y-%m-%d}."
+
+
+class LifecycleDateField(serializers.DateField):
+    """A date the milestone arithmetic can carry (lifecycle.dates.EARLIEST_DATE … LATEST_DATE)."""
+
+    default_error_messages = {"out_of_range": DATE_OUT_OF_RANGE}
+
+    def to_internal_value(self, value):
+        day = super().to_internal_value(value)
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            self.fail("out_of_range")
+        return day
 
 
 class Pagination(PageNumberPagination):
@@ -35,9 +48,9 @@ class LifecyclePreviewApi(APIView):
     authentication_classes = []
 
     class InputSerializer(Serializer):
-        ga = serializers.DateField()
-        eos = serializers.DateField()
-        next_major_ga = serializers.DateField(required=False, allow_null=True, default=None)
+        ga = LifecycleDateField()
+        eos = LifecycleDateField()
+        next_major_ga = LifecycleDateField(required=False, allow_null=True, default=None)
 
         def validate(self, data):
             if data["eos"] < data["ga"]:

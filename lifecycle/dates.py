@@ -16,6 +16,11 @@ from enum import StrEnum
 NOTICE_MONTHS = 6
 # SPEC §3: "EOL = EOMS + 1 year (Extended Support lasts 1 year)."
 EXTENDED_SUPPORT_YEARS = 1
+# The dates a lifecycle computation accepts. The milestones reach five years past the latest
+# input and notices six months before the earliest; `date` ends at 9999 and starts at year 1, so
+# without a range a far date has no milestone at all. Four centuries cover any real product.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
 
 
 class Phase(StrEnum):

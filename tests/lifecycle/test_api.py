@@ -160,3 +160,19 @@ def test_schema_lists_the_lifecycle_routes(api, agent):
     api.force_authenticate(agent)
     schema = api.get(reverse("api:schema"), {"format": "json"}).json()
     assert {"/api/lifecycle/preview/", "/api/products/", "/api/contracts/"} <= set(schema["paths"])
+
+
+@pytest.mark.parametrize(
+    ("params", "fields"),
+    [
+        ({"ga": "9999-12-31", "eos": "9999-12-31"}, {"ga", "eos"}),
+        ({"ga": "0001-01-01", "eos": "0001-01-01"}, {"ga", "eos"}),
+        ({"ga": "2020-01-01", "eos": "9999-12-31"}, {"eos"}),
+        ({"ga": "2020-01-01", "eos": "2021-01-01", "next_major_ga": "9999-01-01"}, {"next_major_ga"}),
+    ],
+)
+def test_preview_dates_out_of_the_calendars_range_answer_400_naming_the_field(api, db, params, fields):
+    """GA + 4 years past 9999, or six months before year 1, is no date: 400, never 500."""
+    response = preview(api, **params)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() == {field: ["Give a date from 1900-01-01 to 2999-12-31."] for field in fields}
