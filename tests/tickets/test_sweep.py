@@ -13,7 +13,7 @@ from django.core import mail
 
 from portal.models import Notice, NoticeKind
 from tests.factories import StaffFactory
-from tickets.models import SlaEvent, TargetState, Ticket
+from tickets.models import SlaEvent, SlaTarget, TargetState, Ticket
 from tickets.notices import DESK_MANAGERS_GROUP
 from tickets.services import reply_add, ticket_assign, ticket_open
 from tickets.services.sweep import sla_sweep
@@ -139,12 +139,19 @@ def test_the_sweep_cost_does_not_grow_with_open_cases(customer, vendors, django_
             at=at,
         )
 
-    for day in range(20):  # not yet due
-        open_case(OPENED + timedelta(days=day + 7))
+    later = [open_case(OPENED + timedelta(days=day + 7)) for day in range(20)]  # not yet due
     due = [open_case(OPENED) for _ in range(5)]
     with django_assert_max_num_queries(16):
         result = sla_sweep(now=OPENED + timedelta(days=3))
     assert result.breached == len(due)
+    # Written down, not only counted: the due cases' first responses and the cases themselves.
+    states = dict(Ticket.objects.values_list("number", "sla_state"))
+    assert {states[t.number] for t in due} == {TargetState.BREACHED}
+    assert {states[t.number] for t in later} == {TargetState.RUNNING}
+    breached = SlaTarget.objects.filter(state=TargetState.BREACHED)
+    assert sorted(breached.values_list("ticket__number", "kind")) == sorted(
+        (t.number, "first_response") for t in due
+    )
 
 
 def test_a_burst_of_breaches_is_one_email_per_manager_listing_them(
