@@ -44,6 +44,7 @@ from .services.sla import sla_now
 from .timeline import timeline
 
 PAGE_SIZE = 25
+MAX_PAGE = 1_000_000
 NO_ORGANIZATION = "Your account does not belong to a customer organization yet; ask your administrator."
 # A customer reads the status from their side of the desk.
 CUSTOMER_STATUS = {
@@ -147,10 +148,16 @@ def _page(queryset, number: int) -> tuple[list, bool]:
 
 
 def _page_number(request) -> int:
+    """?page=N; an unreadable number is page 1. Past MAX_PAGE no list has cases (25 million), and
+    far enough past it the offset no longer fits the database's integers: 404, as for any page
+    that cannot exist."""
     try:
-        return max(int(request.GET.get("page", 1)), 1)
+        number = max(int(request.GET.get("page", 1)), 1)
     except ValueError:
         return 1
+    if number > MAX_PAGE:
+        raise Http404("No such page.")
+    return number
 
 
 @login_required

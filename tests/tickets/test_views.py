@@ -152,6 +152,15 @@ def test_list_pages_without_counting_and_with_flat_queries(
     assert not second.context["has_next"]
 
 
+@pytest.mark.parametrize("page", ["1000000000000000000", "1000001", str(2**63)])
+def test_a_page_far_past_any_case_list_is_404(client, customer, agent, vendors, page):
+    """An offset SQLite cannot hold (page 10**18) is a page that cannot exist: 404, not a 500."""
+    open_case(vendors["secpod"], customer)
+    for user in (customer, agent):
+        client.force_login(user)
+        assert client.get(reverse("tickets:list"), {"page": page}).status_code == HTTPStatus.NOT_FOUND
+
+
 def test_only_the_organization_admin_filters_by_requester(client, customer, colleague, org_admin, vendors):
     open_case(vendors["alectrona"], customer)
     theirs = open_case(vendors["alectrona"], colleague)
