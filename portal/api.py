@@ -62,6 +62,18 @@ def _field_copy(field: serializers.Field) -> serializers.Field:
     return copy.deepcopy(field) if isinstance(field, _CONTAINERS) else copy.copy(field)
 
 
+class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """DRF's, refusing a number no id can be with its own 400. JSON's 1e400 parses as float
+    infinity, and Django's int() of it raises OverflowError, which DRF does not catch (it
+    catches TypeError and ValueError): a 500 before."""
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except OverflowError:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+
+
 class UtcDateTimeField(serializers.DateTimeField):
     """Aware datetimes in, ISO 8601 with an explicit +00:00 offset out. A value without an
     offset is refused rather than guessed."""

@@ -435,6 +435,19 @@ def test_invalid_case_answers_400_naming_the_field_and_saves_nothing(customer, v
     assert not TicketCounter.objects.filter(last_number__gt=0).exists()
 
 
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "1.5", "99999999999999999999999"])
+@pytest.mark.parametrize("field", ["product", "major_version"])
+def test_an_id_no_row_can_have_answers_400_naming_the_field(customer, vendors, field, number):
+    """1e400 is JSON for infinity, which no integer id can be (OverflowError before): 400."""
+    body = f'{{"vendor": "infotecs", "priority": "normal", "subject": "S", "body": "B", "{field}": {number}}}'
+
+    response = api(customer).post(list_url(), body, content_type="application/json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert field in response.json()
+    assert not Ticket.objects.exists()
+
+
 def test_opening_is_all_or_nothing(customer, vendors, monkeypatch):
     """A failure after the case row and its number exist (here: starting the clocks) leaves
     neither the case, nor its targets, nor a consumed number."""

@@ -17,7 +17,13 @@ from rest_framework.response import Response
 
 from lifecycle.models import MajorVersion, Product
 from policies.models import Vendor
-from portal.api import IDEMPOTENCY_KEY, KEY_REUSED_ANSWER, Serializer, api_submit_once
+from portal.api import (
+    IDEMPOTENCY_KEY,
+    KEY_REUSED_ANSWER,
+    PrimaryKeyRelatedField,
+    Serializer,
+    api_submit_once,
+)
 from portal.idempotency import Submission
 from portal.models import Organization
 from portal.selectors import user_organization
@@ -116,7 +122,7 @@ class TicketCreateApi(TicketApi):
         body = serializers.CharField(max_length=100_000, help_text="Markdown.")
         kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.INCIDENT)
         channel = serializers.ChoiceField(choices=TicketChannel.choices, default=TicketChannel.API)
-        product = serializers.PrimaryKeyRelatedField(
+        product = PrimaryKeyRelatedField(
             queryset=Product.objects.all(),
             required=False,
             allow_null=True,
@@ -124,7 +130,7 @@ class TicketCreateApi(TicketApi):
             help_text="Id of the product the case is about (GET /api/products/); required by vendors that "
             "support licensed products only (Infotecs).",
         )
-        major_version = serializers.PrimaryKeyRelatedField(
+        major_version = PrimaryKeyRelatedField(
             queryset=MajorVersion.objects.all(),
             required=False,
             allow_null=True,
