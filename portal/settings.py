@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "lifecycle",
     "tickets",
     "reports",
+    "mailroom",  # after tickets: its admin extends the case page
 ]
 
 MIDDLEWARE = [
@@ -162,6 +163,14 @@ NOTICE_LEASE_SECONDS = env.int("NOTICE_LEASE_SECONDS", default=300)
 # A hung SMTP server must give up well within the lease, or a second worker could send again.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 NOTICE_MAX_ATTEMPTS = env.int("NOTICE_MAX_ATTEMPTS", default=8)
+
+# The email channel (mailroom, SPEC §7). A message above MAIL_MAX_BYTES is refused from its
+# headers alone, before it is read whole; the desk answers one address at most
+# MAIL_ANSWERS_PER_HOUR times an hour (acknowledgements and refusals), so that no robot that
+# ignores Auto-Submitted can loop with it. Each vendor's Maildir is MAILDIR_ROOT/<vendor slug>/.
+MAIL_MAX_BYTES = env.int("MAIL_MAX_BYTES", default=25 * 1024 * 1024)
+MAIL_ANSWERS_PER_HOUR = env.int("MAIL_ANSWERS_PER_HOUR", default=10)
+MAILDIR_ROOT = env.path("MAILDIR_ROOT", default=str(VAR_DIR / "mail"))
 
 # Celery. The default broker is kombu's file-system transport: it needs no server, and
 # web, worker and beat share it through var/broker. CELERY_BROKER_URL=redis://… for Redis.

@@ -1,0 +1,99 @@
+"""Every message that came in to a vendor's support address, kept raw with what became of it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Outcome(models.TextChoices):
+    OPENED = "opened", "Opened a case"
+    REPLIED = "replied", "Added a reply"
+    # Never stored: the second fetch of a message returns an unsaved row saying so.
+    DUPLICATE = "duplicate", "Duplicate"
+    IGNORED = "ignored", "Ignored (automatic mail)"
+    REFUSED = "refused", "Refused"
+    QUARANTINED = "quarantined", "Quarantined"
+    # Staff threw a quarantined message away.
+    DISCARDED = "discarded", "Discarded by staff"
+
+
+class Transport(models.TextChoices):
+    MAILDIR = "maildir", "Maildir"
+    IMAP = "imap", "IMAP"
+    PIPE = "pipe", "Standard input or file"
+
+
+def raw_path(instance: InboundMessage, filename: str) -> str:
+    # Named by content: the same bytes stored twice are one file.
+    return f"mail/{instance.vendor.slug}/{instance.received_at:%Y/%m}/{filename}"
+
+
+class InboundMessage(models.Model):
+    """One message, once per vendor mailbox and Message-ID (SPEC §7: exactly once). The vendor is
+    the mailbox: each vendor has one support address, and whichever transport brings a message
+    (Maildir, IMAP, a pipe), a second copy of it is a duplicate of the first."""
+
+    vendor = models.ForeignKey(
+        "policies.Vendor", on_delete=models.PROTECT, related_name="inbound_messages", db_index=False
+    )
+    message_id = models.CharField(
+        max_length=255, help_text="The Message-ID header; sha256:<hash of the bytes> when it has none."
+    )
+    transport = models.CharField(max_length=10, choices=Transport.choices)
+    received_at = models.DateTimeField(help_text="When the desk received it: a new case opens at this time.")
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="The sender's Date header, if readable.")
+    from_address = models.CharField(max_length=254, blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    # Kept through Django's storage API, outside the web root like attachments (MEDIA_ROOT):
+    # a database row per message would carry megabytes; a file can move to object storage.
+    raw = models.FileField(upload_to=raw_path, max_length=200, help_text="The message as it arrived.")
+    size = models.PositiveIntegerField(
+        help_text="Bytes as delivered (only the headers are kept above the limit)."
+    )
+    sha256 = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    reason = models.TextField(blank=True, help_text="Why this outcome, in words staff can act on.")
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"
+    )
+    reply = models.ForeignKey(
+        "tickets.Reply", null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"
+    )
+    answered_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When an email went back to the sender (MAIL_ANSWERS_PER_HOUR counts these).",
+    )
+    times_seen = models.PositiveIntegerField(default=1, help_text="Fetched again: duplicates create nothing.")
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When staff took it out of quarantine."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "message_id"], name="inbound_message_once"),
+        ]
+        indexes = [
+            # Admin: the list by outcome (the quarantine queue), newest first.
+            models.Index(fields=["outcome", "-received_at"], name="inbound_outcome_received"),
+            # The answer rate limit: messages from one address answered in the last hour.
+            models.Index(
+                fields=["from_address", "received_at"],
+                name="inbound_answered",
+                condition=Q(answered_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.outcome}"

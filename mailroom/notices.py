@@ -1,0 +1,111 @@
+"""The emails the mailroom sends back to a sender it knows: a refusal in the portal's words, and
+the list of attachments it could not keep. Outbox rows (portal.outbox) in the ingestion's
+transaction, threaded onto the sender's message and marked `Auto-Submitted: auto-replied`
+(RFC 3834), from the vendor's support address. Unknown senders and automatic mail never get one."""
+
+from __future__ import annotations
+
+from email.utils import formataddr
+
+from django.conf import settings
+from django.urls import reverse
+
+from portal.models import Notice
+from portal.outbox import notice_build, notice_save, notice_wanted, render_email, thread_id
+from portal.selectors import user_timezone
+from tickets.models import Ticket
+from tickets.reply_address import reply_sender
+
+from .models import InboundMessage
+
+# Outbox kinds of the mailroom. portal.NoticeKind has no choice for them yet: adding one needs a
+# migration of portal (listed in issue 16's note); the column takes any short text.
+MAIL_REFUSED = "mail_refused"
+MAIL_ATTACHMENTS_REFUSED = "mail_attachments"
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+def _threaded(notice: Notice, message: InboundMessage, ticket: Ticket | None) -> Notice:
+    """In the sender's thread: In-Reply-To their message, References it (and the case's root)."""
+    headers = dict(notice.headers)
+    if not message.message_id.startswith("sha256:"):
+        references = [message.message_id] + ([thread_id(ticket.number)] if ticket else [])
+        headers.update({"In-Reply-To": message.message_id, "References": " ".join(references)})
+    headers["Auto-Submitted"] = "auto-replied"
+    notice.headers = headers
+    return notice
+
+
+def _answer(*, kind: str, template: str, message: InboundMessage, user, ticket, context: dict, sender: dict):
+    if not notice_wanted(user=user, kind=kind):
+        return None
+    zone = user_timezone(user)
+    context = {
+        "recipient_name": _name(user),
+        "subject": message.subject or "(no subject)",
+        "vendor": message.vendor,
+        "ticket": ticket,
+        **context,
+    }
+    notice = notice_build(
+        kind=kind,
+        dedupe_key=f"{kind}:inbound{message.pk}",
+        rendered=render_email(template, context, zone=zone),
+        recipient=user,
+        reference=ticket.number if ticket else "",
+        **sender,
+    )
+    return notice_save(_threaded(notice, message, ticket))
+
+
+def _vendor_sender(message: InboundMessage) -> dict[str, str]:
+    vendor = message.vendor
+    return (
+        {"from_email": formataddr((f"{vendor.name} Support", vendor.support_email))}
+        if vendor.support_email
+        else {}
+    )
+
+
+def mail_refused(
+    *,
+    message: InboundMessage,
+    user,
+    reasons: list[str],
+    advice: str,
+    portal_url: str,
+    ticket: Ticket | None = None,
+) -> Notice | None:
+    return _answer(
+        kind=MAIL_REFUSED,
+        template="mail_refused",
+        message=message,
+        user=user,
+        ticket=ticket,
+        context={"reasons": reasons, "advice": advice, "portal_url": portal_url},
+        sender=_vendor_sender(message),
+    )
+
+
+def mail_attachments_refused(
+    *, message: InboundMessage, user, ticket: Ticket, reasons: list[str]
+) -> Notice | None:
+    """Sent with the case's reply address: answering it with the right files adds them."""
+    ticket_url = settings.SITE_URL + reverse("tickets:detail", args=[ticket.number])
+    sender = reply_sender(ticket)
+    return _answer(
+        kind=MAIL_ATTACHMENTS_REFUSED,
+        template="mail_attachments_refused",
+        message=message,
+        user=user,
+        ticket=ticket,
+        context={
+            "reasons": reasons,
+            "ticket_url": ticket_url,
+            "reply_by_email": "customer" if sender else "",
+        },
+        sender=sender,
+    )

@@ -1,0 +1,575 @@
+"""One message in, exactly one outcome out (SPEC §7).
+
+`message_ingest` is the only door: the Maildir poller, `manage.py ingestmail` (files and an MTA's
+pipe) and any later transport hand it the raw bytes. In order:
+
+1. Too large (MAIL_MAX_BYTES, checked on the size the transport reports): only the headers are
+   read and kept, and the message is refused.
+2. Keyed by (vendor, Message-ID), or sha256 of the bytes when it has none: a key already stored
+   is a duplicate and changes nothing (a re-poll, a crash between commit and mark, two
+   transports). The raw bytes are stored, then the row, then the outcome, in one transaction.
+3. Automatic mail (Auto-Submitted, Precedence, list headers, delivery reports, a null return
+   path, our own messages and addresses) is ignored: stored, never answered, so never a loop.
+4. A DMARC failure, an unknown or ambiguous sender, a stranger to the case: quarantined for
+   staff, with no answer (no backscatter, nothing confirmed to a forger).
+5. A reply (the case's reply address, confirmed by In-Reply-To/References against what the desk
+   sent) adds a reply through tickets.services.reply_add; anything else from a member opens a
+   case through tickets.services.ticket_open, entitlement check and notices included.
+6. What the portal refuses (entitlement, charges, a closed case, attachments) is answered in the
+   portal's words, at most MAIL_ANSWERS_PER_HOUR times an hour per address.
+
+Nothing raises for bad input: an error while deciding rolls back that decision's writes and
+quarantines the message with the error as its reason."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import BinaryIO
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from policies.models import Vendor
+from policies.selectors import version_in_force, version_terms
+from portal.models import Notice, NoticeKind
+from portal.outbox import mail_domain, thread_id
+from portal.selectors import user_membership
+from tickets.models import Ticket, TicketChannel
+from tickets.reply_address import reply_token_in, reply_token_ticket
+from tickets.services import attachment_add, attachment_validate, reply_add, ticket_open
+
+from .. import notices
+from ..models import InboundMessage, Outcome, Transport
+from ..parsing import ParsedMail, mail_head, mail_parse, text_markdown
+from ..replytext import reply_text
+
+logger = logging.getLogger(__name__)
+
+HEAD_BYTES = 64 * 1024  # what is read of an oversized message: its headers
+SUBJECT_LENGTH = 200  # tickets.Ticket.subject
+
+TOO_LARGE = "Your email is {size:,} bytes; the desk takes emails of at most {limit:,} bytes."
+TOO_LARGE_ADVICE = (
+    "Open the case in the portal instead and attach the files there (each up to {limit:,} bytes)"
+)
+CASE_REFUSED_ADVICE = (
+    "Open the case in the portal instead, where you choose the product and version and see the "
+    "deadlines, and any charge, before you submit"
+)
+REPLY_ADVICE = "Add your message to the case in the portal instead"
+NOT_CONFIRMED = (
+    "It went to the reply address of case {number} but answers none of the desk's emails about it, so "
+    "it was not added. Reply to the latest email about the case."
+)
+NO_REPLY_ADDRESS = (
+    "It answers case {number}, but it was not sent to the case's reply address (the Reply-To of the "
+    "desk's emails), so it was not added. Reply to the latest email about the case."
+)
+UNANSWERED = " Not answered: {count} answers to {address} in the last hour (MAIL_ANSWERS_PER_HOUR)."
+
+
+@dataclass
+class Decision:
+    """What became of a message, written onto its row at the end."""
+
+    outcome: str = ""
+    reasons: list[str] = field(default_factory=list)
+    ticket: Ticket | None = None
+    reply: object = None
+    sender: object = None
+
+    def set(self, outcome: str, reason: str, **fields) -> Decision:
+        self.outcome = outcome
+        self.reasons.insert(0, reason)
+        for name, value in fields.items():
+            setattr(self, name, value)
+        return self
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class Delivered:
+    data: bytes  # the whole message, or only its headers when too large
+    size: int
+    too_large: bool
+
+
+def _drain(stream: BinaryIO) -> int:
+    count = 0
+    while chunk := stream.read(HEAD_BYTES):
+        count += len(chunk)
+    return count
+
+
+def _read(raw: bytes | BinaryIO, size: int | None) -> Delivered:
+    """The bytes to keep, reading at most MAIL_MAX_BYTES + 1 of a stream (a pipe has no size)."""
+    limit = settings.MAIL_MAX_BYTES
+    if isinstance(raw, bytes | bytearray):
+        data = bytes(raw)
+        if len(data) > limit:
+            return Delivered(mail_head(data[:HEAD_BYTES]), len(data), True)
+        return Delivered(data, len(data), False)
+    if size is not None and size > limit:
+        return Delivered(mail_head(raw.read(HEAD_BYTES)), size, True)
+    data = raw.read(limit + 1)
+    if len(data) > limit:
+        return Delivered(mail_head(data[:HEAD_BYTES]), len(data) + _drain(raw), True)
+    return Delivered(data, len(data), False)
+
+
+def _message_id(mail: ParsedMail, delivered: Delivered) -> str:
+    if mail.message_id and len(mail.message_id) <= 255:
+        return mail.message_id
+    # No Message-ID (or an absurd one): the hash of the bytes names the message, so the same
+    # message fetched again is still recognised (SPEC §7).
+    basis = mail.message_id.encode() or delivered.data + str(delivered.size).encode()
+    return f"sha256:{hashlib.sha256(basis).hexdigest()}"
+
+
+def _store_raw(message: InboundMessage, data: bytes) -> None:
+    """Content-addressed: the same bytes stored again (a message re-fetched after a crash, before
+    its row committed) are the same file, not a second copy."""
+    name = message.raw.field.generate_filename(message, f"{message.sha256}.eml")
+    if message.raw.storage.exists(name):
+        message.raw.name = name
+    else:
+        message.raw.save(f"{message.sha256}.eml", ContentFile(data), save=False)
+
+
+def _duplicate(original: InboundMessage, message: InboundMessage) -> InboundMessage:
+    InboundMessage.objects.filter(pk=original.pk).update(times_seen=F("times_seen") + 1)
+    message.outcome = Outcome.DUPLICATE
+    message.reason = (
+        f"Already received on {original.received_at:%Y-%m-%d %H:%M} UTC "
+        f"({original.get_outcome_display().lower()}); nothing was done again."
+    )
+    message.ticket_id, message.reply_id = original.ticket_id, original.reply_id
+    message.original = original
+    return message
+
+
+# ---------------------------------------------------------------------------- who and what
+
+
+def _sender(address: str):
+    """The one active person with this address, or None and why not."""
+    if not address:
+        return None, "No sender address could be read from the message."
+    users = list(
+        get_user_model()
+        .objects.filter(email__iexact=address, is_active=True)
+        .select_related("membership__organization")[:2]
+    )
+    if not users:
+        return None, f"{address} is not the address of anyone in the portal."
+    if len(users) > 1:
+        return None, f"Several people in the portal have the address {address}: staff must choose."
+    return users[0], ""
+
+
+def _ours(mail: ParsedMail) -> str:
+    domain = mail_domain()
+    if mail.message_id and (
+        mail.message_id.endswith(f"@{domain}>")
+        and mail.message_id.startswith(("<notice.", "<case."))
+        or Notice.objects.filter(message_id=mail.message_id).exists()
+    ):
+        return "the desk's own email came back (its Message-ID is one the desk sent)"
+    if mail.from_address and Vendor.objects.filter(support_email__iexact=mail.from_address).exists():
+        return f"sent from the desk's own address {mail.from_address}"
+    return ""
+
+
+def _may_see(user, ticket: Ticket) -> bool:
+    if user.is_staff:
+        return True
+    membership = user_membership(user)
+    return membership is not None and membership.organization_id == ticket.organization_id
+
+
+def _desk_sent(ticket: Ticket, references: list[str]) -> bool:
+    """Does the message answer one of the desk's emails about this case?"""
+    if not references:
+        return False
+    return thread_id(ticket.number) in references or (
+        Notice.objects.filter(reference=ticket.number, message_id__in=references).exists()
+    )
+
+
+def _referenced_case(references: list[str]) -> Ticket | None:
+    if not references:
+        return None
+    numbers = set(Notice.objects.filter(message_id__in=references).values_list("reference", flat=True))
+    domain = mail_domain()
+    for reference in references:
+        if reference.startswith("<case.") and reference.endswith(f"@{domain}>"):
+            numbers.add(reference[len("<case.") : -len(f"@{domain}>")])
+    return Ticket.objects.select_related("organization").filter(number__in=numbers - {""}).first()
+
+
+def _email_priority(vendor: Vendor, at: datetime) -> str:
+    """The vendor's default for email; if the policy in force lacks it, its least urgent one."""
+    version = version_in_force(vendor=vendor, at=at)
+    if version is None:
+        return vendor.email_priority
+    priorities = version_terms(version).priorities
+    if vendor.email_priority in priorities or not priorities:
+        return vendor.email_priority
+    return max(priorities.values(), key=lambda priority: priority.rank).code
+
+
+def _subject(mail: ParsedMail) -> str:
+    subject = mail.subject.strip() or "(no subject)"
+    return subject if len(subject) <= SUBJECT_LENGTH else subject[: SUBJECT_LENGTH - 1] + "…"
+
+
+def _messages(error: ValidationError) -> list[str]:
+    return [str(text) for text in error.messages]
+
+
+def _uploads(mail: ParsedMail) -> tuple[list[SimpleUploadedFile], list[str]]:
+    """The attachments the portal accepts, and why each of the others is refused."""
+    accepted, refused = [], []
+    for part in mail.attachments:
+        upload = SimpleUploadedFile(part.filename, part.content, content_type=part.content_type)
+        try:
+            attachment_validate(upload)
+        except ValidationError as error:
+            refused.extend(_messages(error))
+            continue
+        accepted.append(upload)
+    return accepted, refused
+
+
+def _portal_url(name: str, *args, query: str = "") -> str:
+    return settings.SITE_URL + reverse(name, args=args) + query
+
+
+# ---------------------------------------------------------------------------- answering
+
+
+def _answers_left(message: InboundMessage) -> int:
+    since = message.received_at - timedelta(hours=1)
+    answered = InboundMessage.objects.filter(
+        from_address=message.from_address, answered_at__isnull=False, received_at__gt=since
+    ).count()
+    return settings.MAIL_ANSWERS_PER_HOUR - answered
+
+
+def _may_answer(message: InboundMessage, decision: Decision) -> bool:
+    if _answers_left(message) > 0:
+        return True
+    decision.reasons.append(
+        UNANSWERED.format(count=settings.MAIL_ANSWERS_PER_HOUR, address=message.from_address).strip()
+    )
+    return False
+
+
+def _answered(message: InboundMessage, notice) -> None:
+    if notice is not None:
+        message.answered_at = timezone.now()
+
+
+def _refuse(message: InboundMessage, decision: Decision, *, user, reasons, advice, url, ticket=None) -> None:
+    decision.set(Outcome.REFUSED, "Refused: " + " ".join(reasons), sender=user, ticket=ticket)
+    if _may_answer(message, decision):
+        notice = notices.mail_refused(
+            message=message, user=user, reasons=reasons, advice=advice, portal_url=url, ticket=ticket
+        )
+        _answered(message, notice)
+
+
+def _attachments_refused(message: InboundMessage, decision: Decision, *, user, ticket, refused) -> None:
+    if not refused:
+        return
+    decision.reasons.append("Attachments refused: " + " ".join(refused))
+    if _may_answer(message, decision):
+        _answered(
+            message,
+            notices.mail_attachments_refused(message=message, user=user, ticket=ticket, reasons=refused),
+        )
+
+
+def _thread_acknowledgement(message: InboundMessage, decision: Decision, ticket: Ticket) -> None:
+    """ticket_open queued "we received your case"; it answers in the sender's thread, or, over
+    the rate limit, is withdrawn before it is sent (the case stays opened)."""
+    acknowledgements = Notice.objects.filter(
+        kind=NoticeKind.TICKET_RECEIVED, reference=ticket.number, recipient=ticket.requester
+    )
+    if not acknowledgements.exists():
+        return
+    if not _may_answer(message, decision):
+        acknowledgements.delete()
+        return
+    if not message.message_id.startswith("sha256:"):
+        for notice in acknowledgements:
+            notice.headers = {
+                **notice.headers,
+                "In-Reply-To": message.message_id,
+                "References": f"{message.message_id} {thread_id(ticket.number)}",
+            }
+            notice.save(update_fields=["headers"])
+    message.answered_at = timezone.now()
+
+
+# ---------------------------------------------------------------------------- the outcomes
+
+
+def _open_case(message: InboundMessage, mail: ParsedMail, decision: Decision) -> None:
+    sender, unknown = _sender(mail.from_address)
+    if sender is None:
+        decision.set(
+            Outcome.QUARANTINED,
+            unknown + " Quarantined for staff: open it for an organization or discard it.",
+        )
+        return
+    membership = user_membership(sender)
+    if membership is None:
+        who = "a member of the staff" if sender.is_staff else "a person in no organization"
+        decision.set(
+            Outcome.QUARANTINED,
+            f"{mail.from_address} is {who}: open it as a case for an organization, or discard it.",
+            sender=sender,
+        )
+        return
+    vendor = message.vendor
+    accepted, refused = _uploads(mail)
+    body = text_markdown(mail.text) or "(The email had no text.)"
+    try:
+        ticket = ticket_open(
+            organization=membership.organization,
+            requester=sender,
+            vendor=vendor,
+            priority=_email_priority(vendor, message.received_at),
+            subject=_subject(mail),
+            body=body,
+            channel=TicketChannel.EMAIL,
+            at=message.received_at,
+        )
+    except ValidationError as error:
+        _refuse(
+            message,
+            decision,
+            user=sender,
+            reasons=_messages(error),
+            advice=CASE_REFUSED_ADVICE,
+            url=_portal_url("tickets:open", query=f"?vendor={vendor.slug}"),
+        )
+        return
+    for upload in accepted:
+        attachment_add(ticket=ticket, uploaded_by=sender, upload=upload)
+    decision.set(
+        Outcome.OPENED,
+        f"Opened {ticket.number} for {membership.organization.name}, requested by {sender.get_username()}.",
+        ticket=ticket,
+        sender=sender,
+    )
+    _thread_acknowledgement(message, decision, ticket)
+    _attachments_refused(message, decision, user=sender, ticket=ticket, refused=refused)
+
+
+def _reply(message: InboundMessage, mail: ParsedMail, decision: Decision, ticket: Ticket) -> None:
+    sender, unknown = _sender(mail.from_address)
+    decision.ticket = ticket
+    if sender is None:
+        decision.set(Outcome.QUARANTINED, f"{unknown} It replied to {ticket.number}; nothing was added.")
+        return
+    if not _may_see(sender, ticket):
+        membership = user_membership(sender)
+        where = membership.organization.name if membership else "no organization"
+        decision.set(
+            Outcome.QUARANTINED,
+            f"{mail.from_address} ({where}) replied to {ticket.number} of {ticket.organization.name} "
+            "with its reply address: nothing was added.",
+            sender=sender,
+        )
+        return
+    case_url = _portal_url("tickets:detail", ticket.number)
+    if not _desk_sent(ticket, mail.references):
+        reason = NOT_CONFIRMED.format(number=ticket.number)
+        _refuse(
+            message, decision, user=sender, reasons=[reason], advice=REPLY_ADVICE, url=case_url, ticket=ticket
+        )
+        return
+    accepted, refused = _uploads(mail)
+    body = text_markdown(reply_text(mail.text))
+    if not body and accepted:
+        body = "Attached: " + ", ".join(upload.name for upload in accepted)
+    # Never before the case's last change: the timeline (and any wait) stays in order.
+    at = max(message.received_at, ticket.updated_at)
+    try:
+        reply = reply_add(ticket=ticket, author=sender, body=body, at=at)
+    except ValidationError as error:
+        _refuse(
+            message,
+            decision,
+            user=sender,
+            reasons=_messages(error),
+            advice=REPLY_ADVICE,
+            url=case_url,
+            ticket=ticket,
+        )
+        return
+    for upload in accepted:
+        attachment_add(ticket=ticket, uploaded_by=sender, upload=upload, reply=reply)
+    kind = "staff public reply" if sender.is_staff else "reply"
+    decision.set(
+        Outcome.REPLIED,
+        f"Added a {kind} to {ticket.number} by {sender.get_username()}.",
+        reply=reply,
+        sender=sender,
+    )
+    _attachments_refused(message, decision, user=sender, ticket=ticket, refused=refused)
+
+
+def _reply_token(mail: ParsedMail, vendor: Vendor) -> tuple[str, str]:
+    """A reply token in the addresses the message was delivered to, any vendor's mailbox."""
+    mailboxes = [vendor.support_email] if vendor.support_email else []
+    mailboxes += list(
+        Vendor.objects.exclude(pk=vendor.pk).exclude(support_email="").values_list("support_email", flat=True)
+    )
+    for address in mail.recipients:
+        for mailbox in mailboxes:
+            token = reply_token_in(address, mailbox=mailbox)
+            if token:
+                return token, address
+    return "", ""
+
+
+def _decide(message: InboundMessage, mail: ParsedMail, decision: Decision) -> None:
+    vendor = message.vendor
+    if mail.automatic or (ours := _ours(mail)):
+        decision.set(Outcome.IGNORED, f"Automatic mail, never answered: {mail.automatic or ours}.")
+        return
+    if mail.dmarc_failed:
+        decision.set(
+            Outcome.QUARANTINED,
+            f"DMARC failed for {mail.from_address or 'the sender'}: the From may be forged.",
+        )
+        return
+    if not mail.from_address:
+        problems = "; ".join(mail.problems) or "no headers"
+        decision.set(Outcome.QUARANTINED, f"The message could not be read ({problems}).")
+        return
+    token, address = _reply_token(mail, vendor)
+    if token:
+        ticket = reply_token_ticket(token)
+        if ticket is None:
+            decision.set(
+                Outcome.QUARANTINED, f"{address} is a reply address no case has (forged or mistyped)."
+            )
+        elif ticket.vendor_id != vendor.pk:
+            decision.set(
+                Outcome.QUARANTINED,
+                f"{address} is the reply address of {ticket.number}, a case of {ticket.vendor.name}, "
+                "not of this mailbox.",
+                ticket=ticket,
+            )
+        else:
+            _reply(message, mail, decision, ticket)
+        return
+    referenced = _referenced_case(mail.references)
+    if referenced is not None:
+        sender, _ = _sender(mail.from_address)
+        if sender is not None and _may_see(sender, referenced):
+            reason = NO_REPLY_ADDRESS.format(number=referenced.number)
+            url = _portal_url("tickets:detail", referenced.number)
+            _refuse(
+                message,
+                decision,
+                user=sender,
+                reasons=[reason],
+                advice=REPLY_ADVICE,
+                url=url,
+                ticket=referenced,
+            )
+            return
+    _open_case(message, mail, decision)
+
+
+def _too_large(message: InboundMessage, mail: ParsedMail, decision: Decision) -> None:
+    limit = settings.MAIL_MAX_BYTES
+    reason = TOO_LARGE.format(size=message.size, limit=limit)
+    if mail.automatic:
+        decision.set(Outcome.IGNORED, f"Automatic mail, never answered: {mail.automatic}. {reason}")
+        return
+    sender, _ = _sender(mail.from_address)
+    if sender is None or mail.dmarc_failed:
+        decision.set(
+            Outcome.REFUSED, reason + " Only its headers are kept; the sender is not known, so not answered."
+        )
+        return
+    advice = TOO_LARGE_ADVICE.format(limit=settings.ATTACHMENT_MAX_BYTES)
+    url = _portal_url("tickets:open", query=f"?vendor={message.vendor.slug}")
+    _refuse(message, decision, user=sender, reasons=[reason], advice=advice, url=url)
+    decision.reasons.append("Only its headers are kept.")
+
+
+# ---------------------------------------------------------------------------- the service
+
+
+def message_ingest(
+    *,
+    raw: bytes | BinaryIO,
+    vendor: Vendor,
+    received_at: datetime | None = None,
+    size: int | None = None,
+    transport: str = Transport.PIPE,
+) -> InboundMessage:
+    """Store one message and give it its one outcome. `raw` is the bytes or a binary stream; a
+    stream with a known `size` over MAIL_MAX_BYTES is read only as far as its headers. Returns
+    the stored row, or, for a duplicate, an unsaved row saying so (with `.original`)."""
+    delivered = _read(raw, size)
+    mail = mail_parse(delivered.data)
+    message = InboundMessage(
+        vendor=vendor,
+        transport=transport,
+        received_at=received_at or timezone.now(),
+        sent_at=mail.sent_at,
+        from_address=mail.from_address[:254],
+        from_name=mail.from_name[:200],
+        subject=mail.subject[:300],
+        size=delivered.size,
+        sha256=hashlib.sha256(delivered.data).hexdigest(),
+        outcome=Outcome.QUARANTINED,
+    )
+    message.message_id = _message_id(mail, delivered)
+    original = InboundMessage.objects.filter(vendor=vendor, message_id=message.message_id).first()
+    if original is not None:
+        return _duplicate(original, message)
+    _store_raw(message, delivered.data)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                message.save(force_insert=True)
+        except IntegrityError:  # the same message, stored by a concurrent poll since the look-up
+            return _duplicate(
+                InboundMessage.objects.get(vendor=vendor, message_id=message.message_id), message
+            )
+        decision = Decision()
+        try:
+            with transaction.atomic():
+                (_too_large if delivered.too_large else _decide)(message, mail, decision)
+        except Exception as error:  # noqa: BLE001 - bad input must never escape; the raw bytes are kept
+            logger.exception("Mail %s could not be processed", message.message_id)
+            decision = Decision().set(
+                Outcome.QUARANTINED, f"Could not be processed: {type(error).__name__}: {error}"
+            )
+            message.answered_at = None
+        message.outcome = decision.outcome
+        message.reason = " ".join(decision.reasons)
+        message.ticket, message.reply, message.sender = decision.ticket, decision.reply, decision.sender
+        message.save()
+    return message
