@@ -66,7 +66,13 @@ def test_published_version_is_read_only(staff_client, vendors):
     response = staff_client.get(reverse("admin:policies_policyversion_change", args=[version.pk]))
     form = response.context["adminform"].form
     assert "effective_from" not in form.fields
-    assert all(not inline.has_change_permission for inline in response.context["inline_admin_formsets"])
+    # Every part of the version is still shown (SecPod's four priorities, its calendar), and none
+    # of it can be changed, added to or deleted.
+    inlines = response.context["inline_admin_formsets"]
+    rows = {type(inline.opts).__name__: len(inline.formset.forms) for inline in inlines}
+    assert (rows.get("PriorityLevelInline"), rows.get("SupportCalendarInline")) == (4, 1)
+    permissions = [(i.has_add_permission, i.has_change_permission, i.has_delete_permission) for i in inlines]
+    assert set(permissions) == {(False, False, False)}
 
 
 def test_in_force_column_and_filter(staff_client, vendors):
