@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vText
 
 from .models import MajorVersion, Product
 
@@ -52,7 +52,9 @@ def milestones_calendar(products: Iterable[Product], *, name: str, now: datetime
     calendar = Calendar()
     calendar.add("prodid", "-//Support portal//Product milestones//EN")
     calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", name)
+    # An X- property is "unknown" to icalendar and written as is; as vText it is escaped (line
+    # breaks, ";", ",", "\\") like SUMMARY, so an organization name cannot break the feed.
+    calendar.add("x-wr-calname", vText(name))
     for product in products:
         for version in product.major_versions.all():
             for event in _events(version, now):

@@ -81,6 +81,28 @@ def test_calendar_feed_lists_the_milestones_of_the_owners_products(client, custo
     assert not any("Outsider" in summary for summary in events)
 
 
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(
+    ("name", "line"),
+    [
+        ("Acme\r\nBEGIN:VEVENT", b"X-WR-CALNAME:Acme\\nBEGIN:VEVENT product milestones"),
+        ("Acme\rLtd", b"X-WR-CALNAME:Acme\\nLtd product milestones"),
+        ("Acme; Co, \\ Ltd", b"X-WR-CALNAME:Acme\\; Co\\, \\\\ Ltd product milestones"),
+    ],
+)
+def test_calendar_feed_escapes_the_organization_name(client, customer, name, line):
+    """A line break in a value must be escaped (RFC 5545 §3.3.11): unescaped, it made the feed
+    invalid (a 500) and could have injected a line of its own."""
+    organization = customer.membership.organization
+    organization.name = name
+    organization.save()
+    response = client.get(reverse("lifecycle:calendar", args=[calendar_token_for(customer).token]))
+    assert response.status_code == HTTPStatus.OK
+    assert line in response.content.split(b"\r\n")
+    assert Calendar.from_ical(response.content).walk("VEVENT")
+    assert b"\r\nBEGIN:VEVENT product" not in response.content
+
+
 def test_unknown_calendar_token_is_404(client, customer):
     assert client.get(reverse("lifecycle:calendar", args=["not-a-token"])).status_code == HTTPStatus.NOT_FOUND
 
