@@ -27,9 +27,11 @@ demo: migrate
 
 run: demo
 	$(PY) manage.py setupschedule
+	$(PY) manage.py makemaildirs
 	@echo ""
 	@echo "  Support portal: http://127.0.0.1:8000/   (staff admin: http://127.0.0.1:8000/admin/)"
 	@echo "  Demo sign-ins:  customer / portal-demo   other / portal-demo   staff / portal-demo"
+	@echo "  Email a case:   cp some.eml var/mail/alectrona/new/   (taken in within a minute; README, Email)"
 	@echo ""
 	$(VENV)/bin/honcho start -f Procfile
 

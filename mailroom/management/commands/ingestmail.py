@@ -1,0 +1,50 @@
+"""`manage.py ingestmail --vendor <slug> FILE... | -`: messages from files, or one message on
+standard input (an MTA's pipe, e.g. Postfix `mailbox_command` or an alias `|…ingestmail --vendor
+alectrona -`), into the same ingestion service as the Maildir poll. One line per message:
+`<message-id> <outcome> [<case number>]`. Exit status 0 unless a message could not be read."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from mailroom.models import Transport
+from mailroom.services import message_ingest
+from policies.models import Vendor
+
+
+class Command(BaseCommand):
+    help = "Take in email messages (files, or - for standard input) for a vendor's support address."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--vendor", required=True, help="The vendor's slug, e.g. alectrona.")
+        parser.add_argument(
+            "files", nargs="+", metavar="FILE", help="Message files, or - for standard input."
+        )
+
+    def handle(self, *args, vendor: str, files: list[str], **options):
+        try:
+            mailbox = Vendor.objects.get(slug=vendor)
+        except Vendor.DoesNotExist:
+            raise CommandError(f"No vendor {vendor!r}.") from None
+        unread = 0
+        for name in files:
+            try:
+                message = self._ingest(mailbox, name)
+            except OSError as error:
+                self.stderr.write(f"{name}: {error.strerror or error}")
+                unread += 1
+                continue
+            number = f" {message.ticket.number}" if message.ticket_id else ""
+            self.stdout.write(f"{message.message_id} {message.outcome}{number}")
+        if unread:
+            sys.exit(1)
+
+    def _ingest(self, vendor: Vendor, name: str):
+        if name == "-":
+            return message_ingest(raw=sys.stdin.buffer, vendor=vendor, transport=Transport.PIPE)
+        with open(name, "rb") as stream:
+            size = os.fstat(stream.fileno()).st_size
+            return message_ingest(raw=stream, size=size, vendor=vendor, transport=Transport.PIPE)
