@@ -489,6 +489,7 @@ def test_a_deadline_is_inside_an_open_interval_or_at_its_close(start, duration, 
         if opens < due <= closes:
             return
         assert opens < due, "the deadline fell in closed time"
+    pytest.fail("the open intervals ended before the deadline")
 
 
 def open_minutes(start: datetime, end: datetime, calendar: Calendar) -> timedelta:
