@@ -13,7 +13,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
+
+from portal.history import HistoryAdmin
 
 from .describe import calendar_summary
 from .models import (
@@ -119,7 +120,7 @@ class VendorAdmin(admin.ModelAdmin):
 
 
 @admin.register(PolicyVersion)
-class PolicyVersionAdmin(SimpleHistoryAdmin):
+class PolicyVersionAdmin(HistoryAdmin):
     list_display = ["name", "vendor", "key", "effective_from", "published_at", "in_force"]
     list_filter = [InForceFilter, "vendor"]
     list_select_related = ["vendor"]

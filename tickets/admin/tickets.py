@@ -12,9 +12,9 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from simple_history.admin import SimpleHistoryAdmin
 
 from policies.models import PriorityLevel, ResolutionCode
+from portal.history import HistoryAdmin
 
 from ..models import TargetState, Ticket
 from ..services import (
@@ -43,7 +43,7 @@ User = get_user_model()
 
 
 @admin.register(Ticket)
-class TicketAdmin(SimpleHistoryAdmin):
+class TicketAdmin(HistoryAdmin):
     list_display = [
         "number",
         "subject",
