@@ -47,7 +47,7 @@ def _deadlines(page) -> str:
 
 @pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
 def test_a_late_answer_reads_answered_late_not_overdue(new_page, people, screenshot, viewport):
-    from tickets.notices import sla_sweep
+    from tickets.services.sweep import sla_sweep
     from tickets.services import reply_add
 
     now = timezone.now()
