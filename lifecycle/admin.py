@@ -9,11 +9,13 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
+
+from portal.history import HistoryAdmin
 
 from .models import (
     Contract,
     ContractTarget,
+    LedgerKind,
     MajorVersion,
     MinorVersion,
     PremiumOption,
@@ -42,7 +44,7 @@ class MajorVersionInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(SimpleHistoryAdmin):
+class ProductAdmin(HistoryAdmin):
     list_display = ["name", "vendor", "version_count"]
     list_filter = ["vendor"]
     list_select_related = ["vendor"]
@@ -60,7 +62,7 @@ class MinorVersionInline(admin.TabularInline):
 
 
 @admin.register(MajorVersion)
-class MajorVersionAdmin(SimpleHistoryAdmin):
+class MajorVersionAdmin(HistoryAdmin):
     list_display = ["__str__", "ga", "eos", "eoms_display", "eol_display", "phase_today"]
     list_filter = ["product__vendor", "product", "eoms_provisional"]
     list_select_related = ["product"]
@@ -144,9 +146,16 @@ class ContractForm(forms.ModelForm):
 
 
 class QuotaLedgerForm(forms.ModelForm):
+    """Staff record exchanges; uses are written by the cases themselves (quota_use_record)."""
+
     class Meta:
         model = QuotaLedgerEntry
         fields = ["contract", "contract_year", "kind", "tickets", "premium_service", "recorded_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "kind" in self.fields:
+            self.fields["kind"].choices = [(LedgerKind.EXCHANGE.value, LedgerKind.EXCHANGE.label)]
 
     def _post_clean(self):
         super()._post_clean()
@@ -172,7 +181,7 @@ class ContractTargetInline(admin.TabularInline):
 
 
 @admin.register(Contract)
-class ContractAdmin(SimpleHistoryAdmin):
+class ContractAdmin(HistoryAdmin):
     form = ContractForm
     list_display = ["__str__", "organization", "vendor", "plan", "deployment", "start", "end", "price"]
     list_filter = ["vendor", "plan", "deployment"]
@@ -218,6 +227,7 @@ class QuotaLedgerEntryAdmin(admin.ModelAdmin):
         "contract_year",
         "kind",
         "tickets",
+        "ticket_number",
         "premium_service",
         "recorded_at",
         "recorded_by",
@@ -229,10 +239,21 @@ class QuotaLedgerEntryAdmin(admin.ModelAdmin):
         "contract__major_version",
         "recorded_by",
     ]
-    search_fields = ["contract__reference", "contract__organization__name", "premium_service"]
+    search_fields = [
+        "contract__reference",
+        "contract__organization__name",
+        "premium_service",
+        "ticket_number",
+    ]
     autocomplete_fields = ["contract"]
     readonly_fields = ["recorded_by"]
     form = QuotaLedgerForm
+
+    def get_readonly_fields(self, request, obj=None):
+        # A use follows its case (resolved, reopened): shown, never edited by hand.
+        if obj is not None and obj.kind == LedgerKind.USE:
+            return [*self.form._meta.fields, "ticket_number", "recorded_by"]
+        return super().get_readonly_fields(request, obj)
 
     def get_changeform_initial_data(self, request):
         return {"recorded_at": timezone.now(), **super().get_changeform_initial_data(request)}

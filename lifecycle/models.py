@@ -331,17 +331,31 @@ class ContractTarget(models.Model):
 
 class LedgerKind(models.TextChoices):
     EXCHANGE = "exchange", "Exchanged for Premium services"
+    USE = "use", "Used by a resolved case"
+
+
+EXCHANGE_NEEDS_SERVICE = "Say what the tickets were exchanged for."
+USE_NEEDS_CASE = "A used ticket names the case that used it."
+USE_IS_ONE_TICKET = "A case uses one ticket."
 
 
 class QuotaLedgerEntry(models.Model):
-    """Allowance of a Basic contract year given up for Premium services. An exchange in a
-    year forfeits that year's carry-over (SPEC §4)."""
+    """One line of a Basic contract's ticket quota (SPEC §4), by contract year. A *use* is a case
+    resolved (or closed) that year: one ticket, one row per case and contract, written by tickets
+    through `lifecycle.services.quota_use_record` and given back when the case is reopened. An
+    *exchange* gives allowance up for Premium services and forfeits that year's carry-over. The
+    quota is counted from these rows alone: lifecycle never reads the cases."""
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="quota_entries")
     contract_year = models.PositiveSmallIntegerField(help_text="1 is the first contract year.")
     kind = models.CharField(max_length=10, choices=LedgerKind.choices, default=LedgerKind.EXCHANGE)
     tickets = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
-    premium_service = models.CharField(max_length=200, help_text="What the tickets were exchanged for.")
+    ticket_number = models.CharField(
+        max_length=20, blank=True, help_text="The case that used the ticket (uses only), e.g. INF-000123."
+    )
+    premium_service = models.CharField(
+        max_length=200, blank=True, help_text="What the tickets were exchanged for (exchanges only)."
+    )
     recorded_at = models.DateTimeField()
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -353,12 +367,34 @@ class QuotaLedgerEntry(models.Model):
         verbose_name_plural = "quota ledger"
         constraints = [
             models.CheckConstraint(condition=Q(contract_year__gte=1), name="ledger_year_from_one"),
+            models.CheckConstraint(
+                condition=(Q(kind=LedgerKind.EXCHANGE) & ~Q(premium_service="") & Q(ticket_number=""))
+                | (Q(kind=LedgerKind.USE) & ~Q(ticket_number="") & Q(tickets=1)),
+                name="ledger_kind_fields",
+            ),
+            # A case uses a contract's ticket once, however often it is resolved. Ticket number
+            # first: quota_use_withdraw finds a reopened case's rows by it.
+            models.UniqueConstraint(
+                fields=["ticket_number", "contract"],
+                condition=Q(kind=LedgerKind.USE),
+                name="ledger_use_once_per_case",
+            ),
         ]
 
     def __str__(self) -> str:
-        return (
-            f"{self.contract.reference or self.contract_id} year {self.contract_year}: {self.tickets} tickets"
-        )
+        contract = self.contract.reference or self.contract_id
+        if self.kind == LedgerKind.USE:
+            return f"{contract} year {self.contract_year}: used by {self.ticket_number}"
+        return f"{contract} year {self.contract_year}: {self.tickets} tickets"
+
+    def clean(self) -> None:
+        if self.kind == LedgerKind.EXCHANGE and not self.premium_service.strip():
+            raise ValidationError({"premium_service": EXCHANGE_NEEDS_SERVICE})
+        if self.kind == LedgerKind.USE:
+            if not self.ticket_number:
+                raise ValidationError({"ticket_number": USE_NEEDS_CASE})
+            if self.tickets != 1:
+                raise ValidationError({"tickets": USE_IS_ONE_TICKET})
 
 
 def new_calendar_token() -> str:

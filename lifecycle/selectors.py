@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date
 
 from django.db.models import Prefetch, QuerySet, Sum
@@ -10,12 +9,13 @@ from django.db.models import Prefetch, QuerySet, Sum
 from .models import (
     CalendarFeedToken,
     Contract,
+    LedgerKind,
     MajorVersion,
     Plan,
     Product,
     QuotaLedgerEntry,
 )
-from .quota import ContractYear, QuotaYear, contract_year, contract_year_at, quota_years
+from .quota import QuotaYear, contract_year_at, quota_years
 
 
 def product_list() -> QuerySet[Product]:
@@ -78,47 +78,26 @@ def basic_contract_covering(*, organization, product: Product, start: date, end:
     )
 
 
-def _resolved_dates(contract: Contract, until: date) -> list[date]:
-    """Days on which the organization's cases with this vendor were resolved, from the contract
-    start to `until`. The one place lifecycle reads tickets (imported lazily: tickets depends
-    on lifecycle, not the other way round). Tickets that carry a product reference count only
-    for their product; free-text products count for every contract with the vendor."""
-    from tickets.models import Status, Ticket
-
-    tickets = Ticket.objects.filter(
-        organization_id=contract.organization_id,
-        vendor_id=contract.vendor_id,
-        status__in=[Status.RESOLVED, Status.CLOSED],
-        resolved_at__date__gte=contract.start,
-        resolved_at__date__lte=until,
-    )
-    if Ticket._meta.get_field("product").is_relation:
-        tickets = tickets.filter(product_id=contract.product_id)
-    return [moment.date() for moment in tickets.values_list("resolved_at", flat=True)]
-
-
 def contract_quota_years(*, contract: Contract, on: date) -> list[QuotaYear]:
-    """The quota of every contract year of a Basic contract up to the one containing `on`."""
+    """The quota of every contract year of a Basic contract up to the one containing `on`,
+    counted from the contract's ledger: the tickets used by resolved cases (which tickets
+    records through `quota_use_record`) and those exchanged for Premium services."""
     current = contract_year_at(contract.start, min(max(on, contract.start), contract.end))
-    years = [contract_year(contract.start, n) for n in range(1, current.number + 1)]
-    per_year = Counter(_year_number(years, day) for day in _resolved_dates(contract, current.end))
-    exchanged = dict(
-        QuotaLedgerEntry.objects.filter(contract=contract, contract_year__lte=current.number)
-        .values("contract_year")
+    totals = {
+        (kind, year): total
+        for kind, year, total in QuotaLedgerEntry.objects.filter(
+            contract=contract, contract_year__lte=current.number
+        )
+        .order_by()
+        .values("kind", "contract_year")
         .annotate(total=Sum("tickets"))
-        .values_list("contract_year", "total")
-    )
+        .values_list("kind", "contract_year", "total")
+    }
+    years = range(1, current.number + 1)
     return quota_years(
-        [per_year.get(year.number, 0) for year in years],
-        [exchanged.get(year.number, 0) for year in years],
+        [totals.get((LedgerKind.USE, year), 0) for year in years],
+        [totals.get((LedgerKind.EXCHANGE, year), 0) for year in years],
     )
-
-
-def _year_number(years: list[ContractYear], day: date) -> int:
-    for year in years:
-        if year.start <= day <= year.end:
-            return year.number
-    return 0
 
 
 def contract_quota(*, contract: Contract, on: date) -> QuotaYear | None:

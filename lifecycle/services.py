@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,6 +13,7 @@ from .dates import compute_milestones
 from .models import (
     CalendarFeedToken,
     Contract,
+    LedgerKind,
     MajorVersion,
     Plan,
     PremiumOption,
@@ -21,6 +22,7 @@ from .models import (
     new_calendar_token,
 )
 from .quota import contract_year as year_of
+from .quota import contract_year_at
 from .selectors import basic_contract_covering, contract_quota
 
 PREMIUM_NEEDS_BASIC = (
@@ -217,6 +219,51 @@ def quota_exchange_record(
     entry.full_clean()
     entry.save()
     return entry
+
+
+@transaction.atomic
+def quota_use_record(
+    *, organization, product: Product | None, ticket_number: str, at: datetime
+) -> list[QuotaLedgerEntry]:
+    """A case of `organization` about `product` was resolved (or closed) at `at`: it uses one
+    ticket of each Basic contract for that product whose term holds that day (UTC), in the
+    contract year of the day (SPEC §4: "up to 40 resolved tickets per contract year"). Called by
+    tickets.services in the resolving transaction. One row per case and contract: recording the
+    same case again (resolved twice, then closed) adds nothing. A case naming no product uses
+    no contract's quota."""
+    if product is None:
+        return []
+    day = at.astimezone(UTC).date()
+    contracts = Contract.objects.filter(
+        organization=organization, product=product, plan=Plan.BASIC, start__lte=day, end__gte=day
+    ).order_by("pk")
+    entries = []
+    for contract in contracts:
+        entry = QuotaLedgerEntry.objects.filter(
+            contract=contract, kind=LedgerKind.USE, ticket_number=ticket_number
+        ).first()
+        if entry is None:
+            entry = QuotaLedgerEntry(
+                contract=contract,
+                contract_year=contract_year_at(contract.start, day).number,
+                kind=LedgerKind.USE,
+                tickets=1,
+                ticket_number=ticket_number,
+                recorded_at=at,
+            )
+            entry.full_clean()
+            entry.save()
+        entries.append(entry)
+    return entries
+
+
+@transaction.atomic
+def quota_use_withdraw(*, ticket_number: str) -> int:
+    """A reopened case is no longer resolved, so it gives its ticket back; resolved again, it is
+    recorded again, in the year of that resolution. The quota thus counts the cases resolved now,
+    each once. Returns the number of rows removed (0 when the case had used none)."""
+    removed, _ = QuotaLedgerEntry.objects.filter(kind=LedgerKind.USE, ticket_number=ticket_number).delete()
+    return removed
 
 
 # ---------------------------------------------------------------------------- entitlements

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
 from lifecycle.models import Deployment, Plan, Product
-from lifecycle.services import contract_create, major_version_create
+from lifecycle.services import contract_create, major_version_create, quota_use_record
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 TODAY = NOW.date()
@@ -64,34 +65,20 @@ def premium_contract(organization, coordinator, basic_contract):
 
 
 def resolve_tickets(
-    *, organization, vendor, requester, count: int, resolved_at: datetime, product=None
+    *, organization, vendor, requester=None, count: int, resolved_at: datetime, product=None
 ) -> None:
-    """`count` cases of the organization resolved at `resolved_at` (rows only: the quota reads them),
-    about `product` (default: the vendor's first product, the one the contracts cover)."""
-    from policies.selectors import version_in_force
-    from tickets.models import Status, Ticket
-
+    """`count` cases of the organization resolved at `resolved_at`, as lifecycle learns of them:
+    tickets records each resolution through `quota_use_record` (the quota counts those ledger
+    rows, never the cases), about `product` (default: the vendor's first product, the one the
+    contracts cover). `requester` is the person who would have opened them: the ledger needs none."""
     product = product or Product.objects.filter(vendor=vendor).order_by("pk").first()
-
-    version = version_in_force(vendor=vendor, at=resolved_at)
-    priority = version.priorities.order_by("rank").last()
-    start = Ticket.objects.count()
-    Ticket.objects.bulk_create(
-        Ticket(
-            number=f"T-{start + i}",
-            vendor=vendor,
+    for _ in range(count):
+        quota_use_record(
             organization=organization,
-            requester=requester,
-            policy_version=version,
-            priority=priority,
             product=product,
-            subject="Resolved",
-            body="x",
-            body_html="x",
-            status=Status.RESOLVED,
-            opened_at=resolved_at,
-            updated_at=resolved_at,
-            resolved_at=resolved_at,
+            ticket_number=f"T-{next(_case_numbers):06d}",
+            at=resolved_at,
         )
-        for i in range(count)
-    )
+
+
+_case_numbers = itertools.count(1)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from http import HTTPStatus
 
 import pytest
 from django.urls import reverse
 
 from lifecycle.models import Contract, ContractTarget, MajorVersion, QuotaLedgerEntry
+from lifecycle.services import quota_use_record
 from policies.models import SupportCalendar
 
 MODELS = ["product", "majorversion", "contract", "premiumoption", "contracttarget", "quotaledgerentry"]
@@ -153,3 +154,20 @@ def test_admin_refuses_another_vendors_calendar_in_the_contracts_targets(staff_c
     [targets] = [f for f in response.context["inline_admin_formsets"] if f.formset.prefix == "targets"]
     assert "Infotecs" in " ".join(targets.formset.forms[0].errors["calendar"])
     assert not ContractTarget.objects.exists()
+
+
+def test_a_quota_use_is_shown_read_only_and_staff_add_only_exchanges(staff_client, basic_contract):
+    [use] = quota_use_record(
+        organization=basic_contract.organization,
+        product=basic_contract.product,
+        ticket_number="INF-000042",
+        at=datetime(2026, 3, 1, tzinfo=UTC),
+    )
+    changelist = staff_client.get(reverse("admin:lifecycle_quotaledgerentry_changelist"), {"q": "INF-000042"})
+    assert "INF-000042" in changelist.content.decode()
+    page = staff_client.get(
+        reverse("admin:lifecycle_quotaledgerentry_change", args=[use.pk])
+    ).content.decode()
+    assert "INF-000042" in page and 'name="tickets"' not in page and 'name="kind"' not in page
+    add = staff_client.get(reverse("admin:lifecycle_quotaledgerentry_add")).content.decode()
+    assert 'value="exchange"' in add and 'value="use"' not in add

@@ -1,4 +1,5 @@
-"""Lifecycle dates stored and recomputed, contract rules, quota exchanges, the calendar token."""
+"""Lifecycle dates stored and recomputed, contract rules, the quota ledger (uses and exchanges),
+the calendar token."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from lifecycle.dates import Phase
-from lifecycle.models import Contract, Deployment, MajorVersion, Plan, QuotaLedgerEntry
+from lifecycle.models import Contract, Deployment, LedgerKind, MajorVersion, Plan, QuotaLedgerEntry
 from lifecycle.selectors import calendar_token_for, contract_quota, contract_quota_years
 from lifecycle.services import (
     calendar_token_regenerate,
@@ -17,6 +18,8 @@ from lifecycle.services import (
     major_version_delete,
     major_version_save,
     quota_exchange_record,
+    quota_use_record,
+    quota_use_withdraw,
 )
 
 from .conftest import TODAY, resolve_tickets
@@ -207,7 +210,7 @@ def test_quota_exchange_forfeits_the_carry_over(basic_contract, organization, in
         (0, 0, 0, 40),
         (0, 0, 40, 80),
     ]
-    assert QuotaLedgerEntry.objects.get().recorded_by == agent
+    assert QuotaLedgerEntry.objects.get(kind=LedgerKind.EXCHANGE).recorded_by == agent
 
 
 def test_exchange_cannot_exceed_what_is_left(basic_contract, organization, infotecs, customer):
@@ -221,7 +224,7 @@ def test_exchange_cannot_exceed_what_is_left(basic_contract, organization, infot
     with pytest.raises(ValidationError) as error:
         quota_exchange_record(contract=basic_contract, contract_year=1, tickets=6, premium_service="Workshop")
     assert "tickets" in error.value.message_dict
-    assert not QuotaLedgerEntry.objects.exists()
+    assert not QuotaLedgerEntry.objects.filter(kind=LedgerKind.EXCHANGE).exists()
 
 
 def test_exchange_needs_a_basic_contract(premium_contract):
@@ -238,6 +241,59 @@ def test_other_organizations_cases_do_not_count(basic_contract, other_organizati
         resolved_at=_at(date(2025, 3, 1)),
     )
     assert contract_quota(contract=basic_contract, on=date(2025, 6, 1)).used == 0
+
+
+def _use(contract: Contract, number: str, day: date) -> list[QuotaLedgerEntry]:
+    return quota_use_record(
+        organization=contract.organization, product=contract.product, ticket_number=number, at=_at(day)
+    )
+
+
+def test_a_case_recorded_twice_uses_one_ticket(basic_contract):
+    _use(basic_contract, "INF-000001", date(2026, 3, 1))
+    _use(basic_contract, "INF-000001", date(2026, 4, 1))  # resolved again, or closed after
+    _use(basic_contract, "INF-000002", date(2026, 4, 1))
+    assert contract_quota(contract=basic_contract, on=date(2026, 6, 1)).used == 2
+    entry = QuotaLedgerEntry.objects.get(ticket_number="INF-000001")
+    assert (entry.kind, entry.contract_year, entry.tickets) == (LedgerKind.USE, 2, 1)
+
+
+def test_a_withdrawn_use_gives_the_ticket_back(basic_contract):
+    _use(basic_contract, "INF-000001", date(2026, 3, 1))
+    assert quota_use_withdraw(ticket_number="INF-000001") == 1
+    assert quota_use_withdraw(ticket_number="INF-000001") == 0
+    assert contract_quota(contract=basic_contract, on=date(2026, 6, 1)).used == 0
+
+
+def test_a_use_counts_in_the_contract_year_of_its_day(basic_contract):
+    _use(basic_contract, "INF-000001", date(2025, 12, 31))
+    _use(basic_contract, "INF-000002", date(2026, 1, 1))
+    years = contract_quota_years(contract=basic_contract, on=date(2026, 6, 1))
+    assert [(y.used, y.carried_over) for y in years] == [(1, 0), (1, 39)]
+
+
+def test_only_a_basic_contract_in_force_that_day_counts_a_use(basic_contract, premium_contract):
+    assert _use(basic_contract, "INF-000001", date(2024, 12, 31)) == []  # before the term
+    assert _use(basic_contract, "INF-000002", date(2028, 1, 1)) == []  # after it
+    [entry] = _use(basic_contract, "INF-000003", date(2026, 3, 1))
+    assert entry.contract == basic_contract  # not the Premium contract on top of it
+    no_product = quota_use_record(
+        organization=basic_contract.organization, product=None, ticket_number="INF-000004", at=_at(TODAY)
+    )
+    assert no_product == []
+
+
+def test_a_use_row_names_its_case_and_an_exchange_its_service(basic_contract):
+    use = QuotaLedgerEntry(
+        contract=basic_contract, contract_year=1, kind=LedgerKind.USE, tickets=1, recorded_at=_at(TODAY)
+    )
+    with pytest.raises(ValidationError) as error:
+        use.full_clean()
+    assert "ticket_number" in error.value.message_dict
+    exchange = QuotaLedgerEntry(contract=basic_contract, contract_year=1, tickets=3, recorded_at=_at(TODAY))
+    with pytest.raises(ValidationError) as error:
+        exchange.full_clean()
+    assert "premium_service" in error.value.message_dict
 
 
 def test_regenerating_the_calendar_token_revokes_the_old_one(customer):

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from lifecycle.models import MajorVersion, Product
-from lifecycle.services import entitlement_check
+from lifecycle.services import entitlement_check, quota_use_record, quota_use_withdraw
 from policies.models import PriorityLevel, ResolutionCode, Vendor
 from policies.selectors import NO_VERSION_IN_FORCE, version_in_force, version_terms
 from portal.markdown import render_markdown
@@ -437,6 +437,17 @@ def ticket_assign(*, ticket: Ticket, assignee, by, at: datetime | None = None) -
     return _save(ticket, at)
 
 
+def _quota_use(ticket: Ticket) -> None:
+    """A resolved or closed case uses a ticket of its organization's Basic quota, dated by its
+    resolution (lifecycle keeps the ledger; recording a case twice counts it once)."""
+    quota_use_record(
+        organization=ticket.organization,
+        product=ticket.product,
+        ticket_number=ticket.number,
+        at=ticket.resolved_at,
+    )
+
+
 @transaction.atomic
 def ticket_resolve(
     *, ticket: Ticket, by, resolution_code: str, message: str, at: datetime | None = None
@@ -464,6 +475,7 @@ def ticket_resolve(
         ticket.first_responded_at = at
     ticket.status, ticket.resolution_code, ticket.resolved_at = Status.RESOLVED, code, at
     sla.sla_resolve(ticket=ticket, at=at, detail=f"Resolved: {code.name}")
+    _quota_use(ticket)
     notices.ticket_resolved(ticket, reply)
     return _save(ticket, at)
 
@@ -485,6 +497,7 @@ def ticket_close(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
         sla.sla_withdraw(ticket=ticket, at=at)
         ticket.resolved_at = at
     ticket.status, ticket.closed_at = Status.CLOSED, at
+    _quota_use(ticket)
     return _save(ticket, at)
 
 
@@ -503,4 +516,5 @@ def ticket_reopen(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
         None,
     )
     sla.sla_reopen(ticket=ticket, at=at)
+    quota_use_withdraw(ticket_number=ticket.number)
     return _save(ticket, at)
