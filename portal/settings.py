@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "tickets",
     "reports",
     "mailroom",  # after tickets: its admin extends the case page
+    "config",  # the project shell: no models, only its commands (loaddemo)
 ]
 
 MIDDLEWARE = [

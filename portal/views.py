@@ -1,4 +1,5 @@
-"""The portal's shell: home page and the signed-in person's profile."""
+"""The portal core's pages: the signed-in person's profile (name, email, time zone, optional
+emails). The home page lists the vendors, so it belongs to the shell above policies (config.views)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from policies.selectors import vendor_list
-
 from .models import MANDATORY_NOTICES, NoticeKind, NoticePreference, Profile
 from .selectors import user_membership
 from .services import notice_preference_set
-
-
-def home(request):
-    return render(
-        request, "portal/home.html", {"vendors": vendor_list(), "membership": user_membership(request.user)}
-    )
 
 
 class ProfileForm(forms.Form):

@@ -17,9 +17,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from lifecycle.demo import load_lifecycle_demo
+from lifecycle.models import MajorVersion, Product
 from policies.models import ResolutionCode, Vendor
-
-from .models import Membership, Organization, Profile, Role
+from portal.models import Membership, Organization, Profile, Role
+from tickets.models import Ticket
+from tickets.services import attachment_add, reply_add, ticket_close, ticket_open, ticket_resolve
 
 DEMO_PASSWORD = "portal-demo"
 SIGN_INS = [
@@ -72,8 +75,6 @@ def _nothing(ticket, staff, opened: datetime) -> None:
 
 
 def _answered(ticket, staff, opened: datetime) -> None:
-    from tickets.services import reply_add
-
     reply_add(
         ticket=ticket,
         author=staff,
@@ -89,8 +90,6 @@ def _answered(ticket, staff, opened: datetime) -> None:
 
 
 def _waiting(ticket, staff, opened: datetime) -> None:
-    from tickets.services import attachment_add, reply_add
-
     attachment_add(
         ticket=ticket,
         uploaded_by=ticket.requester,
@@ -106,8 +105,6 @@ def _waiting(ticket, staff, opened: datetime) -> None:
 
 
 def _resolved(ticket, staff, opened: datetime) -> None:
-    from tickets.services import reply_add, ticket_resolve
-
     reply_add(
         ticket=ticket,
         author=staff,
@@ -125,8 +122,6 @@ def _resolved(ticket, staff, opened: datetime) -> None:
 
 
 def _closed(ticket, staff, opened: datetime) -> None:
-    from tickets.services import ticket_close
-
     _resolved(ticket, staff, opened)
     ticket_close(ticket=ticket, by=ticket.requester, at=opened + timedelta(days=2))
 
@@ -163,8 +158,6 @@ OTHER_STORIES = [
 
 def _product(vendor: Vendor):
     """The demo product (and version) a case of this vendor is about, if the lifecycle demo made it."""
-    from lifecycle.models import MajorVersion, Product
-
     name, number = PRODUCTS[vendor.slug]
     product = Product.objects.filter(vendor=vendor, name=name).first()
     version = MajorVersion.objects.filter(product=product, number=number).first() if number else None
@@ -172,9 +165,6 @@ def _product(vendor: Vendor):
 
 
 def _tell(story: Story, *, organization, vendor: Vendor, users: dict, staff, now: datetime, out) -> None:
-    from tickets.models import Ticket
-    from tickets.services import ticket_open
-
     subject = f"{story.subject} ({vendor.name})"
     if Ticket.objects.filter(organization=organization, subject=subject).exists():
         return
@@ -199,11 +189,6 @@ def _tell(story: Story, *, organization, vendor: Vendor, users: dict, staff, now
 
 
 def _lifecycle(organization, other_organization, out) -> None:
-    try:
-        from lifecycle.demo import load_lifecycle_demo
-    except ImportError:
-        out("  lifecycle demo not available: no products or contracts loaded")
-        return
     load_lifecycle_demo(organization=organization, other_organization=other_organization)
 
 

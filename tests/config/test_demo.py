@@ -9,7 +9,7 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
 from policies.models import Vendor
-from portal.demo import DEMO_PASSWORD
+from config.demo import DEMO_PASSWORD
 from portal.models import Role
 from tickets.models import Status, TargetState, Ticket
 

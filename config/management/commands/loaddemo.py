@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.demo import DEMO_PASSWORD, SIGN_INS, demo_load
+from config.demo import DEMO_PASSWORD, SIGN_INS, demo_load
 
 REFUSED = "loaddemo creates users with a published password; it runs only with DEBUG on, never in production."
 
