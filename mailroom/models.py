@@ -97,3 +97,12 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id} {self.outcome}"
+
+
+class QuarantinedMessage(InboundMessage):
+    """The quarantine, as its own list in admin: messages waiting for staff."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "quarantined message"
+        verbose_name_plural = "quarantine"

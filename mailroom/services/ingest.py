@@ -302,7 +302,7 @@ def _attachments_refused(message: InboundMessage, decision: Decision, *, user, t
         )
 
 
-def _thread_acknowledgement(message: InboundMessage, decision: Decision, ticket: Ticket) -> None:
+def acknowledgement_thread(message: InboundMessage, decision: Decision, ticket: Ticket) -> None:
     """ticket_open queued "we received your case"; it answers in the sender's thread, or, over
     the rate limit, is withdrawn before it is sent (the case stays opened)."""
     acknowledgements = Notice.objects.filter(
@@ -327,6 +327,29 @@ def _thread_acknowledgement(message: InboundMessage, decision: Decision, ticket:
 # ---------------------------------------------------------------------------- the outcomes
 
 
+def case_from_mail(
+    *, message: InboundMessage, mail: ParsedMail, organization, requester
+) -> tuple[Ticket, list[str]]:
+    """Open the case a message asks for, through ticket_open (which may refuse: ValidationError),
+    with the attachments the portal accepts; returns it and why each other attachment was refused.
+    The acknowledgement ticket_open queues is threaded onto the message by the caller."""
+    vendor = message.vendor
+    accepted, refused = _uploads(mail)
+    ticket = ticket_open(
+        organization=organization,
+        requester=requester,
+        vendor=vendor,
+        priority=_email_priority(vendor, message.received_at),
+        subject=_subject(mail),
+        body=text_markdown(mail.text) or "(The email had no text.)",
+        channel=TicketChannel.EMAIL,
+        at=message.received_at,
+    )
+    for upload in accepted:
+        attachment_add(ticket=ticket, uploaded_by=requester, upload=upload)
+    return ticket, refused
+
+
 def _open_case(message: InboundMessage, mail: ParsedMail, decision: Decision) -> None:
     sender, unknown = _sender(mail.from_address)
     if sender is None:
@@ -345,18 +368,9 @@ def _open_case(message: InboundMessage, mail: ParsedMail, decision: Decision) ->
         )
         return
     vendor = message.vendor
-    accepted, refused = _uploads(mail)
-    body = text_markdown(mail.text) or "(The email had no text.)"
     try:
-        ticket = ticket_open(
-            organization=membership.organization,
-            requester=sender,
-            vendor=vendor,
-            priority=_email_priority(vendor, message.received_at),
-            subject=_subject(mail),
-            body=body,
-            channel=TicketChannel.EMAIL,
-            at=message.received_at,
+        ticket, refused = case_from_mail(
+            message=message, mail=mail, organization=membership.organization, requester=sender
         )
     except ValidationError as error:
         _refuse(
@@ -368,15 +382,13 @@ def _open_case(message: InboundMessage, mail: ParsedMail, decision: Decision) ->
             url=_portal_url("tickets:open", query=f"?vendor={vendor.slug}"),
         )
         return
-    for upload in accepted:
-        attachment_add(ticket=ticket, uploaded_by=sender, upload=upload)
     decision.set(
         Outcome.OPENED,
         f"Opened {ticket.number} for {membership.organization.name}, requested by {sender.get_username()}.",
         ticket=ticket,
         sender=sender,
     )
-    _thread_acknowledgement(message, decision, ticket)
+    acknowledgement_thread(message, decision, ticket)
     _attachments_refused(message, decision, user=sender, ticket=ticket, refused=refused)
 
 

@@ -1,0 +1,108 @@
+"""The quarantine: messages the mailroom would not act on alone (unknown senders, staff
+addresses, DMARC failures, strangers to a case, what it could not process). Staff open one as a
+case for an organization, add its sender to an organization and open it, or discard it."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
+from portal.models import Membership, Organization, Role
+from portal.selectors import user_membership
+from tickets.models import Ticket
+
+from ..models import InboundMessage, Outcome
+from ..parsing import mail_parse
+from .ingest import Decision, acknowledgement_thread, case_from_mail
+
+NOT_QUARANTINED = "This message is no longer in the quarantine ({outcome})."
+NOT_A_MEMBER = "{user} is not a member of {organization}."
+ONLY_HEADERS = "Only the headers of this message were kept (it was over the size limit): nothing to open."
+NO_SENDER = "The message has no sender address to add."
+ALREADY_A_MEMBER = "{address} already belongs to {organization}."
+
+
+def _claim(message: InboundMessage) -> InboundMessage:
+    """Lock the row and check it is still waiting: two staff acting at once act once."""
+    message = InboundMessage.objects.select_for_update().select_related("vendor").get(pk=message.pk)
+    if message.outcome != Outcome.QUARANTINED:
+        raise ValidationError(NOT_QUARANTINED.format(outcome=message.get_outcome_display().lower()))
+    return message
+
+
+def _handled(message: InboundMessage, *, by, outcome: str, note: str) -> None:
+    message.outcome, message.handled_by, message.handled_at = outcome, by, timezone.now()
+    message.reason = f"{message.reason} {note}".strip()
+    message.save()
+
+
+@transaction.atomic
+def message_open_for(*, message: InboundMessage, organization: Organization, requester, by) -> Ticket:
+    """Open the quarantined message as a case of `organization`, requested by one of its members
+    (the sender, once added, or the colleague staff pick); ticket_open's checks all apply."""
+    message = _claim(message)
+    membership = user_membership(requester)
+    if membership is None or membership.organization_id != organization.pk:
+        raise ValidationError(
+            NOT_A_MEMBER.format(user=requester.get_username(), organization=organization.name)
+        )
+    if message.size > message.raw.size:
+        raise ValidationError(ONLY_HEADERS)
+    with message.raw.open("rb") as file:
+        mail = mail_parse(file.read())
+    ticket, refused = case_from_mail(
+        message=message, mail=mail, organization=organization, requester=requester
+    )
+    decision = Decision()
+    if requester.email.lower() == message.from_address:
+        acknowledgement_thread(message, decision, ticket)
+    notes = [f"Opened as {ticket.number} for {organization.name} by {by.get_username()}."]
+    if refused:
+        notes.append("Attachments refused: " + " ".join(refused))
+    message.ticket, message.sender = ticket, requester
+    _handled(message, by=by, outcome=Outcome.OPENED, note=" ".join(notes + decision.reasons))
+    return ticket
+
+
+def _username(address: str) -> str:
+    User = get_user_model()
+    base = address.split("@")[0][:140] or "customer"
+    name, n = base, 1
+    while User.objects.filter(username=name).exists():
+        n += 1
+        name = f"{base}{n}"
+    return name
+
+
+@transaction.atomic
+def message_add_sender_and_open(*, message: InboundMessage, organization: Organization, by) -> Ticket:
+    """Make the sender a member of `organization` (an account with a random password, which they
+    replace through "forgotten password"), then open the message as their case."""
+    locked = _claim(message)
+    address = locked.from_address
+    if not address:
+        raise ValidationError(NO_SENDER)
+    User = get_user_model()
+    user = User.objects.filter(email__iexact=address).first()
+    if user is None:
+        first, _, last = locked.from_name.partition(" ")
+        user = User(username=_username(address), email=address, first_name=first[:150], last_name=last[:150])
+        user.set_password(get_random_string(40))
+        user.full_clean()
+        user.save()
+    elif (membership := user_membership(user)) is not None:
+        raise ValidationError(
+            ALREADY_A_MEMBER.format(address=address, organization=membership.organization.name)
+        )
+    Membership.objects.create(user=user, organization=organization, role=Role.MEMBER)
+    return message_open_for(message=locked, organization=organization, requester=user, by=by)
+
+
+@transaction.atomic
+def message_discard(*, message: InboundMessage, by) -> InboundMessage:
+    message = _claim(message)
+    _handled(message, by=by, outcome=Outcome.DISCARDED, note=f"Discarded by {by.get_username()}.")
+    return message
