@@ -23,7 +23,7 @@ def free_port() -> int:
 def start_server(port: int, *, workers: int = 2) -> subprocess.Popen:
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
-        "portal.wsgi:application",
+        "config.wsgi:application",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",

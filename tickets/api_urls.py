@@ -1,4 +1,4 @@
-"""The tickets API, included under /api/ by portal.urls (names in the "api" namespace)."""
+"""The tickets API, included under /api/ by config.urls (names in the "api" namespace)."""
 
 from __future__ import annotations
 

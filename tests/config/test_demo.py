@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
-from policies.models import Vendor
 from config.demo import DEMO_PASSWORD
+from policies.models import Vendor
 from portal.models import Role
 from tickets.models import Status, TargetState, Ticket
 

@@ -1,4 +1,4 @@
-"""The README's configuration table lists every environment variable portal/settings.py reads,
+"""The README's configuration table lists every environment variable config/settings.py reads,
 each with its default and meaning, and nothing the settings no longer read."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ ROW = re.compile(r"^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|(.*)\|\s*$")
 
 
 def variables_read_by_settings() -> set[str]:
-    return set(READS.findall((ROOT / "portal" / "settings.py").read_text()))
+    return set(READS.findall((ROOT / "config" / "settings.py").read_text()))
 
 
 def configuration_table() -> dict[str, list[str]]:

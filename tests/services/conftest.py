@@ -179,7 +179,7 @@ class Process:
     def start(self) -> None:
         offset = self.log.stat().st_size if self.log.exists() else 0
         self.process = subprocess.Popen(
-            [CELERY, "-A", "portal", *self.args],
+            [CELERY, "-A", "config", *self.args],
             cwd=BASE_DIR,
             env=self.env,
             stdout=self.log.open("a"),
@@ -216,7 +216,7 @@ def database_url() -> str:
 def celery_env(redis, smtp):
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": database_url(),  # the test database, where this process commits its rows
         "CELERY_BROKER_URL": redis.url,
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}",
@@ -288,7 +288,7 @@ def live(transactional_db, settings, monkeypatch, redis, worker, smtp):
     """This process enqueues to our Redis for real (not eagerly), like the web server does."""
     from django.db import connection
 
-    from portal.celery import app
+    from config.celery import app
 
     # The worker must see what this process commits: no test transaction may be open here.
     assert not connection.in_atomic_block, "an earlier test left a transaction open"

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from portal.celery import app
+from config.celery import app
 from portal.models import Notice, NoticeKind, NoticeState
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.services.conftest import wait_for

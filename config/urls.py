@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config import views as shell_views
 from policies import api as policies_api
+from portal import views as portal_views
 
 from . import views
 
@@ -20,8 +20,8 @@ api_patterns = [
 ]
 
 urlpatterns = [
-    path("", shell_views.home, name="home"),
-    path("profile/", views.profile, name="profile"),
+    path("", views.home, name="home"),
+    path("profile/", portal_views.profile, name="profile"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),
