@@ -4,6 +4,7 @@ that went back, or did not."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core import mail
 
 from mailroom.models import InboundMessage, Outcome
@@ -70,9 +71,14 @@ def test_each_message_gets_its_one_outcome_and_is_stored_raw(name, vendor, outco
     assert Reply.objects.count() == replies_before + (outcome == Outcome.REPLIED)
     if outcome == Outcome.OPENED:
         assert stored.ticket.channel == TicketChannel.EMAIL
+    # Who hears back: a member whose case opened (the acknowledgement) or was refused, in the
+    # portal's words; never the sender of a reply (the case's page has it), of automatic mail or
+    # of a quarantined message.
+    answered = [m for m in mail.outbox if m.to == [stored.from_address]]
+    assert bool(answered) == (outcome in (Outcome.OPENED, Outcome.REFUSED)), [m.subject for m in answered]
+    assert (stored.answered_at is not None) == bool(answered)
     if outcome in (Outcome.IGNORED, Outcome.QUARANTINED):
-        # Never answered: no email to anyone but the desk goes out.
-        assert [m for m in mail.outbox if m.to != ["desk@portal.test"]] == []
+        assert [m for m in mail.outbox if m.to != [settings.SUPPORT_DESK_EMAIL]] == []
 
 
 def test_every_message_is_stored_once_however_often_it_is_fetched(people, answer, deliver):
