@@ -32,3 +32,6 @@ urlpatterns = [
     path("api/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),
 ]
+
+# A page refusing a parameter (portal.errors.BadInput) answers 400 naming it.
+handler400 = "portal.views.bad_request"

@@ -1,6 +1,9 @@
-"""The one application error type; the API turns it into the same JSON shape as a ValidationError."""
+"""The one application error type; the API turns it into the same JSON shape as a ValidationError.
+Pages refuse a parameter they cannot use with BadInput."""
 
 from __future__ import annotations
+
+from django.core.exceptions import BadRequest
 
 
 class ApplicationError(Exception):
@@ -8,3 +11,14 @@ class ApplicationError(Exception):
         super().__init__(message)
         self.message = message
         self.extra = extra or {}
+
+
+class BadInput(BadRequest):
+    """A query parameter or part of an address that a page cannot use. Django answers 400 through
+    `handler400` (portal.views.bad_request), which names the parameter and says what it takes;
+    the API's ValidationError does the same in JSON."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message

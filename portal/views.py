@@ -3,6 +3,7 @@ emails). The home page lists the vendors, so it belongs to the shell above polic
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from zoneinfo import available_timezones
 
 from django import forms
@@ -10,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
+from .errors import BadInput
 from .models import MANDATORY_NOTICES, NoticeKind, NoticePreference, Profile
 from .selectors import user_membership
 from .services import notice_preference_set
@@ -91,3 +93,12 @@ def profile(request):
         "portal/profile.html",
         {"form": form, "notices_form": notices_form, "membership": user_membership(user)},
     )
+
+
+def bad_request(request, exception):
+    """handler400: a BadInput names its parameter and what it takes; any other 400 (a
+    suspicious host, a malformed body) says nothing about what Django found."""
+    context = {}
+    if isinstance(exception, BadInput):
+        context = {"field": exception.field, "message": exception.message}
+    return render(request, "400.html", context, status=HTTPStatus.BAD_REQUEST)

@@ -58,3 +58,19 @@ def test_profile_time_zone_changes_the_times_shown(client, customer):
     )
     assert response.status_code == HTTPStatus.FOUND
     assert "Asia/Kolkata" in client.get(reverse("tickets:list")).content.decode()
+
+
+def test_a_400_names_only_a_parameter_the_page_refused(rf, db):
+    from django.contrib.auth.models import AnonymousUser
+    from django.core.exceptions import SuspiciousOperation
+
+    from portal.errors import BadInput
+    from portal.views import bad_request
+
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    refused = bad_request(request, BadInput("month", "give a month as YYYY-MM."))
+    assert refused.status_code == HTTPStatus.BAD_REQUEST
+    assert b"<code>month</code> cannot be used: give a month as YYYY-MM." in refused.content
+    suspicious = bad_request(request, SuspiciousOperation("Invalid HTTP_HOST header: 'evil.example'"))
+    assert suspicious.status_code == HTTPStatus.BAD_REQUEST and b"evil.example" not in suspicious.content
