@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from portal.errors import BadInput
 from portal.models import Organization
 from portal.selectors import user_organization
 
@@ -18,6 +19,9 @@ from . import charts, exports, selectors
 from .availability import month_of, months_back
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# The months a report can cover: its charts reach a year back and its links a month ahead.
+FIRST_YEAR, LAST_YEAR = 2000, 2999
+MONTH_INVALID = f"give a month as YYYY-MM, from {FIRST_YEAR}-01 to {LAST_YEAR}-12."
 
 
 def _scope(request) -> Organization | None:
@@ -33,11 +37,15 @@ def _scope(request) -> Organization | None:
 
 
 def _month(request) -> date:
-    """?month=YYYY-MM, else the current month in the desk's zone."""
-    match = MONTH.match(request.GET.get("month", ""))
-    if match and 1 <= int(match[2]) <= 12 and int(match[1]) >= 2000:
-        return date(int(match[1]), int(match[2]), 1)
-    return month_of(timezone.now(), selectors.report_zone())
+    """?month=YYYY-MM, else the current month in the desk's zone. Any other month is refused
+    (400), never replaced by this month's figures under the month asked for."""
+    value = request.GET.get("month", "")
+    if not value:
+        return month_of(timezone.now(), selectors.report_zone())
+    match = MONTH.match(value)
+    if match is None or not (1 <= int(match[2]) <= 12 and FIRST_YEAR <= int(match[1]) <= LAST_YEAR):
+        raise BadInput("month", MONTH_INVALID)
+    return date(int(match[1]), int(match[2]), 1)
 
 
 def _report(request) -> selectors.MonthlyReport:

@@ -219,3 +219,21 @@ def test_report_page_query_count_does_not_grow_with_cases(
     assert "November 2026: 2 met, 4 breached" in html
     [service] = _table_rows(html, "<h2>Availability</h2>")
     assert service[0].startswith("Albert application") and service[-2:] == ["100.000%", "Target met (99%)"]
+
+
+REPORT_PAGES = ("reports:report", "reports:print", "reports:compliance-csv", "reports:availability-csv")
+
+
+@pytest.mark.parametrize("name", REPORT_PAGES)
+@pytest.mark.parametrize("month", ["9999-12", "0999-01", "2026-13", "November"])
+def test_a_month_the_report_cannot_cover_answers_400_naming_it(client, customer, agent, vendors, name, month):
+    """9999-12 has no following month to end it: 400 naming `month`, never a 500 (nor,
+    silently, another month's figures)."""
+    MonitoredServiceFactory(name="Albert Cloud")
+    _case(customer, vendors, vendor="albert", priority="urgent")
+    for user in (customer, agent):
+        _login(client, user)
+        response = client.get(reverse(name), {"month": month})
+        assert response.status_code == HTTPStatus.BAD_REQUEST, (name, user)
+        assert b"month" in response.content and b"YYYY-MM" in response.content
+
