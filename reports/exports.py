@@ -1,12 +1,12 @@
-"""CSV files of the reports: one row per table row, durations in plain numbers."""
+"""CSV files of the reports: one row per table row, durations in plain numbers. Numeric columns
+are numbers (Decimal, int), not formatted text, so portal.exports writes them as they are and
+quotes only text that a spreadsheet would run as a formula."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from datetime import timedelta
-
-from django.http import HttpResponse
+from decimal import Decimal
 
 from policies.words import decimal_hours
 
@@ -42,12 +42,12 @@ AVAILABILITY_HEADER = [
 ]
 
 
-def _hours(value: timedelta | None) -> str:
-    return "" if value is None else decimal_hours(value)
+def _hours(value: timedelta | None) -> Decimal | None:
+    return None if value is None else Decimal(decimal_hours(value))
 
 
-def _seconds(value: timedelta) -> str:
-    return f"{value.total_seconds():.0f}"
+def _seconds(value: timedelta) -> int:
+    return round(value.total_seconds())
 
 
 def compliance_lines(report: MonthlyReport) -> Iterable[list]:
@@ -63,7 +63,7 @@ def compliance_lines(report: MonthlyReport) -> Iterable[list]:
             row.met,
             row.breached,
             row.pending,
-            "" if row.met_rate is None else f"{row.met_rate * 100:.1f}",
+            None if row.met_rate is None else Decimal(f"{row.met_rate * 100:.1f}"),
             _hours(row.median_response),
             _hours(row.p90_response),
         ]
@@ -84,14 +84,7 @@ def availability_lines(report: MonthlyReport) -> Iterable[list]:
                 _seconds(month.excluded),
                 _seconds(month.measured),
                 _seconds(month.downtime),
-                f"{month.uptime_percent:.4f}",
-                f"{service.target_percent}",
+                Decimal(f"{month.uptime_percent:.4f}"),
+                service.target_percent,
                 "yes" if month.is_failure else "no",
             ]
-
-
-def csv_response(lines: Iterable[list], filename: str) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    csv.writer(response).writerows(lines)
-    return response

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from portal.errors import BadInput
+from portal.exports import csv_response
 from portal.models import Organization
 from portal.selectors import user_organization
 
@@ -92,10 +93,10 @@ def _filename(report: selectors.MonthlyReport, what: str) -> str:
 @login_required
 def compliance_csv(request):
     report = _report(request)
-    return exports.csv_response(exports.compliance_lines(report), _filename(report, "sla-compliance"))
+    return csv_response(exports.compliance_lines(report), _filename(report, "sla-compliance"))
 
 
 @login_required
 def availability_csv(request):
     report = _report(request)
-    return exports.csv_response(exports.availability_lines(report), _filename(report, "availability"))
+    return csv_response(exports.availability_lines(report), _filename(report, "availability"))

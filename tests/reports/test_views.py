@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, MembershipFactory
 from tests.reports.factories import MonitoredServiceFactory, OutageFactory
 from tickets.services import reply_add, ticket_open
 
@@ -237,3 +237,25 @@ def test_a_month_the_report_cannot_cover_answers_400_naming_it(client, customer,
         assert response.status_code == HTTPStatus.BAD_REQUEST, (name, user)
         assert b"month" in response.content and b"YYYY-MM" in response.content
 
+
+FORMULAS = ['=HYPERLINK("https://evil.example","Click")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+
+
+@pytest.mark.parametrize("name", FORMULAS)
+def test_compliance_csv_writes_a_formula_like_organization_name_as_text(client, agent, vendors, name):
+    customer = MembershipFactory(organization__name=name, organization__slug="evil").user
+    _case(customer, vendors)
+    _login(client, agent)
+    rows = _csv(client.get(reverse("reports:compliance-csv"), {"month": "2026-11"}))
+    assert [row[2] for row in rows[1:]] == ["'" + name]
+    assert rows[1][5:9] == ["1", "0", "1", "0"]  # cases, met, breached, pending: still plain numbers
+
+
+@pytest.mark.parametrize("name", FORMULAS)
+def test_availability_csv_writes_a_formula_like_service_name_as_text(client, agent, vendors, name):
+    MonitoredServiceFactory(name=name)
+    _login(client, agent)
+    rows = _csv(client.get(reverse("reports:availability-csv"), {"month": "2026-11"}))
+    assert {row[0] for row in rows[1:]} == {"'" + name}
+    # November so far (1st 00:00 to 24th 12:00, with the fall-back hour): 565 h, still a number.
+    assert rows[-1][3:5] == ["2026-11", "2034000"]
