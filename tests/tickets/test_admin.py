@@ -220,6 +220,15 @@ def test_assignee_and_mine_filters(staff_client, customer, agent, vendors):
     assert numbers(staff_client.get(CHANGELIST, {"assignee": "none"})) == {nobody.number}
 
 
+@pytest.mark.parametrize("value", ["abc", "1.5", "-", "99999999999999999999999"])
+def test_an_assignee_that_is_no_id_answers_400_naming_it(staff_client, customer, vendors, value):
+    """?assignee=abc went to the query as an id: a ValueError, a 500."""
+    open_ticket(customer, vendors["secpod"])
+    response = staff_client.get(CHANGELIST, {"assignee": value})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert b"<code>assignee</code>" in response.content
+
+
 # ---------------------------------------------------------------------------- actions
 
 

@@ -8,13 +8,15 @@ from datetime import timedelta
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import models
+from django.db import connection, models
 from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils import timezone
 from django.utils.functional import cached_property
 
 from policies.models import PriorityLevel
+from portal.errors import BadInput
 
 from ..deadlines import overdue, overdue_q
 from ..models import TargetState, Ticket
@@ -147,8 +149,25 @@ class AssigneeFilter(admin.SimpleListFilter):
         if self.value() == "none":
             return queryset.filter(assignee__isnull=True)
         if self.value():
-            return queryset.filter(assignee_id=self.value())
+            return queryset.filter(assignee_id=_user_id(self.value()))
         return queryset
+
+
+ASSIGNEE_INVALID = "choose “Unassigned” or a member of the desk from the filter's list."
+
+
+def _user_id(value: str) -> int:
+    """A user id from the address, or 400: "abc" was a ValueError in the query and an id past
+    the column's integers an OverflowError (SQLite) or DataError (PostgreSQL), each a 500."""
+    field = User._meta.pk
+    low, high = connection.ops.integer_field_range(field.get_internal_type())
+    try:
+        user_id = field.to_python(value)
+    except ValidationError:
+        user_id = None
+    if user_id is None or not low <= user_id <= high:
+        raise BadInput("assignee", ASSIGNEE_INVALID)
+    return user_id
 
 
 class MineFilter(admin.SimpleListFilter):
