@@ -1,0 +1,63 @@
+"""portal.parsers: the API reads JSON bodies nested up to MAX_JSON_DEPTH and refuses deeper ones
+with a 400 on every write, where 10,000 levels were a RecursionError (a 500)."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from io import BytesIO
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.exceptions import ParseError
+from rest_framework.test import APIClient
+
+from portal.parsers import JSON_TOO_DEEP, MAX_JSON_DEPTH, JSONParser
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.fixture
+def writes(customer, agent, vendors):
+    """Every JSON write of the API, each with a user allowed to make it."""
+    from tests.reports.factories import OutageFactory
+    from tickets.services import ticket_open
+
+    outage = OutageFactory(start=timezone.now())
+    ticket = ticket_open(
+        organization=customer.membership.organization,
+        requester=customer,
+        vendor=vendors["alectrona"],
+        priority="high",
+        subject="Export fails",
+        body="It fails.",
+    )
+    return [
+        (customer, "post", reverse("api:ticket-list")),
+        (agent, "patch", reverse("api:ticket-detail", args=[ticket.number])),
+        (customer, "post", reverse("api:ticket-replies", args=[ticket.number])),
+        (agent, "post", reverse("api:outage-create")),
+        (agent, "post", reverse("api:outage-end", args=[outage.pk])),
+    ]
+
+
+@pytest.mark.parametrize("body", [_nested(10_000), '{"a":' * 10_000 + "1" + "}" * 10_000, _nested(33)])
+def test_a_json_body_nested_too_deep_answers_400_on_every_write(writes, body):
+    """10,000 levels were a RecursionError in the JSON decoder: a 500 on any write."""
+    for user, method, url in writes:
+        client = APIClient()
+        client.force_authenticate(user)
+        response = getattr(client, method)(url, body, content_type="application/json")
+        assert response.status_code == HTTPStatus.BAD_REQUEST, url
+        assert response.json() == {"non_field_errors": [JSON_TOO_DEEP]}, url
+
+
+def test_json_nested_up_to_the_limit_is_read():
+    parser = JSONParser()
+    assert parser.parse(BytesIO(_nested(MAX_JSON_DEPTH).encode())) is not None
+    in_text = '{"body": "' + "[" * 100 + '"}'  # brackets inside a string are text, not nesting
+    assert parser.parse(BytesIO(in_text.encode())) == {"body": "[" * 100}
+    with pytest.raises(ParseError):
+        parser.parse(BytesIO(_nested(MAX_JSON_DEPTH + 1).encode()))
