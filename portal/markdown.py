@@ -1,34 +1,26 @@
 """Markdown from customers and staff, rendered and sanitized (nh3) before it reaches a page.
 
+The parser is markdown-it-py: CommonMark, with GitHub's tables, in time linear in the text
+(Python-Markdown was quadratic on runs of unclosed `[`: 5,000 of them took 5.3 s, issue 18).
+Linear is not free: the worst inputs cost tens of microseconds a character, so every field
+that is rendered is also capped in length (tickets.models.BODY_MAX_LENGTH); bench/render.py
+prints the figures.
+
 Raw HTML in the source is text, never markup: customers paste XML configuration, HTML snippets
 and stack traces (`Pool.<init>`, `List<String>`), and a sanitizer that drops the tags it does not
-allow would silently delete them. So the parser escapes every tag it finds outside code, and
-only Markdown's own formatting becomes HTML; nh3 still cleans the result, as a second line."""
+allow would silently delete them. So the parser runs with `html` off, which escapes every tag
+it finds outside code, and only Markdown's own formatting becomes HTML; nh3 still cleans the
+result, as a second line, and it alone decides which link schemes survive.
+
+Quotes and lists nest at most MAX_NESTING deep (markdown-it's own guard against recursion):
+what is nested deeper is left out of the page, and kept in the stored text."""
 
 from __future__ import annotations
 
-import threading
-
-import markdown as markdown_lib
 import nh3
-from markdown.extensions import Extension
+from markdown_it import MarkdownIt
 
-
-class RawHtmlAsText(Extension):
-    """Python-Markdown passes block-level HTML (`html_block`) and inline tags, comments and
-    processing instructions (`html`) through untouched; without those two steps the text is
-    escaped like any other (`<` → `&lt;`). Autolinks (`<https://…>`) are their own pattern and
-    still work; fenced code is escaped by its own extension."""
-
-    def extendMarkdown(self, md: markdown_lib.Markdown) -> None:  # noqa: N802 - Python-Markdown's hook
-        md.preprocessors.deregister("html_block")
-        md.inlinePatterns.deregister("html")
-
-
-EXTENSIONS = ["fenced_code", "tables", "sane_lists", RawHtmlAsText()]
-# Building a Markdown converter loads its extensions (milliseconds); one per thread, reset
-# between documents, since a converter keeps state while it converts.
-_local = threading.local()
+MAX_NESTING = 20
 
 ALLOWED_TAGS = {
     "p",
@@ -58,17 +50,23 @@ ALLOWED_TAGS = {
 }
 
 
-def _converter() -> markdown_lib.Markdown:
-    converter = getattr(_local, "converter", None)
-    if converter is None:
-        converter = _local.converter = markdown_lib.Markdown(extensions=EXTENSIONS)
-    return converter
+def _parser() -> MarkdownIt:
+    parser = MarkdownIt("commonmark", {"html": False, "maxNesting": MAX_NESTING}).enable("table")
+    # markdown-it leaves a link whose scheme it distrusts (javascript:, data:) as its source
+    # text; let it become a link instead and nh3 drop the target (url_schemes below), so such
+    # a link reads as its words, as before, and one rule decides what a link may point to.
+    parser.validateLink = lambda url: True
+    return parser
+
+
+# A parser holds only its rules and options, and each render keeps its state apart: one,
+# built once (loading the rules takes milliseconds), serves every thread.
+_PARSER = _parser()
 
 
 def render_markdown(text: str) -> str:
-    html = _converter().reset().convert(text)
     return nh3.clean(
-        html,
+        _PARSER.render(text),
         tags=ALLOWED_TAGS,
         attributes={"a": {"href", "title"}},
         url_schemes={"http", "https", "mailto"},
