@@ -17,8 +17,8 @@ Delivery is at-least-once made as close to exactly-once as SMTP allows:
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .models import MANDATORY_NOTICES, Notice, NoticePreference, NoticeState
 
@@ -69,8 +70,26 @@ def _domain_of(from_email: str) -> str:
 
 
 def thread_id(reference: str) -> str:
-    """The Message-ID every notice about one case refers to, so mail clients thread them."""
-    return f"<case.{reference}@{mail_domain()}>"
+    """The Message-ID every notice about one case refers to, so mail clients thread them.
+
+    Case numbers repeat across installations (a restore, a staging copy on the same domain):
+    an HMAC of the number under this installation's SECRET_KEY keeps each one's threads apart
+    while staying the same for every notice of one case here. Never the key itself."""
+    return f"<case.{reference}.{_thread_mark(reference)}@{mail_domain()}>"
+
+
+def _thread_mark(reference: str) -> str:
+    return salted_hmac("portal.outbox.thread_id", reference, algorithm="sha256").hexdigest()[:16]
+
+
+def thread_reference(message_id: str) -> str:
+    """The case number a thread id of this installation names; "" for any other Message-ID
+    (another installation's threads, or a forged mark, name no case here)."""
+    suffix = f"@{mail_domain()}>"
+    if not (message_id.startswith("<case.") and message_id.endswith(suffix)):
+        return ""
+    reference, _, mark = message_id[len("<case.") : -len(suffix)].rpartition(".")
+    return reference if reference and constant_time_compare(mark, _thread_mark(reference)) else ""
 
 
 def threading_headers(reference: str) -> dict[str, str]:
@@ -78,10 +97,10 @@ def threading_headers(reference: str) -> dict[str, str]:
     return {"In-Reply-To": root, "References": root}
 
 
-def _message_id(dedupe_key: str) -> str:
-    # Derived from the dedupe key: stable, stored before sending, the same on a re-send.
-    digest = hashlib.sha256(dedupe_key.encode()).hexdigest()[:32]
-    return f"<notice.{digest}@{mail_domain()}>"
+def _message_id() -> str:
+    # Random, drawn once when the row is built and stored on it: a re-send reuses the row's
+    # id. Hashing the dedupe key ("case pk : user pk") gave two databases the same ids.
+    return f"<notice.{secrets.token_hex(16)}@{mail_domain()}>"
 
 
 def notice_wanted(*, user, kind: str) -> bool:
@@ -122,7 +141,7 @@ def notice_build(
         subject=rendered.subject,
         body_text=rendered.text,
         body_html=rendered.html,
-        message_id=_message_id(dedupe_key),
+        message_id=_message_id(),
         headers=headers,
         send_after=send_after or timezone.now(),
     )

@@ -42,7 +42,7 @@ from django.utils import timezone
 from policies.models import Vendor
 from policies.selectors import version_in_force, version_terms
 from portal.models import Notice, NoticeKind
-from portal.outbox import mail_domain, thread_id
+from portal.outbox import mail_domain, thread_id, thread_reference
 from portal.selectors import user_membership
 from tickets.models import Ticket, TicketChannel
 from tickets.reply_address import reply_token_in, reply_token_ticket
@@ -212,10 +212,7 @@ def _referenced_case(references: list[str]) -> Ticket | None:
     if not references:
         return None
     numbers = set(Notice.objects.filter(message_id__in=references).values_list("reference", flat=True))
-    domain = mail_domain()
-    for reference in references:
-        if reference.startswith("<case.") and reference.endswith(f"@{domain}>"):
-            numbers.add(reference[len("<case.") : -len(f"@{domain}>")])
+    numbers.update(thread_reference(reference) for reference in references)
     return Ticket.objects.select_related("organization").filter(number__in=numbers - {""}).first()
 
 

@@ -12,7 +12,16 @@ from django.core import mail
 from kombu.exceptions import OperationalError
 
 from portal.models import Notice, NoticeKind, NoticePreference, NoticeState
-from portal.outbox import notice_deliver, notice_queue, notice_sweep, notices_enqueue, thread_id
+from portal.outbox import (
+    RenderedEmail,
+    notice_build,
+    notice_deliver,
+    notice_queue,
+    notice_sweep,
+    notices_enqueue,
+    thread_id,
+    thread_reference,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +168,44 @@ class BrokenBackend:
         import smtplib
 
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+def build(key="case 7 : user 3"):
+    rendered = RenderedEmail(subject="s", text="t\n", html="<p>t</p>")
+    return notice_build(kind=NoticeKind.TICKET_RECEIVED, dedupe_key=key, rendered=rendered, to_email="a@x.test")
+
+
+def test_two_installations_never_share_a_message_id_or_a_case_thread(settings):
+    # Two databases both have case pk 7 and user pk 3; a restore or a staging copy sends with
+    # the same domain. Mail clients that drop repeated Message-IDs would hide real notices.
+    settings.SECRET_KEY = "installation-a-secret-key-long-enough-for-django"
+    first, thread_a = build(), thread_id("ALC-000042")
+    settings.SECRET_KEY = "installation-b-secret-key-long-enough-for-django"
+    second, thread_b = build(), thread_id("ALC-000042")
+    assert first.message_id != second.message_id
+    assert thread_a != thread_b
+    assert thread_b == thread_id("ALC-000042")  # stable within one installation: notices thread
+    assert "installation-b" not in thread_b  # an HMAC of the secret, never the secret
+
+
+def test_the_message_id_is_random_per_row_not_derived_from_the_key():
+    assert build().message_id != build().message_id
+
+
+def test_a_re_send_carries_the_message_id_stored_on_the_row(customer, settings):
+    notice = queue(customer)
+    stored = notice.message_id
+    notice_deliver(notice_ids=[notice.pk])
+    # The worker died before marking it sent; after the lease it goes out again.
+    Notice.objects.filter(pk=notice.pk).update(state=NoticeState.PENDING, claimed_at=None)
+    notice_deliver(notice_ids=[notice.pk])
+    assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [stored, stored]
+    assert queue(customer).message_id == stored  # queued again: the first row, its id
+
+
+def test_a_thread_id_names_its_case_only_in_the_installation_that_made_it(settings):
+    ours = thread_id("ALC-000042")
+    assert thread_reference(ours) == "ALC-000042"
+    assert thread_reference("<case.ALC-000042.0000000000000000@portal.test>") == ""
+    settings.SECRET_KEY = "another-installation-secret-key-long-enough"
+    assert thread_reference(ours) == ""

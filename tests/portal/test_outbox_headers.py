@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core import mail
 
 from portal.models import NoticeKind
-from portal.outbox import notice_queue
+from portal.outbox import notice_queue, thread_id
 
 pytestmark = pytest.mark.django_db
 
@@ -60,4 +60,4 @@ def test_a_notice_sent_from_a_vendor_address_with_a_reply_address(
     mime = message.message()
     assert mime["Auto-Submitted"] == "auto-generated"
     assert mime["Message-ID"] == notice.message_id
-    assert mime["References"] == "<case.ALC-000042@portal.test>"
+    assert mime["References"] == thread_id("ALC-000042")

@@ -11,6 +11,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from config.celery import app
 from portal.models import Notice, NoticeKind, NoticeState
+from portal.outbox import thread_id
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.services.conftest import wait_for
 from tickets.models import Ticket
@@ -72,7 +73,7 @@ def test_opening_a_case_mails_the_requester_once(live, smtp, worker):
     [message] = smtp.with_header("Message-ID", notice.message_id)
     assert message["To"] == "alice@example.test"
     assert message["Subject"] == f"[{ticket.number}] We received your case: Export fails"
-    assert message["References"] == f"<case.{ticket.number}@portal.test>"
+    assert message["References"] == thread_id(ticket.number)
     assert {part.get_content_type() for part in message.walk()} >= {"text/plain", "text/html"}
     assert notice.attempts == 1
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core import mail
 
 from portal.models import Notice, NoticeKind, NoticePreference, Profile
+from portal.outbox import thread_id
 from tickets.services import reply_add, ticket_open, ticket_resolve, ticket_resume, ticket_wait_on_customer
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +102,7 @@ def test_a_staff_reply_mails_the_reply_once(case, agent, send):
     assert message.subject == f"Re: [{case.number}] Export fails"
     assert "Please try **2.1**." in message.body
     assert "<strong>2.1</strong>" in message.alternatives[0].content
-    assert message.extra_headers["In-Reply-To"] == f"<case.{case.number}@portal.test>"
+    assert message.extra_headers["In-Reply-To"] == thread_id(case.number)
 
 
 def test_an_internal_note_never_mails_the_customer(case, agent, send):
