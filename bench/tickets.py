@@ -146,10 +146,10 @@ def check(result: Result, p95_floor: float) -> Result:
 
 def token_client(user):
     from django.test import Client
-    from rest_framework.authtoken.models import Token
+    from portal.services import api_token_create
 
-    token, _ = Token.objects.get_or_create(user=user)
-    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = api_token_create(user=user)
+    return Client(HTTP_AUTHORIZATION=f"Token {key}")
 
 
 def creation_payload(vendor_slug: str, i: int) -> dict:
@@ -260,9 +260,9 @@ def run(
 def create_over_http(customer, *, seconds: float, first: int) -> Result:
     """Cases opened per second through gunicorn (SERVER_WORKERS processes) by HTTP_CLIENTS clients
     posting at once: the desk's capacity on this machine, the load generator included."""
-    from rest_framework.authtoken.models import Token
+    from portal.services import api_token_create
 
-    key = Token.objects.get(user=customer).key
+    _, key = api_token_create(user=customer)
     numbers = itertools.count(first)
     times: list[float] = []
     failures: list[int] = []  # HTTP statuses other than 201: a thread cannot end the script itself

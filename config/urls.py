@@ -22,6 +22,8 @@ api_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("profile/", portal_views.profile, name="profile"),
+    path("profile/tokens/", portal_views.api_token_new, name="api-token-create"),
+    path("profile/tokens/<int:token_id>/revoke/", portal_views.api_token_delete, name="api-token-revoke"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),

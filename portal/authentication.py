@@ -1,9 +1,15 @@
-"""API sign-in: DRF's token check, loading with the user the rows nearly every call reads next."""
+"""API sign-in: `Authorization: Token <key>` against portal.ApiToken, which keeps only the key's
+SHA-256; the user comes loaded with the rows nearly every call reads next."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
+
+from portal.models import ApiToken
 
 # Whose cases the caller may see (membership → organization), which time zone their dates
 # show in (profile), and which emails they want (notice preference): joined into the token's
@@ -13,17 +19,26 @@ USER_RELATED = (
     "user__profile",
     "user__notice_preference",
 )
+# "Last used" is shown to the minute or so: one write a minute per token, not one per call.
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's own check and messages; only the query differs."""
+    """DRF's header parsing and messages; the key is looked up by its digest."""
+
+    model = ApiToken
 
     def authenticate_credentials(self, key: str):
-        model = self.get_model()
+        from portal.services import api_token_digest
+
         try:
-            token = model.objects.select_related(*USER_RELATED).get(key=key)
-        except model.DoesNotExist:
+            token = ApiToken.objects.select_related(*USER_RELATED).get(digest=api_token_digest(key))
+        except ApiToken.DoesNotExist:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
         return token.user, token

@@ -204,3 +204,24 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key} by {self.user_id}"
+
+
+class ApiToken(models.Model):
+    """A key for the API (`Authorization: Token <key>`), kept only as its SHA-256: a copy of the
+    database signs no one in. The key is shown once, when made; `prefix` tells tokens apart on the
+    profile page. A change or reset of the person's password deletes every one of them
+    (portal.passwords.RevokeApiTokens)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True, help_text="What it is for, e.g. the nightly export.")
+    prefix = models.CharField(max_length=8, help_text="The key's first characters, to recognize it.")
+    # Unique, so the one lookup of every API call (portal.authentication) uses its index.
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the key, hex.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… of {self.user}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from .models import Membership, Organization
+from .models import ApiToken, Membership, Organization
 
 
 def user_membership(user) -> Membership | None:
@@ -28,3 +28,7 @@ def user_timezone(user) -> ZoneInfo:
         return ZoneInfo(profile.timezone)
     organization = user_organization(user)
     return ZoneInfo(organization.timezone if organization else "UTC")
+
+
+def user_api_tokens(user):
+    return ApiToken.objects.filter(user=user).only("id", "name", "prefix", "created_at", "last_used_at")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 from django.db import transaction
 
-from .models import MANDATORY_NOTICES, NoticePreference
+from .models import MANDATORY_NOTICES, ApiToken, NoticePreference
 
 
 @transaction.atomic
@@ -19,3 +22,29 @@ def notice_preference_set(*, user, wanted: list[str], offered: list[str]) -> Not
     preference.save()
     user.notice_preference = preference  # notices read it through the accessor: no stale copy
     return preference
+
+
+def api_token_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, user, name: str = "") -> tuple[ApiToken, str]:
+    """A new token and its key, which is returned here once and never stored (only its SHA-256)."""
+    key = secrets.token_urlsafe(32)  # 256 random bits: a hash without salt or stretching is enough
+    token = ApiToken(user=user, name=name, prefix=key[:8], digest=api_token_digest(key))
+    token.full_clean()
+    token.save()
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, user, token_id: int) -> bool:
+    """Delete one of `user`'s tokens; False when `user` has no such token."""
+    deleted, _ = ApiToken.objects.filter(user=user, pk=token_id).delete()
+    return bool(deleted)
+
+
+def api_tokens_revoke_all(*, user) -> int:
+    deleted, _ = ApiToken.objects.filter(user=user).delete()
+    return deleted

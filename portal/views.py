@@ -9,12 +9,17 @@ from zoneinfo import available_timezones
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from .errors import BadInput
 from .models import MANDATORY_NOTICES, NoticeKind, NoticePreference, Profile
-from .selectors import user_membership
-from .services import notice_preference_set
+from .selectors import user_api_tokens, user_membership
+from .services import api_token_create, api_token_revoke, notice_preference_set
+
+# The new key travels to the next page in the session, shown there once, then forgotten.
+NEW_KEY_SESSION = "portal.new_api_key"
 
 
 class ProfileForm(forms.Form):
@@ -91,8 +96,39 @@ def profile(request):
     return render(
         request,
         "portal/profile.html",
-        {"form": form, "notices_form": notices_form, "membership": user_membership(user)},
+        {
+            "form": form,
+            "notices_form": notices_form,
+            "membership": user_membership(user),
+            "api_tokens": user_api_tokens(user),
+            "api_token_form": ApiTokenForm(),
+            "new_api_key": request.session.pop(NEW_KEY_SESSION, None),
+        },
     )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label="What the token is for", max_length=100, required=False)
+
+
+@login_required
+@require_POST
+def api_token_new(request):
+    form = ApiTokenForm(request.POST)
+    if form.is_valid():
+        _, key = api_token_create(user=request.user, name=form.cleaned_data["name"])
+        request.session[NEW_KEY_SESSION] = key
+        messages.success(request, "Your new API token is below: copy it now, it is not shown again.")
+    return redirect("profile")
+
+
+@login_required
+@require_POST
+def api_token_delete(request, token_id: int):
+    if not api_token_revoke(user=request.user, token_id=token_id):
+        raise Http404("No such token.")
+    messages.success(request, "The token is revoked.")
+    return redirect("profile")
 
 
 def bad_request(request, exception):

@@ -7,9 +7,9 @@ from http import HTTPStatus
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from portal.services import api_token_create
 from reports.models import END_BEFORE_START, Outage, OutageCause
 from tests.factories import UserFactory
 from tests.reports.factories import MonitoredServiceFactory
@@ -26,7 +26,7 @@ def service(db):
 
 def _client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=user)[1]}")
     return client
 
 

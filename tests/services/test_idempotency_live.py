@@ -16,10 +16,10 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from portal.models import IdempotencyKey, Notice, NoticeKind
+from portal.services import api_token_create
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.services.conftest import DEADLINE, wait_for
 from tickets import services, views
@@ -39,7 +39,7 @@ def portal_post(customer) -> object:
 
 def api_post(customer) -> object:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=customer)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=customer)[1]}")
     return client.post(reverse("api:ticket-list"), CASE, format="json", headers={"Idempotency-Key": KEY})
 
 

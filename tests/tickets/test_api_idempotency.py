@@ -9,11 +9,11 @@ import pytest
 import time_machine
 from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from portal.idempotency import KEY_REUSED
 from portal.models import IdempotencyKey, Notice, NoticeKind
+from portal.services import api_token_create
 from tickets.models import Reply, Ticket
 from tickets.services import ticket_open
 
@@ -31,8 +31,8 @@ def _frozen():
 
 def api(user) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = api_token_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

@@ -10,12 +10,12 @@ from http import HTTPStatus
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from lifecycle import entitlements
 from lifecycle.models import ContractTarget, PremiumOptionKind
 from lifecycle.services import premium_option_set
 from policies.models import DurationUnit, TargetKind
+from portal.services import api_token_create
 from tickets.models import SlaTarget, Ticket
 from tickets.services import ticket_change_priority, ticket_open, ticket_preview
 
@@ -116,7 +116,7 @@ def test_priority_change_takes_the_contract_targets_of_the_new_priority(
 
 
 def test_the_api_opens_a_billable_case_and_says_so(client, customer, infotecs, basic_contract, versions):
-    token = Token.objects.create(user=customer)
+    _, key = api_token_create(user=customer)
     response = client.post(
         "/api/tickets/",
         {
@@ -129,7 +129,7 @@ def test_the_api_opens_a_billable_case_and_says_so(client, customer, infotecs, b
             "confirm_billable": True,
         },
         content_type="application/json",
-        HTTP_AUTHORIZATION=f"Token {token.key}",
+        HTTP_AUTHORIZATION=f"Token {key}",
     )
     assert response.status_code == HTTPStatus.CREATED, response.json()
     body = response.json()
@@ -139,7 +139,7 @@ def test_the_api_opens_a_billable_case_and_says_so(client, customer, infotecs, b
 def test_the_api_refuses_a_billable_case_without_confirm_billable(
     client, customer, infotecs, basic_contract, versions
 ):
-    token = Token.objects.create(user=customer)
+    _, key = api_token_create(user=customer)
     payload = {
         "vendor": "infotecs",
         "priority": "normal",
@@ -153,7 +153,7 @@ def test_the_api_refuses_a_billable_case_without_confirm_billable(
             "/api/tickets/",
             {**payload, **unconfirmed},
             content_type="application/json",
-            HTTP_AUTHORIZATION=f"Token {token.key}",
+            HTTP_AUTHORIZATION=f"Token {key}",
         )
         assert response.status_code == HTTPStatus.BAD_REQUEST
         [message] = response.json()["confirm_billable"]
@@ -170,12 +170,12 @@ def test_the_api_documents_confirm_billable():
 
 
 def test_the_api_refuses_a_product_of_another_vendor(client, customer, vendors, coordinator):
-    token = Token.objects.create(user=customer)
+    _, key = api_token_create(user=customer)
     response = client.post(
         "/api/tickets/",
         {"vendor": "alectrona", "priority": "high", "subject": "x", "body": "x", "product": coordinator.pk},
         content_type="application/json",
-        HTTP_AUTHORIZATION=f"Token {token.key}",
+        HTTP_AUTHORIZATION=f"Token {key}",
     )
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "product" in response.json()
@@ -242,11 +242,11 @@ def test_each_refusal_through_the_portal(request, client, name, basic_contract):
 @pytest.mark.parametrize("name", REFUSALS)
 def test_each_refusal_through_the_api(request, client, name, basic_contract):
     user, product, version, extra, field, words = _refusal(request, name)
-    token = Token.objects.create(user=user)
+    _, key = api_token_create(user=user)
     payload = {"vendor": "infotecs", "priority": "normal", "subject": "VPN drops", "body": "x", **extra}
     payload.update(product=product.pk if product else None, major_version=version.pk if version else None)
     response = client.post(
-        "/api/tickets/", payload, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token.key}"
+        "/api/tickets/", payload, content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}"
     )
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert words in " ".join(response.json()[field])
@@ -258,12 +258,12 @@ def test_onsite_visit_from_a_vendor_that_offers_none_is_refused_on_the_box(clien
     data = {"vendor": "alectrona", "priority": "high", "kind": "incident", "subject": "Down", "body": "x"}
     response = client.post(reverse("tickets:open"), {**data, "action": "open", "onsite": "on"})
     assert "does not include on-site visits" in " ".join(response.context["form"].errors["onsite"])
-    token = Token.objects.create(user=customer)
+    _, key = api_token_create(user=customer)
     response = client.post(
         "/api/tickets/",
         {**data, "onsite": True, "remote_failed": True},
         content_type="application/json",
-        HTTP_AUTHORIZATION=f"Token {token.key}",
+        HTTP_AUTHORIZATION=f"Token {key}",
     )
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "Alectrona's support does not include on-site visits" in response.json()["onsite"][0]

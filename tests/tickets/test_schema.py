@@ -15,7 +15,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -25,6 +24,7 @@ from schemathesis.checks import (
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 
+from portal.services import api_token_create
 from tickets.services import attachment_add, reply_add, ticket_open
 
 MAX_EXAMPLES = 12
@@ -105,8 +105,8 @@ def checks_for(case) -> list:
 
 
 def token_headers(user) -> dict[str, str]:
-    token, _ = Token.objects.get_or_create(user=user)
-    return {"Authorization": f"Token {token.key}"}
+    _, key = api_token_create(user=user)
+    return {"Authorization": f"Token {key}"}
 
 
 @schema.parametrize()
