@@ -112,3 +112,20 @@ def test_waits_are_rebuilt_from_the_pause_events(customer, agent, vendors):
         (ny(2026, 12, 1, 10, 10), ny(2026, 12, 2, 9)),
         (ny(2026, 12, 2, 9, 30), None),
     ]
+
+
+def test_bodies_are_rendered_again_so_pasted_tags_show(customer, agent, vendors):
+    rerender = importlib.import_module("tickets.migrations.0007_rerender_bodies")
+    ticket = _open(customer, vendors, ny(2026, 12, 1, 10))
+    xml = '<configuration><add key="Timeout"/></configuration>'
+    reply = reply_add(ticket=ticket, author=agent, body=xml, at=ny(2026, 12, 1, 10, 30))
+    # What the old renderer stored: the tags dropped from the HTML, the text intact.
+    Ticket.objects.filter(pk=ticket.pk).update(body=xml, body_html="")
+    Reply.objects.filter(pk=reply.pk).update(body_html="")
+
+    rerender.forwards(apps, None)
+
+    ticket.refresh_from_db()
+    reply.refresh_from_db()
+    for html in (ticket.body_html, reply.body_html):
+        assert "&lt;configuration&gt;" in html and "&lt;add key=" in html
