@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -21,3 +22,14 @@ def _make_broker_folders(sender, **kwargs):
             folder = sender.conf.broker_transport_options.get(key)
             if folder:
                 os.makedirs(folder, exist_ok=True)
+
+
+@worker_init.connect
+def _refuse_a_broken_configuration(**kwargs):
+    """The worker runs no Django system checks by itself; the ones that guard delivery must.
+    SystemExit, not an exception: Celery logs and swallows exceptions from signal handlers."""
+    from portal.checks import notice_lease_outlasts_smtp
+
+    errors = notice_lease_outlasts_smtp()
+    if errors:
+        raise SystemExit("; ".join(f"{error.id}: {error.msg}" for error in errors))
