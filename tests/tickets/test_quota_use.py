@@ -73,11 +73,23 @@ def test_a_case_reopened_into_the_next_contract_year_counts_there(
     assert used(basic_contract, date(2027, 1, 2)) == 1
 
 
-def test_a_customer_close_counts_like_a_resolution(customer, infotecs, versions, basic_contract):
-    # As the count did before the ledger: a closed case with its close as its resolution time.
+def test_a_customer_close_after_an_answer_counts_like_a_resolution(
+    customer, agent, infotecs, versions, basic_contract
+):
+    # A closed case with its close as its resolution time, once the desk has answered.
+    from tickets.services import reply_add
+
     ticket = _open(customer, infotecs, versions)
+    reply_add(ticket=ticket, author=agent, body="Try 4.2", at=NOW + timedelta(minutes=10))
     ticket_close(ticket=ticket, by=customer, at=NOW + timedelta(minutes=20))
     assert used(basic_contract) == 1
+
+
+def test_a_case_withdrawn_before_any_answer_uses_no_ticket(customer, infotecs, versions, basic_contract):
+    # SPEC §4 counts resolved tickets; a case the customer closed unanswered was never worked.
+    ticket = _open(customer, infotecs, versions)
+    ticket_close(ticket=ticket, by=customer, at=NOW + timedelta(minutes=20))
+    assert used(basic_contract) == 0
 
 
 def test_the_quota_reads_the_ledger_not_the_cases(customer, agent, infotecs, versions, basic_contract):

@@ -497,7 +497,9 @@ def ticket_close(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
         sla.sla_withdraw(ticket=ticket, at=at)
         ticket.resolved_at = at
     ticket.status, ticket.closed_at = Status.CLOSED, at
-    _quota_use(ticket)
+    if ticket.first_responded_at is not None:
+        # Withdrawn before any answer, the desk did no work: no ticket of the quota is used.
+        _quota_use(ticket)
     return _save(ticket, at)
 
 
