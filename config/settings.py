@@ -174,6 +174,10 @@ NOTICE_MAX_ATTEMPTS = env.int("NOTICE_MAX_ATTEMPTS", default=8)
 MAIL_MAX_BYTES = env.int("MAIL_MAX_BYTES", default=25 * 1024 * 1024)
 MAIL_ANSWERS_PER_HOUR = env.int("MAIL_ANSWERS_PER_HOUR", default=10)
 MAILDIR_ROOT = env.path("MAILDIR_ROOT", default=str(VAR_DIR / "mail"))
+# A vendor's mailbox on an IMAP server, polled every minute (mailroom/imap.py): slug=URL pairs,
+# e.g. alectrona=imaps://desk%40example.com:secret@imap.example.com/INBOX. Passwords live here,
+# in the environment, never in the database.
+MAIL_IMAP_URLS = env.dict("MAIL_IMAP_URLS", default={})
 
 # Celery. The default broker is kombu's file-system transport: it needs no server, and
 # web, worker and beat share it through var/broker. CELERY_BROKER_URL=redis://… for Redis.

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import imaplib
+import logging
 from collections import Counter
 
 from celery import shared_task
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True)
@@ -17,4 +22,24 @@ def maildir_poll_task() -> dict[str, int]:
     outcomes: Counter[str] = Counter()
     for vendor in Vendor.objects.exclude(support_email="").order_by("slug"):
         outcomes.update(message.outcome for message in maildir_poll(vendor=vendor))
+    return dict(outcomes)
+
+
+@shared_task(acks_late=True)
+def imap_poll_task() -> dict[str, int]:
+    """Every minute: take in the new messages of each vendor mailbox in MAIL_IMAP_URLS. A mailbox
+    that cannot be reached is logged and tried again next minute; the others are still polled."""
+    from mailroom.imap import imap_poll
+    from policies.models import Vendor
+
+    outcomes: Counter[str] = Counter()
+    vendors = Vendor.objects.in_bulk(list(settings.MAIL_IMAP_URLS), field_name="slug")
+    for slug, url in sorted(settings.MAIL_IMAP_URLS.items()):
+        if slug not in vendors:
+            logger.error("MAIL_IMAP_URLS names no vendor %r", slug)
+            continue
+        try:
+            outcomes.update(message.outcome for message in imap_poll(vendor=vendors[slug], url=url))
+        except (imaplib.IMAP4.error, OSError, ValueError):
+            logger.exception("IMAP mailbox of %s could not be polled", slug)
     return dict(outcomes)

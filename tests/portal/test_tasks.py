@@ -32,6 +32,7 @@ def test_setupschedule_creates_the_tasks_once_and_keeps_admin_edits():
         "tickets.tasks.sla_sweep_task",
         "portal.tasks.notice_sweep_task",
         "mailroom.tasks.maildir_poll_task",
+        "mailroom.tasks.imap_poll_task",
         "lifecycle.tasks.policy_change_notices_task",
         "lifecycle.tasks.lifecycle_notices_task",
         "portal.tasks.idempotency_keys_forget_task",

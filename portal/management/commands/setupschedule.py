@@ -16,6 +16,7 @@ SCHEDULE = [
     ("SLA sweep: breaches, escalations, warnings", "tickets.tasks.sla_sweep_task", EVERY_MINUTE),
     ("Outbox sweep: retry and deliver pending notices", "portal.tasks.notice_sweep_task", EVERY_MINUTE),
     ("Mailroom: take in the vendors' Maildirs", "mailroom.tasks.maildir_poll_task", EVERY_MINUTE),
+    ("Mailroom: poll the vendors' IMAP mailboxes", "mailroom.tasks.imap_poll_task", EVERY_MINUTE),
     ("Policy change notices", "lifecycle.tasks.policy_change_notices_task", DAILY),
     ("Lifecycle milestone and new major version notices", "lifecycle.tasks.lifecycle_notices_task", DAILY),
     ("Forget submit keys older than 24 h", "portal.tasks.idempotency_keys_forget_task", DAILY),

@@ -1,0 +1,203 @@
+"""The IMAP transport against a real IMAP server: Debian's Dovecot, started here on a free port
+with its own configuration, user and mail folder. Messages appended over IMAP become cases and
+replies, each once: a re-poll finds nothing new, and a poll killed between commit and mark
+re-reads the message as a duplicate."""
+
+from __future__ import annotations
+
+import imaplib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mailroom.imap import imap_mailbox, imap_poll
+from mailroom.models import InboundMessage, Outcome, Transport
+from mailroom.tasks import imap_poll_task
+from tests.mailroom.conftest import case_placeholders, corpus
+from tickets.models import Reply, Ticket
+
+DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+USER, PASSWORD = "desk", "desk-secret"
+
+CONFIG = """
+protocols = imap
+listen = 127.0.0.1
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+first_valid_uid = 1
+passdb {{
+  driver = passwd-file
+  args = {root}/users
+}}
+userdb {{
+  driver = passwd-file
+  args = {root}/users
+}}
+mail_location = maildir:~/Maildir
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+"""
+
+
+@dataclass(frozen=True)
+class Server:
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"imap+plain://{USER}:{PASSWORD}@127.0.0.1:{self.port}/INBOX"
+
+    def connect(self) -> imaplib.IMAP4:
+        connection = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        connection.login(USER, PASSWORD)
+        connection.select("INBOX")
+        return connection
+
+    def append(self, *messages: bytes) -> None:
+        connection = self.connect()
+        for raw in messages:
+            connection.append("INBOX", None, None, raw)
+        connection.logout()
+
+    def unseen(self) -> int:
+        connection = self.connect()
+        _, data = connection.uid("SEARCH", None, "UNSEEN")
+        connection.logout()
+        return len(data[0].split())
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def dovecot():
+    if not os.path.exists(DOVECOT):
+        if os.environ.get("PORTAL_REQUIRE_SERVICES") == "1":
+            pytest.fail("dovecot-imapd is not installed (apt-get install dovecot-imapd)")
+        pytest.skip("dovecot-imapd is not installed")
+    if os.geteuid() != 0:
+        pytest.skip("the test's Dovecot runs its mail user as nobody, which needs root")
+    root = Path(tempfile.mkdtemp(prefix="portal-dovecot-"))
+    root.chmod(0o755)  # the mail user (nobody) must reach its home below
+    nobody = pwd.getpwnam("nobody")
+    home = root / "home"
+    home.mkdir()
+    os.chown(home, nobody.pw_uid, nobody.pw_gid)
+    (root / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}:{nobody.pw_uid}:{nobody.pw_gid}::{home}\n")
+    port = _free_port()
+    (root / "dovecot.conf").write_text(CONFIG.format(root=root, port=port))
+    process = subprocess.Popen([DOVECOT, "-F", "-c", str(root / "dovecot.conf")])
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
+                pytest.fail(f"Dovecot did not start: {log[-2000:]}")
+            time.sleep(0.1)
+    yield Server(port)
+    process.terminate()
+    process.wait(timeout=10)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def imap(dovecot):
+    """An empty INBOX for each test."""
+    connection = dovecot.connect()
+    _, data = connection.search(None, "ALL")
+    if data[0]:
+        connection.store("1:*", "+FLAGS.SILENT", r"(\Deleted)")
+        connection.expunge()
+    connection.logout()
+    return dovecot
+
+
+def test_the_url_says_where_and_how_to_connect():
+    box = imap_mailbox("imaps://desk%40example.test:p%3Ass@imap.example.test/Support%20Desk")
+    assert (box.host, box.port, box.user, box.password, box.folder, box.security) == (
+        "imap.example.test",
+        993,
+        "desk@example.test",
+        "p:ss",
+        "Support Desk",
+        "tls",
+    )
+    assert imap_mailbox("imap://u:p@mail.example.test").security == "starttls"
+    with pytest.raises(ValueError):
+        imap_mailbox("pop3://u:p@mail.example.test")
+
+
+@pytest.mark.django_db
+def test_messages_appended_over_imap_become_a_case_and_a_reply_once(imap, case, customer, vendors):
+    imap.append(corpus("new_gmail_plain.eml"), corpus("reply_gmail.eml", **case_placeholders(case)))
+    messages = imap_poll(vendor=vendors["alectrona"], url=imap.url)
+    assert [(m.outcome, m.transport) for m in messages] == [
+        (Outcome.OPENED, Transport.IMAP),
+        (Outcome.REPLIED, Transport.IMAP),
+    ]
+    assert messages[1].reply.ticket == case and messages[1].reply.body == "Thanks, 4.3 fixed the export."
+    assert imap.unseen() == 0
+    assert imap_poll(vendor=vendors["alectrona"], url=imap.url) == []
+    assert (Ticket.objects.count(), Reply.objects.count(), InboundMessage.objects.count()) == (2, 1, 2)
+
+
+@pytest.mark.django_db
+def test_a_poll_killed_between_commit_and_mark_creates_nothing_twice(imap, customer, vendors, monkeypatch):
+    imap.append(corpus("new_gmail_plain.eml"))
+
+    def killed(connection, uid):
+        raise KeyboardInterrupt("worker killed before marking the message seen")
+
+    monkeypatch.setattr("mailroom.imap._mark_seen", killed)
+    with pytest.raises(KeyboardInterrupt):
+        imap_poll(vendor=vendors["alectrona"], url=imap.url)
+    assert InboundMessage.objects.count() == 1 and imap.unseen() == 1
+    monkeypatch.undo()
+    [again] = imap_poll(vendor=vendors["alectrona"], url=imap.url)
+    assert again.outcome == Outcome.DUPLICATE and Ticket.objects.count() == 1 and imap.unseen() == 0
+
+
+@pytest.mark.django_db
+def test_an_oversized_message_is_fetched_only_as_far_as_its_header(imap, customer, vendors, settings):
+    settings.MAIL_MAX_BYTES = 5_000
+    imap.append(corpus("new_gmail_plain.eml") + b"x" * 20_000)
+    [message] = imap_poll(vendor=vendors["alectrona"], url=imap.url)
+    assert message.outcome == Outcome.REFUSED and message.size > 20_000
+    assert message.raw.size < 5_000
+
+
+@pytest.mark.django_db
+def test_the_beat_task_polls_each_configured_mailbox(
+    imap, customer, settings, django_capture_on_commit_callbacks
+):
+    settings.MAIL_IMAP_URLS = {"secpod": imap.url}
+    imap.append(corpus("new_windows1251.eml"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert imap_poll_task() == {"opened": 1}
+    assert Ticket.objects.get().vendor.slug == "secpod"
