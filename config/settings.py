@@ -125,12 +125,24 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
-# django-axes: lock an account+address pair out after repeated failed sign-ins.
+# Reverse proxies in front of the portal (load balancer, nginx): each appends the address it
+# received the request from to X-Forwarded-For, so the client is the TRUSTED_PROXY_COUNT-th entry
+# from the right (portal.clientip). 0 (no proxy) ignores the header, which a client could forge.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# django-axes: an account is locked after AXES_FAILURE_LIMIT failures from any addresses, and an
+# address after as many failures on any accounts (two separate counts: a guesser spreading over
+# addresses, or over usernames, is stopped either way). Locked answers are 429 with templates/429.html.
 # https://django-axes.readthedocs.io/en/latest/4_configuration.html
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "portal.clientip.client_ip"
+AXES_LOCKOUT_TEMPLATE = "429.html"
 AXES_RESET_ON_SUCCESS = True
+# Password-reset links: asks per client address, and links sent per email address, per hour.
+PASSWORD_RESET_PER_ADDRESS_PER_HOUR = env.int("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", default=10)
+PASSWORD_RESET_PER_EMAIL_PER_HOUR = env.int("PASSWORD_RESET_PER_EMAIL_PER_HOUR", default=3)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -219,7 +231,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "portal.api.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
+    # Writes per person (portal.throttles, rate API_WRITE_RATE); reads are not counted.
+    "DEFAULT_THROTTLE_CLASSES": ["portal.throttles.WriteRateThrottle"],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
+API_WRITE_RATE = env.str("API_WRITE_RATE", default="120/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Support portal API",
     "DESCRIPTION": "Vendor policies, SLA previews and support cases.",

@@ -26,6 +26,7 @@ urlpatterns = [
     path("profile/tokens/<int:token_id>/revoke/", portal_views.api_token_delete, name="api-token-revoke"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_reset/", portal_views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("policies/", include("policies.urls")),
     path("tickets/", include("tickets.urls")),

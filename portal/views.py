@@ -7,14 +7,18 @@ from http import HTTPStatus
 from zoneinfo import available_timezones
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from .clientip import client_ip
 from .errors import BadInput
 from .models import MANDATORY_NOTICES, NoticeKind, NoticePreference, Profile
+from .ratelimit import allow
 from .selectors import user_api_tokens, user_membership
 from .services import api_token_create, api_token_revoke, notice_preference_set
 
@@ -138,3 +142,35 @@ def bad_request(request, exception):
     if isinstance(exception, BadInput):
         context = {"field": exception.field, "message": exception.message}
     return render(request, "400.html", context, status=HTTPStatus.BAD_REQUEST)
+
+
+RESET_WINDOW_SECONDS = 3600
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page, throttled (issue 18 point 6): one address may ask
+    PASSWORD_RESET_PER_ADDRESS_PER_HOUR times an hour (then 429), and one email address receives at
+    most PASSWORD_RESET_PER_EMAIL_PER_HOUR links an hour. Past the second cap the page answers as
+    always and sends nothing, so it tells no one whether the address has an account."""
+
+    def post(self, request, *args, **kwargs):
+        allowed = allow(
+            scope="reset-address",
+            key=client_ip(request),
+            limit=settings.PASSWORD_RESET_PER_ADDRESS_PER_HOUR,
+            window_seconds=RESET_WINDOW_SECONDS,
+        )
+        if not allowed:
+            return render(request, "429.html", status=HTTPStatus.TOO_MANY_REQUESTS)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        allowed = allow(
+            scope="reset-email",
+            key=form.cleaned_data["email"],
+            limit=settings.PASSWORD_RESET_PER_EMAIL_PER_HOUR,
+            window_seconds=RESET_WINDOW_SECONDS,
+        )
+        if not allowed:
+            return redirect(self.get_success_url())
+        return super().form_valid(form)

@@ -34,6 +34,15 @@ def _test_settings(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: throttle counts (API writes, password resets) are keyed
+    by user id and address, and the ids of a rolled-back test come back in the next one."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_policy_memos():
     """Each test starts with empty per-process policy memos: the ids of rows a test rolled back
     come back in the next one, so a memo kept across tests would describe rows that are gone."""

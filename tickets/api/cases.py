@@ -106,7 +106,7 @@ class TicketListApi(TicketApi):
             raise ValidationError(filters.errors)
         paginator = TicketPagination(ORDERINGS[filters.ordering_key])
         page = paginator.paginate_queryset(filters.qs, request, view=self)
-        data = TicketSummaryOutput(page, many=True, context={"now": now}).data
+        data = TicketSummaryOutput(page, many=True, context={"now": now, "viewer": request.user}).data
         return paginator.get_paginated_response(data)
 
 
@@ -217,7 +217,7 @@ class TicketCreateApi(TicketApi):
         serializer = TicketCreateApi.InputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         ticket = services.ticket_open(**serializer.validated_data)
-        return Submission(ticket.number, status.HTTP_201_CREATED, created_data(ticket))
+        return Submission(ticket.number, status.HTTP_201_CREATED, created_data(ticket, request.user))
 
 
 class TicketCollectionApi(TicketListApi, TicketCreateApi):
@@ -232,7 +232,8 @@ class TicketDetailApi(TicketApi):
     )
     def get(self, request, number: str):
         ticket = ticket_or_404(request.user, number)
-        return Response(TicketDetailOutput(ticket, context={"now": timezone.now()}).data)
+        context = {"now": timezone.now(), "viewer": request.user}
+        return Response(TicketDetailOutput(ticket, context=context).data)
 
 
 

@@ -95,13 +95,29 @@ class SlaOutput(Serializer):
     explanation = serializers.CharField()
 
 
+# What a customer sees for a member of staff without a name: a username is half of a sign-in.
+DESK_NAME = "Support desk"
+
+
+def person_shown(person, viewer) -> str | None:
+    """Staff see usernames (they filter and assign by them); anyone else sees a member of staff by
+    name, or as the desk (issue 18 point 2). A serializer given no viewer shows the customer's view."""
+    if person is None:
+        return None
+    if person.is_staff and not getattr(viewer, "is_staff", False):
+        return person.get_full_name() or DESK_NAME
+    return person.username
+
+
 @extend_schema_serializer(component_name="TicketSummary")
 class TicketSummaryOutput(Serializer):
     number = serializers.CharField()
     vendor = serializers.CharField(source="vendor.slug")
     organization = serializers.CharField(source="organization.slug")
     requester = serializers.CharField(source="requester.username")
-    assignee = serializers.CharField(source="assignee.username", allow_null=True)
+    assignee = serializers.SerializerMethodField(
+        help_text="Staff see the username; customers the person's name, or 'Support desk'."
+    )
     priority = serializers.CharField(source="priority.code")
     priority_name = serializers.CharField(source="priority.name")
     kind = serializers.ChoiceField(choices=Kind.choices)
@@ -116,6 +132,10 @@ class TicketSummaryOutput(Serializer):
     next_due_at = UtcDateTimeField(allow_null=True)
     sla_state = serializers.SerializerMethodField()
     sla = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_assignee(self, ticket: Ticket) -> str | None:
+        return person_shown(ticket.assignee, self.context.get("viewer"))
 
     def _rows(self, ticket: Ticket) -> list[dict]:
         # Computed once per ticket and shared by `sla` and `sla_state`.
@@ -175,7 +195,9 @@ class TicketDetailOutput(TicketSummaryOutput):
 @extend_schema_serializer(component_name="Reply")
 class ReplyOutput(Serializer):
     id = serializers.IntegerField()
-    author = serializers.CharField(source="author.username")
+    author = serializers.SerializerMethodField(
+        help_text="Staff see the username; customers a staff author's name, or 'Support desk'."
+    )
     author_name = serializers.SerializerMethodField()
     by_staff = serializers.BooleanField()
     internal = serializers.BooleanField()
@@ -184,7 +206,12 @@ class ReplyOutput(Serializer):
     created_at = UtcDateTimeField()
     attachments = serializers.SerializerMethodField()
 
+    def get_author(self, reply) -> str:
+        return person_shown(reply.author, self.context.get("viewer"))
+
     def get_author_name(self, reply) -> str:
+        if reply.author.is_staff and not getattr(self.context.get("viewer"), "is_staff", False):
+            return person_shown(reply.author, self.context.get("viewer"))
         return reply.author.get_full_name() or reply.author.username
 
     def get_attachments(self, reply) -> list[int]:
@@ -204,7 +231,7 @@ def _answered_by(queryset: QuerySet, rows: list) -> QuerySet:
     return queryset
 
 
-def created_data(ticket: Ticket) -> dict:
+def created_data(ticket: Ticket, viewer) -> dict:
     """A case just opened, as GET /tickets/<number>/ shows it, without reading it back: its
     related rows are loaded already, its targets are those `ticket_open` wrote (in the detail's
     kind order), and nothing is attached to or split from it yet."""
@@ -214,13 +241,13 @@ def created_data(ticket: Ticket) -> dict:
         "attachments": _answered_by(Attachment.objects.all(), []),
         "subordinates": _answered_by(Ticket.objects.all(), []),
     }
-    return TicketDetailOutput(ticket, context={"now": timezone.now()}).data
+    return TicketDetailOutput(ticket, context={"now": timezone.now(), "viewer": viewer}).data
 
 
 def detail_data(ticket: Ticket, user) -> dict:
     """The ticket as GET /tickets/<number>/ shows it, re-read so it reflects what was just saved."""
     fresh = ticket_or_404(user, ticket.number)
-    return TicketDetailOutput(fresh, context={"now": timezone.now()}).data
+    return TicketDetailOutput(fresh, context={"now": timezone.now(), "viewer": user}).data
 
 
 class TicketApi(APIView):

@@ -32,7 +32,7 @@ class ReplyListApi(TicketApi):
     def get(self, request, number: str):
         ticket = ticket_or_404(request.user, number)
         replies = selectors.reply_list_for(user=request.user, ticket=ticket)
-        return Response(ReplyOutput(replies, many=True).data)
+        return Response(ReplyOutput(replies, many=True, context={"viewer": request.user}).data)
 
 
 class ReplyCreateApi(TicketApi):
@@ -65,7 +65,8 @@ class ReplyCreateApi(TicketApi):
         serializer = ReplyCreateApi.InputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         reply = services.reply_add(ticket=ticket, author=request.user, **serializer.validated_data)
-        return Submission(str(reply.pk), status.HTTP_201_CREATED, ReplyOutput(reply).data)
+        shown = ReplyOutput(reply, context={"viewer": request.user}).data
+        return Submission(str(reply.pk), status.HTTP_201_CREATED, shown)
 
 
 class ReplyCollectionApi(ReplyListApi, ReplyCreateApi):
