@@ -3,8 +3,7 @@
 The parser is markdown-it-py: CommonMark, with GitHub's tables, in time linear in the text
 (Python-Markdown was quadratic on runs of unclosed `[`: 5,000 of them took 5.3 s, issue 18).
 Linear is not free: the worst inputs cost tens of microseconds a character, so every field
-that is rendered is also capped in length (tickets.models.BODY_MAX_LENGTH); bench/render.py
-prints the figures.
+that is rendered is also capped in length (MAX_LENGTH); bench/render.py prints the figures.
 
 Raw HTML in the source is text, never markup: customers paste XML configuration, HTML snippets
 and stack traces (`Pool.<init>`, `List<String>`), and a sanitizer that drops the tags it does not
@@ -21,6 +20,12 @@ import nh3
 from markdown_it import MarkdownIt
 
 MAX_NESTING = 20
+# The longest text a field may ask to have rendered (a case's description, a reply), checked by
+# the service that stores it and shown by its form and API field. Worst inputs cost up to ~50 µs
+# a character (runs of `[`, `![[`), so this bounds a render to about a second; longer logs and
+# documents are attachments.
+MAX_LENGTH = 20_000
+TOO_LONG = f"Keep it to {MAX_LENGTH:,} characters or fewer; attach longer logs or documents as files."
 
 ALLOWED_TAGS = {
     "p",

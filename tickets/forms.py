@@ -8,10 +8,12 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 
 from lifecycle.models import MajorVersion, Product
 from policies.models import Vendor
 from policies.selectors import vendor_list
+from portal.markdown import MAX_LENGTH, TOO_LONG
 
 from .models import Kind, Status
 from .services import attachment_validate
@@ -154,6 +156,12 @@ class VersionChoiceField(forms.ModelChoiceField):
         return f"{version.product.name} {version.name}"
 
 
+# A description or reply past portal.markdown.MAX_LENGTH gets the service's message on its field.
+# A validator, not max_length: that would also set the textarea's maxlength, and a browser cuts
+# a pasted text short at it without a word.
+BODY_LENGTH = MaxLengthValidator(MAX_LENGTH, message=TOO_LONG)
+
+
 class TicketOpenForm(forms.Form):
     vendor = forms.ModelChoiceField(queryset=Vendor.objects.none(), to_field_name="slug", empty_label=None)
     product = ProductChoiceField(
@@ -186,6 +194,7 @@ class TicketOpenForm(forms.Form):
     body = forms.CharField(
         label="Description",
         widget=forms.Textarea(attrs={"rows": 10}),
+        validators=[BODY_LENGTH],
         help_text="Markdown: **bold**, *italic*, `code`, lists, links. What happened, what you expected?",
     )
     files = MultipleFileField(
@@ -205,7 +214,11 @@ class TicketOpenForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    body = forms.CharField(label="Your reply", widget=forms.Textarea(attrs={"rows": 6}))
+    body = forms.CharField(
+        label="Your reply",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        validators=[BODY_LENGTH],
+    )
     files = MultipleFileField(label="Attach files")
 
 

@@ -18,6 +18,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from lifecycle.models import Product
@@ -25,7 +26,7 @@ from policies.models import DurationUnit, TargetKind, Vendor
 from policies.selectors import vendor_list, version_in_force
 from policies.words import duration_words, promise_words
 from portal.idempotency import KeyReused, Submission, form_submit_once
-from portal.markdown import render_markdown
+from portal.markdown import MAX_LENGTH, TOO_LONG, render_markdown
 from portal.selectors import user_membership, user_timezone
 
 from . import selectors
@@ -383,7 +384,7 @@ def ticket_open_view(request):
             return redirect("tickets:detail", number=opened.reference)
     context = _panel_context(request, form, vendor, priorities)
     if request.POST.get("action") == "preview":
-        context["markdown_preview"] = render_markdown(request.POST.get("body", ""))
+        context["markdown_preview"] = _preview(request.POST.get("body", ""))
     context["had_files"] = bool(request.FILES) and form.is_bound
     return render(request, "tickets/open.html", context)
 
@@ -400,11 +401,19 @@ def ticket_open_panel(request):
     return render(request, "tickets/_open_panel.html", _panel_context(request, form, vendor, priorities))
 
 
+def _preview(body: str) -> str:
+    """The description rendered as it would be stored; past the longest one, not rendered but
+    the message its field will show on opening."""
+    if len(body) > MAX_LENGTH:
+        return format_html('<ul class="errorlist"><li>{}</li></ul>', TOO_LONG)
+    return render_markdown(body)
+
+
 @login_required
 @require_POST
 def markdown_preview(request):
     """The description as it will look, rendered and sanitized like the stored one."""
-    html = render_markdown(request.POST.get("body", ""))
+    html = _preview(request.POST.get("body", ""))
     return HttpResponse(html or '<p class="muted">Nothing to preview yet.</p>')
 
 

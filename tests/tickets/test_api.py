@@ -16,6 +16,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from policies.models import TargetKind
+from portal.markdown import MAX_LENGTH, TOO_LONG
 from portal.models import ApiToken
 from portal.services import api_token_create
 from tests.factories import MembershipFactory, StaffFactory
@@ -451,6 +452,21 @@ def test_an_id_no_row_can_have_answers_400_naming_the_field(customer, vendors, f
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert field in response.json()
     assert not Ticket.objects.exists()
+
+
+def test_a_description_or_reply_past_the_cap_answers_400_naming_the_limit(customer, vendors):
+    case = open_case(customer, vendors["alectrona"])
+    long_body = "x" * (MAX_LENGTH + 1)
+    opened = api(customer).post(
+        list_url(),
+        {"vendor": "alectrona", "priority": "high", "subject": "S", "body": long_body},
+        format="json",
+    )
+    replied = api(customer).post(replies_url(case), {"body": long_body}, format="json")
+
+    assert (opened.status_code, replied.status_code) == (HTTPStatus.BAD_REQUEST, HTTPStatus.BAD_REQUEST)
+    assert opened.json() == replied.json() == {"body": [TOO_LONG]}
+    assert Ticket.objects.count() == 1 and not case.replies.exists()
 
 
 def test_opening_is_all_or_nothing(customer, vendors, monkeypatch):

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 
+from portal.markdown import MAX_LENGTH, TOO_LONG
 from tickets.models import SlaEvent, Status, TargetState, Ticket
 from tickets.services import (
     reply_add,
@@ -345,3 +346,31 @@ def test_ticket_measured_against_version_in_force_when_opened(customer, vendors)
     assert ticket.policy_version.vendor.slug == "alectrona"
     with pytest.raises(ValidationError):
         _open(customer, vendors, at=datetime(2020, 1, 1, tzinfo=UTC))  # before any version
+
+
+def test_a_description_longer_than_the_cap_is_refused_naming_the_limit(customer, vendors):
+    """Rendering is linear but not free (portal.markdown.MAX_LENGTH): the service is the one check."""
+    arguments = dict(
+        organization=customer.membership.organization,
+        requester=customer,
+        vendor=vendors["alectrona"],
+        priority="high",
+        subject="Export fails",
+        at=ny(2026, 11, 23, 10),
+    )
+    with pytest.raises(ValidationError) as error:
+        ticket_open(**arguments, body="x" * (MAX_LENGTH + 1))
+    assert error.value.message_dict == {"body": [TOO_LONG]}
+    assert "20,000 characters" in TOO_LONG
+    assert not Ticket.objects.exists()
+    assert len(ticket_open(**arguments, body="x" * MAX_LENGTH).body) == MAX_LENGTH
+
+
+def test_a_reply_longer_than_the_cap_is_refused_naming_the_limit(customer, agent, vendors):
+    ticket = _open(customer, vendors, at=ny(2026, 11, 23, 10))
+    with pytest.raises(ValidationError) as error:
+        reply_add(ticket=ticket, author=customer, body="[" * (MAX_LENGTH + 1), at=ny(2026, 11, 23, 11))
+    assert error.value.message_dict == {"body": [TOO_LONG]}
+    assert not ticket.replies.exists()
+    reply_add(ticket=ticket, author=agent, body="[" * MAX_LENGTH, at=ny(2026, 11, 23, 11))
+    assert ticket.replies.get().body_html == "<p>" + "[" * MAX_LENGTH + "</p>\n"

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from lifecycle.models import ContractTarget, MajorVersion, PremiumOptionKind, Product
 from lifecycle.services import premium_option_set
+from portal.markdown import MAX_LENGTH, TOO_LONG
 from tickets.forms import UsersAffected, Workaround, suggest_priority
 from tickets.models import Attachment, Reply, Status, TargetState, Ticket
 from tickets.services import attachment_add, reply_add, ticket_open, ticket_wait_on_customer
@@ -186,6 +187,20 @@ def form_data(**overrides):
     }
     data.update(overrides)
     return data
+
+
+def test_a_description_past_the_cap_is_refused_on_the_field_and_not_rendered(client, customer):
+    client.force_login(customer)
+    long_body = "[" * (MAX_LENGTH + 1)
+    response = client.post(reverse("tickets:open"), form_data(body=long_body))
+    assert response.status_code == HTTPStatus.OK
+    assert response.context["form"].errors["body"] == [TOO_LONG]
+    # Both previews (the page's button, the script's fragment) say so instead of rendering it.
+    page = client.post(reverse("tickets:open"), form_data(body=long_body, action="preview"))
+    fragment = client.post(reverse("tickets:markdown_preview"), {"body": long_body})
+    for preview in (page.context["markdown_preview"], fragment.content.decode()):
+        assert TOO_LONG in preview and "[[[" not in preview
+    assert not Ticket.objects.exists()
 
 
 def test_open_page_shows_each_priority_definition(client, customer):
@@ -376,6 +391,15 @@ def test_reply_to_a_waiting_case_resumes_the_clock(client, customer, agent, vend
     assert target.paused == timedelta(hours=5)
     reply = ticket.replies.get()
     assert [a.filename for a in reply.attachments.all()] == ["trace.log"]
+
+
+def test_a_reply_past_the_cap_is_refused_on_the_field(client, customer, vendors):
+    ticket = open_case(vendors["alectrona"], customer)
+    client.force_login(customer)
+    response = client.post(reverse("tickets:reply", args=[ticket.number]), {"body": "x" * (MAX_LENGTH + 1)})
+    assert response.status_code == HTTPStatus.OK
+    assert response.context["reply_form"].errors["body"] == [TOO_LONG]
+    assert not ticket.replies.exists()
 
 
 def test_empty_reply_is_refused_and_nothing_saved(client, customer, vendors):

@@ -14,7 +14,7 @@ from lifecycle.models import MajorVersion, Product
 from lifecycle.services import entitlement_check, quota_use_record, quota_use_withdraw
 from policies.models import PriorityLevel, ResolutionCode, Vendor
 from policies.selectors import NO_VERSION_IN_FORCE, version_in_force, version_terms
-from portal.markdown import render_markdown
+from portal.markdown import MAX_LENGTH, TOO_LONG, render_markdown
 from portal.models import Organization
 from portal.selectors import user_membership
 
@@ -110,6 +110,15 @@ def _entitle(ticket: Ticket, *, remote_failed: bool, at: datetime) -> list[sla.P
     return _planned(ticket, entitlement)
 
 
+def _rendered_body(body: str) -> str:
+    """A description or reply as its page shows it, or ValidationError on `body` past
+    portal.markdown.MAX_LENGTH: the one check of that cap, whatever the channel (portal, API,
+    email, admin); the forms and serializers show the same message on their field."""
+    if len(body) > MAX_LENGTH:
+        raise ValidationError({"body": TOO_LONG})
+    return render_markdown(body)
+
+
 def _new_ticket(
     *,
     organization: Organization,
@@ -145,7 +154,7 @@ def _new_ticket(
         priority=_priority(version, priority),
         subject=subject.strip(),
         body=body,
-        body_html=render_markdown(body),
+        body_html=_rendered_body(body),
         kind=kind,
         channel=channel,
         product=product,
@@ -352,7 +361,7 @@ def reply_save(*, ticket: Ticket, author, body: str, internal: bool, at: datetim
         ticket=ticket,
         author=author,
         body=body,
-        body_html=render_markdown(body),
+        body_html=_rendered_body(body),
         internal=internal,
         by_staff=author.is_staff,
         created_at=at,
