@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from policies import api as policies_api
 from portal import views as portal_views
@@ -10,7 +10,8 @@ from . import views
 
 api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The split view serves Swagger UI's start-up script as a file: no inline script under the CSP.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("vendors/", policies_api.VendorListApi.as_view(), name="vendor-list"),
     path("vendors/<str:slug>/policy/", policies_api.VendorPolicyApi.as_view(), name="vendor-policy"),
     path("sla/preview/", policies_api.SlaPreviewApi.as_view(), name="sla-preview"),

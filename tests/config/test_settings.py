@@ -67,3 +67,16 @@ def test_a_bare_environment_runs_on_sqlite_and_a_serverless_broker():
         "django.core.cache.backends.locmem.LocMemCache",
         "django.core.mail.backends.console.EmailBackend",
     ]
+
+
+def _production_setting(name: str, **env: str) -> str:
+    production = {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "x.test"}
+    code = f"from django.conf import settings; print(repr(settings.{name}))"
+    result = _manage("shell", "-c", code, **production, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]  # after shell's "objects imported" line
+
+
+def test_x_forwarded_proto_is_trusted_only_behind_a_proxy_that_sets_it():
+    assert _production_setting("SECURE_PROXY_SSL_HEADER") == "('HTTP_X_FORWARDED_PROTO', 'https')"
+    assert _production_setting("SECURE_PROXY_SSL_HEADER", TRUST_X_FORWARDED_PROTO="false") == "None"
