@@ -469,6 +469,18 @@ def test_a_description_or_reply_past_the_cap_answers_400_naming_the_limit(custom
     assert Ticket.objects.count() == 1 and not case.replies.exists()
 
 
+def test_a_resolving_message_past_the_cap_answers_400_on_message(customer, agent, vendors):
+    case = open_case(customer, vendors["alectrona"])
+    data = {"status": "resolved", "resolution_code": "workaround", "message": "x" * (MAX_LENGTH + 1)}
+
+    response = api(agent).patch(detail_url(case), data, format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() == {"message": [TOO_LONG]}
+    case.refresh_from_db()
+    assert case.status == Status.NEW and not case.replies.exists()
+
+
 def test_opening_is_all_or_nothing(customer, vendors, monkeypatch):
     """A failure after the case row and its number exist (here: starting the clocks) leaves
     neither the case, nor its targets, nor a consumed number."""

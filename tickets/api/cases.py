@@ -25,6 +25,7 @@ from portal.api import (
     api_submit_once,
 )
 from portal.idempotency import Submission
+from portal.markdown import MAX_LENGTH, TOO_LONG
 from portal.models import Organization
 from portal.selectors import user_organization
 
@@ -119,7 +120,11 @@ class TicketCreateApi(TicketApi):
         vendor = serializers.SlugField(help_text="Vendor slug, e.g. alectrona.")
         priority = serializers.CharField(max_length=50, help_text="One of the vendor's priority codes.")
         subject = serializers.CharField(max_length=200)
-        body = serializers.CharField(max_length=100_000, help_text="Markdown.")
+        body = serializers.CharField(
+            max_length=MAX_LENGTH,
+            error_messages={"max_length": TOO_LONG},
+            help_text=f"Markdown, up to {MAX_LENGTH:,} characters.",
+        )
         kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.INCIDENT)
         channel = serializers.ChoiceField(choices=TicketChannel.choices, default=TicketChannel.API)
         product = PrimaryKeyRelatedField(
@@ -252,7 +257,10 @@ class TicketUpdateApi(TicketApi):
         )
         message = serializers.CharField(
             required=False,
-            help_text="Staff, with resolved: the message to the customer (a public reply, the answer).",
+            max_length=MAX_LENGTH,
+            error_messages={"max_length": TOO_LONG},
+            help_text="Staff, with resolved: the message to the customer (a public reply, the answer), "
+            f"Markdown up to {MAX_LENGTH:,} characters.",
         )
         priority = serializers.CharField(max_length=50, required=False, help_text="Staff: a priority code.")
         priority_reason = serializers.CharField(max_length=300, required=False, allow_blank=True)

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from portal.api import IDEMPOTENCY_KEY, KEY_REUSED_ANSWER, Serializer, api_submit_once
 from portal.idempotency import Submission
+from portal.markdown import MAX_LENGTH, TOO_LONG
 
 from .. import selectors, services
 from ..downloads import attachment_response
@@ -38,7 +39,11 @@ class ReplyListApi(TicketApi):
 class ReplyCreateApi(TicketApi):
     @extend_schema_serializer(component_name="ReplyNew")
     class InputSerializer(Serializer):
-        body = serializers.CharField(max_length=100_000, help_text="Markdown.")
+        body = serializers.CharField(
+            max_length=MAX_LENGTH,
+            error_messages={"max_length": TOO_LONG},
+            help_text=f"Markdown, up to {MAX_LENGTH:,} characters.",
+        )
         internal = serializers.BooleanField(
             default=False, help_text="Staff: an internal note, never shown to customers."
         )

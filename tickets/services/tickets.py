@@ -110,12 +110,12 @@ def _entitle(ticket: Ticket, *, remote_failed: bool, at: datetime) -> list[sla.P
     return _planned(ticket, entitlement)
 
 
-def _rendered_body(body: str) -> str:
-    """A description or reply as its page shows it, or ValidationError on `body` past
+def _rendered_body(body: str, *, field: str = "body") -> str:
+    """A description or reply as its page shows it, or ValidationError on `field` past
     portal.markdown.MAX_LENGTH: the one check of that cap, whatever the channel (portal, API,
     email, admin); the forms and serializers show the same message on their field."""
     if len(body) > MAX_LENGTH:
-        raise ValidationError({"body": TOO_LONG})
+        raise ValidationError({field: TOO_LONG})
     return render_markdown(body)
 
 
@@ -353,15 +353,18 @@ def _save(ticket: Ticket, at: datetime) -> Ticket:
     return ticket
 
 
-def reply_save(*, ticket: Ticket, author, body: str, internal: bool, at: datetime) -> Reply:
-    """Write one reply to a locked case (the caller checked who may write it)."""
+def reply_save(
+    *, ticket: Ticket, author, body: str, internal: bool, at: datetime, field: str = "body"
+) -> Reply:
+    """Write one reply to a locked case (the caller checked who may write it). `field` names the
+    caller's field for the body in an error (a resolving message is `message`)."""
     if not body.strip():
         raise ValidationError({"body": EMPTY_REPLY})
     reply = Reply(
         ticket=ticket,
         author=author,
         body=body,
-        body_html=_rendered_body(body),
+        body_html=_rendered_body(body, field=field),
         internal=internal,
         by_staff=author.is_staff,
         created_at=at,
@@ -479,7 +482,7 @@ def ticket_resolve(
         errors["message"] = RESOLUTION_MESSAGE_REQUIRED
     if errors:
         raise ValidationError(errors)
-    reply = reply_save(ticket=ticket, author=by, body=message, internal=False, at=at)
+    reply = reply_save(ticket=ticket, author=by, body=message, internal=False, at=at, field="message")
     if ticket.first_responded_at is None:
         ticket.first_responded_at = at
     ticket.status, ticket.resolution_code, ticket.resolved_at = Status.RESOLVED, code, at
