@@ -21,9 +21,9 @@ from markdown_it import MarkdownIt
 
 MAX_NESTING = 20
 # The longest text a field may ask to have rendered (a case's description, a reply), checked by
-# the service that stores it and shown by its form and API field. Worst inputs cost up to ~50 µs
-# a character (runs of `[`, `![[`), so this bounds a render to about a second; longer logs and
-# documents are attachments.
+# the service that stores it and shown by its form and API field. The worst inputs cost ~20 µs of
+# CPU a character (runs of `[` or `![[`: 0.34 and 0.43 s at 20,000 in bench/render.py), so this
+# keeps a render under half a second; longer logs and documents are attachments.
 MAX_LENGTH = 20_000
 TOO_LONG = f"Keep it to {MAX_LENGTH:,} characters or fewer; attach longer logs or documents as files."
 
