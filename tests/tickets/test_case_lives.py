@@ -42,10 +42,9 @@ Infotecs is included with a contract of the customer's organization that agrees 
 targets (critical 4 h, normal 24 h first response, both on 24×7). The update target is
 checked for Alectrona as well as the first response.
 
-Where the code disagrees with these rules (KNOWN, D1-D4), a strict xfail reproduces each
-with a hand-computed life, and the random lives steer round it (the same step taken the way
-the code gets right, or a harmless one instead), so that the rest stays guarded meanwhile:
-run with CASE_LIVES_ALL=1 to drop the steering, CASE_LIVES_EXAMPLES=<n> for more lives per
+The four disagreements this test found (KNOWN, D1-D4) are fixed; a hand-computed life pins
+each. CASE_LIVES_STEER=1 brings back the steering that once walked the random lives round
+them (for comparing with an old commit), CASE_LIVES_EXAMPLES=<n> sets the lives per
 vendor, CASE_LIVES_SHRINK=1 to let hypothesis shrink a failing life (slow: each example
 writes a case through the services).
 
@@ -408,15 +407,15 @@ def _seconds(row: dict) -> dict:
 
 # ============================================================================ the real case
 
-# The code disagrees with the oracle on these (issue 15 report); the random lives steer round
-# them unless CASE_LIVES_ALL=1, and a strict xfail below reproduces each.
+# The disagreements this test found in the code (issue 15), each fixed and pinned by a life
+# below; the random lives no longer steer round them unless CASE_LIVES_STEER=1.
 KNOWN = {
     "D1": "a priority change recomputes a target already overdue unless the sweep wrote the breach first",
     "D2": "a priority change that adds a first-response target after the desk answered leaves it unanswered",
     "D3": "resolving or closing records the update target's answer only if its breach was not yet written",
     "D4": "a staff reply to a resolved case restarts its update clock",
 }
-STEER = os.environ.get("CASE_LIVES_ALL") != "1"
+STEER = os.environ.get("CASE_LIVES_STEER") == "1"
 
 
 @dataclass
@@ -585,7 +584,7 @@ class Life:
             raise AssertionError(action)
 
     def steer(self, action: str, at: datetime, priority: str | None) -> str:
-        """Round the known discrepancies (KNOWN, each pinned by a strict xfail): the life takes
+        """Round the discrepancies once known (KNOWN, now fixed; CASE_LIVES_STEER=1 only): the life takes
         the step in the one way the code gets right, or a harmless step instead."""
         if not self.steering:
             return action
@@ -885,8 +884,8 @@ def test_explicit_life(actors, name):
 
 
 # The same sweep-free life and its swept twin must show the same thing (the sweep writes down
-# only what is already so). Where the code disagrees with the oracle, the life is a strict
-# xfail named by its KNOWN key: it fails today and must pass once the code is fixed.
+# only what is already so). The lives the code once got wrong are below, each
+# named by its KNOWN key: it failed before the fix (issue 15) and pins it now.
 KNOWN_LIVES = {
     # D1. Alectrona Urgent Tue 1 Dec 2026 10:00 EST, first response due 11:00 (1 business
     # hour); nobody answers; lowered to Low at 12:00, an hour after the deadline. It was
@@ -990,17 +989,14 @@ def test_sweep_twin(actors, name):
     _run_table_life(actors, TWINS[name])
 
 
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(key, marks=pytest.mark.xfail(strict=True, reason=KNOWN[key])) for key in KNOWN_LIVES],
-)
-def test_known_discrepancy(actors, name):
+@pytest.mark.parametrize("name", list(KNOWN_LIVES))
+def test_fixed_discrepancy(actors, name):
+    """Each life the code once got wrong (KNOWN): the portal now agrees with the oracle."""
     _run_table_life(actors, KNOWN_LIVES[name])
 
 
 @pytest.mark.parametrize("name", list(KNOWN_LIVES))
-def test_known_discrepancy_oracle(actors, name):
-    """The xfails above fail on the portal's answer, not on the oracle's."""
+def test_fixed_discrepancy_oracle(actors, name):
     _run_table_life(actors, KNOWN_LIVES[name], portal=False)
 
 

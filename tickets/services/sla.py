@@ -275,7 +275,8 @@ def sla_staff_replied(*, ticket: Ticket, at: datetime, waiting: bool) -> None:
     for target in targets:
         if target.kind == TargetKind.FIRST_RESPONSE:
             _answer_first_response(target, at, "First public reply from the desk")
-        elif target.kind == TargetKind.UPDATE and target.duration:
+        elif target.kind == TargetKind.UPDATE and target.duration and ticket.is_open:
+            # A resolved case's clocks have stopped: a later staff note to it starts none.
             if target.state == TargetState.RUNNING and overdue(target.due_at, at):
                 target.state, target.breached_at = TargetState.BREACHED, target.due_at
                 _record(target, SlaEvent.Kind.BREACHED, at, "The update came after the deadline")
@@ -295,12 +296,21 @@ def sla_resolve(*, ticket: Ticket, at: datetime, detail: str) -> None:
     for target in targets:
         if target.kind == TargetKind.FIRST_RESPONSE:
             _answer_first_response(target, at, detail)
-            continue
-        if target.state == TargetState.PAUSED:
-            _resume(target, at, "Resolved")
-        if target.state == TargetState.RUNNING:
-            _fulfil(target, at, detail)
+        else:
+            _settle(target, at, detail)
     refresh_ticket_sla(ticket, targets)
+
+
+def _settle(target: SlaTarget, at: datetime, detail: str) -> None:
+    """The case ends at `at`: an open target is met by then or breached; one the sweep already
+    breached records the end as its late answer, so what the case shows never depends on
+    whether the sweep came by first."""
+    if target.state == TargetState.PAUSED:
+        _resume(target, at, detail)
+    if target.state == TargetState.RUNNING:
+        _fulfil(target, at, detail)
+    elif target.state == TargetState.BREACHED and target.fulfilled_at is None:
+        _answer_late(target, at, detail)
 
 
 WITHDRAWN_DETAIL = "The customer closed the case before the desk answered"
@@ -313,13 +323,14 @@ def sla_withdraw(*, ticket: Ticket, at: datetime, detail: str = "Closed by the c
     _end_wait(ticket, at)
     targets = _targets(ticket)
     for target in targets:
+        if target.kind != TargetKind.FIRST_RESPONSE:
+            _settle(target, at, detail)
+            continue
         if target.state == TargetState.PAUSED:
             _resume(target, at, detail)
         if target.state != TargetState.RUNNING:
             continue
-        if target.kind != TargetKind.FIRST_RESPONSE:
-            _fulfil(target, at, detail)
-        elif overdue(target.due_at, at):
+        if overdue(target.due_at, at):
             target.state, target.breached_at = TargetState.BREACHED, target.due_at
             _record(target, SlaEvent.Kind.BREACHED, at, detail + " after the deadline, unanswered")
         else:
@@ -344,23 +355,28 @@ def _waits(ticket: Ticket) -> list[Wait]:
     return list(Wait.objects.filter(ticket=ticket).order_by("started_at", "id"))
 
 
-def _recount(target: SlaTarget, waits: list[Wait]) -> None:
+def _recount(target: SlaTarget, waits: list[Wait], until: datetime | None = None) -> None:
     """Set the target's pause credit and deadline from the case's waits, measured on its own
     clock (SPEC §2: the same intervals recounted, never the credit of another clock). A wait
     counts only if it began by the deadline the waits before it give: a case set to wait after
-    its deadline had passed was already breached."""
+    its deadline had passed was already breached. `until`: the waits as they stood then."""
     target.paused, target.paused_since = timedelta(0), None
     calendar = clock_of(target)
     for wait in waits:
         since = max(wait.started_at, target.started_at)
-        if wait.ended_at is not None and wait.ended_at <= since:
+        ended = wait.ended_at
+        if until is not None:
+            if since >= until:
+                break
+            ended = None if ended is None or ended > until else ended
+        if ended is not None and ended <= since:
             continue
         if overdue(_due(target), since):
             break
-        if wait.ended_at is None:
+        if ended is None:
             target.paused_since = since
             break
-        target.paused += clock.business_time_between(since, wait.ended_at, calendar)
+        target.paused += clock.business_time_between(since, ended, calendar)
     target.due_at = _due(target)
 
 
@@ -381,23 +397,33 @@ def sla_recompute(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime,
     (the opening time for first response) with the new duration and clock, the case's waits
     recounted on that clock. A settled target (met, breached, withdrawn) keeps its outcome."""
     targets = {t.kind: t for t in _targets(ticket)}
+    for target in targets.values():
+        if target.state == TargetState.RUNNING and overdue(target.due_at, at):
+            # Already missed under the old terms: settled, whether or not the sweep came by.
+            target.state, target.breached_at = TargetState.BREACHED, target.due_at
+            _record(target, SlaEvent.Kind.BREACHED, at, BREACH_DETAIL)
     waits = _waits(ticket)
     for plan in planned:
         target = targets.get(plan.kind)
         if target is None:
             target = SlaTarget(ticket=ticket, kind=plan.kind, state=TargetState.NOT_APPLICABLE)
             targets[plan.kind] = target
+        if target.state not in (TargetState.RUNNING, TargetState.PAUSED, TargetState.NOT_APPLICABLE):
+            continue  # settled: keeps its outcome and the terms it was measured by
         target.duration, target.calendar, target.source = plan.duration, plan.calendar, plan.source
         if target.state == TargetState.NOT_APPLICABLE:
             target.started_at = ticket.opened_at if plan.kind != TargetKind.UPDATE else None
-        if target.state in (TargetState.RUNNING, TargetState.PAUSED) or (
-            target.state == TargetState.NOT_APPLICABLE and target.started_at is not None
-        ):
-            _replan(target, waits, at, reason)
-        else:
-            if target.state == TargetState.NOT_APPLICABLE:
-                target.explanation = UPDATE_WAITS
+        if target.started_at is None:
+            target.explanation = UPDATE_WAITS
             target.save()
+            continue
+        _replan(target, waits, at, reason)
+        answered = ticket.first_responded_at
+        if plan.kind == TargetKind.FIRST_RESPONSE and answered and target.fulfilled_at is None:
+            # A target the new priority adds after the desk answered: measured at that answer.
+            _recount(target, waits, until=answered)
+            target.state = TargetState.PAUSED if target.paused_since else TargetState.RUNNING
+            _answer_first_response(target, answered, "First public reply from the desk")
     planned_kinds = {plan.kind for plan in planned}
     for kind, target in targets.items():
         if kind not in planned_kinds and target.state in (TargetState.RUNNING, TargetState.PAUSED):
