@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before CsrfViewMiddleware, which reads the form: refuses a body too large from its length.
+    "portal.limits.RequestBodyLimit",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -183,6 +185,11 @@ STORAGES = {
 # Attachments live outside the web root and are served only through a view that checks access.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# Any request body is refused past REQUEST_MAX_BYTES from its Content-Length, before a view or
+# the CSRF check reads it (portal.limits); only the views taking attachments accept 5 attachments'
+# worth more. Django parses at most DATA_UPLOAD_MAX_MEMORY_SIZE of a form in memory, and spools
+# uploaded files past FILE_UPLOAD_MAX_MEMORY_SIZE to disk.
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=3 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -1,0 +1,53 @@
+"""Request bodies are refused from their Content-Length, before anything reads them (issue 18
+point 8): an anonymous 100 MiB post to the sign-in page costs a header, not 100 MiB of reading.
+
+Every request may send REQUEST_MAX_BYTES; the views that take attachments (the case form, the
+reply form, the API's upload) may send UPLOAD_MAX_BYTES: MAX_FILES attachments of
+ATTACHMENT_MAX_BYTES each and the form's text. DATA_UPLOAD_MAX_MEMORY_SIZE still caps what Django
+parses of a body without a length, and the attachment rules check each file afterwards."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from django.conf import settings
+from django.http import HttpResponse
+
+# view names (namespace:url_name) that take files
+UPLOAD_VIEWS = frozenset({"tickets:open", "tickets:reply", "api:ticket-attachments"})
+TOO_LARGE = "Request body too large: at most {limit:,} bytes."
+
+
+def upload_max_bytes() -> int:
+    from tickets.forms import MAX_FILES
+
+    return MAX_FILES * settings.ATTACHMENT_MAX_BYTES + settings.REQUEST_MAX_BYTES
+
+
+class RequestBodyLimit:
+    """Listed before CsrfViewMiddleware, whose process_view reads the form: this one's runs first."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return HttpResponse(
+                "Bad Content-Length.", status=HTTPStatus.BAD_REQUEST, content_type="text/plain"
+            )
+        uploads = request.resolver_match is not None and request.resolver_match.view_name in UPLOAD_VIEWS
+        limit = upload_max_bytes() if uploads else settings.REQUEST_MAX_BYTES
+        if length > limit:
+            response = HttpResponse(
+                TOO_LARGE.format(limit=limit),
+                status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                content_type="text/plain",
+            )
+            response["Connection"] = "close"  # the unread body is not worth draining
+            return response
+        return None

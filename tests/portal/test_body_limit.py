@@ -1,0 +1,61 @@
+"""Request bodies are capped before any view reads them (issue 18 point 8): a Content-Length past
+REQUEST_MAX_BYTES answers 413 without a byte read; only the attachment uploads take more."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import pytest
+from django.urls import reverse
+
+MIB = 1024 * 1024
+
+
+class Unreadable:
+    """A request body that fails the test if anything reads it."""
+
+    def read(self, *args):
+        raise AssertionError("the body was read")
+
+    readline = read
+
+
+def post_declaring(client, url: str, length: int, **extra):
+    return client.generic(
+        "POST",
+        url,
+        CONTENT_TYPE="application/x-www-form-urlencoded",
+        CONTENT_LENGTH=str(length),
+        **{"wsgi.input": Unreadable()},
+        **extra,
+    )
+
+
+def test_an_anonymous_100_mib_sign_in_is_refused_unread(client, db):
+    response = post_declaring(client, reverse("login"), 100 * MIB)
+    assert response.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+
+
+def test_the_api_refuses_a_large_body_unread(client, customer):
+    client.force_login(customer)
+    response = post_declaring(client, reverse("api:ticket-list"), 5 * MIB)
+    assert response.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+
+
+def test_the_cap_is_the_setting(client, settings, db):
+    settings.REQUEST_MAX_BYTES = 3 * MIB
+    with pytest.raises(AssertionError, match="the body was read"):  # under the cap: read as usual
+        post_declaring(client, reverse("login"), 2 * MIB)
+    settings.REQUEST_MAX_BYTES = 1 * MIB
+    refused = post_declaring(client, reverse("login"), 2 * MIB)
+    assert refused.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+
+
+def test_an_attachment_upload_may_be_larger_up_to_its_own_cap(client, settings, customer):
+    settings.ATTACHMENT_MAX_BYTES = 10 * MIB
+    client.force_login(customer)
+    url = reverse("api:ticket-attachments", args=["ALC-000001"])
+    allowed = client.generic("POST", url, b"", CONTENT_TYPE="multipart/form-data; boundary=x")
+    assert allowed.status_code != HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    too_big = post_declaring(client, url, 100 * MIB)
+    assert too_big.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
