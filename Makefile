@@ -48,6 +48,7 @@ bench: install
 	$(PY) bench/portal.py
 	$(PY) bench/sweep.py
 	$(PY) bench/reports.py
+	$(PY) bench/mail.py
 	$(PY) bench/render.py
 
 clean:
