@@ -193,10 +193,8 @@ def _ours(mail: ParsedMail) -> str:
 
 
 def _may_see(user, ticket: Ticket) -> bool:
-    if user.is_staff:
-        return True
-    membership = user_membership(user)
-    return membership is not None and membership.organization_id == ticket.organization_id
+    """The portal's own rule: staff see every case, a customer their organization's."""
+    return Ticket.objects.visible_to(user).filter(pk=ticket.pk).exists()
 
 
 def _desk_sent(ticket: Ticket, references: list[str]) -> bool:
@@ -347,8 +345,7 @@ def case_from_mail(
     return ticket, refused
 
 
-def _open_case(message: InboundMessage, mail: ParsedMail, decision: Decision) -> None:
-    sender, unknown = _sender(mail.from_address)
+def _open_case(message: InboundMessage, mail: ParsedMail, decision: Decision, sender, unknown: str) -> None:
     if sender is None:
         decision.set(
             Outcome.QUARANTINED,
@@ -389,8 +386,9 @@ def _open_case(message: InboundMessage, mail: ParsedMail, decision: Decision) ->
     _attachments_refused(message, decision, user=sender, ticket=ticket, refused=refused)
 
 
-def _reply(message: InboundMessage, mail: ParsedMail, decision: Decision, ticket: Ticket) -> None:
-    sender, unknown = _sender(mail.from_address)
+def _reply(
+    message: InboundMessage, mail: ParsedMail, decision: Decision, ticket: Ticket, sender, unknown: str
+) -> None:
     decision.ticket = ticket
     if sender is None:
         decision.set(Outcome.QUARANTINED, f"{unknown} It replied to {ticket.number}; nothing was added.")
@@ -472,6 +470,7 @@ def _decide(message: InboundMessage, mail: ParsedMail, decision: Decision) -> No
         problems = "; ".join(mail.problems) or "no headers"
         decision.set(Outcome.QUARANTINED, f"The message could not be read ({problems}).")
         return
+    sender, unknown = _sender(mail.from_address)
     token, address = _reply_token(mail, vendor)
     if token:
         ticket = reply_token_ticket(token)
@@ -487,11 +486,10 @@ def _decide(message: InboundMessage, mail: ParsedMail, decision: Decision) -> No
                 ticket=ticket,
             )
         else:
-            _reply(message, mail, decision, ticket)
+            _reply(message, mail, decision, ticket, sender, unknown)
         return
     referenced = _referenced_case(mail.references)
     if referenced is not None:
-        sender, _ = _sender(mail.from_address)
         if sender is not None and _may_see(sender, referenced):
             reason = NO_REPLY_ADDRESS.format(number=referenced.number)
             url = _portal_url("tickets:detail", referenced.number)
@@ -505,7 +503,7 @@ def _decide(message: InboundMessage, mail: ParsedMail, decision: Decision) -> No
                 ticket=referenced,
             )
             return
-    _open_case(message, mail, decision)
+    _open_case(message, mail, decision, sender, unknown)
 
 
 def _too_large(message: InboundMessage, mail: ParsedMail, decision: Decision) -> None:
