@@ -5,8 +5,6 @@ transaction, threaded onto the sender's message and marked `Auto-Submitted: auto
 
 from __future__ import annotations
 
-from email.utils import formataddr
-
 from django.conf import settings
 from django.urls import reverse
 
@@ -14,7 +12,7 @@ from portal.models import Notice
 from portal.outbox import notice_build, notice_save, notice_wanted, render_email, thread_id
 from portal.selectors import user_timezone
 from tickets.models import Ticket
-from tickets.reply_address import reply_sender
+from tickets.reply_address import reply_sender, vendor_sender
 
 from .models import InboundMessage
 
@@ -61,15 +59,6 @@ def _answer(*, kind: str, template: str, message: InboundMessage, user, ticket, 
     return notice_save(_threaded(notice, message, ticket))
 
 
-def _vendor_sender(message: InboundMessage) -> dict[str, str]:
-    vendor = message.vendor
-    return (
-        {"from_email": formataddr((f"{vendor.name} Support", vendor.support_email))}
-        if vendor.support_email
-        else {}
-    )
-
-
 def mail_refused(
     *,
     message: InboundMessage,
@@ -86,7 +75,7 @@ def mail_refused(
         user=user,
         ticket=ticket,
         context={"reasons": reasons, "advice": advice, "portal_url": portal_url},
-        sender=_vendor_sender(message),
+        sender={"from_email": vendor_sender(message.vendor)},
     )
 
 

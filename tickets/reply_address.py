@@ -39,15 +39,20 @@ def reply_address(ticket: Ticket) -> str:
     return f"{local}+{reply_token(ticket)}@{domain}"
 
 
+def vendor_sender(vendor) -> str:
+    """The vendor's support address as a From, e.g. "Alectrona Support <alectrona@…>"; empty
+    when the vendor has none (the outbox then sends from DEFAULT_FROM_EMAIL)."""
+    return formataddr((f"{vendor.name} Support", vendor.support_email)) if vendor.support_email else ""
+
+
 def reply_sender(ticket: Ticket) -> dict[str, str]:
     """The From and Reply-To of the emails about a case, for portal.outbox's notice_build."""
     vendor = ticket.vendor
     if not vendor.support_email:
         return {}
-    name = f"{vendor.name} Support"
     return {
-        "from_email": formataddr((name, vendor.support_email)),
-        "reply_to": formataddr((name, reply_address(ticket))),
+        "from_email": vendor_sender(vendor),
+        "reply_to": formataddr((f"{vendor.name} Support", reply_address(ticket))),
     }
 
 
