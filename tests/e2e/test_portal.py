@@ -120,13 +120,13 @@ def test_albert_helper_suggests_a_priority(new_page, people):
     page.get_by_text("Not sure? Answer three questions").click()
     page.get_by_label("Who is affected?").select_option("majority")
     # the answer re-renders the panel; the helper stays open on the next question
-    page.wait_for_function("!document.getElementById('policy-panel').hasAttribute('aria-busy')")
+    page.wait_for_function("() => !document.getElementById('policy-panel').hasAttribute('aria-busy')")
     assert page.get_by_label("Is there a work-around?").is_visible()
     page.get_by_label("Is there a work-around?").select_option("no")
     page.get_by_label("Is a business function halted?").select_option("yes")
     page.get_by_text("Suggested priority: 1 - Urgent").wait_for()
     page.get_by_role("button", name="Use it").click()
-    page.wait_for_function("document.querySelector('#priority-urgent').checked")
+    page.wait_for_function("() => document.querySelector('#priority-urgent').checked")
     page.get_by_text("within 8 hours (24×7)").wait_for()
 
 
@@ -217,7 +217,7 @@ def test_open_case_preview_follows_version_and_on_site_and_a_charge_is_confirmed
     preview.get_by_text("This case will be charged:").wait_for()
     assert "Extended Support" in preview.inner_text()
     page.locator("#id_major_version").select_option(label="ViPNet Coordinator 4")
-    page.wait_for_function("!document.querySelector('#deadline-preview').textContent.includes('charged')")
+    page.wait_for_function("() => !document.querySelector('#deadline-preview').textContent.includes('charged')")
     page.get_by_label("We need an engineer on site").check()
     preview.get_by_text("Each Premium emergency on-site call is charged extra").wait_for()
     page.get_by_label("Subject").fill("Engineer needed")
