@@ -59,7 +59,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Before CsrfViewMiddleware, which reads the form: refuses a body too large from its length.
-    "portal.limits.RequestBodyLimit",
+    "config.limits.RequestBodyLimit",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -186,7 +186,7 @@ STORAGES = {
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 # Any request body is refused past REQUEST_MAX_BYTES from its Content-Length, before a view or
-# the CSRF check reads it (portal.limits); only the views taking attachments accept 5 attachments'
+# the CSRF check reads it (config.limits); only the views taking attachments accept 5 attachments'
 # worth more. Django parses at most DATA_UPLOAD_MAX_MEMORY_SIZE of a form in memory, and spools
 # uploaded files past FILE_UPLOAD_MAX_MEMORY_SIZE to disk.
 REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=3 * 1024 * 1024)
@@ -232,9 +232,24 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Fail fast when the broker is down: the outbox keeps the work, the sweep sends it later.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+    # Publishing fails fast when Redis is down or hung (SIGSTOP, a full network queue): one
+    # connection attempt, and short connect and socket timeouts, so a request's enqueue after
+    # commit gives up within about a second; the outbox keeps the work, the sweep sends it.
+    # The worker checks its connection's health every 10 s. Its reads are event-driven, so the
+    # short socket timeout does not cut its BRPOP (https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "socket_connect_timeout": 1,
+        "socket_timeout": 1,
+        "health_check_interval": 10,
+    }
+# The worker never gives up on the broker: it retries at start and after a loss, forever.
+CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_HEARTBEAT = 10
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

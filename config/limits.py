@@ -1,4 +1,5 @@
-"""Request bodies are refused from their Content-Length, before anything reads them (issue 18
+"""The project shell's request-body limit (it knows which views take files, so it sits above the
+apps). Request bodies are refused from their Content-Length, before anything reads them (issue 18
 point 8): an anonymous 100 MiB post to the sign-in page costs a header, not 100 MiB of reading.
 
 Every request may send REQUEST_MAX_BYTES; the views that take attachments (the case form, the
