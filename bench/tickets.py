@@ -146,6 +146,7 @@ def check(result: Result, p95_floor: float) -> Result:
 
 def token_client(user):
     from django.test import Client
+
     from portal.services import api_token_create
 
     _, key = api_token_create(user=user)

@@ -47,8 +47,8 @@ def _deadlines(page) -> str:
 
 @pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
 def test_a_late_answer_reads_answered_late_not_overdue(new_page, people, screenshot, viewport):
-    from tickets.services.sweep import sla_sweep
     from tickets.services import reply_add
+    from tickets.services.sweep import sla_sweep
 
     now = timezone.now()
     ticket = _case(people["customer"], now - timedelta(hours=5))  # critical: 2 h, due 3 h ago

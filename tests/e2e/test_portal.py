@@ -217,7 +217,9 @@ def test_open_case_preview_follows_version_and_on_site_and_a_charge_is_confirmed
     preview.get_by_text("This case will be charged:").wait_for()
     assert "Extended Support" in preview.inner_text()
     page.locator("#id_major_version").select_option(label="ViPNet Coordinator 4")
-    page.wait_for_function("() => !document.querySelector('#deadline-preview').textContent.includes('charged')")
+    page.wait_for_function(
+        "() => !document.querySelector('#deadline-preview').textContent.includes('charged')"
+    )
     page.get_by_label("We need an engineer on site").check()
     preview.get_by_text("Each Premium emergency on-site call is charged extra").wait_for()
     page.get_by_label("Subject").fill("Engineer needed")

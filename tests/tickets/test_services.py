@@ -253,7 +253,9 @@ def test_lowest_albert_priority_has_no_contractual_target(customer, vendors):
 def test_resolving_stops_every_clock(customer, agent, vendors):
     ticket = _open(customer, vendors, at=ny(2026, 11, 23, 10))
     reply_add(ticket=ticket, author=agent, body="Try this", at=ny(2026, 11, 23, 11))
-    ticket_resolve(ticket=ticket, by=agent, resolution_code="workaround", message="Done", at=ny(2026, 11, 23, 14))
+    ticket_resolve(
+        ticket=ticket, by=agent, resolution_code="workaround", message="Done", at=ny(2026, 11, 23, 14)
+    )
     ticket.refresh_from_db()
     assert ticket.status == Status.RESOLVED
     assert ticket.resolution_code.code == "workaround"
@@ -264,7 +266,9 @@ def test_resolving_stops_every_clock(customer, agent, vendors):
 def test_resolution_code_must_come_from_the_vendor(customer, agent, vendors):
     ticket = _open(customer, vendors, at=ny(2026, 11, 23, 10))
     with pytest.raises(ValidationError) as error:
-        ticket_resolve(ticket=ticket, by=agent, resolution_code="fix", message="Done", at=ny(2026, 11, 23, 11))
+        ticket_resolve(
+            ticket=ticket, by=agent, resolution_code="fix", message="Done", at=ny(2026, 11, 23, 11)
+        )
     assert "resolution_code" in error.value.message_dict
     ticket.refresh_from_db()
     assert ticket.status == Status.NEW
@@ -273,7 +277,9 @@ def test_resolution_code_must_come_from_the_vendor(customer, agent, vendors):
 def test_reopen_restarts_the_update_clock(customer, agent, vendors):
     ticket = _open(customer, vendors, at=ny(2026, 11, 23, 10))
     reply_add(ticket=ticket, author=agent, body="Fixed", at=ny(2026, 11, 23, 11))
-    ticket_resolve(ticket=ticket, by=agent, resolution_code="upgrade", message="Done", at=ny(2026, 11, 23, 11))
+    ticket_resolve(
+        ticket=ticket, by=agent, resolution_code="upgrade", message="Done", at=ny(2026, 11, 23, 11)
+    )
     ticket_close(ticket=ticket, by=customer, at=ny(2026, 11, 23, 12))
     ticket_reopen(ticket=ticket, by=customer, at=ny(2026, 11, 24, 9))
     ticket.refresh_from_db()
