@@ -241,8 +241,6 @@ class TicketDetailApi(TicketApi):
         return Response(TicketDetailOutput(ticket, context=context).data)
 
 
-
-
 class TicketUpdateApi(TicketApi):
     @extend_schema_serializer(component_name="TicketChange")
     class InputSerializer(Serializer):
