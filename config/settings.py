@@ -202,7 +202,7 @@ SUPPORT_DESK_EMAIL = env.str("SUPPORT_DESK_EMAIL", default="desk@portal.test")
 SLA_WARNING_SHARE = env.float("SLA_WARNING_SHARE", default=0.75)
 NOTICE_LEASE_SECONDS = env.int("NOTICE_LEASE_SECONDS", default=300)
 # A hung SMTP server must give up well within the lease, or a second worker could send again:
-# portal.checks refuses the start unless NOTICE_LEASE_SECONDS >= 2 * EMAIL_TIMEOUT + 30.
+# portal.checks refuses the start unless NOTICE_LEASE_SECONDS >= 3 * EMAIL_TIMEOUT.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 NOTICE_MAX_ATTEMPTS = env.int("NOTICE_MAX_ATTEMPTS", default=8)
 

@@ -8,13 +8,14 @@ from django.core.checks import Error, register
 
 LEASE_TOO_SHORT = "portal.E001"
 # A claimed notice's send holds at most two SMTP waits (connecting, then the message's own
-# transaction, each bounded by EMAIL_TIMEOUT) plus the "mark sent" UPDATE. A lease shorter than
-# that would let the sweep hand the row to a second worker while the first may still be sent.
-LEASE_MARGIN_SECONDS = 30
+# transaction, each bounded by EMAIL_TIMEOUT) plus the "mark sent" UPDATE, for which a third
+# timeout is the margin (proportional, so a test's 1 s timeout allows its 3 s lease). A shorter
+# lease would let the sweep hand the row to a second worker while the first may still send it.
+LEASE_TIMEOUTS = 3
 
 
 def minimum_lease_seconds(email_timeout: float) -> float:
-    return 2 * email_timeout + LEASE_MARGIN_SECONDS
+    return LEASE_TIMEOUTS * email_timeout
 
 
 @register()
@@ -31,8 +32,8 @@ def notice_lease_outlasts_smtp(app_configs=None, **kwargs) -> list[Error]:
     if lease < minimum_lease_seconds(timeout):
         return [
             Error(
-                f"NOTICE_LEASE_SECONDS ({lease}) must be at least 2 × EMAIL_TIMEOUT + "
-                f"{LEASE_MARGIN_SECONDS} s ({minimum_lease_seconds(timeout):g}): otherwise a notice "
+                f"NOTICE_LEASE_SECONDS ({lease}) must be at least {LEASE_TIMEOUTS} × EMAIL_TIMEOUT "
+                f"({minimum_lease_seconds(timeout):g} s): otherwise a notice "
                 "still being sent is handed to another worker and sent twice.",
                 hint="Raise NOTICE_LEASE_SECONDS or lower EMAIL_TIMEOUT.",
                 id=LEASE_TOO_SHORT,

@@ -20,12 +20,13 @@ def test_the_check_runs_at_every_start():
     ("lease", "timeout", "refused"),
     [
         (300, 30, False),  # the defaults
-        (90, 30, False),  # exactly 2 × 30 + 30
+        (90, 30, False),  # exactly 3 × 30
         (89, 30, True),
         (300, 200, True),  # an SMTP reply could arrive after a second worker took the row
+        (3, 1, False),  # the service tests' short lease
         (300, None, True),  # no SMTP timeout at all: no lease is long enough
     ],
 )
-def test_the_lease_must_outlast_two_smtp_timeouts_and_a_margin(settings, lease, timeout, refused):
+def test_the_lease_must_outlast_three_smtp_timeouts(settings, lease, timeout, refused):
     settings.NOTICE_LEASE_SECONDS, settings.EMAIL_TIMEOUT = lease, timeout
     assert bool(lease_errors()) is refused

@@ -220,7 +220,8 @@ def celery_env(redis, smtp):
         "DATABASE_URL": database_url(),  # the test database, where this process commits its rows
         "CELERY_BROKER_URL": redis.url,
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}",
-        "NOTICE_LEASE_SECONDS": "2",  # a dead worker's notice is retried after 2 s, not 5 min
+        "NOTICE_LEASE_SECONDS": "3",  # a dead worker's notice is retried after 3 s, not 5 min
+        "EMAIL_TIMEOUT": "1",  # the lease must outlast 3 SMTP timeouts (portal.checks)
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "PYTHONUNBUFFERED": "1",
     }

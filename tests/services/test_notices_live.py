@@ -94,7 +94,7 @@ def test_a_worker_killed_mid_delivery_still_sends_exactly_once(live, smtp, worke
         smtp.release.set()
     assert smtp.with_header("Message-ID", notice.message_id) == []
     worker.start()
-    sweep_until_sent(notice, worker.log)  # the lease (2 s here) expires, the sweep sends it again
+    sweep_until_sent(notice, worker.log)  # the lease (3 s here) expires, the sweep sends it again
     assert len(smtp.with_header("Message-ID", notice.message_id)) == 1
     notice.refresh_from_db()
     assert notice.attempts == 2
