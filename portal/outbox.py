@@ -211,14 +211,45 @@ def notices_enqueue_on_commit(notice_ids: list[int]) -> None:
         transaction.on_commit(lambda: notices_enqueue(notice_ids))
 
 
+class BrokerPause:
+    """After a failed publish, this process leaves new rows to the sweep for `seconds` instead
+    of paying the broker's timeout again on each of them: a hung Redis would otherwise add a
+    socket timeout per notice to every request that queues one."""
+
+    seconds = 15.0
+
+    def __init__(self):
+        self.until = 0.0
+
+    def active(self) -> bool:
+        return time.monotonic() < self.until
+
+    def start(self) -> None:
+        self.until = time.monotonic() + self.seconds
+
+    def clear(self) -> None:
+        self.until = 0.0
+
+
+broker_pause = BrokerPause()
+
+
 def notices_enqueue(notice_ids: list[int]) -> bool:
-    """Hand the rows to a worker. Never raises: with the broker down, the request that queued
-    them must still succeed; the rows stay pending and the sweep delivers them."""
+    """Hand the rows to a worker. Never raises nor waits long: with the broker down or hung,
+    the request that queued them must still succeed quickly (one attempt, no publish retry,
+    the transport's short socket timeouts in settings); the rows stay pending and the sweep
+    delivers them."""
     from .tasks import notice_deliver_task
 
+    if broker_pause.active():
+        logger.warning(
+            "Broker paused after a failure: %d notice(s) left for the outbox sweep", len(notice_ids)
+        )
+        return False
     try:
         notice_deliver_task.apply_async(args=[list(notice_ids)], retry=False)
-    except Exception:  # noqa: BLE001 - any broker failure; the outbox keeps the work
+    except Exception:  # noqa: BLE001 - any broker failure (refused, timed out); the outbox keeps the work
+        broker_pause.start()
         logger.warning(
             "Broker unavailable: %d notice(s) left for the outbox sweep", len(notice_ids), exc_info=True
         )

@@ -34,6 +34,17 @@ def _test_settings(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _broker_not_paused():
+    """A test whose publish failed leaves the outbox's broker pause on for this process; the next
+    test starts with the broker trusted again."""
+    from portal.outbox import broker_pause
+
+    broker_pause.clear()
+    yield
+    broker_pause.clear()
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: throttle counts (API writes, password resets) are keyed
     by user id and address, and the ids of a rolled-back test come back in the next one."""

@@ -80,3 +80,19 @@ def _production_setting(name: str, **env: str) -> str:
 def test_x_forwarded_proto_is_trusted_only_behind_a_proxy_that_sets_it():
     assert _production_setting("SECURE_PROXY_SSL_HEADER") == "('HTTP_X_FORWARDED_PROTO', 'https')"
     assert _production_setting("SECURE_PROXY_SSL_HEADER", TRUST_X_FORWARDED_PROTO="false") == "None"
+
+
+def test_a_redis_broker_publishes_with_short_timeouts_and_the_worker_retries_forever():
+    code = (
+        "from config.celery import app\n"
+        "options = app.conf.broker_transport_options\n"
+        "print(options['socket_connect_timeout'], options['socket_timeout'], options['max_retries'])\n"
+        "print(app.conf.broker_connection_retry, app.conf.broker_connection_retry_on_startup)\n"
+        "print(app.conf.broker_connection_max_retries, app.conf.broker_heartbeat)\n"
+    )
+    environment = {**os.environ, "CELERY_BROKER_URL": "redis://127.0.0.1:1/0"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["1 1 1", "True True", "None 10"]

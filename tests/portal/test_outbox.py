@@ -3,6 +3,7 @@ failure, released after a dead worker's lease, and never blocking the request on
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
@@ -13,6 +14,7 @@ from kombu.exceptions import OperationalError
 
 from portal.models import Notice, NoticeKind, NoticePreference, NoticeState
 from portal.outbox import (
+    BrokerPause,
     RenderedEmail,
     notice_build,
     notice_deliver,
@@ -172,7 +174,9 @@ class BrokenBackend:
 
 def build(key="case 7 : user 3"):
     rendered = RenderedEmail(subject="s", text="t\n", html="<p>t</p>")
-    return notice_build(kind=NoticeKind.TICKET_RECEIVED, dedupe_key=key, rendered=rendered, to_email="a@x.test")
+    return notice_build(
+        kind=NoticeKind.TICKET_RECEIVED, dedupe_key=key, rendered=rendered, to_email="a@x.test"
+    )
 
 
 def test_two_installations_never_share_a_message_id_or_a_case_thread(settings):
@@ -209,3 +213,15 @@ def test_a_thread_id_names_its_case_only_in_the_installation_that_made_it(settin
     assert thread_reference("<case.ALC-000042.0000000000000000@portal.test>") == ""
     settings.SECRET_KEY = "another-installation-secret-key-long-enough"
     assert thread_reference(ours) == ""
+
+
+def test_after_a_failed_publish_the_process_leaves_rows_to_the_sweep_for_a_while(customer):
+    # A hung Redis costs one socket timeout, not one per notice of every request.
+    with mock.patch("portal.tasks.notice_deliver_task.apply_async", side_effect=TimeoutError) as publish:
+        assert notices_enqueue([1]) is False
+        assert notices_enqueue([2]) is False
+        assert publish.call_count == 1
+        later = time.monotonic() + BrokerPause.seconds + 1
+        with mock.patch("portal.outbox.time.monotonic", return_value=later):
+            assert notices_enqueue([3]) is False
+        assert publish.call_count == 2
