@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "portal.middleware.NoStoreWhenSignedIn",
+    # A database outage in a page's view answers the styled 503 (the API's handler does its own).
+    "portal.middleware.DatabaseUnavailable",
     # Axes last, so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]

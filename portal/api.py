@@ -16,14 +16,21 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import idempotency
-from .errors import ApplicationError
+from .errors import DATABASE_OUTAGES, DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE, ApplicationError
 
 NEEDS_OFFSET = "Give a date and time in ISO 8601 with a UTC offset, e.g. 2026-03-06T16:45:00-05:00."
 
 
 def exception_handler(exc, context):
     """Django ValidationError and ApplicationError answer 400 in DRF's shape:
-    {"field": ["message", …]}, with "non_field_errors" for the rest."""
+    {"field": ["message", …]}, with "non_field_errors" for the rest; a database outage answers
+    503 {"detail": …} with Retry-After."""
+    if isinstance(exc, DATABASE_OUTAGES):
+        return Response(
+            {"detail": DATABASE_UNAVAILABLE},
+            status=HTTPStatus.SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             detail = {

@@ -4,6 +4,7 @@ Pages refuse a parameter they cannot use with BadInput."""
 from __future__ import annotations
 
 from django.core.exceptions import BadRequest
+from django.db import InterfaceError, OperationalError
 
 
 class ApplicationError(Exception):
@@ -22,3 +23,11 @@ class BadInput(BadRequest):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+# A database outage (django.db OperationalError or InterfaceError: down, restarting, out of
+# connections) answers 503 with this message and Retry-After, on the API and on pages alike:
+# the request may succeed when retried, unlike a 500's bug.
+DATABASE_UNAVAILABLE = "The service is briefly unavailable (its database cannot be reached). Please try again in a minute."
+DATABASE_RETRY_AFTER_SECONDS = 30
+DATABASE_OUTAGES = (OperationalError, InterfaceError)

@@ -2,6 +2,33 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
+from django.contrib.auth.models import AnonymousUser
+from django.shortcuts import render
+
+from .errors import DATABASE_OUTAGES, DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE
+
+
+class DatabaseUnavailable:
+    """A page whose view meets a database outage answers the styled 503 (templates/503.html)
+    with Retry-After instead of a 500. The page is drawn as for a visitor, with no messages:
+    the user and the session would need the database that is down."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, DATABASE_OUTAGES):
+            return None
+        context = {"user": AnonymousUser(), "messages": [], "detail": DATABASE_UNAVAILABLE}
+        response = render(request, "503.html", context, status=HTTPStatus.SERVICE_UNAVAILABLE)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
+
 
 class NoStoreWhenSignedIn:
     """`Cache-Control: private, no-store` on every answer to a signed-in person, page or API
