@@ -28,6 +28,8 @@ class BadInput(BadRequest):
 # A database outage (django.db OperationalError or InterfaceError: down, restarting, out of
 # connections) answers 503 with this message and Retry-After, on the API and on pages alike:
 # the request may succeed when retried, unlike a 500's bug.
-DATABASE_UNAVAILABLE = "The service is briefly unavailable (its database cannot be reached). Please try again in a minute."
+DATABASE_UNAVAILABLE = (
+    "The service is briefly unavailable (its database cannot be reached). Please try again in a minute."
+)
 DATABASE_RETRY_AFTER_SECONDS = 30
 DATABASE_OUTAGES = (OperationalError, InterfaceError)
