@@ -323,7 +323,6 @@ def ticket_changes(ticket: Ticket, by, data: dict) -> list:
 def status_change(ticket: Ticket, by, data: dict) -> Ticket:
     """The one service that moves the case to the status asked for from where it is now."""
     target = data["status"]
-    ticket.refresh_from_db(fields=["status"])
     if target == Status.WAITING_ON_CUSTOMER:
         return services.ticket_wait_on_customer(ticket=ticket, by=by)
     if target == Status.RESOLVED:
@@ -335,9 +334,7 @@ def status_change(ticket: Ticket, by, data: dict) -> Ticket:
         )
     if target == Status.CLOSED:
         return services.ticket_close(ticket=ticket, by=by)
-    if ticket.status == Status.WAITING_ON_CUSTOMER and by.is_staff:
-        return services.ticket_resume(ticket=ticket, by=by, detail="The desk resumed the case")
-    return services.ticket_reopen(ticket=ticket, by=by)
+    return services.ticket_set_open(ticket=ticket, by=by)  # resume or reopen, chosen under the lock
 
 
 class TicketItemApi(TicketDetailApi, TicketUpdateApi):

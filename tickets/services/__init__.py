@@ -11,6 +11,7 @@ from .tickets import (
     ticket_reopen,
     ticket_resolve,
     ticket_resume,
+    ticket_set_open,
     ticket_split,
     ticket_wait_on_customer,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "ticket_reopen",
     "ticket_resolve",
     "ticket_resume",
+    "ticket_set_open",
     "ticket_split",
     "ticket_wait_on_customer",
 ]

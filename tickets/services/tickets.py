@@ -410,6 +410,10 @@ def ticket_resume(
     _desk_or_customer(ticket, by)
     if ticket.status != Status.WAITING_ON_CUSTOMER:
         return ticket
+    return _resume_locked(ticket, at=at, detail=detail)
+
+
+def _resume_locked(ticket: Ticket, *, at: datetime, detail: str) -> Ticket:
     ticket.status = Status.OPEN
     sla.sla_resume(ticket=ticket, at=at, detail=detail)
     return _save(ticket, at)
@@ -520,6 +524,10 @@ def ticket_reopen(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
     ticket = _lock(ticket)
     at = _now(at)
     _desk_or_customer(ticket, by)
+    return _reopen_locked(ticket, at=at)
+
+
+def _reopen_locked(ticket: Ticket, *, at: datetime) -> Ticket:
     if ticket.status in (Status.NEW, Status.OPEN):
         return ticket
     _check(ticket, (Status.RESOLVED, Status.CLOSED), "reopened")
@@ -532,3 +540,17 @@ def ticket_reopen(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
     sla.sla_reopen(ticket=ticket, at=at)
     quota_use_withdraw(ticket_number=ticket.number)
     return _save(ticket, at)
+
+
+@transaction.atomic
+def ticket_set_open(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
+    """"Open" as a status asked for: the desk resumes a case waiting on the customer; anyone who
+    may reopen it reopens a resolved or closed one; an open case is left as it is. Decided on the
+    status read under the case's lock, not the caller's copy: racing another change, the caller
+    would otherwise pick the wrong one and answer a wrong 400."""
+    ticket = _lock(ticket)
+    at = _now(at)
+    _desk_or_customer(ticket, by)
+    if ticket.status == Status.WAITING_ON_CUSTOMER and by.is_staff:
+        return _resume_locked(ticket, at=at, detail="The desk resumed the case")
+    return _reopen_locked(ticket, at=at)
