@@ -20,10 +20,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(port: int, *, workers: int = 2) -> subprocess.Popen:
-    command = [
+def server_command(port: int, *, workers: int) -> list[str]:
+    # --preload: the application (and its URLconf, config/wsgi.py) is loaded once before the
+    # workers fork, so none of them answers its first request cold.
+    return [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
         "config.wsgi:application",
+        "--preload",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -31,7 +34,10 @@ def start_server(port: int, *, workers: int = 2) -> subprocess.Popen:
         "--log-level",
         "warning",
     ]
-    server = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ))
+
+
+def start_server(port: int, *, workers: int = 2) -> subprocess.Popen:
+    server = subprocess.Popen(server_command(port, workers=workers), cwd=ROOT, env=dict(os.environ))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
