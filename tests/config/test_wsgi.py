@@ -17,7 +17,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_loading_the_wsgi_application_imports_the_urlconf():
     code = "import sys, config.wsgi; print('config.urls' in sys.modules, 'tickets.api.cases' in sys.modules)"
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True"]

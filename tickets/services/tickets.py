@@ -544,7 +544,7 @@ def _reopen_locked(ticket: Ticket, *, at: datetime) -> Ticket:
 
 @transaction.atomic
 def ticket_set_open(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
-    """"Open" as a status asked for: the desk resumes a case waiting on the customer; anyone who
+    """Set "open" as a status asked for: the desk resumes a case waiting on the customer; anyone who
     may reopen it reopens a resolved or closed one; an open case is left as it is. Decided on the
     status read under the case's lock, not the caller's copy: racing another change, the caller
     would otherwise pick the wrong one and answer a wrong 400."""
