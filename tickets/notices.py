@@ -183,11 +183,27 @@ def _to_desk(ticket: Ticket, *, kind: str, key: str, template: str, context: dic
         "reply_by_email": "staff" if sender else "",
         **context,
     }
+    recipients = [
+        person
+        for person in desk_recipients(ticket)
+        if person is None or author is None or person.pk != author.pk
+    ]
+    rows = _desk_rows(ticket, recipients, kind=kind, key=key, template=template, base=base, **sender)
+    if len(rows) == 1:  # the usual case, one statement: the assignee or the desk address
+        row = rows[0]
+        if row.recipient is None or notice_wanted(user=row.recipient, kind=kind):
+            notice_save(row)
+        return
+    notices_queue(notices=rows)
+
+
+def _desk_rows(ticket: Ticket, recipients: list, *, kind: str, key: str, template: str, base: dict, **sender):
+    """One unsaved row per desk recipient (a staff user, or None for the desk address), keyed
+    by the event. Staff emails show times in UTC unless the person chose a zone; each zone's
+    email is rendered once, not once per person."""
     rendered: dict[str, object] = {}
     rows = []
-    for person in desk_recipients(ticket):
-        if person is not None and author is not None and person.pk == author.pk:
-            continue
+    for person in recipients:
         zone = user_timezone(person) if person is not None else timezone.get_default_timezone()
         if str(zone) not in rendered:
             rendered[str(zone)] = render_email(template, {**base, "zone_name": str(zone)}, zone=zone)
@@ -203,12 +219,7 @@ def _to_desk(ticket: Ticket, *, kind: str, key: str, template: str, context: dic
                 **sender,
             )
         )
-    if len(rows) == 1:  # the usual case, one statement: the assignee or the desk address
-        row = rows[0]
-        if row.recipient is None or notice_wanted(user=row.recipient, kind=kind):
-            notice_save(row)
-        return
-    notices_queue(notices=rows)
+    return rows
 
 
 def new_case_for_desk(ticket: Ticket, *, targets: list[SlaTarget]) -> None:
@@ -262,24 +273,7 @@ def _staff_notices(
         "assignee_name": _name(ticket.assignee) if ticket.assignee else "nobody (unassigned)",
         **context,
     }
-    rendered: dict[str, object] = {}
-    rows = []
-    for person in recipients:
-        zone = user_timezone(person) if person is not None else timezone.get_default_timezone()
-        if str(zone) not in rendered:
-            rendered[str(zone)] = render_email(template, base, zone=zone)
-        rows.append(
-            notice_build(
-                kind=kind,
-                dedupe_key=f"{event}:" + (f"user{person.pk}" if person else "desk"),
-                rendered=rendered[str(zone)],
-                recipient=person,
-                to_email="" if person else settings.SUPPORT_DESK_EMAIL,
-                reference=ticket.number,
-                thread=ticket.number,
-            )
-        )
-    return rows
+    return _desk_rows(ticket, recipients, kind=kind, key=event, template=template, base=base)
 
 
 ESCALATION_LIST_LIMIT = 50
