@@ -131,13 +131,6 @@ def _answer_late(target: SlaTarget, at: datetime, detail: str) -> None:
     _record(target, SlaEvent.Kind.ANSWERED_LATE, at, detail + " (after the deadline)")
 
 
-def unanswered(target: SlaTarget) -> bool:
-    """Does the desk still owe this target its answer? Running, paused, or breached unanswered."""
-    if target.state in (TargetState.RUNNING, TargetState.PAUSED):
-        return True
-    return target.state == TargetState.BREACHED and target.fulfilled_at is None
-
-
 def _answer_first_response(target: SlaTarget, at: datetime, detail: str) -> None:
     if target.state == TargetState.PAUSED:
         _resume(target, at, "The desk replied")
