@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from lifecycle import views as lifecycle_views
 from policies import api as policies_api
 from portal import views as portal_views
 
@@ -33,6 +34,8 @@ urlpatterns = [
     path("tickets/", include("tickets.urls")),
     path("reports/", include("reports.urls")),
     path("products/", include("lifecycle.urls")),
+    path("lifecycle/", lifecycle_views.public_lifecycle, name="public-lifecycle"),
+    path("lifecycle/calendar.ics", lifecycle_views.public_calendar, name="public-lifecycle-calendar"),
     path("api/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),
 ]

@@ -28,6 +28,7 @@ from .selectors import (
     contract_quota,
     organization_contracts,
     organization_products,
+    product_list,
 )
 from .services import calendar_token_regenerate
 from .timeline import TimelineRow, timeline_svg
@@ -155,4 +156,24 @@ def calendar_feed(request, token: str):
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="product-milestones.ics"'
     response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def public_lifecycle(request):
+    """Every product's versions with GA, EOS, EOMS, EOL and phase, for anyone: Infotecs' policy
+    publishes the supported versions and their timelines "on the company's web site"."""
+    today = timezone.localdate()
+    products = product_list().order_by("vendor__name", "name")
+    panels = [_product_panel(product, [], today) for product in products]
+    return render(request, "lifecycle/public.html", {"panels": panels, "today": today})
+
+
+def public_calendar(request):
+    """The public iCalendar feed of every product's milestones."""
+    body = milestones_calendar(
+        product_list().order_by("vendor__name", "name"), name="Product milestones", now=timezone.now()
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="lifecycle.ics"'
+    response["Cache-Control"] = "public, max-age=3600"
     return response
