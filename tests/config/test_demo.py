@@ -52,3 +52,13 @@ def test_demo_refuses_without_debug(db, settings):
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("loaddemo")
     assert not Ticket.objects.exists()
+
+
+def test_demo_queues_no_emails_of_its_own(demo):
+    """The demo is history: the notices its cases would have sent are recorded as sent when they
+    were made, so `make run` does not flood the console with 80 old emails (issue 22 point 4)."""
+    from portal.models import Notice, NoticeState
+
+    assert Notice.objects.exists()
+    assert not Notice.objects.exclude(state=NoticeState.SENT).exists()
+    assert not Notice.objects.filter(sent_at__isnull=True).exists()
