@@ -32,6 +32,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("policies/", include("policies.urls")),
     path("tickets/", include("tickets.urls")),
+    path("tickets/", include("mailroom.urls")),  # a case's original emails
     path("reports/", include("reports.urls")),
     path("products/", include("lifecycle.urls")),
     path("lifecycle/", lifecycle_views.public_lifecycle, name="public-lifecycle"),

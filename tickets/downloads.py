@@ -1,4 +1,5 @@
-"""Attachment downloads, shared by the API and the portal's case page.
+"""Attachment downloads, shared by the API and the portal's case page, and the one way a case's
+files are answered (`private_download`).
 
 Files live under MEDIA_ROOT, which no URL serves; this is the only way out, and it answers 404
 to anyone who may not see the case (whether or not the file exists), so a number or an id from
@@ -25,9 +26,13 @@ def attachment_response(*, user, number: str, attachment_id: int) -> FileRespons
     except FileNotFoundError:
         # The row survived its file (a restore without media, a manual clean-up): nothing to send.
         raise Http404("No such attachment.") from None
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.filename, content_type=attachment.content_type
-    )
+    return private_download(handle, filename=attachment.filename, content_type=attachment.content_type)
+
+
+def private_download(handle, *, filename: str, content_type: str) -> FileResponse:
+    """A file of a case, as every download of one is answered (attachments here, original emails
+    in the mailroom): saved, never rendered, never cached by anyone but the person's browser."""
+    response = FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"

@@ -42,6 +42,7 @@ from .forms import (
 from .models import OPEN_STATUSES, Kind, SlaEvent, Status, TargetState, Ticket, TicketChannel
 from .services import attachment_add, reply_add, ticket_close, ticket_open, ticket_preview, ticket_reopen
 from .services.sla import sla_now
+from .signals import case_originals
 from .timeline import timeline
 
 PAGE_SIZE = 25
@@ -471,9 +472,21 @@ def _targets(ticket: Ticket, now: datetime) -> list[dict]:
     return rows
 
 
+def _originals(user, ticket: Ticket, replies: list) -> dict:
+    """Where each part of the conversation came from, as the apps above answer (an email, in the
+    mailroom): {reply id, or None for the opening: download URL}."""
+    found: dict = {}
+    for _receiver, answer in case_originals.send(sender=Ticket, ticket=ticket, replies=replies, user=user):
+        found.update(answer or {})
+    return found
+
+
 def _case_context(request, ticket: Ticket, reply_form: ReplyForm | None = None) -> dict:
     now = timezone.now()
     replies = list(selectors.reply_list_for(user=request.user, ticket=ticket))
+    originals = _originals(request.user, ticket, replies)
+    for reply in replies:
+        reply.original_url = originals.get(reply.pk, "")
     events = list(SlaEvent.objects.filter(target__ticket=ticket).order_by("at", "id"))
     return {
         "ticket": ticket,
@@ -483,6 +496,7 @@ def _case_context(request, ticket: Ticket, reply_form: ReplyForm | None = None) 
         "opening_attachments": list(
             ticket.attachments.filter(reply__isnull=True).order_by("created_at", "id")
         ),
+        "opening_original_url": originals.get(None, ""),
         "subordinates": _subordinates(ticket),
         "status_words": CUSTOMER_STATUS[ticket.status],
         "reply_form": reply_form or ReplyForm(),
