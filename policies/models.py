@@ -55,6 +55,12 @@ class Vendor(models.Model):
         help_text="Priority code a case opened by email gets until staff triage it; empty or not a "
         "priority of the policy in force: its least urgent one.",
     )
+    chase_interval_hours = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Hours after which a case waiting on the customer is chased automatically, and again "
+        "after each reminder (issue 20). Empty: only the desk's own reminders.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -119,6 +125,11 @@ class PolicyVersion(models.Model):
     published_at = models.DateTimeField(null=True, blank=True, help_text="Empty while a draft.")
     source_url = models.URLField(blank=True)
     source_text = models.TextField(blank=True)
+    exclusions_preamble = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="The policy's own words before its list of exclusions, quoted when a case is declined.",
+    )
     reductions_acknowledged_at = models.DateTimeField(null=True, blank=True)
     reductions_acknowledged_by = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -295,6 +306,15 @@ class ResponseTarget(models.Model):
     unit = models.CharField(max_length=20, choices=DurationUnit.choices, default=DurationUnit.HOURS)
     calendar = models.ForeignKey(
         SupportCalendar, null=True, blank=True, on_delete=models.PROTECT, related_name="targets"
+    )
+    minimum_met_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Minimum met rate per measurement period; below it is a Service Level Failure. "
+        "Empty: none promised.",
     )
 
     class Meta:

@@ -275,6 +275,10 @@ def _load_priority(version: PolicyVersion, data: dict, calendars: dict[str, Supp
                 "duration": Decimal(str(target["duration"])),
                 "unit": DurationUnit(target["unit"]),
                 "calendar": calendars[target["calendar"]] if "calendar" in target else None,
+                # Issue 20 point 4: a Service Level Failure below this met rate per period.
+                "minimum_met_percent": (
+                    Decimal(str(target["minimum_met_percent"])) if "minimum_met_percent" in target else None
+                ),
             },
         )
 
@@ -291,7 +295,9 @@ def policy_catalog_load_file(*, path: Path) -> PolicyVersion:
             k: vendor_data[k] for k in ("name", "ticket_prefix", "change_notice_days", "distinguishes_kinds")
         }
         # The email channel's data (SPEC §7), where the catalog gives it.
-        | {k: vendor_data[k] for k in ("support_email", "email_priority") if k in vendor_data},
+        | {k: vendor_data[k] for k in ("support_email", "email_priority") if k in vendor_data}
+        # Issue 20 point 2: the automatic chasing interval, where the catalog gives one.
+        | {"chase_interval_hours": vendor_data.get("chase_interval_hours")},
     )
     v = data["version"]
     version, _ = PolicyVersion.objects.update_or_create(
@@ -303,6 +309,7 @@ def policy_catalog_load_file(*, path: Path) -> PolicyVersion:
             "effective_from": _aware(v["effective_from"]),
             "published_at": _aware(v["published_at"]),
             "source_text": _source_text(v.get("source")),
+            "exclusions_preamble": v.get("exclusions_preamble", ""),
         },
     )
     version.full_clean()

@@ -87,3 +87,11 @@ def windows_words(windows: Sequence[Window]) -> str:
 def support_hours_words(windows: Sequence[Window], timezone: str) -> str:
     """'Monday to Friday, 09:00–17:30, America/New_York local time': a calendar's open hours."""
     return f"{windows_words(windows)}, {timezone} local time"
+
+
+def decline_words(*, vendor: str, preamble: str, exclusion: str) -> str:
+    """Why a case is declined, in the policy's words: its own sentence before its list of
+    exclusions, then the exclusion (Alectrona: "… has no obligation to provide Standard Technical
+    Support Services for: Any Test Software."). A policy with no such sentence: a plain one."""
+    lead = preamble.strip() or f"{vendor}'s support policy does not cover:"
+    return f"{lead} {exclusion.strip()}"

@@ -68,6 +68,8 @@ class NoticeKind(models.TextChoices):
     POLICY_CHANGE = "policy_change", "Support policy change"
     LIFECYCLE_MILESTONE = "lifecycle_milestone", "Product lifecycle milestone"
     NEW_MAJOR_VERSION = "new_major_version", "New major version"
+    CASE_EXCLUDED = "case_excluded", "Case excluded from the measurement"
+    CHASE = "chase", "Reminder: a case waits on you"
 
 
 # A vendor's policy promises these (SPEC §1 and §3): a person cannot opt out of them.

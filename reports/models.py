@@ -114,6 +114,68 @@ class Outage(models.Model):
             raise ValidationError({"end": END_BEFORE_START})
 
 
+class MeasurementPeriod(models.Model):
+    """One organization × vendor × calendar month (the desk's zone), signed off (issue 20 point 3):
+    the customer's organization admin accepts or disputes each pause and exclusion, staff close
+    it, and a closed period is frozen: `snapshot` holds its figures and verdicts as they were at
+    closing, and every report of that month reads them instead of the cases."""
+
+    organization = models.ForeignKey("portal.Organization", on_delete=models.PROTECT, related_name="+")
+    vendor = models.ForeignKey("policies.Vendor", on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(help_text="The first day of the month.")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    snapshot = models.JSONField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-month", "organization", "vendor"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "vendor", "month"], name="period_one_per_month"),
+        ]
+        indexes = [models.Index(fields=["month", "organization"], name="period_month_org")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} × {self.vendor_id} {self.month:%Y-%m}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class ReviewItem(models.TextChoices):
+    WAIT = "wait", "Pause (waiting on the customer)"
+    EXCLUSION = "exclusion", "Exclusion"
+
+
+class ReviewDecision(models.TextChoices):
+    ACCEPTED = "accepted", "Accepted"
+    DISPUTED = "disputed", "Disputed"
+
+
+class PeriodReview(models.Model):
+    """The customer's word on one pause or exclusion of a period. A disputed item counts against
+    the vendor (the pause is not credited, the exclusion not applied) until it is accepted."""
+
+    period = models.ForeignKey(MeasurementPeriod, on_delete=models.CASCADE, related_name="reviews")
+    item = models.CharField(max_length=20, choices=ReviewItem.choices)
+    object_id = models.PositiveBigIntegerField(help_text="The tickets.Wait or tickets.CaseExclusion.")
+    decision = models.CharField(max_length=20, choices=ReviewDecision.choices)
+    comment = models.TextField(blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "object_id"], name="period_review_one_per_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} {self.object_id}: {self.decision}"
+
+
 class Dashboard(models.Model):
     """No table: gives the staff dashboard its place and link on the admin index
     (/admin/reports/dashboard/), with Django's own permission checks."""

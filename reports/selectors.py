@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -15,13 +16,22 @@ from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, 
 from django.utils import timezone
 
 from lifecycle.models import Contract
-from policies.models import PriorityLevel, TargetKind, Vendor
+from policies import clock
+from policies.models import PriorityLevel, ResponseTarget, TargetKind, Vendor
 from portal.models import Organization
 from tickets.deadlines import breached_q, overdue_q
-from tickets.models import OPEN_STATUSES, SlaTarget, TargetState, Ticket
+from tickets.models import OPEN_STATUSES, CaseExclusion, SlaTarget, TargetState, Ticket, Wait
 
 from . import availability, stats
-from .models import EXCLUDED_CAUSES, MonitoredService, Outage
+from .models import (
+    EXCLUDED_CAUSES,
+    MeasurementPeriod,
+    MonitoredService,
+    Outage,
+    PeriodReview,
+    ReviewDecision,
+    ReviewItem,
+)
 
 # The database groups by these ids; names and priority ranks are attached afterwards, so
 # the per-row work stays a join-free lookup (priorities of two policy versions with the same
@@ -29,6 +39,28 @@ from .models import EXCLUDED_CAUSES, MonitoredService, Outage
 GROUP_FIELDS = ("ticket__vendor_id", "ticket__organization_id", "ticket__priority_id", "kind")
 ALL_DIMENSIONS = ("vendor", "organization", "priority", "kind")
 MET = Q(state=TargetState.MET)
+
+
+def _disputed(item: str) -> Exists:
+    return Exists(
+        PeriodReview.objects.filter(item=item, object_id=OuterRef("pk"), decision=ReviewDecision.DISPUTED)
+    )
+
+
+def _exclusions_of_target() -> QuerySet[CaseExclusion]:
+    """The exclusions on a target (OuterRef) of a case: its own and the whole case's."""
+    return CaseExclusion.objects.filter(ticket_id=OuterRef("ticket_id")).filter(
+        Q(target__isnull=True) | Q(target_id=OuterRef("pk"))
+    )
+
+
+# Issue 20: a target under an exclusion its customer has not disputed leaves met rates and
+# statistics (its own column); a disputed exclusion or pause counts against the vendor until
+# it is accepted (the disputed column counts those targets).
+EXCLUDED = Exists(_exclusions_of_target().exclude(_disputed(ReviewItem.EXCLUSION)))
+DISPUTED = Exists(_exclusions_of_target().filter(_disputed(ReviewItem.EXCLUSION))) | Exists(
+    Wait.objects.filter(ticket_id=OuterRef("ticket_id")).filter(_disputed(ReviewItem.WAIT))
+)
 
 
 def breached(now: datetime) -> Q:
@@ -56,8 +88,14 @@ class ComplianceRow:
     cases: int = 0
     met: int = 0
     breached: int = 0
+    excluded: int = 0
+    disputed: int = 0
     median_response: timedelta | None = None
     p90_response: timedelta | None = None
+    # Issue 20 point 4: the policy's minimum met rate (percent) for this priority and target, and
+    # whether one of the periods this row sums failed it.
+    minimum_met_percent: Decimal | None = None
+    any_rate_failure: bool = False
 
     @property
     def kind_label(self) -> str:
@@ -65,13 +103,19 @@ class ComplianceRow:
 
     @property
     def pending(self) -> int:
-        return self.cases - self.met - self.breached
+        return self.cases - self.met - self.breached - self.excluded
 
     @property
     def met_rate(self) -> float | None:
         """Met among the settled targets: one still running in time has not failed yet."""
         settled = self.met + self.breached
         return self.met / settled if settled else None
+
+    @property
+    def rate_failure(self) -> bool:
+        """A Service Level Failure on the met rate: a period below the policy's minimum met rate
+        for its priority and target (exactly the minimum is not a failure)."""
+        return self.any_rate_failure
 
 
 def _targets(*, start: datetime, end: datetime, organization=None, vendor=None) -> QuerySet[SlaTarget]:
@@ -99,11 +143,99 @@ def compliance_rows(
     organization: Organization | None = None,
     vendor: Vendor | None = None,
     group_by: tuple[str, ...] = ALL_DIMENSIONS,
+    month: date | None = None,
 ) -> list[ComplianceRow]:
     """SLA compliance of the targets of the cases opened in [start, end), one row per group."""
     return compliance_tables(
-        start=start, end=end, now=now, organization=organization, vendor=vendor, groupings=[group_by]
+        start=start,
+        end=end,
+        now=now,
+        organization=organization,
+        vendor=vendor,
+        groupings=[group_by],
+        month=month,
     )[0]
+
+
+COUNT_FIELDS = ("cases", "met", "breached", "excluded", "disputed")
+
+
+def live_counts(*, targets: QuerySet[SlaTarget], now: datetime) -> list[dict]:
+    """One GROUP BY: per (vendor, organization, priority, kind), the targets, met, breached,
+    excluded and disputed. Excluded targets are neither met nor breached; a met target whose
+    disputed pause made it so counts as breached (`_met_by_disputed_pause`)."""
+    counts = list(
+        targets.values(*GROUP_FIELDS)
+        .annotate(
+            cases=Count("pk"),
+            met=Count("pk", filter=MET & ~EXCLUDED),
+            breached=Count("pk", filter=breached(now) & ~EXCLUDED),
+            excluded=Count("pk", filter=EXCLUDED),
+            disputed=Count("pk", filter=DISPUTED),
+        )
+        .order_by()
+    )
+    shifted = _met_by_disputed_pause(targets=targets, now=now)
+    if shifted:
+        for group in counts:
+            moved = shifted.get(tuple(group[field] for field in GROUP_FIELDS), 0)
+            group["met"] -= moved
+            group["breached"] += moved
+    return counts
+
+
+def _met_by_disputed_pause(*, targets: QuerySet[SlaTarget], now: datetime) -> dict[tuple, int]:
+    """Met targets that a disputed pause kept in time: without its credit on the target's own
+    clock, the answer came after the deadline. Few rows (disputes are rare), so the clock
+    arithmetic runs here, per target; one query when there are none."""
+    from tickets.services.sla import clock_of
+
+    disputed_waits = Wait.objects.filter(ticket_id=OuterRef("ticket_id")).filter(_disputed(ReviewItem.WAIT))
+    met = list(
+        targets.filter(MET, Exists(disputed_waits)).exclude(EXCLUDED).select_related("ticket").order_by()
+    )
+    if not met:
+        return {}
+    waits = defaultdict(list)
+    for wait in Wait.objects.filter(ticket_id__in={t.ticket_id for t in met}).filter(
+        _disputed(ReviewItem.WAIT)
+    ):
+        waits[wait.ticket_id].append(wait)
+    moved: dict[tuple, int] = defaultdict(int)
+    for target in met:
+        calendar = clock_of(target)
+        answered = target.fulfilled_at or target.met_at or now
+        effect = sum(
+            (
+                pause_effect(wait, target=target, calendar=calendar, now=now)
+                for wait in waits[target.ticket_id]
+            ),
+            timedelta(0),
+        )
+        deadline = clock.add_business_time(
+            target.started_at, target.duration + target.paused - effect, calendar
+        )
+        if answered > deadline:
+            key = (
+                target.ticket.vendor_id,
+                target.ticket.organization_id,
+                target.ticket.priority_id,
+                target.kind,
+            )
+            moved[key] += 1
+    return moved
+
+
+def pause_effect(wait: Wait, *, target: SlaTarget, calendar: clock.Calendar, now: datetime) -> timedelta:
+    """The time a wait credited to one target, on the target's own clock: the part of the wait
+    between the target's start and its answer (or now)."""
+    if target.started_at is None:
+        return timedelta(0)
+    begin = max(wait.started_at, target.started_at)
+    finish = min(wait.ended_at or now, target.fulfilled_at or target.met_at or target.breached_at or now)
+    if finish <= begin:
+        return timedelta(0)
+    return clock.business_time_between(begin, finish, calendar)
 
 
 def compliance_tables(
@@ -114,17 +246,55 @@ def compliance_tables(
     groupings: list[tuple[str, ...]],
     organization: Organization | None = None,
     vendor: Vendor | None = None,
+    month: date | None = None,
 ) -> list[list[ComplianceRow]]:
-    """One table per grouping, from one GROUP BY query and one pass over the answered targets."""
+    """One table per grouping, from one GROUP BY query and one pass over the answered targets.
+    With `month`, the organization × vendor periods of that month already closed answer with the
+    figures frozen at their closing (issue 20 point 3), whatever the cases say now."""
     targets = _targets(start=start, end=end, organization=organization, vendor=vendor)
-    counts = list(
-        targets.values(*GROUP_FIELDS)
-        .annotate(cases=Count("pk"), met=Count("pk", filter=MET), breached=Count("pk", filter=breached(now)))
-        .order_by()
-    )
+    counts = live_counts(targets=targets, now=now)
     times = first_response_times(targets=targets)
+    if month is not None:
+        counts, times = _with_frozen(
+            counts, times, closed_periods(month=month, organization=organization, vendor=vendor)
+        )
     labels = _Labels.for_groups(counts)
     return [_table(group_by, counts, times, labels) for group_by in groupings]
+
+
+def closed_periods(
+    *, month: date, organization: Organization | None = None, vendor: Vendor | None = None
+) -> list[MeasurementPeriod]:
+    periods = MeasurementPeriod.objects.filter(month=month, closed_at__isnull=False)
+    if organization is not None:
+        periods = periods.filter(organization=organization)
+    if vendor is not None:
+        periods = periods.filter(vendor=vendor)
+    return list(periods)
+
+
+def _with_frozen(counts: list[dict], times: dict, periods: list[MeasurementPeriod]):
+    """The live figures with each closed period's replaced by its snapshot."""
+    if not periods:
+        return counts, times
+    frozen = {(p.vendor_id, p.organization_id): p for p in periods}
+    counts = [c for c in counts if (c["ticket__vendor_id"], c["ticket__organization_id"]) not in frozen]
+    times = {key: value for key, value in times.items() if key[:2] not in frozen}
+    for (vendor_id, organization_id), period in frozen.items():
+        snapshot = period.snapshot or {}
+        for group in snapshot.get("counts", []):
+            counts.append(
+                {
+                    "ticket__vendor_id": vendor_id,
+                    "ticket__organization_id": organization_id,
+                    "ticket__priority_id": group["priority"],
+                    "kind": group["kind"],
+                    **{field: group[field] for field in COUNT_FIELDS},
+                }
+            )
+        for priority_id, seconds in snapshot.get("times", {}).items():
+            times[vendor_id, organization_id, int(priority_id)] = [timedelta(seconds=s) for s in seconds]
+    return counts, times
 
 
 @dataclass(frozen=True)
@@ -132,12 +302,14 @@ class _Labels:
     vendors: dict[int, str]
     organizations: dict[int, str]
     priorities: dict[int, tuple[int, str]]
+    minimums: dict[tuple[int, str], Decimal]
 
     @classmethod
     def for_groups(cls, counts: list[dict]) -> _Labels:
         def ids(field: str) -> set[int]:
             return {group[field] for group in counts}
 
+        priority_ids = ids("ticket__priority_id")
         return cls(
             vendors=dict(Vendor.objects.filter(pk__in=ids("ticket__vendor_id")).values_list("pk", "name")),
             organizations=dict(
@@ -145,9 +317,15 @@ class _Labels:
             ),
             priorities={
                 pk: (rank, name)
-                for pk, rank, name in PriorityLevel.objects.filter(
-                    pk__in=ids("ticket__priority_id")
-                ).values_list("pk", "rank", "name")
+                for pk, rank, name in PriorityLevel.objects.filter(pk__in=priority_ids).values_list(
+                    "pk", "rank", "name"
+                )
+            },
+            minimums={
+                (priority_id, kind): minimum
+                for priority_id, kind, minimum in ResponseTarget.objects.filter(
+                    priority_id__in=priority_ids, minimum_met_percent__isnull=False
+                ).values_list("priority_id", "kind", "minimum_met_percent")
             },
         )
 
@@ -166,13 +344,23 @@ class _Labels:
 
 
 def _table(group_by, counts: list[dict], times: dict, labels: _Labels) -> list[ComplianceRow]:
-    totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    totals: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(COUNT_FIELDS))
+    minimums: dict[tuple, Decimal] = {}
+    failures: set[tuple] = set()
     for group in counts:
-        key = labels.key(group_by, *(group[field] for field in GROUP_FIELDS))
+        ids = tuple(group[field] for field in GROUP_FIELDS)
+        key = labels.key(group_by, *ids)
         total = totals[key]
-        total[0] += group["cases"]
-        total[1] += group["met"]
-        total[2] += group["breached"]
+        for index, field in enumerate(COUNT_FIELDS):
+            total[index] += group[field]
+        minimum = labels.minimums.get((ids[2], ids[3]))
+        if minimum is not None:
+            minimums.setdefault(key, minimum)
+            # The verdict is per organization × vendor × priority × target (the period's);
+            # a coarser row fails when one of its periods' rows does.
+            settled = group["met"] + group["breached"]
+            if settled and Fraction(group["met"], settled) * 100 < Fraction(minimum):
+                failures.add(key)
     durations: dict[tuple, list[timedelta]] = defaultdict(list)
     for (vendor_id, organization_id, priority_id), answered in times.items():
         durations[
@@ -181,7 +369,6 @@ def _table(group_by, counts: list[dict], times: dict, labels: _Labels) -> list[C
     rows = []
     for key in sorted(totals):
         vendor, organization, rank, priority, kind = key
-        cases, met, breached_ = totals[key]
         answered = durations.get(key, [])
         rows.append(
             ComplianceRow(
@@ -190,11 +377,11 @@ def _table(group_by, counts: list[dict], times: dict, labels: _Labels) -> list[C
                 priority=priority,
                 priority_rank=rank,
                 kind=kind,
-                cases=cases,
-                met=met,
-                breached=breached_,
+                **dict(zip(COUNT_FIELDS, totals[key], strict=True)),
                 median_response=stats.median(answered),
                 p90_response=stats.percentile(answered, 90),
+                minimum_met_percent=minimums.get(key),
+                any_rate_failure=key in failures,
             )
         )
     return rows
@@ -206,6 +393,7 @@ def first_response_times(*, targets: QuerySet[SlaTarget]) -> dict[tuple, list[ti
     tickets.services.sla stores when the desk answers, so no clock arithmetic happens here."""
     answered = (
         targets.filter(kind=TargetKind.FIRST_RESPONSE, response_business_time__isnull=False)
+        .exclude(EXCLUDED)
         .order_by()
         .values_list(*GROUP_FIELDS[:3], "response_business_time")
     )

@@ -10,6 +10,8 @@ urlpatterns = [
     path("tickets/", api.TicketCollectionApi.as_view(), name="ticket-list"),
     path("tickets/<str:number>/", api.TicketItemApi.as_view(), name="ticket-detail"),
     path("tickets/<str:number>/replies/", api.ReplyCollectionApi.as_view(), name="ticket-replies"),
+    path("tickets/<str:number>/exclusions/", api.ExclusionCollectionApi.as_view(), name="ticket-exclusions"),
+    path("tickets/<str:number>/decline/", api.DeclineApi.as_view(), name="ticket-decline"),
     path("tickets/<str:number>/attachments/", api.AttachmentUploadApi.as_view(), name="ticket-attachments"),
     path(
         "tickets/<str:number>/attachments/<str:attachment_id>/",

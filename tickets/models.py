@@ -366,3 +366,62 @@ class SlaEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+class CaseExclusion(models.Model):
+    """The desk's claim that a case, or one of its targets, is not the vendor's to measure
+    (issue 20): one of the vendor's exclusion codes and the evidence. The customer is told and
+    sees it; its month's review lists it for the customer's organization to accept or dispute
+    (reports.PeriodReview). A declined case (out of the policy's scope) carries one too."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="exclusions")
+    target = models.ForeignKey(
+        SlaTarget,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="exclusions",
+        help_text="Empty: every target of the case.",
+    )
+    exclusion = models.ForeignKey("policies.Exclusion", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(help_text="Why, with the evidence: what happened, references, proof.")
+    attachments = models.ManyToManyField(Attachment, blank=True, related_name="+")
+    declined = models.BooleanField(default=False, help_text="The case was declined as out of scope.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        indexes = [models.Index(fields=["ticket", "recorded_at"], name="exclusion_ticket_recorded")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} excluded: {self.exclusion.code}"
+
+
+class Chase(models.Model):
+    """One attempt of the desk to obtain the customer's answer while a case waits on them
+    (Albert: "reasonable and provable attempts"): manual (a staff member) or automatic (the
+    vendor's chasing interval passed), with its time and the reminder sent through the outbox."""
+
+    wait = models.ForeignKey(Wait, on_delete=models.CASCADE, related_name="chases")
+    at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty: the automatic reminder.",
+    )
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["wait", "at"], name="chase_wait_at")]
+
+    def __str__(self) -> str:
+        return f"chase of wait {self.wait_id} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def automatic(self) -> bool:
+        return self.by_id is None
+

@@ -130,6 +130,35 @@ def ticket_resolved(ticket: Ticket, reply) -> None:
     )
 
 
+def case_excluded(ticket: Ticket, exclusion) -> None:
+    """The desk claims the case (or a target) is not the vendor's to measure: the customer hears
+    why, with the evidence, and may dispute it in the month's review (issue 20 point 1)."""
+    kind = NoticeKind.CASE_EXCLUDED
+    _to_requester(
+        ticket,
+        kind=kind,
+        key=f"{kind}:exclusion{exclusion.pk}",
+        template="case_excluded",
+        context={
+            "exclusion": exclusion,
+            "target_name": exclusion.target.get_kind_display().lower() if exclusion.target_id else "",
+        },
+    )
+
+
+def case_chased(ticket: Ticket, chase) -> None:
+    """A reminder that the case still waits on the customer (issue 20 point 2): the desk's or the
+    automatic one, recorded as a chase; one email per chase."""
+    kind = NoticeKind.CHASE
+    _to_requester(
+        ticket,
+        kind=kind,
+        key=f"{kind}:chase{chase.pk}",
+        template="chase",
+        context={"chase": chase, "waiting_since": chase.wait.started_at},
+    )
+
+
 def priority_changed(ticket: Ticket, *, old, reason: str, at: datetime) -> None:
     """A priority change moves the customer's deadlines: tell them the new ones (SPEC §6)."""
     kind = NoticeKind.PRIORITY_CHANGED

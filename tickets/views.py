@@ -498,6 +498,10 @@ def _case_context(request, ticket: Ticket, reply_form: ReplyForm | None = None) 
         ),
         "opening_original_url": originals.get(None, ""),
         "subordinates": _subordinates(ticket),
+        # Issue 20 point 1: what the desk excludes from the measurement, and why.
+        "exclusions": list(
+            ticket.exclusions.select_related("exclusion", "target").prefetch_related("attachments")
+        ),
         "status_words": CUSTOMER_STATUS[ticket.status],
         "reply_form": reply_form or ReplyForm(),
         "can_close": ticket.status != Status.CLOSED,

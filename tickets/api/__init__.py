@@ -8,10 +8,13 @@ another organization answers 404 exactly like a number that does not exist."""
 
 from .cases import TicketCollectionApi, TicketItemApi
 from .conversation import AttachmentDownloadApi, AttachmentUploadApi, NotFoundApi, ReplyCollectionApi
+from .exclusions import DeclineApi, ExclusionCollectionApi
 
 __all__ = [
     "AttachmentDownloadApi",
     "AttachmentUploadApi",
+    "DeclineApi",
+    "ExclusionCollectionApi",
     "NotFoundApi",
     "ReplyCollectionApi",
     "TicketCollectionApi",

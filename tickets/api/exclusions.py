@@ -1,0 +1,106 @@
+"""Exclusions on a case (issue 20 point 1): GET lists them (the case's viewers), POST records
+one, POST …/decline/ declines the case out of scope (the desk's alone: 403 for customers)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from policies.models import TargetKind
+from portal.api import Serializer, UtcDateTimeField
+
+from ..models import Attachment, CaseExclusion
+from ..services.exclusions import ticket_decline, ticket_exclude
+from ..services.tickets import DESK_ONLY
+from .common import NUMBER, TicketApi, detail_data, error_answers, ticket_or_404
+
+
+class ExclusionOutput(Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField(source="exclusion.code")
+    text = serializers.CharField(source="exclusion.text")
+    target = serializers.SerializerMethodField()
+    reason = serializers.CharField()
+    declined = serializers.BooleanField()
+    recorded_at = UtcDateTimeField()
+    attachments = serializers.SerializerMethodField()
+
+    def get_target(self, record: CaseExclusion) -> str | None:
+        return record.target.kind if record.target_id else None
+
+    def get_attachments(self, record: CaseExclusion) -> list[int]:
+        return [attachment.pk for attachment in record.attachments.all()]
+
+
+def _desk(request) -> None:
+    if not request.user.is_staff:
+        raise PermissionDenied(DESK_ONLY)
+
+
+class ExclusionCollectionApi(TicketApi):
+    class InputSerializer(Serializer):
+        code = serializers.CharField(help_text="One of the vendor's exclusion codes.")
+        reason = serializers.CharField(allow_blank=True, help_text="Why, with the evidence.")
+        target = serializers.ChoiceField(
+            choices=TargetKind.choices, required=False, allow_null=True, help_text="Empty: the whole case."
+        )
+        attachments = serializers.ListField(
+            child=serializers.IntegerField(),
+            required=False,
+            default=list,
+            help_text="The case's attachment ids.",
+        )
+
+    @extend_schema(
+        operation_id="tickets_exclusions_list",
+        parameters=[NUMBER],
+        responses={200: ExclusionOutput(many=True), **error_answers(401, 404)},
+    )
+    def get(self, request, number: str):
+        ticket = ticket_or_404(request.user, number)
+        records = ticket.exclusions.select_related("exclusion", "target").prefetch_related("attachments")
+        return Response(ExclusionOutput(records, many=True).data)
+
+    @extend_schema(
+        operation_id="tickets_exclusions_create",
+        parameters=[NUMBER],
+        request=InputSerializer,
+        responses={201: ExclusionOutput, **error_answers(400, 401, 403, 404)},
+    )
+    def post(self, request, number: str):
+        ticket = ticket_or_404(request.user, number)
+        _desk(request)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        record = ticket_exclude(
+            ticket=ticket,
+            by=request.user,
+            code=data["code"],
+            reason=data["reason"],
+            target_kind=data.get("target"),
+            attachments=list(Attachment.objects.filter(pk__in=data["attachments"])),
+        )
+        return Response(ExclusionOutput(record).data, status=status.HTTP_201_CREATED)
+
+
+class DeclineApi(TicketApi):
+    class InputSerializer(Serializer):
+        code = serializers.CharField(help_text="The exclusion the case falls under.")
+        reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        operation_id="tickets_decline",
+        parameters=[NUMBER],
+        request=InputSerializer,
+        responses={200: ExclusionOutput, **error_answers(400, 401, 403, 404)},
+    )
+    def post(self, request, number: str):
+        ticket = ticket_or_404(request.user, number)
+        _desk(request)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ticket_decline(ticket=ticket, by=request.user, **serializer.validated_data)
+        return Response(detail_data(ticket, request.user))

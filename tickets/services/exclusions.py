@@ -1,0 +1,133 @@
+"""Exclusions on a case (issue 20 point 1): the desk marks a case, or one of its targets, as not
+the vendor's to measure, with one of the vendor's exclusion codes and the evidence, and tells the
+customer; or declines a case out of the policy's scope, which resolves it with the exclusion and
+the policy's words. Whether an exclusion counts is the month's review (reports.periods)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from policies.models import Exclusion
+from policies.words import decline_words
+
+from .. import notices
+from ..models import Attachment, CaseExclusion, Status, Ticket
+from . import sla
+from .tickets import _check, _desk_only, _lock, _now, _save, reply_save
+
+UNKNOWN_EXCLUSION = "Choose one of {vendor}'s exclusions: {choices}."
+REASON_REQUIRED = "Say why, with the evidence (what happened, references): the customer reads it."
+NO_SUCH_TARGET = "This case has no {kind} target."
+ATTACHMENT_OF_ANOTHER_CASE = "Attach evidence from this case's own attachments."
+# The pause is recorded as waits, not claimed by hand.
+NOT_CLAIMED_BY_HAND = frozenset({"waiting-on-customer"})
+
+
+def exclusion_choices(ticket: Ticket) -> list[Exclusion]:
+    return [
+        exclusion
+        for exclusion in Exclusion.objects.filter(version=ticket.policy_version_id)
+        if exclusion.code not in NOT_CLAIMED_BY_HAND
+    ]
+
+
+def _validated(
+    ticket: Ticket, *, code: str, reason: str, target_kind: str | None, attachments: Sequence[Attachment]
+):
+    errors = {}
+    choices = exclusion_choices(ticket)
+    exclusion = next((e for e in choices if e.code == code), None)
+    if exclusion is None:
+        errors["code"] = UNKNOWN_EXCLUSION.format(
+            vendor=ticket.vendor.name, choices=", ".join(e.code for e in choices) or "none"
+        )
+    if not (reason or "").strip():
+        errors["reason"] = REASON_REQUIRED
+    target = None
+    if target_kind:
+        target = ticket.sla_targets.filter(kind=target_kind).first()
+        if target is None:
+            errors["target"] = NO_SUCH_TARGET.format(kind=target_kind.replace("_", " "))
+    if any(attachment.ticket_id != ticket.pk for attachment in attachments):
+        errors["attachments"] = ATTACHMENT_OF_ANOTHER_CASE
+    if errors:
+        raise ValidationError(errors)
+    return exclusion, target
+
+
+def _record(ticket, *, exclusion, target, reason, attachments, by, at, declined=False) -> CaseExclusion:
+    record = CaseExclusion.objects.create(
+        ticket=ticket,
+        target=target,
+        exclusion=exclusion,
+        reason=reason.strip(),
+        declined=declined,
+        recorded_by=by,
+        recorded_at=at,
+    )
+    if attachments:
+        record.attachments.set(attachments)
+    return record
+
+
+@transaction.atomic
+def ticket_exclude(
+    *,
+    ticket: Ticket,
+    by,
+    code: str,
+    reason: str,
+    target_kind: str | None = None,
+    attachments: Sequence[Attachment] = (),
+    at: datetime | None = None,
+) -> CaseExclusion:
+    """Mark the case (or its `target_kind` target) excluded; the customer is emailed the reason.
+    The desk's alone. The case's clocks and states are untouched: the report leaves the excluded
+    targets out of met rates and statistics unless the customer disputes the exclusion."""
+    ticket = _lock(ticket)
+    at = _now(at)
+    _desk_only(by, "code")
+    exclusion, target = _validated(
+        ticket, code=code, reason=reason, target_kind=target_kind, attachments=attachments
+    )
+    record = _record(
+        ticket, exclusion=exclusion, target=target, reason=reason, attachments=attachments, by=by, at=at
+    )
+    notices.case_excluded(ticket, record)
+    return record
+
+
+@transaction.atomic
+def ticket_decline(
+    *, ticket: Ticket, by, code: str, reason: str = "", at: datetime | None = None
+) -> CaseExclusion:
+    """Decline a case out of the policy's scope (Alectrona's "no obligation … for"): it is
+    resolved, every clock stops, the whole case is excluded, and the resolving message tells the
+    customer why in the policy's words (plus the desk's reason, if given)."""
+    ticket = _lock(ticket)
+    at = _now(at)
+    _desk_only(by, "code")
+    _check(ticket, (Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER), "declined")
+    exclusion, _ = _validated(ticket, code=code, reason=reason or "-", target_kind=None, attachments=())
+    words = decline_words(
+        vendor=ticket.vendor.name,
+        preamble=ticket.policy_version.exclusions_preamble,
+        exclusion=exclusion.text,
+    )
+    message = words + (f"\n\n{reason.strip()}" if (reason or "").strip() else "")
+    reply = reply_save(ticket=ticket, author=by, body=message, internal=False, at=at, field="reason")
+    if ticket.first_responded_at is None:
+        ticket.first_responded_at = at
+    ticket.status, ticket.resolved_at = Status.RESOLVED, at
+    sla.sla_resolve(ticket=ticket, at=at, detail=f"Declined: {exclusion.text}")
+    record = _record(
+        ticket, exclusion=exclusion, target=None, reason=message, attachments=(), by=by, at=at, declined=True
+    )
+    ticket._change_reason = f"Declined out of scope: {exclusion.code}"
+    notices.ticket_resolved(ticket, reply)
+    _save(ticket, at)
+    return record
