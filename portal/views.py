@@ -3,24 +3,41 @@ emails). The home page lists the vendors, so it belongs to the shell above polic
 
 from __future__ import annotations
 
+import base64
 from http import HTTPStatus
 from zoneinfo import available_timezones
 
+import segno
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
 
 from .clientip import client_ip
+from .emailchange import LinkRefused, email_change_confirm, email_change_request
 from .errors import BadInput
 from .models import MANDATORY_NOTICES, NoticeKind, NoticePreference, Profile
 from .ratelimit import allow
 from .selectors import user_api_tokens, user_membership
 from .services import api_token_create, api_token_revoke, notice_preference_set
+from .twofactor import (
+    PENDING_SESSION_KEY,
+    recovery_codes_replace,
+    totp_device_confirm,
+    totp_device_start,
+    two_factor_check,
+    two_factor_enabled,
+    two_factor_turn_off,
+    wait_seconds,
+    with_next,
+)
 
 # The new key travels to the next page in the session, shown there once, then forgotten.
 NEW_KEY_SESSION = "portal.new_api_key"
@@ -86,10 +103,21 @@ def profile(request):
         initial={"wanted": [k for k in CUSTOMER_NOTICES + STAFF_NOTICES if k not in muted]},
     )
     if request.method == "POST" and form.is_valid() and notices_form.is_valid():
-        for field in ("first_name", "last_name", "email"):
+        for field in ("first_name", "last_name"):
             setattr(user, field, form.cleaned_data[field])
         user.full_clean()
         user.save()
+        new_email = form.cleaned_data["email"]
+        if new_email != user.email:  # takes effect from the link sent to it (portal.emailchange)
+            email_change_request(
+                user=user,
+                new_email=new_email,
+                confirm_url=lambda token: request.build_absolute_uri(reverse("email-confirm", args=[token])),
+            )
+            messages.info(
+                request,
+                f"We sent a link to {new_email}: your address changes when you confirm it from there.",
+            )
         profile_row.timezone = form.cleaned_data["timezone"]
         profile_row.save()
         if "notices-shown" in request.POST:  # a form without the section leaves the choices alone
@@ -107,6 +135,8 @@ def profile(request):
             "api_tokens": user_api_tokens(user),
             "api_token_form": ApiTokenForm(),
             "new_api_key": request.session.pop(NEW_KEY_SESSION, None),
+            "two_factor_enabled": two_factor_enabled(user),
+            "two_factor_required": user.is_staff and settings.STAFF_TWO_FACTOR,
         },
     )
 
@@ -132,6 +162,100 @@ def api_token_delete(request, token_id: int):
     if not api_token_revoke(user=request.user, token_id=token_id):
         raise Http404("No such token.")
     messages.success(request, "The token is revoked.")
+    return redirect("profile")
+
+
+WRONG_CODE = "That code is not right: enter the code your app shows now, or one of your recovery codes."
+CODE_WAIT = "Too many wrong codes: wait {seconds} s, then try again."
+STAFF_MUST_KEEP = "Staff must keep two-factor sign-in (STAFF_TWO_FACTOR)."
+
+
+class CodeForm(forms.Form):
+    token = forms.CharField(
+        label="Code",
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "size": 12}),
+    )
+
+
+def _next(request) -> str:
+    """Where to go once verified: the page that asked (same site only), else home."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if safe else reverse("home")
+
+
+def _verified(request, device) -> None:
+    otp_login(request, device)
+    request.session.pop(PENDING_SESSION_KEY, None)
+
+
+@login_required
+def two_factor_verify(request):
+    """The second step of signing in: a code of the person's app, or a recovery code."""
+    if request.user.is_verified():
+        return redirect(_next(request))
+    if not two_factor_enabled(request.user):
+        return redirect(with_next("two-factor-setup", _next(request)))
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        seconds = wait_seconds(request.user)
+        device = None if seconds else two_factor_check(user=request.user, token=form.cleaned_data["token"])
+        if device is not None:
+            _verified(request, device)
+            return redirect(_next(request))
+        form.add_error("token", CODE_WAIT.format(seconds=seconds) if seconds else WRONG_CODE)
+    return render(request, "registration/two_factor_verify.html", {"form": form, "next": _next(request)})
+
+
+@login_required
+def two_factor_setup(request):
+    """Enrol an authenticator app: a new secret (QR code and text), confirmed by a code from the app,
+    then the recovery codes, shown once. Replacing an app needs a verified session first."""
+    if two_factor_enabled(request.user) and not request.user.is_verified():
+        return redirect(with_next("two-factor-verify", reverse("two-factor-setup")))
+    form = CodeForm(request.POST or None)
+    device = request.user.totpdevice_set.filter(confirmed=False).first()
+    if request.method == "POST" and device is not None and form.is_valid():
+        codes = totp_device_confirm(device=device, token=form.cleaned_data["token"])
+        if codes is not None:
+            _verified(request, device)
+            return _recovery_codes_page(request, codes)
+        form.add_error("token", WRONG_CODE)
+    elif request.method != "POST" or device is None:
+        device = totp_device_start(user=request.user)
+    return render(request, "registration/two_factor_setup.html", {"form": form, **_enrolment(device), "next": _next(request)})
+
+
+def _enrolment(device) -> dict:
+    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+    qr = segno.make(device.config_url, error="m")
+    return {"secret": secret, "config_url": device.config_url, "qr_svg": qr.svg_inline(scale=4, dark="#111")}
+
+
+def _recovery_codes_page(request, codes: list[str]):
+    return render(request, "registration/recovery_codes.html", {"recovery_codes": codes, "next": _next(request)})
+
+
+@login_required
+@require_POST
+def two_factor_recovery_codes(request):
+    if not request.user.is_verified():
+        return HttpResponseForbidden("Enter a two-factor code first.")
+    return _recovery_codes_page(request, recovery_codes_replace(user=request.user))
+
+
+@login_required
+@require_POST
+def two_factor_off(request):
+    if request.user.is_staff and settings.STAFF_TWO_FACTOR:
+        return HttpResponseForbidden(STAFF_MUST_KEEP)
+    if two_factor_enabled(request.user) and not request.user.is_verified():
+        return HttpResponseForbidden("Enter a two-factor code first.")
+    two_factor_turn_off(user=request.user)
+    messages.success(request, "Two-factor sign-in is off.")
     return redirect("profile")
 
 
@@ -174,3 +298,19 @@ class PasswordResetView(auth_views.PasswordResetView):
         if not allowed:
             return redirect(self.get_success_url())
         return super().form_valid(form)
+
+
+@login_required
+def email_confirm(request, token: str):
+    """The link sent to a new address: the change is made only here (portal.emailchange)."""
+    try:
+        address = email_change_confirm(token=token, user=request.user)
+    except LinkRefused as refused:
+        return render(
+            request,
+            "registration/email_change_refused.html",
+            {"reason": str(refused)},
+            status=HTTPStatus.BAD_REQUEST,
+        )
+    messages.success(request, f"Your email address is now {address}.")
+    return redirect("profile")
