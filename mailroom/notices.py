@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 
-from portal.models import Notice
+from portal.models import Notice, NoticeKind
 from portal.outbox import notice_build, notice_save, notice_wanted, render_email, thread_id
 from portal.selectors import user_timezone
 from tickets.models import Ticket
@@ -16,10 +16,8 @@ from tickets.reply_address import reply_sender, vendor_sender
 
 from .models import InboundMessage
 
-# Outbox kinds of the mailroom. portal.NoticeKind has no choice for them yet: adding one needs a
-# migration of portal (listed in issue 16's note); the column takes any short text.
-MAIL_REFUSED = "mail_refused"
-MAIL_ATTACHMENTS_REFUSED = "mail_attachments"
+MAIL_REFUSED = NoticeKind.MAIL_REFUSED
+MAIL_ATTACHMENTS_REFUSED = NoticeKind.MAIL_ATTACHMENTS
 
 
 def _name(user) -> str:

@@ -68,6 +68,10 @@ class NoticeKind(models.TextChoices):
     POLICY_CHANGE = "policy_change", "Support policy change"
     LIFECYCLE_MILESTONE = "lifecycle_milestone", "Product lifecycle milestone"
     NEW_MAJOR_VERSION = "new_major_version", "New major version"
+    # The mailroom's answers to an email it received (mailroom.notices): never optional in the
+    # profile, since each answers what the person just sent (MAIL_ANSWERS_PER_HOUR bounds them).
+    MAIL_REFUSED = "mail_refused", "Email not taken in (answer to its sender)"
+    MAIL_ATTACHMENTS = "mail_attachments", "Email attachments refused (answer to its sender)"
     CASE_EXCLUDED = "case_excluded", "Case excluded from the measurement"
     CHASE = "chase", "Reminder: a case waits on you"
 
