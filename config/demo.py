@@ -7,6 +7,7 @@ Never for production: the `loaddemo` command refuses to run with DEBUG off."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,11 +18,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from lifecycle.demo import load_lifecycle_demo
 from lifecycle.models import MajorVersion, Product
 from policies.models import ResolutionCode, Vendor
 from portal.models import Membership, Notice, NoticeState, Organization, Profile, Role
+from portal.twofactor import TOTP_NAME, recovery_codes_replace
 from tickets.models import Ticket
 from tickets.services import attachment_add, reply_add, ticket_close, ticket_open, ticket_resolve
 
@@ -29,8 +32,12 @@ DEMO_PASSWORD = "portal-demo"
 SIGN_INS = [
     ("customer", "administrator of Northwind Analytics: contracts for every vendor, cases in every status"),
     ("other", "member of Globex Logistics, a second organization with its own cases"),
-    ("staff", "support desk: staff and superuser, can use /admin/"),
+    ("staff", "support desk: staff and superuser, can use /admin/ (two-factor: see below)"),
 ]
+# The demo staff's authenticator secret (enter it in any TOTP app) and recovery codes, published in
+# the README: two-factor sign-in shown on a demo account, never a real one. A run restores used codes.
+DEMO_TOTP_SECRET = "PORTALDEMOSTAFFTOTPSECRETKEY2345"
+DEMO_RECOVERY_CODES = [f"recover{n:02d}" for n in range(1, 11)]
 # The product each organization's contract covers per vendor (see lifecycle.demo).
 PRODUCTS = {  # vendor → (product, major version number or None)
     "alectrona": ("Alectrona Patch", None),
@@ -62,6 +69,12 @@ def _user(username: str, *, first: str, last: str, staff: bool = False):
     user.save()
     Profile.objects.get_or_create(user=user)
     return user
+
+
+def _two_factor(user) -> None:
+    key = base64.b32decode(DEMO_TOTP_SECRET).hex()
+    TOTPDevice.objects.update_or_create(user=user, name=TOTP_NAME, defaults={"key": key, "confirmed": True})
+    recovery_codes_replace(user=user, codes=DEMO_RECOVERY_CODES)
 
 
 def _member(user, organization: Organization, role: str = Role.MEMBER) -> None:
@@ -213,6 +226,7 @@ def _load(*, now: datetime, out) -> None:
         slug="globex", defaults={"name": "Globex Logistics", "timezone": "America/New_York"}
     )
     staff = _user("staff", first="Dana", last="Desk", staff=True)
+    _two_factor(staff)
     customer = _user("customer", first="Casey", last="Customer")
     colleague = _user("colleague", first="Robin", last="Colleague")
     other = _user("other", first="Olivia", last="Other")

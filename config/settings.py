@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "portal",
     "policies",
     "lifecycle",
@@ -65,6 +68,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the session's second factor (django-otp); then the rule on who needs it.
+    "django_otp.middleware.OTPMiddleware",
+    "portal.middleware.TwoFactorRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -164,6 +170,14 @@ AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "portal.clientip.client_ip"
 AXES_LOCKOUT_TEMPLATE = "429.html"
 AXES_RESET_ON_SUCCESS = True
+# Two-factor sign-in (django-otp: TOTP apps and single-use recovery codes, portal.twofactor). With
+# STAFF_TWO_FACTOR every staff member must enrol and verify before any page, admin included; anyone
+# who turned it on verifies after each password sign-in, whatever this says. On by default in
+# production. A wrong code makes the next try wait 1, 2, 4… seconds (django-otp's throttling).
+# https://django-otp-official.readthedocs.io/en/stable/overview.html
+STAFF_TWO_FACTOR = env.bool("STAFF_TWO_FACTOR", default=not DEBUG)
+OTP_TOTP_ISSUER = "Support portal"  # the name an authenticator app shows
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Password-reset links: asks per client address, and links sent per email address, per hour.
 PASSWORD_RESET_PER_ADDRESS_PER_HOUR = env.int("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", default=10)
 PASSWORD_RESET_PER_EMAIL_PER_HOUR = env.int("PASSWORD_RESET_PER_EMAIL_PER_HOUR", default=3)

@@ -1,13 +1,16 @@
-"""Staff screens for people and the outbox: organizations and members, preferences, notices."""
+"""Staff screens for people and the outbox: organizations and members, preferences, notices, API
+tokens and two-factor devices (listed and revoked, never their secrets)."""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .history import HistoryAdmin
-from .models import Membership, Notice, NoticePreference, NoticeState, Organization, Profile
+from .models import ApiToken, Membership, Notice, NoticePreference, NoticeState, Organization, Profile
 from .outbox import notices_enqueue
 
 # Admin is the staff desk: name it so, and give the triage list the whole width.
@@ -106,3 +109,42 @@ class NoticeAdmin(admin.ModelAdmin):
         queued = notices_enqueue(ids) if ids else False
         how = "handed to a worker" if queued else "left for the outbox sweep (within a minute)"
         self.message_user(request, f"{len(ids)} notice(s) {how}.", messages.SUCCESS)
+
+
+class RevokeOnlyAdmin(admin.ModelAdmin):
+    """A credential staff may see exists and delete (revoke), never make or edit: the secret is not
+    a field here (a token's key is not stored at all; a device's key and codes are not shown)."""
+
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__email"]
+    raw_id_fields = ["user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(RevokeOnlyAdmin):
+    list_display = ["prefix", "user", "name", "created_at", "last_used_at"]
+    list_filter = ["last_used_at"]
+    search_fields = ["prefix", "name", *RevokeOnlyAdmin.search_fields]
+    fields = ["user", "name", "prefix", "created_at", "last_used_at"]
+
+
+# django-otp's own admins show a TOTP key on its add page and the recovery codes inline.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+@admin.register(TOTPDevice, StaticDevice)
+class TwoFactorDeviceAdmin(RevokeOnlyAdmin):
+    """Delete a person's device when they lost it: they enrol again at their next sign-in (staff)
+    or sign in with the password alone (others)."""
+
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at", "throttling_failure_count"]

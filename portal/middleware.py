@@ -4,10 +4,44 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.shortcuts import render
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from .errors import DATABASE_OUTAGES, DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE
+from .twofactor import two_factor_enabled, verification_pending, with_next
+
+TWO_FACTOR_NEEDED = "Enter your two-factor code at /accounts/two-factor/ first, or use an API token."
+
+
+class TwoFactorRequired:
+    """Before any page, the admin's included, a person who owes a second factor
+    (portal.twofactor.verification_pending) is sent to enter it — or to enrol an app, staff who have
+    none — and brought back to the page after. Only those pages, sign-out and static files are open
+    to them; the API answers 403 to such a session (a token call is signed in by its token)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if verification_pending(request) and not self._open(request.path):
+            return self._refuse(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _open(path: str) -> bool:
+        if path.startswith("/" + settings.STATIC_URL.lstrip("/")):
+            return True
+        return path in (reverse("two-factor-verify"), reverse("two-factor-setup"), reverse("logout"))
+
+    @staticmethod
+    def _refuse(request):
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": TWO_FACTOR_NEEDED}, status=HTTPStatus.FORBIDDEN)
+        page = "two-factor-verify" if two_factor_enabled(request.user) else "two-factor-setup"
+        return redirect(with_next(page, request.get_full_path()))
 
 
 class DatabaseUnavailable:

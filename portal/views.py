@@ -226,7 +226,11 @@ def two_factor_setup(request):
         form.add_error("token", WRONG_CODE)
     elif request.method != "POST" or device is None:
         device = totp_device_start(user=request.user)
-    return render(request, "registration/two_factor_setup.html", {"form": form, **_enrolment(device), "next": _next(request)})
+    return render(
+        request,
+        "registration/two_factor_setup.html",
+        {"form": form, **_enrolment(device), "next": _next(request)},
+    )
 
 
 def _enrolment(device) -> dict:
@@ -236,7 +240,9 @@ def _enrolment(device) -> dict:
 
 
 def _recovery_codes_page(request, codes: list[str]):
-    return render(request, "registration/recovery_codes.html", {"recovery_codes": codes, "next": _next(request)})
+    return render(
+        request, "registration/recovery_codes.html", {"recovery_codes": codes, "next": _next(request)}
+    )
 
 
 @login_required

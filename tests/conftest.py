@@ -9,7 +9,7 @@ import os
 import pytest
 
 from portal.models import Role
-from tests.factories import MembershipFactory, OrganizationFactory, StaffFactory
+from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory, StaffFactory
 
 
 @pytest.fixture(scope="session")
@@ -97,6 +97,44 @@ def outsider(other_organization):
 @pytest.fixture
 def agent(db):
     return StaffFactory(username="agent", first_name="Dana", last_name="Desk")
+
+
+def totp_code(device) -> str:
+    """The code the person's authenticator app shows now for `device` (a TOTPDevice)."""
+    from django_otp.oath import totp
+
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):0{device.digits}d}"
+
+
+def sign_in(client, user) -> None:
+    """Sign in with the password through the sign-in page, as a person does (no second factor yet)."""
+    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302, "the sign-in was refused"
+
+
+@pytest.fixture
+def verified_login(db):
+    """`verified_login(client, user)`: sign `user` in with the password, enrol a TOTP app if they
+    have none, and enter its current code on the verification page, so that the session is verified
+    (needed for staff on any page, admin included, when STAFF_TWO_FACTOR is on). Returns the device."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from portal.twofactor import totp_device_confirm, totp_device_start
+
+    def login(client, user):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = totp_device_start(user=user)
+            totp_device_confirm(device=device, token=totp_code(device))
+            device.refresh_from_db()
+            device.last_t = -1  # the enrolment's code may be entered again, here only
+            device.save(update_fields=["last_t"])
+        sign_in(client, user)
+        response = client.post("/accounts/two-factor/", {"token": totp_code(device)})
+        assert response.status_code == 302, "the code was refused"
+        return device
+
+    return login
 
 
 @pytest.fixture

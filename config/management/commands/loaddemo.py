@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from config.demo import DEMO_PASSWORD, SIGN_INS, demo_load
+from config.demo import DEMO_PASSWORD, DEMO_RECOVERY_CODES, DEMO_TOTP_SECRET, SIGN_INS, demo_load
 
 REFUSED = "loaddemo creates users with a published password; it runs only with DEBUG on, never in production."
 
@@ -20,3 +20,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo data loaded. Sign in at /accounts/login/ as:"))
         for username, who in SIGN_INS:
             self.stdout.write(f"  {username} / {DEMO_PASSWORD}   {who}")
+        self.stdout.write(
+            f"  staff's second factor: TOTP secret {DEMO_TOTP_SECRET} in an authenticator app,"
+            f" or a recovery code {DEMO_RECOVERY_CODES[0]} ... {DEMO_RECOVERY_CODES[-1]}"
+        )
