@@ -97,3 +97,97 @@ class OutageEndApi(MonitorApi):
             raise serializers.ValidationError({"end": [END_BEFORE_START]})
         outage = outage_end(outage=outage, end=serializer.validated_data["end"])
         return Response(OutageOutputSerializer(outage).data)
+
+
+# ---------------------------------------------------------------------------- measurement periods
+
+
+class PeriodApi(APIView):
+    """Issue 20 point 3: a month's review, per organization × vendor × month (YYYY-MM). Who may
+    see it: staff, and the organization's members (others: 404); who may review: its admin."""
+
+    from rest_framework.authentication import SessionAuthentication
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+
+    def scope(self, request, organization: str, vendor: str, month: str):
+        from . import periods
+        from .views import period_scope
+
+        if not request.user.is_authenticated:
+            from rest_framework.exceptions import NotAuthenticated
+
+            raise NotAuthenticated()
+        org, vendor_row, month_start = period_scope(request.user, organization, vendor, month)
+        return periods.period_get(organization=org, vendor=vendor_row, month=month_start)
+
+
+def _period_data(period) -> dict:
+    from . import periods
+
+    return {
+        "organization": period.organization.slug,
+        "vendor": period.vendor.slug,
+        "month": f"{period.month:%Y-%m}",
+        "status": "closed" if period.is_closed else "provisional",
+        "closed_at": period.closed_at,
+        "items": [
+            {
+                "kind": item.kind,
+                "object_id": item.object_id,
+                "case": item.ticket.number,
+                "title": item.title,
+                "evidence": item.evidence,
+                "effect_minutes": item.effect_minutes,
+                "decision": item.decision or None,
+                "comment": item.review.comment if item.review else "",
+            }
+            for item in periods.period_items(period)
+        ],
+    }
+
+
+class _Denied:
+    @staticmethod
+    def call(function, **kwargs):
+        from django.core.exceptions import PermissionDenied
+        from rest_framework.exceptions import PermissionDenied as ApiDenied
+
+        try:
+            return function(**kwargs)
+        except PermissionDenied as error:
+            raise ApiDenied(str(error)) from None
+
+
+class PeriodDetailApi(PeriodApi):
+    @extend_schema(responses={200: None})
+    def get(self, request, organization: str, vendor: str, month: str):
+        return Response(_period_data(self.scope(request, organization, vendor, month)))
+
+
+class PeriodReviewApi(PeriodApi):
+    class InputSerializer(Serializer):
+        item = serializers.ChoiceField(choices=["wait", "exclusion"])
+        object_id = serializers.IntegerField()
+        decision = serializers.ChoiceField(choices=["accepted", "disputed"])
+        comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    @extend_schema(request=InputSerializer, responses={200: None})
+    def post(self, request, organization: str, vendor: str, month: str):
+        from . import periods
+
+        period = self.scope(request, organization, vendor, month)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        _Denied.call(periods.period_review, period=period, by=request.user, **serializer.validated_data)
+        return Response(_period_data(self.scope(request, organization, vendor, month)))
+
+
+class PeriodCloseApi(PeriodApi):
+    @extend_schema(request=None, responses={200: None})
+    def post(self, request, organization: str, vendor: str, month: str):
+        from . import periods
+
+        period = self.scope(request, organization, vendor, month)
+        period = _Denied.call(periods.period_close, period=period, by=request.user)
+        return Response(_period_data(period))

@@ -5,4 +5,19 @@ from . import api
 urlpatterns = [
     path("outages/", api.OutageCreateApi.as_view(), name="outage-create"),
     path("outages/<int:outage_id>/end/", api.OutageEndApi.as_view(), name="outage-end"),
+    path(
+        "periods/<slug:organization>/<slug:vendor>/<str:month>/",
+        api.PeriodDetailApi.as_view(),
+        name="period-detail",
+    ),
+    path(
+        "periods/<slug:organization>/<slug:vendor>/<str:month>/reviews/",
+        api.PeriodReviewApi.as_view(),
+        name="period-reviews",
+    ),
+    path(
+        "periods/<slug:organization>/<slug:vendor>/<str:month>/close/",
+        api.PeriodCloseApi.as_view(),
+        name="period-close",
+    ),
 ]

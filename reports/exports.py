@@ -25,6 +25,12 @@ COMPLIANCE_HEADER = [
     "met_rate_percent",
     "median_first_response_hours",
     "p90_first_response_hours",
+    "excluded",
+    "disputed",
+    "period",
+    "minimum_met_rate_percent",
+    "response_rate_failure",
+    "availability_failure",
 ]
 AVAILABILITY_HEADER = [
     "service",
@@ -66,6 +72,12 @@ def compliance_lines(report: MonthlyReport) -> Iterable[list]:
             None if row.met_rate is None else Decimal(f"{row.met_rate * 100:.1f}"),
             _hours(row.median_response),
             _hours(row.p90_response),
+            row.excluded,
+            row.disputed,
+            report.period_status(row.vendor, row.organization),
+            row.minimum_met_percent,
+            "yes" if row.rate_failure else "no",
+            "yes" if report.availability_failure(row.vendor, row.organization) else "no",
         ]
 
 

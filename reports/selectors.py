@@ -571,7 +571,55 @@ class MonthlyReport:
             now=self.now,
             organization=self.organization,
             groupings=[("vendor",), PAGE_GROUPING, ALL_DIMENSIONS],
+            month=self.month,
         )
+
+    @cached_property
+    def closed(self) -> dict[tuple[str, str], MeasurementPeriod]:
+        """The month's closed periods by (vendor name, organization name) (issue 20 point 3)."""
+        periods = MeasurementPeriod.objects.filter(month=self.month, closed_at__isnull=False).select_related(
+            "vendor", "organization"
+        )
+        if self.organization is not None:
+            periods = periods.filter(organization=self.organization)
+        return {(p.vendor.name, p.organization.name): p for p in periods}
+
+    def period_status(self, vendor: str, organization: str) -> str:
+        return "closed" if (vendor, organization) in self.closed else "provisional"
+
+    def vendor_status(self, vendor: str) -> str:
+        """Closed when every organization's period of the vendor this month is closed."""
+        pairs = {(row.vendor, row.organization) for row in self.csv_rows if row.vendor == vendor}
+        return "closed" if pairs and all(pair in self.closed for pair in pairs) else "provisional"
+
+    def availability_failure(self, vendor: str, organization: str = "") -> bool:
+        """The month's availability verdict for a vendor: frozen in a closed period, else live."""
+        period = self.closed.get((vendor, organization))
+        if period is not None:
+            return bool((period.snapshot or {}).get("availability_failure"))
+        return any(
+            entry.months[-1].is_failure for entry in self.services if entry.service.vendor.name == vendor
+        )
+
+    @cached_property
+    def vendor_slugs(self) -> list[tuple[str, str]]:
+        return list(Vendor.objects.order_by("name").values_list("slug", "name"))
+
+    @property
+    def vendor_summary(self) -> list[dict]:
+        """Per vendor: the period's state, excluded and disputed counts and both verdicts."""
+        return [
+            {
+                "row": row,
+                "status": self.vendor_status(row.vendor),
+                "rate_failure": row.rate_failure,
+                "availability_failure": any(
+                    self.availability_failure(row.vendor, organization)
+                    for organization in {r.organization for r in self.csv_rows if r.vendor == row.vendor}
+                ),
+            }
+            for row in self.by_vendor
+        ]
 
     @property
     def by_vendor(self) -> list[ComplianceRow]:

@@ -100,3 +100,65 @@ def compliance_csv(request):
 def availability_csv(request):
     report = _report(request)
     return csv_response(exports.availability_lines(report), _filename(report, "availability"))
+
+
+def period_scope(user, organization_slug: str, vendor_slug: str, month: str):
+    """(organization, vendor, month) of a period the user may see; 404 otherwise (another
+    organization's period is answered as one that does not exist)."""
+    from policies.models import Vendor
+
+    organization = get_object_or_404(Organization, slug=organization_slug)
+    if not user.is_staff and getattr(user_organization(user), "pk", None) != organization.pk:
+        raise Http404("No such period.")
+    vendor = get_object_or_404(Vendor, slug=vendor_slug)
+    match = MONTH.match(month)
+    if match is None or not (1 <= int(match[2]) <= 12 and FIRST_YEAR <= int(match[1]) <= LAST_YEAR):
+        raise Http404("No such period.")
+    return organization, vendor, date(int(match[1]), int(match[2]), 1)
+
+
+@login_required
+def period(request, organization: str, vendor: str, month: str):
+    """The month's review (issue 20 point 3): every pause and exclusion with evidence and effect;
+    the organization admin accepts or disputes each, staff close the period."""
+    from django.contrib import messages
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.shortcuts import redirect
+
+    from . import periods
+
+    organization, vendor, month_start = period_scope(request.user, organization, vendor, month)
+    current = periods.period_get(organization=organization, vendor=vendor, month=month_start)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "close":
+                periods.period_close(period=current, by=request.user)
+                messages.success(request, "The period is closed; its figures are frozen.")
+            else:
+                periods.period_review(
+                    period=current,
+                    by=request.user,
+                    item=request.POST.get("item", ""),
+                    object_id=int(request.POST.get("object_id") or 0),
+                    decision=request.POST.get("decision", ""),
+                    comment=request.POST.get("comment", ""),
+                )
+                messages.success(request, "Your decision is recorded.")
+        except PermissionDenied:
+            raise
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return redirect(request.path)
+    membership = getattr(request.user, "membership", None) if not request.user.is_staff else None
+    return render(
+        request,
+        "reports/period.html",
+        {
+            "period": current,
+            "organization": organization,
+            "vendor": vendor,
+            "items": periods.period_items(current),
+            "can_review": bool(membership and membership.role == "admin") and not current.is_closed,
+            "can_close": request.user.is_staff and not current.is_closed,
+        },
+    )
