@@ -18,7 +18,7 @@ from portal.models import Organization
 from tickets.admin import TicketAdmin
 from tickets.models import Ticket
 
-from .models import InboundMessage, Outcome, QuarantinedMessage
+from .models import ImapCursor, InboundMessage, Outcome, QuarantinedMessage
 from .services import message_add_sender_and_open, message_discard, message_open_for
 
 User = get_user_model()
@@ -98,6 +98,20 @@ class InboundMessageAdmin(admin.ModelAdmin):
 
 
 admin.site.register(InboundMessage, InboundMessageAdmin)
+
+
+@admin.register(ImapCursor)
+class ImapCursorAdmin(admin.ModelAdmin):
+    """How far each IMAP folder is read. Written by the poll alone; the URL and password live in
+    MAIL_IMAP_URLS. Deleting a row makes the next poll treat the folder as seen for the first time."""
+
+    list_display = ["mailbox", "vendor", "uidvalidity", "last_uid", "updated_at"]
+    list_select_related = ["vendor"]
+    search_fields = ["mailbox"]
+    readonly_fields = ["mailbox", "vendor", "uidvalidity", "last_uid", "updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 class OpenForForm(forms.Form):

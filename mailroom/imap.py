@@ -5,20 +5,29 @@ Configured from the environment, never the database: MAIL_IMAP_URLS maps a vendo
 `imap+plain://…` (neither: only for a server on this machine, as the tests' Dovecot). The folder
 defaults to INBOX; user and password are percent-encoded.
 
-A poll:
-1. SEARCH UNSEEN by UID: only new messages, so a mailbox holding years of answered mail costs
-   what arrived since the last poll (the server keeps the index);
-2. per message, its size and INTERNALDATE (when the server received it: the opening time) first,
-   then the message itself (BODY.PEEK, which leaves it unseen), or only its header when it is over
-   MAIL_MAX_BYTES, and hand it to `message_ingest`, which commits its row;
-3. then mark it \\Seen. A crash between 2 and 3 leaves it unseen: the next poll fetches it again
-   and records a duplicate. The mailbox is the desk's alone: a person reading it in a mail
-   client would mark messages seen before the poll takes them."""
+A poll keeps its place in the database, never in the server's flags (mailroom.models.ImapCursor,
+one per folder: its UIDVALIDITY and the last UID taken in), so another client marking messages
+read or unread neither repeats nor hides mail:
+1. SELECT the folder, which reports its UIDVALIDITY and UIDNEXT. Nothing above the last UID
+   taken in: done, without a search, whatever the folder holds (an empty poll costs the same
+   at 10 or 10,000 messages). A UIDVALIDITY other than the stored one means the server
+   renumbered the folder: the poll starts again from UID 1, and every message already stored
+   is recognised by its Message-ID (or the hash of its bytes) as a duplicate. A folder seen for
+   the first time starts at its first unseen message: what was read before the desk was pointed
+   at it is history, not new cases.
+2. UID SEARCH for the UIDs above the last one, oldest first, at most POLL_BATCH of them;
+3. per message, its size and INTERNALDATE (when the server received it: the opening time), then
+   the message itself (BODY.PEEK), or only its header when it is over MAIL_MAX_BYTES;
+4. in one transaction: lock the folder's cursor, skip a UID another poll took meanwhile,
+   `message_ingest`, and advance the cursor to the UID. A crash before the commit leaves both
+   undone (the next poll takes the message); after it, both are done (nothing is fetched again);
+5. mark it \\Seen, for the people who also read the mailbox; the poll never relies on it."""
 
 from __future__ import annotations
 
 import imaplib
 import io
+import logging
 import re
 import ssl
 from dataclasses import dataclass
@@ -26,11 +35,15 @@ from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 
 from policies.models import Vendor
 
-from .models import InboundMessage, Transport
+from .models import ImapCursor, InboundMessage, Transport
 from .services import message_ingest
+
+logger = logging.getLogger(__name__)
 
 POLL_BATCH = 500
 TIMEOUT_SECONDS = 30
@@ -47,6 +60,11 @@ class ImapMailbox:
     password: str
     folder: str
     security: str  # tls, starttls or none
+
+    @property
+    def key(self) -> str:
+        """Names the folder for its cursor: where and whose, never the password."""
+        return f"{self.user}@{self.host}:{self.port}/{self.folder}"
 
 
 def imap_mailbox(url: str) -> ImapMailbox:
@@ -99,25 +117,101 @@ def _mark_seen(connection: imaplib.IMAP4, uid: bytes) -> None:
     connection.uid("STORE", uid, "+FLAGS.SILENT", r"(\Seen)")
 
 
+def _selected(connection: imaplib.IMAP4) -> tuple[int, int | None]:
+    """The UIDVALIDITY and UIDNEXT the server reported when the folder was selected."""
+    _, validity = connection.response("UIDVALIDITY")
+    _, uidnext = connection.response("UIDNEXT")
+    if not validity or validity[-1] is None:
+        raise imaplib.IMAP4.error("the server reported no UIDVALIDITY for the folder")
+    return int(validity[-1]), (int(uidnext[-1]) if uidnext and uidnext[-1] is not None else None)
+
+
+def _search(connection: imaplib.IMAP4, criteria: str) -> list[int]:
+    status, data = connection.uid("SEARCH", None, criteria)
+    if status != "OK":
+        raise imaplib.IMAP4.error(f"SEARCH {criteria}: {status}")
+    return sorted(int(uid) for uid in (data[0].split() if data and data[0] else []))
+
+
+def _first_sight(connection: imaplib.IMAP4, uidnext: int | None) -> int:
+    """The last UID a folder seen for the first time counts as taken in: the one before its first
+    unseen message, or its newest one when all are read."""
+    unseen = _search(connection, "UNSEEN")
+    if unseen:
+        return unseen[0] - 1
+    if uidnext is not None:
+        return uidnext - 1
+    return max(_search(connection, "ALL"), default=0)
+
+
+def _cursor(connection: imaplib.IMAP4, box: ImapMailbox, vendor: Vendor) -> tuple[ImapCursor, int | None]:
+    uidvalidity, uidnext = _selected(connection)
+    cursor = ImapCursor.objects.filter(mailbox=box.key).first()
+    if cursor is None:
+        cursor, _ = ImapCursor.objects.get_or_create(
+            mailbox=box.key,
+            defaults={
+                "vendor": vendor,
+                "uidvalidity": uidvalidity,
+                "last_uid": _first_sight(connection, uidnext),
+            },
+        )
+    if cursor.uidvalidity != uidvalidity:
+        logger.warning(
+            "IMAP %s: UIDVALIDITY %s is now %s; the folder is read again from UID 1",
+            box.key,
+            cursor.uidvalidity,
+            uidvalidity,
+        )
+        ImapCursor.objects.filter(pk=cursor.pk, uidvalidity=cursor.uidvalidity).update(
+            uidvalidity=uidvalidity, last_uid=0
+        )
+        cursor.refresh_from_db()
+    return cursor, uidnext
+
+
+def _cursor_advance(*, cursor: ImapCursor, uid: int) -> None:
+    ImapCursor.objects.filter(pk=cursor.pk).update(last_uid=uid, updated_at=timezone.now())
+
+
+def _take(
+    connection: imaplib.IMAP4, uid: int, *, vendor: Vendor, cursor: ImapCursor
+) -> InboundMessage | None:
+    """Fetch one message, then store it and advance the cursor in one transaction; None when a
+    concurrent poll of the same folder took this UID first."""
+    size, received_at = _received(_fetch(connection, str(uid).encode(), "(RFC822.SIZE INTERNALDATE)"))
+    part = "BODY.PEEK[HEADER]" if size > settings.MAIL_MAX_BYTES else "BODY.PEEK[]"
+    raw = _fetch(connection, str(uid).encode(), f"({part})")[0][1]
+    with transaction.atomic():
+        locked = ImapCursor.objects.select_for_update().get(pk=cursor.pk)
+        if locked.uidvalidity != cursor.uidvalidity or uid <= locked.last_uid:
+            return None
+        message = message_ingest(
+            raw=io.BytesIO(raw),
+            size=size or len(raw),
+            vendor=vendor,
+            received_at=received_at,
+            transport=Transport.IMAP,
+        )
+        _cursor_advance(cursor=locked, uid=uid)
+    return message
+
+
 def imap_poll(*, vendor: Vendor, url: str, limit: int = POLL_BATCH) -> list[InboundMessage]:
-    connection = _connect(imap_mailbox(url))
+    box = imap_mailbox(url)
+    connection = _connect(box)
     messages = []
     try:
-        status, data = connection.uid("SEARCH", None, "UNSEEN")
-        uids = data[0].split() if status == "OK" and data and data[0] else []
+        cursor, uidnext = _cursor(connection, box, vendor)
+        if uidnext is not None and uidnext - 1 <= cursor.last_uid:
+            return messages
+        # "n:*" always includes the newest message, even below n: keep only what is above.
+        uids = [uid for uid in _search(connection, f"UID {cursor.last_uid + 1}:*") if uid > cursor.last_uid]
         for uid in uids[:limit]:
-            size, received_at = _received(_fetch(connection, uid, "(RFC822.SIZE INTERNALDATE)"))
-            part = "BODY.PEEK[HEADER]" if size > settings.MAIL_MAX_BYTES else "BODY.PEEK[]"
-            raw = _fetch(connection, uid, f"({part})")[0][1]
-            message = message_ingest(
-                raw=io.BytesIO(raw),
-                size=size or len(raw),
-                vendor=vendor,
-                received_at=received_at,
-                transport=Transport.IMAP,
-            )
-            _mark_seen(connection, uid)
-            messages.append(message)
+            message = _take(connection, uid, vendor=vendor, cursor=cursor)
+            if message is not None:
+                messages.append(message)
+            _mark_seen(connection, str(uid).encode())
     finally:
         try:
             connection.logout()

@@ -99,6 +99,31 @@ class InboundMessage(models.Model):
         return f"{self.message_id} {self.outcome}"
 
 
+class ImapCursor(models.Model):
+    """How far the desk has read one IMAP folder (mailroom.imap): the folder's UIDVALIDITY and the
+    highest UID taken in, advanced in the transaction that stores each message. The poll asks the
+    server only for UIDs above it, so flags set by anyone else (read, unread) change nothing, and
+    a new UIDVALIDITY (the server renumbered the folder) starts it again from UID 1."""
+
+    mailbox = models.CharField(
+        max_length=300,
+        unique=True,
+        help_text="user@host:port/folder, from MAIL_IMAP_URLS (never the password).",
+    )
+    vendor = models.ForeignKey("policies.Vendor", on_delete=models.PROTECT, related_name="+")
+    uidvalidity = models.PositiveBigIntegerField()
+    last_uid = models.PositiveBigIntegerField(
+        default=0, help_text="Every message up to this UID is taken in."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "IMAP mailbox"
+
+    def __str__(self) -> str:
+        return f"{self.mailbox} at UID {self.last_uid}"
+
+
 class QuarantinedMessage(InboundMessage):
     """The quarantine, as its own list in admin: messages waiting for staff."""
 

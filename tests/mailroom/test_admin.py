@@ -133,3 +133,19 @@ def test_the_case_page_lists_its_emails(staff_client, customer, deliver):
     assert page.status_code == HTTPStatus.OK
     assert "emails about this case" in page.text.lower() or "Emails about this case" in page.text
     assert reverse("admin:mailroom_inboundmessage_raw", args=[message.pk]) in page.text
+
+
+def test_the_imap_mailboxes_show_how_far_each_folder_is_read(staff_client, vendors):
+    from mailroom.models import ImapCursor
+
+    ImapCursor.objects.create(
+        mailbox="desk@imap.example.test:993/INBOX",
+        vendor=vendors["secpod"],
+        uidvalidity=1700000000,
+        last_uid=42,
+    )
+    url = reverse("admin:mailroom_imapcursor_changelist")
+    html = staff_client.get(url).content.decode()
+    assert "desk@imap.example.test:993/INBOX" in html and "1700000000" in html and "42" in html
+    assert staff_client.get(url, {"q": "imap.example"}).status_code == HTTPStatus.OK
+    assert staff_client.get(reverse("admin:mailroom_imapcursor_add")).status_code == HTTPStatus.FORBIDDEN

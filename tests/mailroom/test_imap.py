@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from mailroom.imap import imap_mailbox, imap_poll
-from mailroom.models import InboundMessage, Outcome, Transport
+from mailroom.models import ImapCursor, InboundMessage, Outcome, Transport
 from mailroom.tasks import imap_poll_task
 from tests.mailroom.conftest import case_placeholders, corpus
 from tickets.models import Reply, Ticket
@@ -73,9 +73,12 @@ class Server:
         return connection
 
     def append(self, *messages: bytes) -> None:
+        self.append_to("INBOX", *messages)
+
+    def append_to(self, folder: str, *messages: bytes) -> None:
         connection = self.connect()
         for raw in messages:
-            connection.append("INBOX", None, None, raw)
+            connection.append(folder, None, None, raw)
         connection.logout()
 
     def unseen(self) -> int:
@@ -83,6 +86,40 @@ class Server:
         _, data = connection.uid("SEARCH", None, "UNSEEN")
         connection.logout()
         return len(data[0].split())
+
+    def flag_all(self, change: str) -> None:
+        self.flag_all_in("INBOX", change)
+
+    def flag_all_in(self, folder: str, change: str) -> None:
+        """What another mail client does: `+FLAGS` or `-FLAGS` \\Seen on every message."""
+        connection = self.connect()
+        connection.select(folder)
+        connection.store("1:*", change, r"(\Seen)")
+        connection.logout()
+
+    def recreate(self, folder: str) -> None:
+        """Delete and create the folder again: the server gives it a new UIDVALIDITY."""
+        connection = self.connect()
+        connection.select("INBOX")
+        connection.delete(folder)
+        connection.create(folder)
+        connection.logout()
+
+    def status(self, item: str, folder: str = "INBOX") -> int:
+        connection = self.connect()
+        _, data = connection.status(folder, f"({item})")
+        connection.logout()
+        return int(data[0].split(f"{item} ".encode())[1].rstrip(b")"))
+
+    def uidvalidity(self, folder: str = "INBOX") -> int:
+        return self.status("UIDVALIDITY", folder)
+
+    def last_uid(self, folder: str = "INBOX") -> int:
+        """The UID of the newest message: UIDs grow across the tests, never reused."""
+        return self.status("UIDNEXT", folder) - 1
+
+    def folder_url(self, folder: str) -> str:
+        return self.url.rsplit("/", 1)[0] + "/" + folder
 
 
 def _free_port() -> int:
@@ -179,8 +216,77 @@ def test_a_poll_killed_between_commit_and_mark_creates_nothing_twice(imap, custo
         imap_poll(vendor=vendors["alectrona"], url=imap.url)
     assert InboundMessage.objects.count() == 1 and imap.unseen() == 1
     monkeypatch.undo()
-    [again] = imap_poll(vendor=vendors["alectrona"], url=imap.url)
-    assert again.outcome == Outcome.DUPLICATE and Ticket.objects.count() == 1 and imap.unseen() == 0
+    # The mailbox's last UID committed with the message: still unseen, it is not fetched again.
+    assert imap_poll(vendor=vendors["alectrona"], url=imap.url) == []
+    assert Ticket.objects.count() == 1 and InboundMessage.objects.get().times_seen == 1
+
+
+@pytest.mark.django_db
+def test_a_poll_killed_before_its_commit_takes_the_message_on_the_next_poll(
+    imap, customer, vendors, monkeypatch
+):
+    imap.append(corpus("new_gmail_plain.eml"))
+
+    def killed(**kwargs):
+        raise KeyboardInterrupt("worker killed before the transaction committed")
+
+    monkeypatch.setattr("mailroom.imap._cursor_advance", killed)
+    with pytest.raises(KeyboardInterrupt):
+        imap_poll(vendor=vendors["alectrona"], url=imap.url)
+    assert InboundMessage.objects.count() == 0 and Ticket.objects.count() == 0  # rolled back whole
+    monkeypatch.undo()
+    [message] = imap_poll(vendor=vendors["alectrona"], url=imap.url)
+    assert message.outcome == Outcome.OPENED and Ticket.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_another_client_changing_flags_neither_repeats_nor_hides_mail(imap, customer, vendors):
+    alectrona = vendors["alectrona"]
+    imap.append(corpus("new_gmail_plain.eml"))
+    assert [m.outcome for m in imap_poll(vendor=alectrona, url=imap.url)] == [Outcome.OPENED]
+    imap.flag_all("-FLAGS.SILENT")  # someone marks everything unread again
+    assert imap_poll(vendor=alectrona, url=imap.url) == []
+    imap.append(corpus("new_koi8r.eml"))
+    imap.flag_all("+FLAGS.SILENT")  # someone reads the new message before the poll
+    assert [m.outcome for m in imap_poll(vendor=alectrona, url=imap.url)] == [Outcome.OPENED]
+    assert InboundMessage.objects.filter(times_seen=1).count() == 2 and Ticket.objects.count() == 2
+    cursor = ImapCursor.objects.get()
+    assert (cursor.vendor, cursor.uidvalidity) == (alectrona, imap.uidvalidity())
+    assert cursor.mailbox == f"desk@127.0.0.1:{imap.port}/INBOX" and cursor.last_uid == imap.last_uid()
+
+
+@pytest.mark.django_db
+def test_a_mailbox_seen_for_the_first_time_starts_at_its_first_unseen_message(imap, customer, vendors):
+    """Mail already read before the desk was pointed at the mailbox is its history, not new cases."""
+    imap.append(corpus("new_gmail_plain.eml"), corpus("new_koi8r.eml"))
+    imap.flag_all("+FLAGS.SILENT")
+    imap.append(corpus("new_latin1.eml"))
+    [message] = imap_poll(vendor=vendors["alectrona"], url=imap.url)
+    assert (
+        message.subject == "Problème d'accès à l'API" and ImapCursor.objects.get().last_uid == imap.last_uid()
+    )
+
+
+@pytest.mark.django_db
+def test_a_new_uidvalidity_rescans_the_folder_and_takes_only_what_is_new(imap, customer, vendors):
+    alectrona = vendors["alectrona"]
+    imap.recreate("Support")
+    url = imap.folder_url("Support")
+    imap.append_to("Support", corpus("new_gmail_plain.eml"), corpus("new_no_message_id.eml"))
+    assert [m.outcome for m in imap_poll(vendor=alectrona, url=url)] == [Outcome.OPENED, Outcome.OPENED]
+    before = imap.uidvalidity("Support")
+    # The server renumbers the folder (restored from a backup, rebuilt): every UID is new.
+    imap.recreate("Support")
+    assert imap.uidvalidity("Support") != before
+    imap.append_to(
+        "Support", corpus("new_gmail_plain.eml"), corpus("new_no_message_id.eml"), corpus("new_koi8r.eml")
+    )
+    imap.flag_all_in("Support", "+FLAGS.SILENT")  # flags are no guide after a renumbering either
+    again = imap_poll(vendor=alectrona, url=url)
+    assert [m.outcome for m in again] == [Outcome.DUPLICATE, Outcome.DUPLICATE, Outcome.OPENED]
+    assert Ticket.objects.count() == 3
+    assert ImapCursor.objects.get(mailbox__endswith="/Support").uidvalidity == imap.uidvalidity("Support")
+    assert imap_poll(vendor=alectrona, url=url) == []
 
 
 @pytest.mark.django_db
