@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from .deadlines import overdue_q
 from .models import Status, TargetState, Ticket
+from .selectors import SEARCH_HELP, SEARCH_ORDERING, ticket_search
 
 # Sort keys of cases without a running deadline: after every real deadline, whichever direction.
 NO_DEADLINE_LATEST = datetime(9999, 12, 31, tzinfo=UTC)
@@ -57,7 +58,7 @@ class TicketFilter(django_filters.FilterSet):
     organization = django_filters.CharFilter(
         field_name="organization__slug", help_text="Organization slug (customers only ever see their own)."
     )
-    search = django_filters.CharFilter(method="filter_search", help_text="Part of the number or the subject.")
+    search = django_filters.CharFilter(method="filter_search", help_text=SEARCH_HELP)
     ordering = django_filters.ChoiceFilter(
         choices=[(key, key) for key in ORDERINGS],
         method="filter_ordering",
@@ -70,10 +71,8 @@ class TicketFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_search(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(number__icontains=value) | Q(subject__icontains=value))
+        # Ranked (tickets.selectors.SEARCH_ORDERING) unless the request orders the list itself.
+        return ticket_search(queryset, value)
 
     def filter_sla_state(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         """As of now, like the `sla` of each row: a running deadline already passed is a breach
@@ -85,6 +84,14 @@ class TicketFilter(django_filters.FilterSet):
 
     def filter_ordering(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         return with_due_order(queryset, value)
+
+    @property
+    def ordering_fields(self) -> tuple[str, ...]:
+        """What the paginator orders by: the one asked for, else a search's rank, else the default."""
+        asked = self.form.cleaned_data.get("ordering")
+        if not asked and (self.form.cleaned_data.get("search") or "").strip():
+            return SEARCH_ORDERING
+        return ORDERINGS[asked or DEFAULT_ORDERING]
 
     @property
     def ordering_key(self) -> str:

@@ -3,8 +3,25 @@ and which relations each row needs, so a page costs a constant number of queries
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+import re
 
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    Expression,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Concat
+
+from policies.models import Vendor
 from tickets.models import Attachment, Reply, SlaTarget, Ticket
 
 # What a case row shows, loaded in a fixed number of queries: its organization and people joined,
@@ -56,3 +73,110 @@ def attachment_for(*, user, number: str, attachment_id: int) -> Attachment:
     """An attachment of a case `user` may see; Attachment.DoesNotExist otherwise."""
     visible = Ticket.objects.visible_to(user).filter(number=number)
     return _attachments_for(user).select_related("ticket").get(pk=attachment_id, ticket__in=visible)
+
+
+# ---------------------------------------------------------------------------- search
+
+# One meaning in the portal, the admin and the API. A case matches when its number is the one named
+# ("ALC-000003", "ALC-3", "alc-3", "#3", "3": every vendor's case 3), when every word of the query,
+# in any order, starts a word of its number, subject or description ("sea slo" finds "Slow search"),
+# or when the whole query is part of its requester's username or email. Ranked: the named case,
+# then cases whose number and subject hold every word, then the rest, newest first in each rank.
+# PostgreSQL matches the words on the GIN-indexed `search` column (migration tickets.0008); SQLite,
+# which has no such index, scans the same words as word starts with its REGEXP.
+SEARCH_ORDERING = ("-search_rank", "-opened_at", "-id")
+SEARCH_HELP = (
+    "Words in any order (each the start of a word of the number, subject or description), a case "
+    "number (ALC-000003, ALC-3, 3) or a requester's username or email; ranked unless ordered."
+)
+SHORT_NUMBER = re.compile(r"#?(?:(?P<prefix>[A-Za-z]{2,5})-?)?0*(?P<digits>\d{1,6})")
+QUERY_WORD = re.compile(r"[^\W_]+")
+RANK_NUMBER, RANK_TITLE, RANK_TEXT = 3, 2, 1
+MAX_WORDS = 8
+
+
+def search_words(text: str) -> list[str]:
+    """The query's words, lower-cased, as PostgreSQL's "simple" parser splits a text."""
+    return [word.lower() for word in QUERY_WORD.findall(text)][:MAX_WORDS]
+
+
+def search_numbers(text: str) -> list[str]:
+    """The case numbers a query names in full or short form; [] when it is not a number."""
+    named = SHORT_NUMBER.fullmatch(text.strip())
+    if named is None or int(named["digits"]) == 0:
+        return []
+    prefix = named["prefix"]
+    prefixes = [prefix.upper()] if prefix else [p.upper() for p in vendor_prefixes()]
+    return [f"{p}-{int(named['digits']):06d}" for p in prefixes]
+
+
+def vendor_prefixes() -> list[str]:
+    return list(Vendor.objects.order_by("ticket_prefix").values_list("ticket_prefix", flat=True))
+
+
+class _SearchColumnMatch(Expression):
+    """`<the case table>.search @@ to_tsquery('simple', <words>)` on PostgreSQL, naming the case
+    table by the alias of the query it is compiled in (a subquery calls it U0)."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, tsquery: str):
+        super().__init__()
+        self.tsquery = tsquery
+
+    def as_sql(self, compiler, connection):
+        table = compiler.quote_name(compiler.query.get_initial_alias())
+        return f"{table}.search @@ to_tsquery('simple', %s)", [self.tsquery]
+
+
+def _tsquery(words: list[str], weight: str = "") -> str:
+    return " & ".join(f"{word}:*{weight}" for word in words)
+
+
+def _word_matches(words: list[str], field: str) -> Q:
+    """SQLite: every word starts a word of `field`. A LIKE first, which SQLite answers without
+    calling Python, so the REGEXP runs only on rows that hold the word somewhere (LIKE folds the
+    case of ASCII letters only: other words go to the REGEXP alone)."""
+    condition = Q()
+    for word in words:
+        if word.isascii():
+            condition &= Q(**{f"{field}__icontains": word})
+        condition &= Q(**{f"{field}__iregex": r"\b" + re.escape(word)})
+    return condition
+
+
+def _text_conditions(words: list[str]) -> tuple[Q | Expression, Q | Expression]:
+    """(every word in number, subject or description; every word in number and subject)."""
+    if connection.vendor == "postgresql":
+        # Weight A holds the number and subject in the search column: `word:*A` matches those only.
+        return _SearchColumnMatch(_tsquery(words)), _SearchColumnMatch(_tsquery(words, "A"))
+    return _word_matches(words, "search_text"), _word_matches(words, "search_title")
+
+
+def ticket_search(tickets: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
+    """The cases of `tickets` that `text` finds, annotated with `search_rank` and ordered by it
+    (SEARCH_ORDERING). An empty query finds every case, unranked."""
+    text = text.strip()
+    words, numbers = search_words(text), search_numbers(text)
+    if not text:
+        return tickets
+    if connection.vendor != "postgresql":
+        tickets = tickets.alias(
+            search_title=Concat("number", Value(" "), "subject", output_field=TextField()),
+            search_text=Concat("number", Value(" "), "subject", Value(" "), "body", output_field=TextField()),
+        )
+    requesters = get_user_model().objects.filter(Q(username__icontains=text) | Q(email__icontains=text))
+    found = Q(requester__in=requesters.values("pk"))
+    rank = [When(number__in=numbers, then=Value(RANK_NUMBER))] if numbers else []
+    if numbers:
+        found |= Q(number__in=numbers)
+    if words:
+        anywhere, title = _text_conditions(words)
+        found |= Q(anywhere)
+        rank.append(When(title, then=Value(RANK_TITLE)))
+    return (
+        tickets.filter(found)
+        .annotate(search_rank=Case(*rank, default=Value(RANK_TEXT), output_field=IntegerField()))
+        .order_by(*SEARCH_ORDERING)
+    )

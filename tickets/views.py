@@ -133,12 +133,8 @@ def _filtered(cases, data: dict):
     if data.get("requester"):
         cases = cases.filter(requester__username=data["requester"])
     if query := (data.get("q") or "").strip():
-        cases = (
-            cases.filter(number__iexact=query)
-            if "-" in query and " " not in query
-            else cases.filter(subject__icontains=query)
-        )
-    return cases
+        return selectors.ticket_search(cases, query)  # ranked: the order is the search's
+    return cases.order_by("-opened_at", "-id")
 
 
 def _page(queryset, number: int) -> tuple[list, bool]:
@@ -192,7 +188,7 @@ def ticket_list(request):
         .prefetch_related(*selectors.CASE_LOOKUPS)
     )
     number = _page_number(request)
-    page, has_next = _page(rows.order_by("-opened_at", "-id"), number)
+    page, has_next = _page(rows, number)
     now = timezone.now()
     for ticket in page:
         ticket.status_words = CUSTOMER_STATUS[ticket.status]

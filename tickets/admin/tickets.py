@@ -17,6 +17,7 @@ from policies.models import PriorityLevel, ResolutionCode
 from portal.history import HistoryAdmin
 
 from ..models import TargetState, Ticket
+from ..selectors import SEARCH_HELP, ticket_search
 from ..services import (
     reply_add,
     ticket_assign,
@@ -30,7 +31,6 @@ from .inlines import AttachmentInline, NewReplyFormSet, NewReplyInline, ReplyInl
 from .listing import (
     BADGE_COLOURS,
     BADGE_LABELS,
-    CASE_NUMBER,
     AssigneeFilter,
     CappedCountPaginator,
     MineFilter,
@@ -38,6 +38,7 @@ from .listing import (
     SlaStateFilter,
     live_sla_state,
 )
+from .organize import SearchRankedChangeList
 
 User = get_user_model()
 
@@ -59,7 +60,7 @@ class TicketAdmin(HistoryAdmin):
     list_filter = ["vendor", PriorityFilter, "status", SlaStateFilter, AssigneeFilter, MineFilter]
     list_select_related = ["organization", "vendor", "priority", "assignee"]
     search_fields = ["number", "subject", "requester__username", "requester__email"]
-    search_help_text = "Case number, subject, or the requester's username or email."
+    search_help_text = SEARCH_HELP
     # Matches the ticket_opened index (-opened_at, id) exactly, and already total, so the changelist
     # adds no "-pk" of its own that would force a sort of the whole table.
     ordering = ["-opened_at", "id"]
@@ -151,19 +152,11 @@ class TicketAdmin(HistoryAdmin):
         )
 
     def get_search_results(self, request, queryset, search_term):
-        """A whole case number is one lookup on the unique index. Anything else matches the number,
-        the subject, or a requester found first in the (small) user table: joining every ticket to
-        its requester to compare two more columns made a search over 100,000 tickets take ~0.7 s."""
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        number = CASE_NUMBER.fullmatch(term)
-        if number:
-            prefix, digits = number.groups()
-            return queryset.filter(number=f"{prefix.upper()}-{int(digits):06d}"), False
-        requesters = User.objects.filter(Q(username__icontains=term) | Q(email__icontains=term)).values("pk")
-        matches = Q(number__icontains=term) | Q(subject__icontains=term) | Q(requester__in=requesters)
-        return queryset.filter(matches), False
+        """The portal's and the API's search, ranked (tickets.selectors.ticket_search)."""
+        return ticket_search(queryset, search_term), False
+
+    def get_changelist(self, request, **kwargs):
+        return SearchRankedChangeList
 
     def has_delete_permission(self, request, obj=None):
         # A case is a record (numbers are never reused, history is kept): close it, never delete it.

@@ -32,6 +32,7 @@ from portal.selectors import user_organization
 from .. import selectors, services
 from ..filters import ORDERINGS, TicketFilter
 from ..models import Kind, Status, TargetState, Ticket, TicketChannel
+from ..selectors import SEARCH_HELP
 from .common import (
     NUMBER,
     UNKNOWN_USER,
@@ -85,7 +86,7 @@ LIST_PARAMETERS = [
     OpenApiParameter(
         "organization", str, description="Organization slug (staff; customers see only their own)."
     ),
-    OpenApiParameter("search", str, description="Part of the case number or the subject."),
+    OpenApiParameter("search", str, description=SEARCH_HELP),
     OpenApiParameter("ordering", str, enum=list(ORDERINGS), description="Default -opened_at."),
     OpenApiParameter("cursor", str, description="From the `next` or `previous` link."),
     OpenApiParameter("page_size", int, description="1 to 100; default 25."),
@@ -105,7 +106,7 @@ class TicketListApi(TicketApi):
         )
         if not filters.is_valid():
             raise ValidationError(filters.errors)
-        paginator = TicketPagination(ORDERINGS[filters.ordering_key])
+        paginator = TicketPagination(filters.ordering_fields)
         page = paginator.paginate_queryset(filters.qs, request, view=self)
         data = TicketSummaryOutput(page, many=True, context={"now": now, "viewer": request.user}).data
         return paginator.get_paginated_response(data)
