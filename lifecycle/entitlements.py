@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from django.db.models import prefetch_related_objects
 
@@ -37,7 +38,7 @@ from policies.selectors import version_in_force, version_terms
 from policies.services import PlannedTarget, target_duration
 
 from .dates import Phase
-from .models import Contract, MajorVersion, Plan, PremiumOptionKind, Product
+from .models import Contract, MajorVersion, Plan, PremiumOptionKind, Product, TermsPhase
 from .quota import QuotaYear
 from .selectors import contract_quota
 
@@ -84,6 +85,18 @@ NO_ONSITE = (
 )
 ONSITE_BILLABLE = "On-site visits are charged: the engineers' hours plus travel and accommodation."
 EMERGENCY_BILLABLE = "Each Premium emergency on-site call is charged extra, as agreed in your contract."
+EXTENDED_AGREEMENT = (
+    " The fix needs an additional agreement: the desk sends you a quote to accept before the work starts."
+)
+NO_EMERGENCY = (
+    "Emergency calls are a Premium option: your contract does not include emergency support, "
+    "so open the case at its priority instead."
+)
+EMERGENCY_CALL_BILLABLE = (
+    "This is an emergency call, charged {price} {currency} per call as agreed in your contract."
+)
+# Issue 21 point 5: the catalog's "immediate reaction" when neither it nor the contract says more.
+DEFAULT_EMERGENCY_REACTION_MINUTES = 30
 
 
 @dataclass
@@ -97,6 +110,10 @@ class Entitlement:
     phase: Phase | None = None
     quota: QuotaYear | None = None
     refused_field: str = ""  # the form field a refusal belongs to: "product" or "onsite"
+    # Issue 21: the work needs the customer's acceptance of a quote first (an Extended Support fix
+    # of anything but a vulnerability or a critical bug: "only under additional agreements").
+    agreement_required: bool = False
+    emergency_call_price: Decimal | None = None
 
     def refuse(self, reason: str, *, field: str = "product") -> Entitlement:
         self.allowed = False
@@ -211,8 +228,30 @@ def _under_support_plan(result: Entitlement, *, licensed_only: bool) -> bool:
     return licensed_only and result.contract is not None and result.contract.plan in SUPPORT_PLANS
 
 
+def extended_support_covers(policy_version: PolicyVersion | None) -> frozenset[str]:
+    """What Extended Support still covers free, from the policy's catalog data (Infotecs:
+    "vulnerabilities are eliminated and critical bugs are fixed"): "vulnerability" for a case
+    reported as one, and priority codes. Without such data, the critical priorities."""
+    covers = (policy_version.service_terms or {}).get("extended_support_covers") if policy_version else None
+    return frozenset(covers) if covers else CRITICAL_PRIORITY_CODES
+
+
+def extended_case_covered(
+    *, policy_version: PolicyVersion | None, priority_code: str, vulnerability: bool
+) -> bool:
+    covers = extended_support_covers(policy_version)
+    return priority_code in covers or (vulnerability and "vulnerability" in covers)
+
+
 def _check_phase(
-    result: Entitlement, *, version: MajorVersion, priority_code: str, day: date, support_plan: bool
+    result: Entitlement,
+    *,
+    version: MajorVersion,
+    priority_code: str,
+    day: date,
+    support_plan: bool,
+    vulnerability: bool = False,
+    policy_version: PolicyVersion | None = None,
 ) -> None:
     phase = result.phase = version.phase_at(day)
     if phase == Phase.PRE_RELEASE and not _has_option(result, PremiumOptionKind.EARLY_ACCESS):
@@ -220,8 +259,15 @@ def _check_phase(
         result.refuse(PRE_RELEASE.format(version=version, ga=ga))
     elif phase == Phase.END_OF_LIFE:
         result.refuse(END_OF_LIFE.format(version=version, eol=version.eol))
-    elif support_plan and phase == Phase.EXTENDED and priority_code not in CRITICAL_PRIORITY_CODES:
+    elif (
+        support_plan
+        and phase == Phase.EXTENDED
+        and not extended_case_covered(
+            policy_version=policy_version, priority_code=priority_code, vulnerability=vulnerability
+        )
+    ):
         result.charge(EXTENDED_BILLABLE.format(version=version, eoms_next=version.eoms + timedelta(days=1)))
+        result.agreement_required = True
 
 
 def _check_quota(result: Entitlement, day: date, *, support_plan: bool) -> None:
@@ -260,13 +306,17 @@ def entitlement_check(
     priority_code: str,
     onsite: bool = False,
     remote_failed: bool = False,
+    vulnerability: bool = False,
+    emergency: bool = False,
     at: datetime,
     policy_version: PolicyVersion | None = None,
 ) -> Entitlement:
     """Whether a case may be opened, whether it is billable, and why — in the customer's words.
-    Order: contract, version, phase, on-site visit, quota; the first refusal ends the check."""
+    Order: contract, version, phase, emergency call, on-site visit, quota; the first refusal ends
+    the check. A vulnerability is covered in Extended Support where the policy's data says so."""
     day = _day(at)
     result = Entitlement(allowed=True)
+    policy_version = policy_version or version_in_force(vendor=vendor, at=at)
     if product is not None and product.vendor_id != vendor.pk:
         return result.refuse(NAME_THE_PRODUCT.format(vendor=vendor.name))
     required = contract_required(vendor=vendor, at=at, version=policy_version)
@@ -285,10 +335,20 @@ def entitlement_check(
             return result
         if major_version is not None:
             _check_phase(
-                result, version=major_version, priority_code=priority_code, day=day, support_plan=support_plan
+                result,
+                version=major_version,
+                priority_code=priority_code,
+                day=day,
+                support_plan=support_plan,
+                vulnerability=vulnerability,
+                policy_version=policy_version,
             )
             if not result.allowed:
                 return result
+    if emergency:
+        _check_emergency(result, support_plan=support_plan)
+        if not result.allowed:
+            return result
     if onsite:
         _check_onsite(
             result,
@@ -301,11 +361,68 @@ def entitlement_check(
             return result
     _check_quota(result, day, support_plan=support_plan)
     result.targets = contract_targets_for(entitlement=result, priority_code=priority_code)
+    if emergency:
+        result.targets = _emergency_targets(result, policy_version)
     return result
+
+
+def _check_emergency(result: Entitlement, *, support_plan: bool) -> None:
+    """Issue 21 point 5: "Emergency support – immediate reaction to critical issues (each
+    emergency call is subject to extra charge)", a Premium option priced per call."""
+    premium = result.premium_contract
+    option = None
+    if support_plan and premium is not None:
+        option = next(
+            (o for o in premium.premium_options.all() if o.kind == PremiumOptionKind.EMERGENCY_ONSITE), None
+        )
+    if option is None:
+        result.refuse(NO_EMERGENCY, field="emergency")
+        return
+    result.emergency_call_price = option.price
+    result.charge(EMERGENCY_CALL_BILLABLE.format(price=option.price, currency=premium.currency))
+
+
+def emergency_reaction_minutes(*, contract: Contract | None, policy_version: PolicyVersion | None) -> int:
+    """The contract's agreed reaction, else the policy's catalog figure, else the default."""
+    if contract is not None and contract.emergency_reaction_minutes:
+        return contract.emergency_reaction_minutes
+    terms = (policy_version.service_terms or {}) if policy_version else {}
+    return int(terms.get("emergency_reaction_minutes", DEFAULT_EMERGENCY_REACTION_MINUTES))
+
+
+def _emergency_targets(result: Entitlement, policy_version: PolicyVersion | None) -> list[PlannedTarget]:
+    """An emergency call's first response is the "immediate reaction" on the 24×7 clock; the
+    contract's other targets stay."""
+    contract = result.premium_contract
+    minutes = emergency_reaction_minutes(contract=contract, policy_version=policy_version)
+    agreed = contract is not None and contract.emergency_reaction_minutes
+    where = (
+        f"Contract {contract.reference or contract.pk}" if agreed else f"{policy_version.vendor.name} policy"
+    )
+    reaction = PlannedTarget(
+        kind=TargetKind.FIRST_RESPONSE,
+        duration=timedelta(minutes=minutes),
+        calendar=None,
+        source=f"Emergency call: immediate reaction ({where})",
+    )
+    return [reaction] + [t for t in result.targets if t.kind != TargetKind.FIRST_RESPONSE]
 
 
 def _holds_vendor_contracts(organization, vendor: Vendor) -> bool:
     return Contract.objects.filter(organization=organization, vendor=vendor).exists()
+
+
+def _phase_rows(rows: list, phase: Phase | None) -> list:
+    """Issue 21 point 8: per kind, the terms of the case's phase win over terms for every phase;
+    terms of another phase do not apply."""
+    chosen: dict[str, object] = {}
+    for row in rows:
+        if row.phase == TermsPhase.ANY:
+            chosen.setdefault(row.kind, row)
+    for row in rows:
+        if row.phase and row.phase == phase:
+            chosen[row.kind] = row
+    return list(chosen.values())
 
 
 def contract_targets_for(
@@ -321,8 +438,9 @@ def contract_targets_for(
     if entitlement is not None:
         contracts = [c for c in (entitlement.premium_contract, entitlement.contract) if c is not None]
     order = list(TargetKind.values)
+    phase = entitlement.phase if entitlement is not None else None
     for candidate in contracts:
-        rows = [t for t in candidate.targets.all() if t.priority_code == priority_code]
+        rows = _phase_rows([t for t in candidate.targets.all() if t.priority_code == priority_code], phase)
         if rows:
             rows.sort(key=lambda t: order.index(t.kind))
             source = f"Contract {candidate.reference or candidate.pk} ({candidate.get_plan_display()})"

@@ -183,6 +183,20 @@ class Contract(models.Model):
         default="EUR",
         validators=[RegexValidator(r"^[A-Z]{3}$", "Use an ISO 4217 code, e.g. EUR.")],
     )
+    # Issue 21: the rates the customer's billable work is charged at, "agreed upon and fixed in SLA".
+    hourly_rate = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Price of one hour of the specialists' work, in the contract's currency.",
+    )
+    emergency_reaction_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="The agreed “immediate reaction” to an emergency call; empty: the vendor policy's.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -268,11 +282,29 @@ class PremiumOption(models.Model):
             raise ValidationError({"contract": "Premium options belong to a Premium contract."})
 
 
+class TermsPhase(models.TextChoices):
+    """Issue 21 point 8: "the Agreement shall be drawn up on Extended Support terms or shall cover
+    several periods, within which support will be provided under different terms"."""
+
+    ANY = "", "Every phase"
+    MAINSTREAM = "mainstream", "Mainstream support"
+    EXTENDED = "extended", "Extended support"
+
+
 class ContractTarget(models.Model):
     """A response target agreed in one customer's contract; it replaces the vendor's target
-    of the same kind for that priority (Infotecs states none of its own)."""
+    of the same kind for that priority (Infotecs states none of its own). A target of one phase
+    applies to cases whose version is in that phase on the day they open, and wins there over
+    one for every phase."""
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="targets")
+    phase = models.CharField(
+        max_length=12,
+        choices=TermsPhase.choices,
+        default=TermsPhase.ANY,
+        blank=True,
+        help_text="The support phase of the case's version these terms hold in; empty: every phase.",
+    )
     priority_code = models.SlugField(help_text="The vendor's priority code, e.g. critical.")
     kind = models.CharField(max_length=20, choices=TargetKind.choices)
     duration = models.DecimalField(
@@ -292,7 +324,7 @@ class ContractTarget(models.Model):
         ordering = ["contract", "priority_code", "kind"]
         constraints = [
             models.UniqueConstraint(
-                fields=["contract", "priority_code", "kind"], name="contract_target_unique"
+                fields=["contract", "priority_code", "kind", "phase"], name="contract_target_unique_phase"
             ),
         ]
 

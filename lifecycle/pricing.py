@@ -6,6 +6,7 @@ rounded — and totals are sums of rounded lines, so a quote always adds up.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -60,3 +61,30 @@ def basic_quote(license_price: Decimal, *, years: int, first_year: int = 1) -> Q
         for year in range(first_year, first_year + years)
     )
     return Quote(lines=lines, total=sum((line.amount for line in lines), Decimal("0.00")))
+
+
+# ---------------------------------------------------------------------------- billable work (issue 21)
+
+MINUTES_PER_HOUR = Decimal(60)
+
+
+def work_charge(minutes: int, hourly_rate: Decimal) -> Decimal:
+    """One work entry at the contract's hourly rate: minutes × rate ÷ 60, rounded to the cent half
+    up on the entry (so 20 min at 100.00 is 33.33, and three such entries bill 99.99, not 100.00:
+    a statement is the sum of its rounded lines, as an invoice is)."""
+    if minutes < 0:
+        raise ValueError("Work lasts a positive number of minutes.")
+    return _money(Decimal(minutes) * hourly_rate / MINUTES_PER_HOUR)
+
+
+def hours(minutes: int) -> Decimal:
+    """Minutes as hours to two decimals, for display (1 h 20 min is 1.33)."""
+    return _money(Decimal(minutes) / MINUTES_PER_HOUR)
+
+
+def totals_by_currency(lines: Iterable[tuple[Decimal, str]]) -> dict[str, Decimal]:
+    """Amounts are never converted: one total per currency, currencies in alphabetical order."""
+    totals: dict[str, Decimal] = {}
+    for amount, currency in lines:
+        totals[currency] = totals.get(currency, Decimal("0.00")) + _money(amount)
+    return dict(sorted(totals.items()))

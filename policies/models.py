@@ -130,6 +130,14 @@ class PolicyVersion(models.Model):
         blank=True,
         help_text="The policy's own words before its list of exclusions, quoted when a case is declined.",
     )
+    service_terms = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=(
+            "The services a policy sells, as catalog data (Infotecs: what Extended Support still covers, "
+            "the emergency reaction target, which work needs the customer's agreement); read by lifecycle."
+        ),
+    )
     reductions_acknowledged_at = models.DateTimeField(null=True, blank=True)
     reductions_acknowledged_by = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -182,6 +182,98 @@ def policy_version_reductions(*, draft: PolicyVersion, current: PolicyVersion | 
     return reductions
 
 
+# ---------------------------------------------------------------------------- safety of a draft
+
+TARGET_LOST = (
+    "{priority}: the version in force promises a {kind} target ({promise}); this version has none. "
+    "Give it one (a longer one is a reduction to acknowledge), or remove the priority."
+)
+NO_RESOLUTION_CODES = "Add at least one resolution code: the desk resolves every case with one."
+NO_CALENDAR = (
+    "{priority}: the {kind} target counts support hours ({promise}) but has no calendar to count them on."
+)
+NEVER_OPEN_CALENDAR = (
+    "{calendar}: a calendar with no open hours; {priority}'s {kind} target would never be due."
+)
+
+
+def policy_version_problems(*, draft: PolicyVersion, current: PolicyVersion | None) -> dict[str, list[str]]:
+    """What would leave customers without support if `draft` were published, by the field to fix:
+    a kept priority losing a target the version in force has, no resolution codes, or a target in
+    business days without a calendar (or on one that is never open). Unlike the reductions, these
+    cannot be acknowledged away."""
+    problems: dict[str, list[str]] = {}
+    priorities = list(draft.priorities.prefetch_related("targets__calendar__windows"))
+    if current is not None:
+        kept = {p.code: p for p in priorities}
+        for old in current.priorities.prefetch_related("targets__calendar"):
+            new = kept.get(old.code)
+            if new is None:
+                continue  # a lost priority: a reduction, listed for acknowledgement
+            kinds = {t.kind for t in new.targets.all()}
+            for target in old.targets.all():
+                if target.kind not in kinds:
+                    kind = target.get_kind_display().lower()
+                    message = TARGET_LOST.format(priority=new.name, kind=kind, promise=target.duration_text)
+                    problems.setdefault("priorities", []).append(message)
+    if not draft.resolution_codes.exists():
+        problems.setdefault("resolution_codes", []).append(NO_RESOLUTION_CODES)
+    for priority in priorities:
+        for target in priority.targets.all():
+            words = {"priority": priority.name, "kind": target.get_kind_display().lower()}
+            if target.calendar is None and target.unit == DurationUnit.BUSINESS_DAYS:
+                message = NO_CALENDAR.format(promise=target.duration_text, **words)
+                problems.setdefault("calendars", []).append(message)
+            elif target.calendar is not None and not target.calendar.windows.all():
+                message = NEVER_OPEN_CALENDAR.format(calendar=target.calendar.name, **words)
+                problems.setdefault("calendars", []).append(message)
+    return problems
+
+
+def _copy(row, **changes):
+    """A new row with `row`'s values and `changes` (the key to its new parent, say)."""
+    fields = {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields if not f.primary_key}
+    return type(row).objects.create(**(fields | changes))
+
+
+COPY_KEY = "{key}-draft-{n}"
+
+
+@transaction.atomic
+def policy_version_copy(*, version: PolicyVersion, at: datetime | None = None) -> PolicyVersion:
+    """A new draft with everything `version` holds (calendars with their hours and closed dates,
+    priorities with their targets, channels, resolution codes, exclusions), to edit rather than
+    re-key. It takes effect no sooner than the vendor's notice period allows if published now."""
+    at = at or timezone.now()
+    vendor = version.vendor
+    n = PolicyVersion.objects.filter(vendor=vendor, key__startswith=f"{version.key}-draft-").count() + 1
+    draft = _copy(
+        version,
+        key=COPY_KEY.format(key=version.key, n=n)[:50],
+        name=f"{version.name} (draft)"[:200],
+        effective_from=at + timedelta(days=vendor.change_notice_days, hours=1),
+        published_at=None,
+        reductions_acknowledged_at=None,
+        reductions_acknowledged_by_id=None,
+    )
+    calendars = {}
+    for calendar in version.calendars.prefetch_related("windows", "closed_dates"):
+        calendars[calendar.pk] = copy = _copy(calendar, version_id=draft.pk)
+        for window in calendar.windows.all():
+            _copy(window, calendar_id=copy.pk)
+        for day in calendar.closed_dates.all():
+            _copy(day, calendar_id=copy.pk)
+    for priority in version.priorities.prefetch_related("targets"):
+        copy = _copy(priority, version_id=draft.pk)
+        for target in priority.targets.all():
+            calendar = calendars.get(target.calendar_id)
+            _copy(target, priority_id=copy.pk, calendar_id=calendar.pk if calendar else None)
+    for related in (version.channels, version.resolution_codes, version.exclusions):
+        for row in related.all():
+            _copy(row, version_id=draft.pk)
+    return draft
+
+
 @transaction.atomic
 def policy_version_publish(
     *, version: PolicyVersion, published_at: datetime | None = None, acknowledged_by=None
@@ -193,6 +285,9 @@ def policy_version_publish(
         return version
     published_at = published_at or timezone.now()
     current = version_in_force(vendor=version.vendor, at=max(published_at, version.effective_from))
+    problems = policy_version_problems(draft=version, current=current)
+    if problems:
+        raise ValidationError(problems)
     if policy_version_reductions(draft=version, current=current):
         if acknowledged_by is None:
             raise ValidationError({"reductions": REDUCTIONS_NOT_ACKNOWLEDGED})
@@ -310,6 +405,8 @@ def policy_catalog_load_file(*, path: Path) -> PolicyVersion:
             "published_at": _aware(v["published_at"]),
             "source_text": _source_text(v.get("source")),
             "exclusions_preamble": v.get("exclusions_preamble", ""),
+            # Issue 21: the services the policy sells (Infotecs), as the catalog states them.
+            "service_terms": data.get("services", {}),
         },
     )
     version.full_clean()

@@ -187,3 +187,27 @@ class Dashboard(models.Model):
 
     def __str__(self) -> str:
         return "Staff dashboard"
+
+
+class Statement(models.Model):
+    """A closed monthly statement of one organization's contract (issue 21 point 2), frozen like
+    a closed measurement period: `snapshot` holds every line and total as they were at closing,
+    and the statement pages, CSV and API read it instead of the cases from then on. An open
+    month has no row: it is computed from the cases each time (reports.statements)."""
+
+    contract = models.ForeignKey("lifecycle.Contract", on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(help_text="The first day of the month (UTC).")
+    closed_at = models.DateTimeField()
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    snapshot = models.JSONField(default=dict, editable=False)
+
+    class Meta:
+        ordering = ["-month", "contract"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "month"], name="statement_one_per_contract_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"Statement {self.contract_id} {self.month:%Y-%m}"

@@ -133,6 +133,20 @@ class Ticket(models.Model):
     )
     billable = models.BooleanField(default=False)
     billable_reason = models.TextField(blank=True)
+    # Issue 21: Infotecs' services on a case.
+    vulnerability = models.BooleanField(
+        default=False, help_text="Reported as a security vulnerability (covered in Extended Support)."
+    )
+    cve_id = models.CharField(
+        "CVE id", max_length=20, blank=True, help_text="e.g. CVE-2026-12345, where known."
+    )
+    emergency = models.BooleanField(
+        default=False, help_text="A Premium emergency call: immediate reaction, charged per call."
+    )
+    agreement_required = models.BooleanField(
+        default=False,
+        help_text="Chargeable work not covered by the plan: staff quote it and the customer accepts first.",
+    )
     opened_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     first_responded_at = models.DateTimeField(null=True, blank=True)
@@ -367,6 +381,7 @@ class SlaEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
 
+
 class CaseExclusion(models.Model):
     """The desk's claim that a case, or one of its targets, is not the vendor's to measure
     (issue 20): one of the vendor's exclusion codes and the evidence. The customer is told and
@@ -425,3 +440,177 @@ class Chase(models.Model):
     def automatic(self) -> bool:
         return self.by_id is None
 
+
+class WorkLocation(models.TextChoices):
+    REMOTE = "remote", "Remote"
+    ONSITE = "onsite", "On site"
+
+
+class WorkEntry(models.Model):
+    """Time a specialist spent on a billable case (issue 21 point 1): "the customer shall pay for
+    the specialists' work (hourly)". Charged at the contract's hourly rate (lifecycle.pricing)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="work_entries")
+    started_at = models.DateTimeField()
+    minutes = models.PositiveIntegerField()
+    location = models.CharField(max_length=10, choices=WorkLocation.choices, default=WorkLocation.REMOTE)
+    specialist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    description = models.CharField(max_length=300, blank=True)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        verbose_name_plural = "work entries"
+        # Statements: a case's work by start, and the month's work of an organization's cases.
+        indexes = [models.Index(fields=["ticket", "started_at"], name="work_ticket_started")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.minutes} min {self.location}"
+
+
+class ExpenseKind(models.TextChoices):
+    TRAVEL = "travel", "Travel"
+    ACCOMMODATION = "accommodation", "Accommodation"
+    OTHER = "other", "Other"
+
+
+class Expense(models.Model):
+    """An expense the customer reimburses (issue 21 point 1): "reimburse all transport and
+    accommodation expenses". In the currency it was paid in; statements total per currency."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="expenses")
+    kind = models.CharField(max_length=20, choices=ExpenseKind.choices)
+    incurred_on = models.DateField()
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    description = models.CharField(max_length=300, blank=True)
+    receipt = models.ForeignKey(
+        Attachment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["incurred_on", "id"]
+        indexes = [models.Index(fields=["ticket", "incurred_on"], name="expense_ticket_incurred")]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="expense_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.get_kind_display()} {self.amount} {self.currency}"
+
+
+class SessionOutcome(models.TextChoices):
+    SOLVED = "solved", "Solved remotely"
+    FAILED = "failed", "Could not be solved remotely"
+
+
+class RemoteSession(models.Model):
+    """One remote diagnosis "over the means of remote connection provided by the customer"
+    (issue 21 point 4). A failed one opens the way to an on-site visit for a critical Basic case."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="remote_sessions")
+    started_at = models.DateTimeField()
+    minutes = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=10, choices=SessionOutcome.choices)
+    specialist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: remote diagnosis {self.outcome}"
+
+
+class OnsiteVisit(models.Model):
+    """An on-site visit asked for on a case, then scheduled and its arrival recorded."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="onsite_visit")
+    requested_at = models.DateTimeField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: on-site visit"
+
+
+class OrderKind(models.TextChoices):
+    CASE_WORK = "case_work", "Chargeable work on a case"
+    FEATURE_REQUEST = "feature_request", "Feature request"
+    ADDITIONAL_SERVICE = "additional_service", "Additional service"
+    PILOT = "pilot", "Pilot version"
+
+
+class OrderState(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    QUOTED = "quoted", "Quoted"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    DELIVERED = "delivered", "Delivered"
+
+
+class OrderQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Staff see every order; a customer only their organization's."""
+        if user.is_staff:
+            return self
+        membership = user_membership(user)
+        if membership is None:
+            return self.none()
+        return self.filter(organization_id=membership.organization_id)
+
+
+class Order(models.Model):
+    """Something the customer orders and pays for apart from the plan (issue 21 points 1 and 6):
+    the quote for chargeable work on a case, a feature request ("the price shall be stipulated
+    separately"), an additional service ("charged under SLA"), or a pilot version of an announced
+    major version before its GA (free; fulfilled with a download reference). The customer's
+    acceptance of a quote is recorded with who and when."""
+
+    organization = models.ForeignKey("portal.Organization", on_delete=models.PROTECT, related_name="orders")
+    contract = models.ForeignKey(
+        "lifecycle.Contract", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
+    major_version = models.ForeignKey(
+        "lifecycle.MajorVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    kind = models.CharField(max_length=20, choices=OrderKind.choices)
+    state = models.CharField(max_length=10, choices=OrderState.choices, default=OrderState.REQUESTED)
+    description = models.TextField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    quote_text = models.TextField(blank=True, help_text="What the price covers, as quoted.")
+    quoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    quoted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    download_reference = models.CharField(max_length=500, blank=True, help_text="Pilot versions.")
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "id"]
+        indexes = [
+            # An organization's orders, newest first; statements: the month's delivered orders.
+            models.Index(fields=["organization", "-requested_at"], name="order_org_requested"),
+            models.Index(fields=["organization", "delivered_at"], name="order_org_delivered"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price__isnull=True) | Q(price__gte=0), name="order_price_not_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_state_display()})"

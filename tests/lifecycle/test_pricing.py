@@ -45,3 +45,21 @@ def test_renewal_quote_starts_at_the_later_year_rate():
 def test_quote_needs_a_year():
     with pytest.raises(ValueError):
         basic_quote(Decimal("1"), years=0)
+
+
+# Issue 21: billable work at the contract's hourly rate.
+
+
+def test_work_is_charged_per_entry_rounded_half_up_to_the_cent():
+    from lifecycle.pricing import work_charge
+
+    assert work_charge(90, Decimal("80.00")) == Decimal("120.00")
+    assert work_charge(20, Decimal("100.00")) == Decimal("33.33")  # 33.333… rounds down
+    assert work_charge(1, Decimal("0.30")) == Decimal("0.01")  # 0.005 rounds half up
+
+
+def test_totals_keep_each_currency_and_add_rounded_lines():
+    from lifecycle.pricing import totals_by_currency, work_charge
+
+    lines = [(work_charge(20, Decimal("100.00")), "EUR")] * 3 + [(Decimal("15.50"), "RUB")]
+    assert totals_by_currency(lines) == {"EUR": Decimal("99.99"), "RUB": Decimal("15.50")}

@@ -86,6 +86,8 @@ def _entitlement(ticket: Ticket, *, remote_failed: bool = False, at: datetime):
         priority_code=ticket.priority.code,
         onsite=ticket.onsite_requested,
         remote_failed=remote_failed,
+        vulnerability=ticket.vulnerability,
+        emergency=ticket.emergency,
         at=at,
         policy_version=ticket.policy_version,
     )
@@ -107,6 +109,7 @@ def _entitle(ticket: Ticket, *, remote_failed: bool, at: datetime) -> list[sla.P
     if not entitlement.allowed:
         raise ValidationError({entitlement.refused_field: entitlement.reasons})
     ticket.billable, ticket.billable_reason = entitlement.billable, entitlement.billable_reason
+    ticket.agreement_required = entitlement.agreement_required
     return _planned(ticket, entitlement)
 
 
@@ -134,6 +137,9 @@ def _new_ticket(
     onsite: bool,
     parent: Ticket | None,
     at: datetime,
+    vulnerability: bool = False,
+    cve_id: str = "",
+    emergency: bool = False,
 ) -> Ticket:
     """The case as it would be opened at `at`, unsaved, after the checks that need no contract."""
     _check_membership(organization, requester)
@@ -160,6 +166,9 @@ def _new_ticket(
         product=product,
         major_version=major_version,
         onsite_requested=onsite,
+        vulnerability=vulnerability or bool(cve_id.strip()),
+        cve_id=cve_id.strip().upper(),
+        emergency=emergency,
         parent=parent,
         status=Status.NEW,
         opened_at=at,
@@ -197,6 +206,9 @@ def ticket_open(
     remote_failed: bool = False,
     confirm_billable: bool = False,
     parent: Ticket | None = None,
+    vulnerability: bool = False,
+    cve_id: str = "",
+    emergency: bool = False,
     at: datetime | None = None,
 ) -> Ticket:
     """Open a case measured against the policy version in force at `at` (or the customer's
@@ -221,6 +233,9 @@ def ticket_open(
         onsite=onsite,
         parent=parent,
         at=at,
+        vulnerability=vulnerability,
+        cve_id=cve_id,
+        emergency=emergency,
     )
     # The related rows were loaded above: validate the row's own fields, not its keys again.
     ticket.clean_fields(exclude=[f.name for f in Ticket._meta.fields if f.is_relation] + ["number"])
@@ -263,6 +278,8 @@ def ticket_preview(
     major_version: MajorVersion | None = None,
     onsite: bool = False,
     remote_failed: bool = False,
+    vulnerability: bool = False,
+    emergency: bool = False,
     at: datetime | None = None,
 ) -> TicketPreview:
     """The deadlines and the charge a case opened at `at` with these answers would get: the
@@ -283,6 +300,8 @@ def ticket_preview(
         onsite=onsite,
         parent=None,
         at=at,
+        vulnerability=vulnerability,
+        emergency=emergency,
     )
     return TicketPreview(ticket=ticket, targets=_plan(ticket, remote_failed=remote_failed, at=at))
 
