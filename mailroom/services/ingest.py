@@ -41,6 +41,7 @@ from django.utils import timezone
 
 from policies.models import Vendor
 from policies.selectors import version_in_force, version_terms
+from portal.markdown import MAX_LENGTH, TOO_LONG
 from portal.models import Notice, NoticeKind
 from portal.outbox import mail_domain, thread_id, thread_reference
 from portal.selectors import user_membership
@@ -67,6 +68,21 @@ CASE_REFUSED_ADVICE = (
     "deadlines, and any charge, before you submit"
 )
 REPLY_ADVICE = "Add your message to the case in the portal instead"
+# A text past portal.markdown.MAX_LENGTH, which tickets' services refuse with the form's words
+# ("Keep it to …"): said again in an email's terms, with what to send instead.
+TEXT_TOO_LONG = (
+    "The text of your email is {length:,} characters long; {what} takes at most {limit:,} characters of text."
+)
+TEXT_TOO_LONG_ADVICE = {
+    "case": (
+        "Send it again with a shorter text and attach the long logs or documents as files (each up to "
+        "{size:,} bytes), or open the case in the portal"
+    ),
+    "reply": (
+        "Reply again with a shorter text and attach the long logs or documents as files (each up to "
+        "{size:,} bytes), or add your message to the case in the portal"
+    ),
+}
 NOT_CONFIRMED = (
     "It went to the reply address of case {number} but answers none of the desk's emails about it, so "
     "it was not added. Reply to the latest email about the case."
@@ -234,6 +250,21 @@ def _messages(error: ValidationError) -> list[str]:
     return [str(text) for text in error.messages]
 
 
+def _case_body(mail: ParsedMail) -> str:
+    return text_markdown(mail.text) or "(The email had no text.)"
+
+
+def _refusal(error: ValidationError, *, body: str, what: str, advice: str) -> tuple[list[str], str]:
+    """Why tickets' services refused, and what to do: their words, except for a text over the cap,
+    whose words are the form's."""
+    reasons = _messages(error)
+    if TOO_LONG not in getattr(error, "message_dict", {}).get("body", []):
+        return reasons, advice
+    words = {"case": "a case", "reply": "a reply"}[what]
+    reasons[reasons.index(TOO_LONG)] = TEXT_TOO_LONG.format(length=len(body), what=words, limit=MAX_LENGTH)
+    return reasons, TEXT_TOO_LONG_ADVICE[what].format(size=settings.ATTACHMENT_MAX_BYTES)
+
+
 def _uploads(mail: ParsedMail) -> tuple[list[SimpleUploadedFile], list[str]]:
     """The attachments the portal accepts, and why each of the others is refused."""
     accepted, refused = [], []
@@ -336,7 +367,7 @@ def case_from_mail(
         vendor=vendor,
         priority=_email_priority(vendor, message.received_at),
         subject=_subject(mail),
-        body=text_markdown(mail.text) or "(The email had no text.)",
+        body=_case_body(mail),
         channel=TicketChannel.EMAIL,
         at=message.received_at,
     )
@@ -367,14 +398,9 @@ def _open_case(message: InboundMessage, mail: ParsedMail, decision: Decision, se
             message=message, mail=mail, organization=membership.organization, requester=sender
         )
     except ValidationError as error:
-        _refuse(
-            message,
-            decision,
-            user=sender,
-            reasons=_messages(error),
-            advice=CASE_REFUSED_ADVICE,
-            url=_portal_url("tickets:open", query=f"?vendor={vendor.slug}"),
-        )
+        reasons, advice = _refusal(error, body=_case_body(mail), what="case", advice=CASE_REFUSED_ADVICE)
+        url = _portal_url("tickets:open", query=f"?vendor={vendor.slug}")
+        _refuse(message, decision, user=sender, reasons=reasons, advice=advice, url=url)
         return
     decision.set(
         Outcome.OPENED,
@@ -419,15 +445,8 @@ def _reply(
     try:
         reply = reply_add(ticket=ticket, author=sender, body=body, at=at)
     except ValidationError as error:
-        _refuse(
-            message,
-            decision,
-            user=sender,
-            reasons=_messages(error),
-            advice=REPLY_ADVICE,
-            url=case_url,
-            ticket=ticket,
-        )
+        reasons, advice = _refusal(error, body=body, what="reply", advice=REPLY_ADVICE)
+        _refuse(message, decision, user=sender, reasons=reasons, advice=advice, url=case_url, ticket=ticket)
         return
     for upload in accepted:
         attachment_add(ticket=ticket, uploaded_by=sender, upload=upload, reply=reply)

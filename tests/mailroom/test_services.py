@@ -340,6 +340,53 @@ def test_a_message_over_the_limit_is_refused_from_its_headers_alone(customer, de
     assert "10,000 bytes" in answer.body
 
 
+LONG_TEXT = ("The job log says: pool exhausted at step 4411, retrying. " * 400).strip()  # 22,799
+
+
+def plain_mail(*, text: str, message_id: str, headers: str = "") -> bytes:
+    return (
+        "From: Alice Smith <alice@example.test>\r\nTo: alectrona@support.portal.test\r\n"
+        f"Subject: Export log\r\nMessage-ID: {message_id}\r\n{headers}"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + text + "\r\n"
+    ).encode()
+
+
+def test_a_text_over_the_cap_is_refused_with_what_to_do_instead(customer, deliver):
+    """A pasted log past the 20,000-character cap of a case's text (portal.markdown.MAX_LENGTH):
+    the sender learns how long it came out, the limit, and how to send it so it is taken."""
+    message = deliver(plain_mail(text=LONG_TEXT, message_id="<long-1@example.test>"))
+    assert message.outcome == Outcome.REFUSED and Ticket.objects.count() == 0
+    [answer] = to(customer)
+    for text in (answer.body, answer.alternatives[0].content):
+        assert "could not be opened as a case" in text
+        assert f"The text of your email is {len(LONG_TEXT):,} characters long" in text
+        assert "a case takes at most 20,000 characters of text" in text
+        assert "Send it again with a shorter text and attach the long logs or documents as files" in text
+        assert "(each up to 10,485,760 bytes)" in text
+        assert "http://127.0.0.1:8000/tickets/new/?vendor=alectrona" in text
+        assert "choose the product and version" not in text  # the advice for a refused opening
+    assert "Keep it to" not in answer.body  # the form's words, which name no email
+    assert f"{len(LONG_TEXT):,} characters" in message.reason
+
+
+def test_a_reply_over_the_cap_is_refused_with_what_to_do_instead(case, customer, answer, deliver):
+    placeholders = answer("reply_gmail.eml").decode()
+    in_reply_to = placeholders.split("In-Reply-To: ")[1].split("\n")[0].strip()
+    reply_to = placeholders.split("To: Alectrona Support <")[1].split(">")[0]
+    raw = plain_mail(
+        text=LONG_TEXT, message_id="<long-reply-1@example.test>", headers=f"In-Reply-To: {in_reply_to}\r\n"
+    ).replace(b"To: alectrona@support.portal.test", f"To: {reply_to}".encode())
+    message = deliver(raw)
+    assert message.outcome == Outcome.REFUSED and message.ticket == case
+    assert Reply.objects.count() == 0
+    [answer_mail] = to(customer)
+    assert f"could not be added to case {case.number}" in answer_mail.body
+    assert "a reply takes at most 20,000 characters of text" in answer_mail.body
+    assert (
+        "Reply again with a shorter text and attach the long logs or documents as files" in answer_mail.body
+    )
+
+
 def test_nothing_raises_out_of_the_service(customer, deliver, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("database on fire")
