@@ -31,6 +31,7 @@ ORDERINGS = {
     "-number": ("-number",),
 }
 DEFAULT_ORDERING = "-opened_at"
+ASSIGNEE_IS_THE_DESKS = "Only staff filter by assignee."
 
 
 def with_due_order(queryset: QuerySet[Ticket], ordering: str) -> QuerySet[Ticket]:
@@ -53,7 +54,7 @@ class TicketFilter(django_filters.FilterSet):
         choices=TargetState.choices, method="filter_sla_state", help_text="The case's worst SLA state now."
     )
     assignee = django_filters.CharFilter(
-        field_name="assignee__username", help_text="Username of the assignee."
+        field_name="assignee__username", help_text="Staff: username of the assignee."
     )
     organization = django_filters.CharFilter(
         field_name="organization__slug", help_text="Organization slug (customers only ever see their own)."
@@ -69,6 +70,15 @@ class TicketFilter(django_filters.FilterSet):
     class Meta:
         model = Ticket
         fields: list[str] = []
+
+    def is_valid(self) -> bool:
+        """The assignee filter is the desk's: a customer trying usernames would learn who works
+        there (the API names no staff to customers), so any value from a customer answers 400."""
+        valid = super().is_valid()
+        if self.data.get("assignee") is not None and not self.request.user.is_staff:
+            self.form.add_error("assignee", ASSIGNEE_IS_THE_DESKS)
+            return False
+        return valid
 
     def filter_search(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         # Ranked (tickets.selectors.SEARCH_ORDERING) unless the request orders the list itself.

@@ -82,7 +82,9 @@ LIST_PARAMETERS = [
     OpenApiParameter(
         "sla_state", str, enum=TargetState.values, description="The case's worst SLA state now."
     ),
-    OpenApiParameter("assignee", str, description="Username of the assignee."),
+    OpenApiParameter(
+        "assignee", str, description="Staff only: the assignee's username (400 for customers)."
+    ),
     OpenApiParameter(
         "organization", str, description="Organization slug (staff; customers see only their own)."
     ),
@@ -113,6 +115,8 @@ class TicketListApi(TicketApi):
 
 
 PRODUCT_OF_ANOTHER_VENDOR = "Choose one of {vendor}'s products."
+# A case a customer opens through the API came by the API; staff record a call or a chat they took.
+CUSTOMER_CHANNEL = "A case you open through the API is recorded as api; only staff record another channel."
 
 
 class TicketCreateApi(TicketApi):
@@ -127,7 +131,11 @@ class TicketCreateApi(TicketApi):
             help_text=f"Markdown, up to {MAX_LENGTH:,} characters.",
         )
         kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.INCIDENT)
-        channel = serializers.ChoiceField(choices=TicketChannel.choices, default=TicketChannel.API)
+        channel = serializers.ChoiceField(
+            choices=TicketChannel.choices,
+            default=TicketChannel.API,
+            help_text="How the case reached the desk; customers may only send api (the default).",
+        )
         product = PrimaryKeyRelatedField(
             queryset=Product.objects.all(),
             required=False,
@@ -173,6 +181,8 @@ class TicketCreateApi(TicketApi):
                     {"product": PRODUCT_OF_ANOTHER_VENDOR.format(vendor=vendor.name)}
                 )
             user = self.context["request"].user
+            if not user.is_staff and attrs["channel"] != TicketChannel.API:
+                raise serializers.ValidationError({"channel": CUSTOMER_CHANNEL})
             resolve = self._for_staff if user.is_staff else self._for_customer
             attrs["organization"], attrs["requester"] = resolve(
                 user, attrs.get("organization"), attrs.get("requester")

@@ -10,12 +10,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.text import get_valid_filename
 
-from ..models import Attachment, Reply, Ticket
+from ..models import Attachment, Reply, Status, Ticket
 
 TOO_LARGE = "{name} is {size:,} bytes; attachments may be at most {limit:,} bytes."
 TYPE_NOT_ALLOWED = (
     "{name}: only PDF, PNG, JPEG, GIF, ZIP (including Office files) and plain-text files are accepted."
 )
+CLOSED_CASE = "This case is closed; reopen it to add files."
 TYPE_MISMATCH = "{name} does not contain what its name says ({expected}); rename it or attach the right file."
 
 # Content signatures of the allowed types, and the file name endings each may carry.
@@ -69,6 +70,10 @@ def attachment_add(
     *, ticket: Ticket, uploaded_by, upload: UploadedFile, reply: Reply | None = None
 ) -> Attachment:
     content_type = attachment_validate(upload)
+    # Read under the case's lock, not from the caller's copy: a close racing the upload is seen.
+    status = Ticket.objects.select_for_update(of=("self",)).values_list("status", flat=True).get(pk=ticket.pk)
+    if status == Status.CLOSED:
+        raise ValidationError({"file": CLOSED_CASE})
     name = get_valid_filename(PurePath(upload.name).name)[:200] or "attachment"
     attachment = Attachment(
         ticket=ticket,
