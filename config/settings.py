@@ -211,6 +211,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Email: printed to the console by default; EMAIL_URL=smtp://host:port sends for real.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":  # noqa: F821 - set just above
+    # The same, with the lease's deadline on the one ambiguous step (portal/mail.py).
+    EMAIL_BACKEND = "portal.mail.SMTPBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Support Desk <support@portal.test>")
 SUPPORT_DESK_EMAIL = env.str("SUPPORT_DESK_EMAIL", default="desk@portal.test")
 # Notices: warn staff when this share of an SLA target's time is used; a worker that took a
@@ -221,6 +224,10 @@ NOTICE_LEASE_SECONDS = env.int("NOTICE_LEASE_SECONDS", default=300)
 # portal.checks refuses the start unless NOTICE_LEASE_SECONDS >= 3 * EMAIL_TIMEOUT.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 NOTICE_MAX_ATTEMPTS = env.int("NOTICE_MAX_ATTEMPTS", default=8)
+NOTICE_RETRY_SECONDS = env.int("NOTICE_RETRY_SECONDS", default=30)  # first retry; doubles to 1 h
+# Where a worker notes a message the SMTP server accepted while the database cannot be told
+# (portal.outbox): the sweep marks those rows sent before it re-sends any expired lease.
+NOTICE_JOURNAL_DIR = env.path("NOTICE_JOURNAL_DIR", default=str(VAR_DIR / "outbox"))
 
 # The email channel (mailroom, SPEC §7). A message above MAIL_MAX_BYTES is refused from its
 # headers alone, before it is read whole; the desk answers one address at most

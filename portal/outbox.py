@@ -18,12 +18,15 @@ Delivery is at-least-once made as close to exactly-once as SMTP allows:
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from functools import lru_cache
+from hashlib import sha256
+from pathlib import Path
 
 from django.conf import settings
 from django.core import mail
@@ -285,7 +288,7 @@ def _message(notice: Notice) -> mail.EmailMultiAlternatives:
 
 
 def retry_delay(attempts: int) -> timedelta:
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+    return timedelta(seconds=min(settings.NOTICE_RETRY_SECONDS * 2 ** max(attempts - 1, 0), 3600))
 
 
 def _record_failure(notice: Notice, error: Exception, now: datetime) -> None:
@@ -302,12 +305,23 @@ def _record_failure(notice: Notice, error: Exception, now: datetime) -> None:
     )
 
 
+def send_deadline(started: float) -> float:
+    """The monotonic instant by which a send claimed at `started` must have its SMTP reply: the
+    lease's end less one EMAIL_TIMEOUT kept for marking the row sent. After it the sweep may
+    hand the row to another worker, so no attempt may still be able to complete (portal.mail)."""
+    return started + settings.NOTICE_LEASE_SECONDS - (settings.EMAIL_TIMEOUT or 0)
+
+
 def notice_deliver(*, notice_ids: list[int], connection=None) -> list[int]:
     """Claim, send and mark each notice; return the ids sent by this call. Rows already taken
     by another worker, sent, or not yet due are skipped. One SMTP connection serves the batch.
 
     The rows are read once up front (their content never changes after queueing); each is then
-    claimed on its own just before its send, so a crash strands at most one claimed row."""
+    claimed on its own just before its send, so a crash strands at most one claimed row.
+    A failure before the message's end was sent goes back to the queue; one after it, with no
+    reply (`portal.mail.DeliveryUncertain`), stays "sending" until its lease runs out."""
+    from .mail import DeliveryUncertain
+
     notices = Notice.objects.filter(pk__in=notice_ids, state=NoticeState.PENDING).in_bulk()
     sent: list[int] = []
     if not notices:
@@ -316,19 +330,119 @@ def notice_deliver(*, notice_ids: list[int], connection=None) -> list[int]:
     with connection:
         for notice_id in notice_ids:
             notice = notices.get(notice_id)
-            if notice is None or not _claim(notice_id, timezone.now()):
+            started, claimed_at = time.monotonic(), timezone.now()
+            if notice is None or not _claim(notice_id, claimed_at):
                 continue
             notice.attempts += 1
+            connection.deadline = send_deadline(started)
             try:
                 connection.send_messages([_message(notice)])
+            except DeliveryUncertain as error:
+                _record_uncertain(notice, error, claimed_at)
+                connection.close()  # a new connection for the next one
+                continue
             except Exception as error:  # noqa: BLE001 - SMTP and socket errors alike go back to the queue
                 _record_failure(notice, error, timezone.now())
+                connection.close()
                 continue
-            Notice.objects.filter(pk=notice_id, state=NoticeState.SENDING).update(
-                state=NoticeState.SENT, sent_at=timezone.now(), last_error=""
-            )
+            notice_mark_sent(notice)
             sent.append(notice_id)
     return sent
+
+
+def _record_uncertain(notice: Notice, error: Exception, claimed_at: datetime) -> None:
+    """The server may have the message: keep the row "sending" under this claim, so it is sent
+    again only after its lease, when this attempt can no longer complete (the window README's
+    "Notices" section states)."""
+    Notice.objects.filter(pk=notice.pk, state=NoticeState.SENDING, claimed_at=claimed_at).update(
+        last_error=f"{type(error).__name__}: {error}"[:2000]
+    )
+    logger.warning("Notice %s: %s; it is sent again after its lease", notice.pk, error)
+
+
+MARK_SENT_PATIENCE = 600.0  # seconds a worker keeps retrying "sent" through a database outage
+
+
+def notice_mark_sent(notice: Notice, *, patience: float = MARK_SENT_PATIENCE) -> None:
+    """Record that the SMTP server accepted `notice`, whatever the database is doing.
+
+    The first thing after the server's 250. If the database refuses (a restart, a failover),
+    the acceptance is first written to the journal (NOTICE_JOURNAL_DIR), which the sweep reads
+    before it releases any expired lease, and the update is retried with backoff until it
+    succeeds. A row the sweep already released, or another worker took, is marked sent all the
+    same: the server has the message."""
+    from django.db import DatabaseError, connection
+
+    deadline, delay, journaled = time.monotonic() + patience, 0.1, False
+    while True:
+        try:
+            Notice.objects.filter(pk=notice.pk).exclude(state=NoticeState.SENT).update(
+                state=NoticeState.SENT, sent_at=timezone.now(), last_error=""
+            )
+        except DatabaseError:
+            if connection.in_atomic_block:
+                raise  # the caller's transaction is lost anyway; nothing to retry here
+            if not journaled:
+                journaled = _journal_write(notice)
+            if time.monotonic() > deadline:
+                raise
+            logger.warning("Notice %s accepted, database unavailable: retrying 'sent'", notice.pk)
+            connection.close()  # a fresh connection on the next try
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+            continue
+        if journaled:
+            _journal_forget(notice)
+        return
+
+
+def _journal_path(notice: Notice) -> Path:
+    name = sha256(notice.message_id.encode()).hexdigest()[:32]
+    return Path(settings.NOTICE_JOURNAL_DIR) / f"accepted-{name}"
+
+
+def _journal_write(notice: Notice) -> bool:
+    """One file per accepted notice, "<pk> <message-id>", flushed to disk."""
+    path = _journal_path(notice)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(descriptor, f"{notice.pk} {notice.message_id}\n".encode())
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+    except OSError:
+        logger.exception("Notice %s: could not journal its acceptance", notice.pk)
+        return False
+    return True
+
+
+def _journal_forget(notice: Notice) -> None:
+    _journal_path(notice).unlink(missing_ok=True)
+
+
+JOURNAL_STALE = timedelta(days=1)  # an entry naming no row here (another database's) is dropped
+
+
+def notices_journal_replay() -> int:
+    """Mark sent every notice the journal says the SMTP server accepted; return how many."""
+    folder, marked = Path(settings.NOTICE_JOURNAL_DIR), 0
+    if not folder.is_dir():
+        return 0
+    for path in folder.glob("accepted-*"):
+        try:
+            pk, message_id = path.read_text().split()
+            mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.get_current_timezone())
+        except (OSError, ValueError):
+            continue  # being written, or already forgotten by its worker
+        rows = Notice.objects.filter(pk=int(pk), message_id=message_id)
+        marked += rows.exclude(state=NoticeState.SENT).update(
+            state=NoticeState.SENT, sent_at=timezone.now(), last_error=""
+        )
+        if rows.exists() or timezone.now() - mtime > JOURNAL_STALE:
+            path.unlink(missing_ok=True)
+    return marked
 
 
 @dataclass(frozen=True)
@@ -343,6 +457,7 @@ def notice_sweep(*, now: datetime | None = None, budget_seconds: float = 45.0) -
     (those whose task was lost, or never enqueued because the broker was down)."""
     now = now or timezone.now()
     lease = timedelta(seconds=settings.NOTICE_LEASE_SECONDS)
+    notices_journal_replay()  # accepted while the database was away: never re-sent
     released = Notice.objects.filter(state=NoticeState.SENDING, claimed_at__lt=now - lease).update(
         state=NoticeState.PENDING, claimed_at=None
     )
