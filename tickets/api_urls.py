@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from . import api
+from .api.chases import ChaseCollectionApi
 
 urlpatterns = [
     path("tickets/", api.TicketCollectionApi.as_view(), name="ticket-list"),
@@ -12,11 +13,20 @@ urlpatterns = [
     path("tickets/<str:number>/replies/", api.ReplyCollectionApi.as_view(), name="ticket-replies"),
     path("tickets/<str:number>/exclusions/", api.ExclusionCollectionApi.as_view(), name="ticket-exclusions"),
     path("tickets/<str:number>/decline/", api.DeclineApi.as_view(), name="ticket-decline"),
+    path("tickets/<str:number>/chases/", ChaseCollectionApi.as_view(), name="ticket-chases"),
     path("tickets/<str:number>/attachments/", api.AttachmentUploadApi.as_view(), name="ticket-attachments"),
     path(
         "tickets/<str:number>/attachments/<str:attachment_id>/",
         api.AttachmentDownloadApi.as_view(),
         name="ticket-attachment",
+    ),
+    path("tickets/<str:number>/merge/", api.TicketMergeApi.as_view(), name="ticket-merge"),
+    path("tickets/<str:number>/split/", api.TicketSplitApi.as_view(), name="ticket-split"),
+    path("tickets/<str:number>/followers/", api.FollowerCollectionApi.as_view(), name="ticket-followers"),
+    path(
+        "tickets/<str:number>/followers/<str:username>/",
+        api.FollowerItemApi.as_view(),
+        name="ticket-follower",
     ),
     # Anything else under tickets/ answers the API's JSON 404, not the site's HTML page.
     re_path(r"^tickets/", api.NotFoundApi.as_view(), name="ticket-not-found"),

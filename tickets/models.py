@@ -128,6 +128,15 @@ class Ticket(models.Model):
         help_text="The case this incident was split from.",
         db_index=False,  # almost every case has no parent: see the partial index below
     )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged",
+        help_text="The case this duplicate was merged into (tickets.services.ticket_merge).",
+        db_index=False,  # almost every case is no duplicate: see the partial index below
+    )
     resolution_code = models.ForeignKey(
         "policies.ResolutionCode", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -173,6 +182,7 @@ class Ticket(models.Model):
             "product",
             "major_version",
             "parent",
+            "merged_into",
             "resolution_code",
         ],
     )
@@ -201,6 +211,10 @@ class Ticket(models.Model):
             # Subordinate incidents of a case; a full index would hold one huge NULL bucket that
             # misleads SQLite's planner into scanning the table.
             models.Index(fields=["parent"], name="ticket_parent", condition=Q(parent__isnull=False)),
+            # The duplicates merged into a case, listed on its page.
+            models.Index(
+                fields=["merged_into"], name="ticket_merged_into", condition=Q(merged_into__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -614,3 +628,24 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.get_state_display()})"
+
+
+class Follower(models.Model):
+    """A colleague of the customer's organization who follows a case: copied on its public emails
+    (tickets.notices.case_recipients). Only members of the case's organization follow it
+    (tickets.services.follower_add); someone who has left it is no longer copied."""
+
+    # The unique (ticket, user) constraint's index serves "this case's followers".
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="followers", db_index=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followed_cases")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="follower_once_per_case")]
+
+    def __str__(self) -> str:
+        return f"{self.user} follows {self.ticket_id}"

@@ -39,26 +39,48 @@ def _name(user) -> str:
     return user.get_full_name() or user.username
 
 
-def _to_requester(ticket: Ticket, *, kind: str, key: str, template: str, context: dict) -> Notice | None:
-    requester = ticket.requester
-    sender = reply_sender(ticket)  # the vendor's address, and the case's for replies (SPEC §7)
-    return notice_queue(
-        kind=kind,
-        dedupe_key=f"{key}:user{requester.pk}",
-        template=template,
-        context={
-            "ticket": ticket,
-            "recipient_name": _name(requester),
-            "ticket_url": _ticket_url(ticket),
-            "reply_by_email": "customer" if sender else "",
-            **context,
-        },
-        recipient=requester,
-        zone=user_timezone(requester),
-        reference=ticket.number,
-        thread=ticket.number,
-        **sender,
+def case_recipients(ticket: Ticket) -> list:
+    """Who is mailed a case's public events: its requester, then its followers (tickets.Follower)
+    who are still members of its organization, so nobody of another organization is ever copied."""
+    followers = (
+        get_user_model()
+        .objects.filter(
+            followed_cases__ticket=ticket, membership__organization_id=ticket.organization_id, is_active=True
+        )
+        .select_related("profile", "notice_preference")
+        .order_by("followed_cases__created_at", "pk")
     )
+    return [ticket.requester, *followers]
+
+
+def _to_requester(
+    ticket: Ticket, *, kind: str, key: str, template: str, context: dict, people: list | None = None
+) -> list[Notice]:
+    """One email per person (case_recipients, or `people`), each in their own zone and name and
+    keyed by the event and the person: a follower is copied as the requester is mailed."""
+    sender = reply_sender(ticket)  # the vendor's address, and the case's for replies (SPEC §7)
+    rows = []
+    for person in case_recipients(ticket) if people is None else people:
+        notice = notice_queue(
+            kind=kind,
+            dedupe_key=f"{key}:user{person.pk}",
+            template=template,
+            context={
+                "ticket": ticket,
+                "recipient_name": _name(person),
+                "ticket_url": _ticket_url(ticket),
+                "reply_by_email": "customer" if sender else "",
+                **context,
+            },
+            recipient=person,
+            zone=user_timezone(person),
+            reference=ticket.number,
+            thread=ticket.number,
+            **sender,
+        )
+        if notice is not None:
+            rows.append(notice)
+    return rows
 
 
 def _occurrence(ticket: Ticket, kind: str) -> int:
@@ -80,13 +102,14 @@ def ticket_received(ticket: Ticket, *, targets: list[SlaTarget]) -> None:
         key=f"{NoticeKind.TICKET_RECEIVED}:case{ticket.pk}",
         template="ticket_received",
         context={"targets": targets, "zone_name": str(zone)},
+        people=[ticket.requester],  # a case just opened has no followers yet
     )
     new_case_for_desk(ticket, targets=targets)
 
 
 def waiting_on_customer(ticket: Ticket) -> None:
     kind = NoticeKind.WAITING_ON_YOU
-    notice = _to_requester(
+    rows = _to_requester(
         ticket,
         kind=kind,
         key=f"{kind}:case{ticket.pk}:{_occurrence(ticket, kind)}",
@@ -94,16 +117,16 @@ def waiting_on_customer(ticket: Ticket) -> None:
         context={},
     )
     # reply_add sets "waiting" and then reports the reply on the same ticket object: remember
-    # this row so that staff_replied can fold it into the reply's email (one email, not two).
-    ticket._waiting_notice = notice
+    # these rows so that staff_replied can fold them into the reply's email (one email, not two).
+    ticket._waiting_notices = rows
 
 
 def staff_replied(ticket: Ticket, reply) -> None:
     if reply.internal or not reply.by_staff:
         return
-    waiting_notice = getattr(ticket, "_waiting_notice", None)
-    if waiting_notice is not None and waiting_notice.state == NoticeState.PENDING:
-        Notice.objects.filter(pk=waiting_notice.pk, state=NoticeState.PENDING).delete()
+    waiting = [n.pk for n in getattr(ticket, "_waiting_notices", []) if n.state == NoticeState.PENDING]
+    if waiting:
+        Notice.objects.filter(pk__in=waiting, state=NoticeState.PENDING).delete()
     _to_requester(
         ticket,
         kind=NoticeKind.STAFF_REPLY,
@@ -178,6 +201,17 @@ def priority_changed(ticket: Ticket, *, old, reason: str, at: datetime) -> None:
             "paused": ticket.status == Status.WAITING_ON_CUSTOMER,
             "zone_name": str(user_timezone(ticket.requester)),
         },
+    )
+
+
+def ticket_merged(duplicate: Ticket, *, into: Ticket, reply) -> None:
+    """The duplicate's people are told where their case went, in the duplicate's thread."""
+    _to_requester(
+        duplicate,
+        kind=NoticeKind.STAFF_REPLY,
+        key=f"{NoticeKind.STAFF_REPLY}:reply{reply.pk}",
+        template="ticket_merged",
+        context={"into": into, "into_url": _ticket_url(into), "reply": reply},
     )
 
 

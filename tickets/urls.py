@@ -12,5 +12,8 @@ urlpatterns = [
     path("<str:number>/reply/", views.ticket_reply, name="reply"),
     path("<str:number>/close/", views.ticket_close_view, name="close"),
     path("<str:number>/reopen/", views.ticket_reopen_view, name="reopen"),
+    path("<str:number>/follow/", views.ticket_follow, name="follow"),
+    path("<str:number>/unfollow/", views.ticket_unfollow, name="unfollow"),
+    path("<str:number>/split/", views.ticket_split_view, name="split"),
     path("<str:number>/attachments/<int:attachment_id>/", downloads.attachment_download, name="attachment"),
 ]

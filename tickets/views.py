@@ -22,8 +22,9 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from lifecycle.models import Product
+from lifecycle.services import offered_flags
 from policies.models import DurationUnit, TargetKind, Vendor
-from policies.selectors import vendor_list, version_in_force
+from policies.selectors import vendor_list, version_in_force, version_terms
 from policies.words import duration_words, promise_words
 from portal.idempotency import KeyReused, Submission, form_submit_once
 from portal.markdown import MAX_LENGTH, TOO_LONG, render_markdown
@@ -39,8 +40,19 @@ from .forms import (
     TicketFilterForm,
     TicketOpenForm,
 )
-from .models import OPEN_STATUSES, Kind, SlaEvent, Status, TargetState, Ticket, TicketChannel
-from .services import attachment_add, reply_add, ticket_close, ticket_open, ticket_preview, ticket_reopen
+from .models import OPEN_STATUSES, Follower, Kind, SlaEvent, Status, TargetState, Ticket, TicketChannel
+from .organize_forms import SplitForm
+from .services import (
+    attachment_add,
+    follower_add,
+    follower_remove,
+    reply_add,
+    ticket_close,
+    ticket_open,
+    ticket_preview,
+    ticket_reopen,
+    ticket_split,
+)
 from .services.sla import sla_now
 from .signals import case_originals
 from .timeline import timeline
@@ -272,6 +284,8 @@ def _deadline_preview(
             major_version=_chosen(form, "major_version"),
             onsite=bool(_chosen(form, "onsite")),
             remote_failed=bool(_chosen(form, "remote_failed")),
+            vulnerability=bool(_chosen(form, "vulnerability") or _chosen(form, "cve_id")),
+            emergency=bool(_chosen(form, "emergency")),
             at=now,
         )
     except ValidationError as error:
@@ -314,6 +328,8 @@ def _panel_context(request, form: TicketOpenForm, vendor: Vendor | None, priorit
         "impact_open": impact is not None and impact.answered(),
         "suggestion": suggestion,
         "suggestion_name": names.get(suggestion or ""),
+        # Issue 21: the case flags this vendor's policy offers (a vulnerability, an emergency call).
+        "offered": offered_flags(version_in_force(vendor=vendor)) if vendor else frozenset(),
         "deadlines": _deadline_preview(
             request, form, vendor, priority_code if priority_code in names else ""
         ),
@@ -338,6 +354,9 @@ def _open_case(request, form: TicketOpenForm) -> Ticket:
             major_version=data["major_version"],
             onsite=data["onsite"],
             remote_failed=data["remote_failed"],
+            vulnerability=data["vulnerability"],
+            cve_id=data["cve_id"],
+            emergency=data["emergency"],
             confirm_billable=data["confirm_billable"],
         )
         for upload in data["files"]:
@@ -494,6 +513,7 @@ def _case_context(request, ticket: Ticket, reply_form: ReplyForm | None = None) 
         ),
         "opening_original_url": originals.get(None, ""),
         "subordinates": _subordinates(ticket),
+        **_organize_context(request, ticket),
         # Issue 20 point 1: what the desk excludes from the measurement, and why.
         "exclusions": list(
             ticket.exclusions.select_related("exclusion", "target").prefetch_related("attachments")
@@ -581,3 +601,66 @@ def ticket_close_view(request, number: str):
 @require_POST
 def ticket_reopen_view(request, number: str):
     return _transition(request, number, ticket_reopen, "The case is open again.", REOPEN_SCOPE)
+
+
+# ---------------------------------------------------------------------------- organizing a case
+
+FOLLOWING = "You follow this case: its emails are copied to you."
+NOT_FOLLOWING = "You no longer follow this case."
+SPLIT_DONE = "Case {number} is open as a subordinate incident of {parent}, measured on its own from now."
+
+
+def _organize_context(request, ticket: Ticket) -> dict:
+    """Who follows the case, whether the viewer may follow it, and what a split offers."""
+    followers = list(Follower.objects.filter(ticket=ticket).select_related("user"))
+    membership = user_membership(request.user)
+    colleague = membership is not None and membership.organization_id == ticket.organization_id
+    return {
+        "followers": [f.user for f in followers],
+        "following": any(f.user_id == request.user.pk for f in followers),
+        "can_follow": colleague and ticket.requester_id != request.user.pk and ticket.status != Status.CLOSED,
+        "can_split": ticket.status != Status.CLOSED and ticket.merged_into_id is None,
+        "split_priorities": list(version_terms(ticket.policy_version).priorities.values()),
+    }
+
+
+def _organize(request, number: str, change, done: str):
+    ticket = _ticket_or_404(request, number)
+    try:
+        change(ticket)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, done)
+    return redirect("tickets:detail", number=ticket.number)
+
+
+@login_required
+@require_POST
+def ticket_follow(request, number: str):
+    follow = lambda ticket: follower_add(ticket=ticket, user=request.user, by=request.user)  # noqa: E731
+    return _organize(request, number, follow, FOLLOWING)
+
+
+@login_required
+@require_POST
+def ticket_unfollow(request, number: str):
+    unfollow = lambda ticket: follower_remove(ticket=ticket, user=request.user, by=request.user)  # noqa: E731
+    return _organize(request, number, unfollow, NOT_FOLLOWING)
+
+
+@login_required
+@require_POST
+def ticket_split_view(request, number: str):
+    parent = _ticket_or_404(request, number)
+    form = SplitForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("tickets:detail", number=parent.number)
+    try:
+        child = ticket_split(parent=parent, by=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("tickets:detail", number=parent.number)
+    messages.success(request, SPLIT_DONE.format(number=child.number, parent=parent.number))
+    return redirect("tickets:detail", number=child.number)

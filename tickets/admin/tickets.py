@@ -38,13 +38,13 @@ from .listing import (
     SlaStateFilter,
     live_sla_state,
 )
-from .organize import SearchRankedChangeList
+from .organize import FollowerInline, OrganizeActions, SearchRankedChangeList, apply_each
 
 User = get_user_model()
 
 
 @admin.register(Ticket)
-class TicketAdmin(HistoryAdmin):
+class TicketAdmin(OrganizeActions, HistoryAdmin):
     list_display = [
         "number",
         "subject",
@@ -70,7 +70,15 @@ class TicketAdmin(HistoryAdmin):
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
     autocomplete_fields = ["organization", "requester", "vendor", "assignee", "product", "major_version"]
-    actions = ["assign_to_me", "change_priority", "wait_on_customer", "resolve"]
+    actions = [
+        "assign_to_me",
+        "change_priority",
+        "wait_on_customer",
+        "resolve",
+        "merge",
+        "split",
+        "add_follower",
+    ]
     add_fieldsets = [
         (
             None,
@@ -181,7 +189,7 @@ class TicketAdmin(HistoryAdmin):
     def get_inlines(self, request, obj):
         if obj is None:
             return []
-        return [SlaTargetInline, ReplyInline, NewReplyInline, AttachmentInline]
+        return [SlaTargetInline, ReplyInline, NewReplyInline, AttachmentInline, FollowerInline]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assignee":
@@ -228,18 +236,8 @@ class TicketAdmin(HistoryAdmin):
     # -- actions
 
     def _each(self, request, queryset, service, done: str, **arguments) -> None:
-        """Apply one service to every selected ticket; a refusal is reported per ticket and
-        rolls back only that ticket (each service call is its own transaction)."""
-        changed = 0
-        for ticket in queryset:
-            try:
-                service(ticket=ticket, by=request.user, **arguments)
-            except ValidationError as error:
-                self.message_user(request, f"{ticket.number}: {' '.join(error.messages)}", messages.ERROR)
-            else:
-                changed += 1
-        if changed:
-            self.message_user(request, f"{changed} ticket(s) {done}.", messages.SUCCESS)
+        """Apply one service to every selected ticket, reported case by case (organize.apply_each)."""
+        apply_each(self, request, queryset, service, done, **arguments)
 
     @admin.action(description="Assign to me", permissions=["change"])
     def assign_to_me(self, request, queryset):

@@ -9,14 +9,19 @@ another organization answers 404 exactly like a number that does not exist."""
 from .cases import TicketCollectionApi, TicketItemApi
 from .conversation import AttachmentDownloadApi, AttachmentUploadApi, NotFoundApi, ReplyCollectionApi
 from .exclusions import DeclineApi, ExclusionCollectionApi
+from .organize import FollowerCollectionApi, FollowerItemApi, TicketMergeApi, TicketSplitApi
 
 __all__ = [
     "AttachmentDownloadApi",
     "AttachmentUploadApi",
+    "FollowerCollectionApi",
+    "FollowerItemApi",
     "DeclineApi",
     "ExclusionCollectionApi",
     "NotFoundApi",
     "ReplyCollectionApi",
     "TicketCollectionApi",
     "TicketItemApi",
+    "TicketMergeApi",
+    "TicketSplitApi",
 ]

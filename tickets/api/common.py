@@ -179,6 +179,9 @@ class TicketDetailOutput(TicketSummaryOutput):
     body_html = serializers.CharField(help_text="The body rendered and sanitized.")
     policy_version = serializers.CharField(source="policy_version.key")
     parent = serializers.CharField(source="parent.number", allow_null=True)
+    merged_into = serializers.CharField(
+        source="merged_into.number", allow_null=True, help_text="The case this duplicate was merged into."
+    )
     subordinates = serializers.SerializerMethodField()
     resolution_code = serializers.CharField(source="resolution_code.code", allow_null=True)
     billable = serializers.BooleanField()

@@ -1,6 +1,7 @@
 """Operations on tickets. Views, admin, API and tasks call these; they never repeat the rules."""
 
 from .attachments import attachment_add, attachment_validate
+from .organize import follower_add, follower_remove, ticket_merge
 from .replies import reply_add
 from .tickets import (
     ticket_assign,
@@ -19,10 +20,13 @@ from .tickets import (
 __all__ = [
     "attachment_add",
     "attachment_validate",
+    "follower_add",
+    "follower_remove",
     "reply_add",
     "ticket_assign",
     "ticket_change_priority",
     "ticket_close",
+    "ticket_merge",
     "ticket_open",
     "ticket_preview",
     "ticket_reopen",

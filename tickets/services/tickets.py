@@ -35,6 +35,7 @@ DESK_ONLY = "Only the support desk can make this change."
 NOT_YOUR_CASE = "This case belongs to another organization."
 RESOLVE_FIRST = "Resolve the case with a message to the customer; the customer or the desk closes it then."
 EMPTY_REPLY = "Write a reply before sending."
+SPLIT_CLOSED = "A closed case cannot be split; reopen it first."
 
 
 def _now(at: datetime | None) -> datetime:
@@ -317,10 +318,16 @@ def ticket_split(
     confirm_billable: bool = False,
     at: datetime | None = None,
 ) -> Ticket:
-    """A subordinate incident of `parent`, handled and measured (and, if so, charged) on its own."""
+    """A subordinate incident of `parent`, handled and measured (and, if so, charged) on its own:
+    opened at the split, so its clocks start then (Alectrona: "each Incident will be handled
+    separately"). The desk splits any case, a member of its organization their own; the new
+    incident's requester is the member who split it, or the parent's when the desk did."""
+    _desk_or_customer(parent, by)
+    if parent.status == Status.CLOSED or parent.merged_into_id is not None:
+        raise ValidationError({"status": SPLIT_CLOSED})
     return ticket_open(
         organization=parent.organization,
-        requester=parent.requester,
+        requester=parent.requester if by.is_staff else by,
         vendor=parent.vendor,
         priority=priority,
         subject=subject,

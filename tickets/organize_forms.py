@@ -1,0 +1,18 @@
+"""The portal's form for splitting a case into a subordinate incident (tickets.services.ticket_split)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from portal.markdown import MAX_LENGTH, TOO_LONG
+
+
+class SplitForm(forms.Form):
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(
+        label="Description",
+        widget=forms.Textarea,
+        max_length=MAX_LENGTH,
+        error_messages={"max_length": TOO_LONG},
+    )
+    priority = forms.CharField(max_length=50)
