@@ -236,6 +236,9 @@ def run(
             DETAIL_P95_MS,
         ),
     ]
+    results += desk_views(admin, as_customer, customer, requests=requests)
+    if not creations:
+        return results
     counter = itertools.count()
     vendors = itertools.cycle(CREATION_VENDORS)
 
@@ -316,6 +319,70 @@ def create_over_http(customer, *, seconds: float, first: int) -> Result:
 
 def _headers(key: str) -> dict[str, str]:
     return {"Authorization": f"Token {key}", "Content-Type": "application/json", "Host": "127.0.0.1"}
+
+
+SEARCH_WORDS = "upgrade login loop"  # three words of one seeded subject, in another order
+SAVED_VIEW = ("Breached, unassigned", "sla=breached&assignee=none")
+
+
+def desk_views(admin, as_customer, customer, *, requests: int) -> list[Result]:
+    """The triage list through a saved view (issue 19 point 1, where its model exists) and a
+    three-word search (point 5) in the admin, the API and the customer's "My cases"."""
+    query = SAVED_VIEW[1]
+    try:
+        from tickets.models import SavedView
+    except ImportError:
+        name = "admin changelist, filter"
+    else:
+        view, _ = SavedView.objects.get_or_create(
+            owner=_admin_user(admin), name=SAVED_VIEW[0], defaults={"query": query, "shared": True}
+        )
+        query, name = view.query, "admin saved view"
+    portal = _client_for(customer)
+    return [
+        check(
+            measure(name, lambda: admin.get(f"/admin/tickets/ticket/?{query}"), requests=requests),
+            LIST_P95_MS,
+        ),
+        check(
+            measure(
+                "admin search, 3 words",
+                lambda: admin.get("/admin/tickets/ticket/", {"q": SEARCH_WORDS}),
+                requests=requests,
+            ),
+            LIST_P95_MS,
+        ),
+        check(
+            measure(
+                "API search, 3 words",
+                lambda: as_customer.get("/api/tickets/", {"search": SEARCH_WORDS}),
+                requests=requests,
+            ),
+            LIST_P95_MS,
+        ),
+        check(
+            measure(
+                "portal search, 3 words",
+                lambda: portal.get("/tickets/", {"q": SEARCH_WORDS}),
+                requests=requests,
+            ),
+            LIST_P95_MS,
+        ),
+    ]
+
+
+def _admin_user(admin):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(pk=admin.session["_auth_user_id"])
+
+
+def _client_for(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def report(results: list[Result], *, tickets: int, host_ms: tuple[float, float]) -> None:
