@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from . import api
+from .api.chases import ChaseCollectionApi
 
 urlpatterns = [
     path("tickets/", api.TicketCollectionApi.as_view(), name="ticket-list"),
@@ -12,6 +13,7 @@ urlpatterns = [
     path("tickets/<str:number>/replies/", api.ReplyCollectionApi.as_view(), name="ticket-replies"),
     path("tickets/<str:number>/exclusions/", api.ExclusionCollectionApi.as_view(), name="ticket-exclusions"),
     path("tickets/<str:number>/decline/", api.DeclineApi.as_view(), name="ticket-decline"),
+    path("tickets/<str:number>/chases/", ChaseCollectionApi.as_view(), name="ticket-chases"),
     path("tickets/<str:number>/attachments/", api.AttachmentUploadApi.as_view(), name="ticket-attachments"),
     path(
         "tickets/<str:number>/attachments/<str:attachment_id>/",

@@ -169,14 +169,16 @@ def case_excluded(ticket: Ticket, exclusion) -> None:
     )
 
 
-def case_chased(ticket: Ticket, chase) -> None:
+def case_chased(ticket: Ticket, chase, *, slot: str | None = None) -> None:
     """A reminder that the case still waits on the customer (issue 20 point 2): the desk's or the
-    automatic one, recorded as a chase; one email per chase."""
+    automatic one, recorded as a chase; one email per chase. An automatic reminder is keyed by
+    its `slot` (the wait and the reminder it follows: tickets.services.chases), so one interval
+    mails once however often the sweep runs."""
     kind = NoticeKind.CHASE
     _to_requester(
         ticket,
         kind=kind,
-        key=f"{kind}:chase{chase.pk}",
+        key=f"{kind}:{slot}" if slot else f"{kind}:chase{chase.pk}",
         template="chase",
         context={"chase": chase, "waiting_since": chase.wait.started_at},
     )

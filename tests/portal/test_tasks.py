@@ -30,6 +30,7 @@ def test_setupschedule_creates_the_tasks_once_and_keeps_admin_edits():
     tasks = {t.task: t for t in PeriodicTask.objects.all()}
     assert set(tasks) == {
         "tickets.tasks.sla_sweep_task",
+        "tickets.tasks.chase_sweep_task",
         "portal.tasks.notice_sweep_task",
         "mailroom.tasks.maildir_poll_task",
         "mailroom.tasks.imap_poll_task",
