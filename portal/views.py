@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from http import HTTPStatus
+from importlib import resources
 from zoneinfo import available_timezones
 
 import segno
@@ -25,7 +26,7 @@ from .emailchange import LinkRefused, email_change_confirm, email_change_request
 from .errors import BadInput
 from .models import MANDATORY_NOTICES, NoticeKind, NoticePreference, Profile
 from .ratelimit import allow
-from .selectors import user_api_tokens, user_membership
+from .selectors import user_api_tokens, user_membership, user_organization
 from .services import api_token_create, api_token_revoke, notice_preference_set
 from .twofactor import (
     PENDING_SESSION_KEY,
@@ -43,15 +44,42 @@ from .twofactor import (
 NEW_KEY_SESSION = "portal.new_api_key"
 
 
+# The time-zone menu: the zones of tzdata's zone.tab (one per place, current names: no
+# "Asia/Calcutta", "US/Eastern" or "Etc/GMT+5") under their region, by city.
+ZONE_REGIONS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
+
+
+def _places() -> set[str]:
+    table = resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text(encoding="utf-8")
+    listed = {line.split("\t")[2] for line in table.splitlines() if line and not line.startswith("#")}
+    return listed & available_timezones()
+
+
+def _zone_menu() -> list:
+    by_region: dict[str, list[tuple[str, str]]] = {region: [] for region in ZONE_REGIONS}
+    for zone in sorted(PLACES):
+        region, _, city = zone.partition("/")
+        if region in by_region and city:
+            by_region[region].append((zone, city.replace("_", " ").replace("/", " / ")))
+    return [("UTC", [("UTC", "UTC")])] + [(region, cities) for region, cities in by_region.items()]
+
+
+PLACES = _places()
+ZONE_MENU = _zone_menu()
+
+
 class ProfileForm(forms.Form):
     first_name = forms.CharField(max_length=150, required=False)
     last_name = forms.CharField(max_length=150, required=False)
     email = forms.EmailField()
-    timezone = forms.ChoiceField(
-        label="Time zone",
-        required=False,
-        choices=[("", "My organization's time zone")] + [(z, z) for z in sorted(available_timezones())],
-    )
+    timezone = forms.ChoiceField(label="Time zone", required=False)
+
+    def __init__(self, *args, organization_zone: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        default = f"My organization's time zone ({organization_zone})" if organization_zone else "UTC"
+        kept = self.initial.get("timezone")  # an older name chosen before stays selectable
+        current = [(kept, kept)] if kept and kept not in PLACES else []
+        self.fields["timezone"].choices = [("", default), *current, *ZONE_MENU]
 
 
 CUSTOMER_NOTICES = [
@@ -93,7 +121,10 @@ def profile(request):
         "email": user.email,
         "timezone": profile_row.timezone,
     }
-    form = ProfileForm(request.POST or None, initial=initial)
+    organization = user_organization(user)
+    form = ProfileForm(
+        request.POST or None, initial=initial, organization_zone=organization.timezone if organization else ""
+    )
     preference = NoticePreference.objects.filter(user=user).first()
     muted = preference.muted_kinds if preference else []
     notices_form = NoticePreferenceForm(

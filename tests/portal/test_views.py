@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import re
 from http import HTTPStatus
+from zoneinfo import available_timezones
 
 from django.core import mail
 from django.urls import reverse
@@ -74,3 +76,14 @@ def test_a_400_names_only_a_parameter_the_page_refused(rf, db):
     assert b"<code>month</code> cannot be used: give a month as YYYY-MM." in refused.content
     suspicious = bad_request(request, SuspiciousOperation("Invalid HTTP_HOST header: 'evil.example'"))
     assert suspicious.status_code == HTTPStatus.BAD_REQUEST and b"evil.example" not in suspicious.content
+
+
+def test_time_zone_menu_is_grouped_by_region_and_names_the_organizations_zone(client, customer):
+    client.force_login(customer)
+    page = html.unescape(client.get(reverse("profile")).content.decode())
+    assert "My organization's time zone (America/Chicago)" in page
+    assert '<optgroup label="Europe">' in page and '<option value="Europe/Berlin">Berlin</option>' in page
+    assert '<option value="America/Argentina/Buenos_Aires">Argentina / Buenos Aires</option>' in page
+    assert 'value="US/Eastern"' not in page and 'value="Etc/GMT+5"' not in page  # aliases left out
+    menu = page[page.index('name="timezone"') : page.index("</select>", page.index('name="timezone"'))]
+    assert menu.count("<optgroup") == 10 and menu.count("<option") < len(available_timezones()) * 0.8
