@@ -46,7 +46,17 @@ NEW_KEY_SESSION = "portal.new_api_key"
 
 # The time-zone menu: the zones of tzdata's zone.tab (one per place, current names: no
 # "Asia/Calcutta", "US/Eastern" or "Etc/GMT+5") under their region, by city.
-ZONE_REGIONS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
+ZONE_REGIONS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
 
 
 def _places() -> set[str]:
