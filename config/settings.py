@@ -318,6 +318,8 @@ SPECTACULAR_SETTINGS = {
         "TicketKindEnum": "tickets.models.Kind",
         "TargetKindEnum": "policies.models.TargetKind",
         "TargetStateEnum": "tickets.models.TargetState",
+        "ExpenseKindEnum": "tickets.models.ExpenseKind",
+        "OrderKindEnum": "tickets.models.OrderKind",
     },
 }
 

@@ -16,6 +16,7 @@ api_patterns = [
     path("vendors/", policies_api.VendorListApi.as_view(), name="vendor-list"),
     path("vendors/<str:slug>/policy/", policies_api.VendorPolicyApi.as_view(), name="vendor-policy"),
     path("sla/preview/", policies_api.SlaPreviewApi.as_view(), name="sla-preview"),
+    path("", include("tickets.api.billing_urls")),  # issue 21: before tickets' catch-all
     path("", include("tickets.api_urls")),
     path("", include("reports.api_urls")),
     path("", include("lifecycle.api_urls")),

@@ -92,6 +92,13 @@ NO_EMERGENCY = (
     "Emergency calls are a Premium option: your contract does not include emergency support, "
     "so open the case at its priority instead."
 )
+NO_VULNERABILITY = (
+    "{vendor}'s policy does not treat vulnerabilities apart: open the case at its priority, "
+    "without marking it a vulnerability."
+)
+NO_EMERGENCY_CALLS = (
+    "{vendor}'s policy offers no emergency calls: open the case at its priority instead."
+)
 EMERGENCY_CALL_BILLABLE = (
     "This is an emergency call, charged {price} {currency} per call as agreed in your contract."
 )
@@ -228,6 +235,19 @@ def _under_support_plan(result: Entitlement, *, licensed_only: bool) -> bool:
     return licensed_only and result.contract is not None and result.contract.plan in SUPPORT_PLANS
 
 
+def offered_flags(policy_version: PolicyVersion | None) -> frozenset[str]:
+    """The case flags a vendor's policy offers (issue 21), from its catalog data: "vulnerability"
+    where Extended Support still covers vulnerabilities, "emergency" where it sets an emergency
+    reaction. The opening form shows, and the check accepts, only these."""
+    terms = (policy_version.service_terms or {}) if policy_version else {}
+    offered = set()
+    if "vulnerability" in terms.get("extended_support_covers", ()):
+        offered.add("vulnerability")
+    if "emergency_reaction_minutes" in terms:
+        offered.add("emergency")
+    return frozenset(offered)
+
+
 def extended_support_covers(policy_version: PolicyVersion | None) -> frozenset[str]:
     """What Extended Support still covers free, from the policy's catalog data (Infotecs:
     "vulnerabilities are eliminated and critical bugs are fixed"): "vulnerability" for a case
@@ -317,6 +337,11 @@ def entitlement_check(
     day = _day(at)
     result = Entitlement(allowed=True)
     policy_version = policy_version or version_in_force(vendor=vendor, at=at)
+    offered = offered_flags(policy_version)
+    if vulnerability and "vulnerability" not in offered:
+        return result.refuse(NO_VULNERABILITY.format(vendor=vendor.name), field="vulnerability")
+    if emergency and "emergency" not in offered:
+        return result.refuse(NO_EMERGENCY_CALLS.format(vendor=vendor.name), field="emergency")
     if product is not None and product.vendor_id != vendor.pk:
         return result.refuse(NAME_THE_PRODUCT.format(vendor=vendor.name))
     required = contract_required(vendor=vendor, at=at, version=policy_version)

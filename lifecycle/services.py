@@ -272,6 +272,7 @@ def quota_use_withdraw(*, ticket_number: str) -> int:
 entitlement_check = entitlements.entitlement_check
 contract_targets_for = entitlements.contract_targets_for
 Entitlement = entitlements.Entitlement
+offered_flags = entitlements.offered_flags
 
 
 # ---------------------------------------------------------------------------- calendar feed

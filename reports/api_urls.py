@@ -1,8 +1,15 @@
 from django.urls import path
 
 from . import api
+from .billing import api as statements
 
 urlpatterns = [
+    path("statements/", statements.StatementListApi.as_view(), name="statement-list"),
+    path(
+        "statements/<int:contract_id>/<str:month>/",
+        statements.StatementDetailApi.as_view(),
+        name="statement-detail",
+    ),
     path("outages/", api.OutageCreateApi.as_view(), name="outage-create"),
     path("outages/<int:outage_id>/end/", api.OutageEndApi.as_view(), name="outage-end"),
     path(

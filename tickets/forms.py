@@ -181,6 +181,14 @@ class TicketOpenForm(forms.Form):
     )
     onsite = forms.BooleanField(label="We need an engineer on site", required=False)
     remote_failed = forms.BooleanField(label="Remote diagnosis could not solve it", required=False)
+    # Issue 21: shown in the policy panel where the vendor's policy offers them (Infotecs).
+    vulnerability = forms.BooleanField(label="This is a security vulnerability", required=False)
+    cve_id = forms.CharField(
+        label="CVE id", max_length=20, required=False, help_text="Where known, e.g. CVE-2026-12345."
+    )
+    emergency = forms.BooleanField(
+        label="Emergency call: immediate reaction (charged per call, Premium)", required=False
+    )
     # Shown in the policy panel only when the case will be charged; ticket_open decides and refuses.
     confirm_billable = forms.BooleanField(label="I understand this case will be charged", required=False)
     kind = forms.ChoiceField(
@@ -211,6 +219,14 @@ class TicketOpenForm(forms.Form):
             "product__name", "-number"
         )
         self.fields["priority"].choices = [(p.code, p.name) for p in priorities]
+
+    def clean_cve_id(self) -> str:
+        from .services.billing import cve_id_clean
+
+        try:
+            return cve_id_clean(self.cleaned_data["cve_id"])
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["cve_id"]) from None
 
 
 class ReplyForm(forms.Form):

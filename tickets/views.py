@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from lifecycle.models import Product
+from lifecycle.services import offered_flags
 from policies.models import DurationUnit, TargetKind, Vendor
 from policies.selectors import vendor_list, version_in_force, version_terms
 from policies.words import duration_words, promise_words
@@ -283,6 +284,8 @@ def _deadline_preview(
             major_version=_chosen(form, "major_version"),
             onsite=bool(_chosen(form, "onsite")),
             remote_failed=bool(_chosen(form, "remote_failed")),
+            vulnerability=bool(_chosen(form, "vulnerability") or _chosen(form, "cve_id")),
+            emergency=bool(_chosen(form, "emergency")),
             at=now,
         )
     except ValidationError as error:
@@ -325,6 +328,8 @@ def _panel_context(request, form: TicketOpenForm, vendor: Vendor | None, priorit
         "impact_open": impact is not None and impact.answered(),
         "suggestion": suggestion,
         "suggestion_name": names.get(suggestion or ""),
+        # Issue 21: the case flags this vendor's policy offers (a vulnerability, an emergency call).
+        "offered": offered_flags(version_in_force(vendor=vendor)) if vendor else frozenset(),
         "deadlines": _deadline_preview(
             request, form, vendor, priority_code if priority_code in names else ""
         ),
@@ -349,6 +354,9 @@ def _open_case(request, form: TicketOpenForm) -> Ticket:
             major_version=data["major_version"],
             onsite=data["onsite"],
             remote_failed=data["remote_failed"],
+            vulnerability=data["vulnerability"],
+            cve_id=data["cve_id"],
+            emergency=data["emergency"],
             confirm_billable=data["confirm_billable"],
         )
         for upload in data["files"]:

@@ -22,11 +22,19 @@ from .. import statements
 from ..views import MONTH, MONTH_INVALID
 
 
-def _month(value: str) -> date:
+def month_or_none(value: str) -> date | None:
+    """The first day of a YYYY-MM month, or None if `value` is not one (the page and the API)."""
     match = MONTH.match(value)
     if match is None or not (1 <= int(match[2]) <= 12 and 2000 <= int(match[1]) <= 2999):
-        raise BadInput("month", MONTH_INVALID)
+        return None
     return date(int(match[1]), int(match[2]), 1)
+
+
+def _month(value: str) -> date:
+    month = month_or_none(value)
+    if month is None:
+        raise BadInput("month", MONTH_INVALID)
+    return month
 
 
 def _contract(request, contract_id: int):

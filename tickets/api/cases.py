@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import (
@@ -33,6 +34,7 @@ from .. import selectors, services
 from ..filters import ORDERINGS, TicketFilter
 from ..models import Kind, Status, TargetState, Ticket, TicketChannel
 from ..selectors import SEARCH_HELP
+from ..services import billing
 from .common import (
     NUMBER,
     UNKNOWN_USER,
@@ -155,6 +157,18 @@ class TicketCreateApi(TicketApi):
         remote_failed = serializers.BooleanField(
             default=False, help_text="Remote diagnosis could not solve it (Basic plans' on-site rule)."
         )
+        vulnerability = serializers.BooleanField(
+            default=False,
+            help_text="A security vulnerability, where the vendor's policy treats them apart (Infotecs: "
+            "fixed free in Extended Support); elsewhere the answer is 400 on this field.",
+        )
+        cve_id = serializers.CharField(
+            max_length=20, required=False, allow_blank=True, default="", help_text="e.g. CVE-2026-12345."
+        )
+        emergency = serializers.BooleanField(
+            default=False,
+            help_text="A Premium emergency call (immediate reaction, charged per call), where offered.",
+        )
         confirm_billable = serializers.BooleanField(
             default=False,
             help_text="The customer accepts that this case will be charged. Required (true) when the "
@@ -173,6 +187,12 @@ class TicketCreateApi(TicketApi):
                 return Vendor.objects.get(slug=slug)
             except Vendor.DoesNotExist:
                 raise serializers.ValidationError(UNKNOWN_VENDOR.format(slug=slug)) from None
+
+        def validate_cve_id(self, value: str) -> str:
+            try:
+                return billing.cve_id_clean(value)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(error.message_dict["cve_id"]) from None
 
         def validate(self, attrs: dict) -> dict:
             product, vendor = attrs.get("product"), attrs["vendor"]

@@ -8,6 +8,7 @@ Prices are lifecycle.pricing's; entitlements (may a case become a visit?) lifecy
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -62,6 +63,17 @@ PILOT_NOT_ANNOUNCED = "{version} is not an announced version before its general 
 PILOT_NOT_HELD = "Your organization holds no support contract for {product}."
 PILOT_NEEDS_REFERENCE = "Give the download reference of the pilot version."
 DESCRIBE = "Describe what you need."
+CVE_FORMAT = "A CVE id reads CVE-<year>-<number>, e.g. CVE-2026-12345."
+CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,19}$")
+
+
+def cve_id_clean(value: str) -> str:
+    """A CVE id as stored (upper case), or "" for none; ValidationError on cve_id otherwise. The one
+    check of the format, for the opening form, the API and a re-classification."""
+    value = (value or "").strip().upper()
+    if value and not CVE_ID.match(value):
+        raise ValidationError({"cve_id": CVE_FORMAT})
+    return value
 
 
 def _now(at: datetime | None) -> datetime:
@@ -294,7 +306,7 @@ def ticket_reclassify(
     ticket = _lock(ticket)
     at = _now(at)
     ticket.vulnerability = vulnerability
-    ticket.cve_id = cve_id.strip().upper() if vulnerability else ""
+    ticket.cve_id = cve_id_clean(cve_id) if vulnerability else ""
     entitlement = entitlement_check(
         organization=ticket.organization,
         vendor=ticket.vendor,

@@ -1,0 +1,119 @@
+"""Monthly statements as JSON (issue 21 point 2): GET /api/statements/ lists the contracts whose
+statements you may read, GET /api/statements/<contract>/<YYYY-MM>/ one month's. The same readers as
+the page (reports.statements.statement_contracts): staff, and the organization's administrators;
+anyone else 404, whether or not the contract exists. Money is a decimal string, never converted."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.api import Serializer
+from portal.authentication import TokenAuthentication
+
+from .. import statements
+from ..views import MONTH_INVALID
+from .views import month_or_none
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "coerce_to_string": True}
+MONTH_PARAMETER = OpenApiParameter("month", str, OpenApiParameter.PATH, description="YYYY-MM, a UTC month.")
+CONTRACT_PARAMETER = OpenApiParameter("contract_id", int, OpenApiParameter.PATH, description="Contract id.")
+
+
+class StatementApi(APIView):
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+
+
+@extend_schema_serializer(component_name="StatementContract")
+class ContractOutput(Serializer):
+    id = serializers.IntegerField()
+    organization = serializers.CharField(source="organization.slug")
+    product = serializers.CharField(source="product.name")
+    plan = serializers.CharField()
+    reference = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    currency = serializers.CharField()
+
+
+class StatementExpenseOutput(Serializer):
+    kind = serializers.CharField()
+    incurred_on = serializers.CharField()
+    description = serializers.CharField()
+    amount = serializers.DecimalField(**MONEY)
+    currency = serializers.CharField()
+
+
+class StatementCaseOutput(Serializer):
+    number = serializers.CharField()
+    subject = serializers.CharField()
+    reason = serializers.CharField(help_text="Why the case is charged.")
+    vulnerability = serializers.BooleanField()
+    minutes = serializers.IntegerField()
+    hours = serializers.DecimalField(**MONEY)
+    work_amount = serializers.DecimalField(**MONEY, help_text="In the contract's currency.")
+    emergency_calls = serializers.IntegerField()
+    emergency_amount = serializers.DecimalField(**MONEY)
+    expenses = StatementExpenseOutput(many=True)
+
+
+class StatementPriceOutput(Serializer):
+    what = serializers.CharField()
+    amount = serializers.DecimalField(**MONEY)
+    currency = serializers.CharField()
+
+
+class StatementQuotaOutput(Serializer):
+    contract_year = serializers.IntegerField()
+    allowance = serializers.IntegerField()
+    carried_over = serializers.IntegerField()
+    used_this_month = serializers.IntegerField()
+    used_this_year = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+
+
+@extend_schema_serializer(component_name="Statement")
+class StatementOutput(Serializer):
+    organization = serializers.CharField()
+    contract_id = serializers.IntegerField()
+    contract = serializers.CharField()
+    month = serializers.CharField()
+    currency = serializers.CharField()
+    hourly_rate = serializers.DecimalField(**MONEY)
+    status = serializers.SerializerMethodField()
+    closed_at = serializers.CharField(help_text="Empty while provisional.")
+    quota = StatementQuotaOutput(allow_null=True)
+    cases = StatementCaseOutput(many=True)
+    premium_options = StatementPriceOutput(many=True)
+    orders = StatementPriceOutput(many=True)
+    totals = serializers.DictField(
+        child=serializers.DecimalField(**MONEY), help_text="One total per currency, never converted."
+    )
+
+    def get_status(self, data) -> str:
+        return "closed" if data.closed else "provisional"
+
+
+class StatementListApi(StatementApi):
+    @extend_schema(operation_id="statements_list", responses={200: ContractOutput(many=True)})
+    def get(self, request):
+        return Response(ContractOutput(statements.statement_contracts(user=request.user), many=True).data)
+
+
+class StatementDetailApi(StatementApi):
+    @extend_schema(
+        operation_id="statements_retrieve",
+        parameters=[CONTRACT_PARAMETER, MONTH_PARAMETER],
+        responses={200: StatementOutput},
+    )
+    def get(self, request, contract_id: int, month: str):
+        contract = get_object_or_404(statements.statement_contracts(user=request.user), pk=contract_id)
+        first = month_or_none(month)
+        if first is None:
+            raise serializers.ValidationError({"month": [MONTH_INVALID[0].upper() + MONTH_INVALID[1:]]})
+        return Response(StatementOutput(statements.statement_for(contract=contract, month=first)).data)
+
