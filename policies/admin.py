@@ -30,7 +30,14 @@ from .models import (
     Vendor,
 )
 from .selectors import version_in_force
-from .services import policy_version_publish, policy_version_reductions
+from .services import (
+    policy_version_copy,
+    policy_version_problems,
+    policy_version_publish,
+    policy_version_reductions,
+)
+
+PUBLISHED_NOT_DELETED = "{version} is published: customers were told of it, so it stays on record."
 
 
 class InForceFilter(admin.SimpleListFilter):
@@ -147,7 +154,7 @@ class PolicyVersionAdmin(HistoryAdmin):
         ResolutionCodeInline,
         ExclusionInline,
     ]
-    actions = ["publish_versions"]
+    actions = ["publish_versions", "copy_as_draft"]
     change_form_template = "admin/policies/policyversion/change_form.html"
 
     def get_queryset(self, request):
@@ -182,10 +189,48 @@ class PolicyVersionAdmin(HistoryAdmin):
 
     def get_urls(self):
         publish = self.admin_site.admin_view(self.publish_view)
+        copy = self.admin_site.admin_view(self.copy_view)
         return [
             path("<int:pk>/publish/", publish, name="policies_policyversion_publish"),
+            path("<int:pk>/copy/", copy, name="policies_policyversion_copy"),
             *super().get_urls(),
         ]
+
+    # -- a published version is a record: never deleted
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for version in queryset.filter(published_at__isnull=False).select_related("vendor"):
+            self.message_user(request, PUBLISHED_NOT_DELETED.format(version=version), messages.ERROR)
+        queryset.filter(published_at__isnull=True).delete()
+
+    # -- copy as new draft
+
+    @admin.action(description="Copy as new draft", permissions=["add"])
+    def copy_as_draft(self, request: HttpRequest, queryset: QuerySet[PolicyVersion]):
+        for version in queryset.select_related("vendor"):
+            self._copy_one(request, version)
+
+    def copy_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        version = get_object_or_404(PolicyVersion.objects.select_related("vendor"), pk=pk)
+        if request.method != "POST" or not self.has_add_permission(request):
+            return HttpResponseRedirect(reverse("admin:policies_policyversion_change", args=[pk]))
+        draft = self._copy_one(request, version)
+        return HttpResponseRedirect(reverse("admin:policies_policyversion_change", args=[draft.pk]))
+
+    def _copy_one(self, request: HttpRequest, version: PolicyVersion) -> PolicyVersion:
+        draft = policy_version_copy(version=version)
+        self.message_user(
+            request,
+            f"{draft} is a new draft with everything {version.name} holds: change what the new version "
+            "changes, then publish it.",
+            messages.SUCCESS,
+        )
+        return draft
 
     @admin.action(description="Publish selected versions", permissions=["change"])
     def publish_versions(self, request: HttpRequest, queryset: QuerySet[PolicyVersion]):
@@ -205,6 +250,10 @@ class PolicyVersionAdmin(HistoryAdmin):
             if version.is_published:
                 self.message_user(request, f"{version} is already published.", messages.INFO)
         reductions = {v.pk: _reductions(v) for v in drafts}
+        problems = {v.pk: _problems(v) for v in drafts}
+        if any(problems.values()):
+            # Nothing to acknowledge: these are fixed on the version's fields, then published.
+            return self._confirmation(request, drafts, reductions, via_action=via_action, problems=problems)
         confirmed = request.method == "POST" and request.POST.get("confirm") == "yes"
         needs_ack = any(reductions.values())
         acknowledged = request.POST.get("acknowledge") == "on"
@@ -231,12 +280,16 @@ class PolicyVersionAdmin(HistoryAdmin):
             return
         self.message_user(request, f"{version} is published.", messages.SUCCESS)
 
-    def _confirmation(self, request, drafts, reductions, *, via_action: bool) -> TemplateResponse:
+    def _confirmation(
+        self, request, drafts, reductions, *, via_action: bool, problems=None
+    ) -> TemplateResponse:
+        problems = problems or {}
         context = {
             **self.admin_site.each_context(request),
             "title": "Publish policy versions",
             "opts": self.model._meta,
-            "items": [(v, reductions[v.pk]) for v in drafts],
+            "items": [(v, reductions[v.pk], _labelled(problems.get(v.pk))) for v in drafts],
+            "blocked": any(problems.values()),
             "needs_ack": any(reductions.values()),
             "via_action": via_action,
             "action_name": "publish_versions",
@@ -244,6 +297,23 @@ class PolicyVersionAdmin(HistoryAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/policies/policyversion/publish_confirmation.html", context)
+
+
+# The fields (inlines) of a version page where each kind of problem is fixed.
+PROBLEM_FIELDS = {
+    "priorities": "Priorities",
+    "resolution_codes": "Resolution codes",
+    "calendars": "Calendars",
+}
+
+
+def _problems(version: PolicyVersion) -> dict[str, list[str]]:
+    current = version_in_force(vendor=version.vendor, at=max(timezone.now(), version.effective_from))
+    return policy_version_problems(draft=version, current=current)
+
+
+def _labelled(problems: dict[str, list[str]] | None) -> list[tuple[str, list[str]]]:
+    return [(PROBLEM_FIELDS.get(field, field), messages) for field, messages in (problems or {}).items()]
 
 
 def _reductions(version: PolicyVersion) -> list[str]:

@@ -312,8 +312,10 @@ class ResponseTarget(models.Model):
         max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
     unit = models.CharField(max_length=20, choices=DurationUnit.choices, default=DurationUnit.HOURS)
+    # RESTRICT, not PROTECT: a calendar in use cannot be deleted on its own, yet a draft version
+    # deleted whole takes its calendars and the targets on them together.
     calendar = models.ForeignKey(
-        SupportCalendar, null=True, blank=True, on_delete=models.PROTECT, related_name="targets"
+        SupportCalendar, null=True, blank=True, on_delete=models.RESTRICT, related_name="targets"
     )
     minimum_met_percent = models.DecimalField(
         max_digits=5,

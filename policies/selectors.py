@@ -109,3 +109,12 @@ def _read_terms(version: PolicyVersion) -> VersionTerms:
         targets={p.pk: tuple(p.targets.all()) for p in priorities},
         exclusions=frozenset(Exclusion.objects.filter(version=version).values_list("code", flat=True)),
     )
+
+
+def version_scheduled(*, vendor: Vendor, at: datetime | None = None) -> PolicyVersion | None:
+    """The next published version not yet in force (announced, taking effect later), if any."""
+    at = at or timezone.now()
+    version = PolicyVersion.objects.filter(vendor=vendor).scheduled(at).order_by("effective_from").first()
+    if version is not None:
+        version.vendor = vendor
+    return version

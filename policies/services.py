@@ -199,9 +199,9 @@ NEVER_OPEN_CALENDAR = (
 
 def policy_version_problems(*, draft: PolicyVersion, current: PolicyVersion | None) -> dict[str, list[str]]:
     """What would leave customers without support if `draft` were published, by the field to fix:
-    a kept priority losing a target the version in force has, no resolution codes, or a target in
-    business days without a calendar (or on one that is never open). Unlike the reductions, these
-    cannot be acknowledged away."""
+    a kept priority losing a target the version in force has, no resolution codes where the version
+    in force has some, or a target in business days without a calendar (or on one never open).
+    Unlike the reductions, these cannot be acknowledged away."""
     problems: dict[str, list[str]] = {}
     priorities = list(draft.priorities.prefetch_related("targets__calendar__windows"))
     if current is not None:
@@ -216,7 +216,7 @@ def policy_version_problems(*, draft: PolicyVersion, current: PolicyVersion | No
                     kind = target.get_kind_display().lower()
                     message = TARGET_LOST.format(priority=new.name, kind=kind, promise=target.duration_text)
                     problems.setdefault("priorities", []).append(message)
-    if not draft.resolution_codes.exists():
+    if current is not None and current.resolution_codes.exists() and not draft.resolution_codes.exists():
         problems.setdefault("resolution_codes", []).append(NO_RESOLUTION_CODES)
     for priority in priorities:
         for target in priority.targets.all():

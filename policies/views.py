@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from .describe import calendar_summary, upcoming_holidays
 from .models import Vendor
-from .selectors import vendor_list, version_detail, version_in_force
-from .services import sla_preview
+from .selectors import vendor_list, version_detail, version_in_force, version_scheduled
+from .services import policy_version_reductions, sla_preview
 
 COMMON_ZONES = [
     "UTC",
@@ -52,6 +52,9 @@ def vendor_policy(request, slug: str):
     version = version_in_force(vendor=vendor)
     if version is None:
         raise Http404("No policy in force")
+    scheduled = version_scheduled(vendor=vendor)
+    # The change ahead, announced with its date and what it gives customers less of (SPEC §1).
+    reductions = policy_version_reductions(draft=scheduled, current=version) if scheduled else []
     version = version_detail(version)
     priorities = list(version.priorities.all())
     form = CalculatorForm(request.GET or None, priorities=priorities)
@@ -79,6 +82,8 @@ def vendor_policy(request, slug: str):
         {
             "vendor": vendor,
             "version": version,
+            "scheduled": scheduled,
+            "reductions": reductions,
             "priorities": priorities,
             "calendars": calendars,
             "form": form,

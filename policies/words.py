@@ -39,6 +39,16 @@ def duration_words(value: timedelta) -> str:
     return " ".join(parts)
 
 
+def due_words(left: timedelta) -> str:
+    """A deadline relative to now, for a list read at a glance: 'in 25 min', 'in 1 d 4 h',
+    'overdue 2 h'. The two largest parts only; at the deadline itself (still on time) 'due now'."""
+    parts = duration_words(abs(left)).split(" ")
+    short = " ".join(parts[:4])
+    if left < timedelta(0):
+        return "overdue < 1 min" if -left < timedelta(minutes=1) else f"overdue {short}"
+    return "due now" if left < timedelta(minutes=1) else f"in {short}"
+
+
 def decimal_hours(value: timedelta) -> str:
     """'12.50': hours with two decimals, for tables and exports that add or sort them."""
     return f"{value.total_seconds() / 3600:.2f}"

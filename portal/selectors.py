@@ -32,3 +32,8 @@ def user_timezone(user) -> ZoneInfo:
 
 def user_api_tokens(user):
     return ApiToken.objects.filter(user=user).only("id", "name", "prefix", "created_at", "last_used_at")
+
+
+def person_name(user) -> str:
+    """A person as people call them ("Dana Desk"); the username only when no name is known."""
+    return user.get_full_name() or user.username

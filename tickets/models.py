@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.lookups import IsNull
 
 from policies.models import TargetKind
 from portal.history import HistoricalRecords
@@ -201,6 +202,15 @@ class Ticket(models.Model):
             models.Index(fields=["status", "-opened_at"], name="ticket_status_opened"),
             models.Index(fields=["assignee", "-opened_at"], name="ticket_assignee_opened"),
             models.Index(fields=["priority", "-opened_at"], name="ticket_priority_opened"),
+            # The triage list's default order (tickets.admin TRIAGE_ORDER): next deadline first,
+            # cases without one after, newest first. A page is read from it without a sort.
+            models.Index(
+                IsNull(F("next_due_at"), True),
+                F("next_due_at"),
+                F("opened_at").desc(),
+                F("id"),
+                name="ticket_triage",
+            ),
             # SLA filters (breached / due within 1 h / paused) on open cases only.
             models.Index(fields=["sla_state", "next_due_at"], name="ticket_sla_state_due"),
             models.Index(
@@ -269,6 +279,48 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class SavedView(models.Model):
+    """A triage list an agent comes back to: the changelist's filters as a query string, kept for
+    its owner or shared with the desk."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=80)
+    query = models.CharField(
+        max_length=500, blank=True, help_text="The triage list's filters, e.g. sla=breached."
+    )
+    shared = models.BooleanField(default=False, help_text="Shown to every agent, not only its owner.")
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="saved_view_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CannedReply(models.Model):
+    """A reply the desk sends often, for one vendor or all of them. Its placeholders are filled
+    for one case (tickets.services.canned) and the agent sees and edits the result before sending."""
+
+    vendor = models.ForeignKey(
+        "policies.Vendor",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Empty: offered on every vendor's cases.",
+    )
+    title = models.CharField(max_length=100)
+    body = models.TextField(help_text="Markdown with placeholders such as {customer_name} or {case_number}.")
+
+    class Meta:
+        ordering = ["title", "id"]
+        verbose_name_plural = "canned replies"
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class SlaTarget(models.Model):

@@ -137,6 +137,8 @@ def _draft_with_fewer_priorities(vendor: Vendor, *, days: int) -> PolicyVersion:
     )
     for channel in current.channels.all():
         draft.channels.create(channel=channel.channel, note=channel.note)
+    for code in current.resolution_codes.all():
+        draft.resolution_codes.create(code=code.code, name=code.name)
     calendars = {}
     for calendar in current.calendars.all():
         windows, closed = list(calendar.windows.all()), list(calendar.closed_dates.all())

@@ -115,6 +115,8 @@ def _draft(vendor: Vendor, *, key: str, effective_from: datetime) -> PolicyVersi
     )
     for channel in current.channels.all():
         PolicyChannel.objects.create(version=draft, channel=channel.channel)
+    for code in current.resolution_codes.all():
+        draft.resolution_codes.create(code=code.code, name=code.name)
     calendars = {}
     for calendar in current.calendars.all():
         copy = SupportCalendar.objects.create(

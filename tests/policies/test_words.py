@@ -10,6 +10,7 @@ import pytest
 from policies.clock import WeeklyWindow
 from policies.words import (
     decimal_hours,
+    due_words,
     duration_words,
     promise_words,
     support_hours_words,
@@ -81,3 +82,19 @@ def test_windows_words(windows, expected):
 def test_one_window_and_a_calendars_hours():
     assert window_words(ALECTRONA[0]) == "Monday 09:00–17:30"
     assert support_hours_words(SECPOD, "Asia/Kolkata") == "Monday to Friday, all day, Asia/Kolkata local time"
+
+
+@pytest.mark.parametrize(
+    "left, words",
+    [
+        (timedelta(minutes=25, seconds=40), "in 25 min"),
+        (timedelta(days=1, hours=4, minutes=20), "in 1 d 4 h"),
+        (timedelta(seconds=30), "due now"),
+        (timedelta(0), "due now"),
+        (-timedelta(seconds=1), "overdue < 1 min"),
+        (-timedelta(hours=2), "overdue 2 h"),
+        (-timedelta(hours=2, minutes=5), "overdue 2 h 5 min"),
+    ],
+)
+def test_due_words(left, words):
+    assert due_words(left) == words

@@ -202,7 +202,7 @@ def test_vendor_priority_status_filters(staff_client, customer, agent, vendors):
 
     by_vendor = staff_client.get(CHANGELIST, {"vendor__id__exact": vendors["alectrona"].pk})
     assert numbers(by_vendor) == {alectrona_high.number}
-    assert numbers(staff_client.get(CHANGELIST, {"priority": "critical"})) == {secpod_critical.number}
+    assert numbers(staff_client.get(CHANGELIST, {"priority": "secpod:critical"})) == {secpod_critical.number}
     waiting = staff_client.get(CHANGELIST, {"status__exact": Status.WAITING_ON_CUSTOMER})
     assert numbers(waiting) == {secpod_low.number}
 

@@ -9,7 +9,9 @@ from django.db.models import QuerySet
 
 from policies.models import PriorityLevel, Vendor
 from policies.selectors import version_in_force
+from portal.selectors import person_name
 
+from ..forms import MultipleFileField
 from ..models import Reply, Ticket
 from ..services import ticket_open
 
@@ -18,9 +20,11 @@ class PriorityChangeForm(forms.Form):
     priority = forms.ChoiceField(label="New priority")
     reason = forms.CharField(max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, choices, **kwargs):
+    def __init__(self, *args, choices, current: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["priority"].choices = choices
+        # The case's own priority, so a slip of the mouse changes nothing rather than raising it.
+        self.fields["priority"].initial = current
 
 
 class ResolveForm(forms.Form):
@@ -132,8 +136,17 @@ class TicketAddForm(forms.ModelForm):
         return cleaned
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    """People by name ("Dana Desk"), as the desk calls them, not by username."""
+
+    def label_from_instance(self, obj) -> str:
+        return person_name(obj)
+
+
 class NewReplyForm(forms.ModelForm):
     wait_on_customer = forms.BooleanField(required=False, label="Then wait on the customer")
+    # The portal's field: every file passes the customers' checks (size, type by content) first.
+    files = MultipleFileField(label="Attach files")
 
     class Meta:
         model = Reply

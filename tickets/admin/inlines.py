@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from policies.words import duration_words
+from portal.selectors import person_name
 
 from ..models import Attachment, Reply, SlaTarget, TargetState
 from ..services.sla import sla_now
@@ -25,9 +26,10 @@ class ReplyInline(admin.TabularInline):
 
     model = Reply
     extra = 0
-    fields = ["created_at", "author", "visibility", "text"]
+    fields = ["created_at", "who", "visibility", "text"]
     readonly_fields = fields
     verbose_name_plural = "Conversation"
+    desk_column = "main"  # the case page's layout (change_form.html): read first
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("author").order_by("created_at", "id")
@@ -40,6 +42,10 @@ class ReplyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="From")
+    def who(self, reply: Reply) -> str:
+        return person_name(reply.author)
 
     @admin.display(description="Kind")
     def visibility(self, reply: Reply) -> str:
@@ -65,7 +71,8 @@ class NewReplyInline(admin.StackedInline):
     model = Reply
     form = NewReplyForm
     formset = NewReplyFormSet
-    fields = ["body", "internal", "wait_on_customer"]
+    fields = ["body", "files", "internal", "wait_on_customer"]
+    desk_column = "main"
     extra = 1
     max_num = 1
     can_delete = False
@@ -82,6 +89,7 @@ class SlaTargetInline(admin.TabularInline):
     fields = ["kind", "state_now", "due_at", "remaining", "paused", "explanation"]
     readonly_fields = fields
     verbose_name_plural = "SLA targets"
+    desk_column = "side"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("ticket").order_by("kind")
@@ -120,7 +128,7 @@ class SlaTargetInline(admin.TabularInline):
 class AttachmentInline(admin.TabularInline):
     model = Attachment
     extra = 0
-    fields = ["download", "size", "content_type", "uploaded_by", "created_at"]
+    fields = ["download", "size", "content_type", "uploader", "created_at"]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -134,6 +142,10 @@ class AttachmentInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Uploaded by")
+    def uploader(self, attachment: Attachment) -> str:
+        return person_name(attachment.uploaded_by)
 
     @admin.display(description="File")
     def download(self, attachment: Attachment) -> str:

@@ -15,11 +15,12 @@ from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from policies.models import PriorityLevel
+from policies.models import PriorityLevel, Vendor
 from portal.errors import BadInput
+from portal.selectors import person_name
 
 from ..deadlines import overdue, overdue_q
-from ..models import TargetState, Ticket
+from ..models import OPEN_STATUSES, TargetState, Ticket
 
 User = get_user_model()
 DUE_SOON = timedelta(hours=1)
@@ -118,20 +119,47 @@ class SlaStateFilter(admin.SimpleListFilter):
 
 
 class PriorityFilter(admin.SimpleListFilter):
-    """Priorities by code: each policy version has its own rows, staff think in "urgent"."""
+    """Priorities per vendor ("Alectrona: High"): vendors' labels and meanings differ, so one code
+    across vendors ("high") would mix cases measured against different promises. The value is
+    `vendor-slug:code`; each policy version has its own rows, matched by code."""
 
     title = "priority"
     parameter_name = "priority"
 
     def lookups(self, request, model_admin):
         seen: dict[str, str] = {}
-        for code, name in PriorityLevel.objects.order_by("rank", "code").values_list("code", "name"):
-            seen.setdefault(code, name)
+        rows = PriorityLevel.objects.order_by("version__vendor__name", "rank", "code").values_list(
+            "version__vendor__slug", "version__vendor__name", "code", "name"
+        )
+        for slug, vendor, code, name in rows:
+            seen.setdefault(f"{slug}:{code}", f"{vendor}: {name}")
         return list(seen.items())
 
     def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(priority__code=self.value())
+        if not self.value():
+            return queryset
+        slug, _, code = self.value().partition(":")
+        vendor_id = Vendor.objects.filter(slug=slug).values_list("pk", flat=True).first()
+        if vendor_id is None or not code:
+            raise BadInput("priority", PRIORITY_INVALID)
+        return queryset.filter(vendor_id=vendor_id, priority__code=code)
+
+
+PRIORITY_INVALID = "choose a vendor's priority from the filter's list."
+
+
+class OpenFilter(admin.SimpleListFilter):
+    """New, open or waiting on the customer: the cases the desk still owes something."""
+
+    title = "open cases"
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Open cases only")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(status__in=OPEN_STATUSES)
         return queryset
 
 
@@ -142,8 +170,8 @@ class AssigneeFilter(admin.SimpleListFilter):
     parameter_name = "assignee"
 
     def lookups(self, request, model_admin):
-        staff = User.objects.filter(is_staff=True).order_by("username").values_list("pk", "username")
-        return [("none", "Unassigned"), *((str(pk), name) for pk, name in staff)]
+        staff = User.objects.filter(is_staff=True).order_by("first_name", "last_name", "username")
+        return [("none", "Unassigned"), *((str(user.pk), person_name(user)) for user in staff)]
 
     def queryset(self, request, queryset):
         if self.value() == "none":

@@ -5,20 +5,29 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.db.models import Q
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.db.models.lookups import IsNull
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from policies.models import PriorityLevel, ResolutionCode
+from policies.words import due_words
 from portal.history import HistoryAdmin
+from portal.selectors import person_name, user_timezone
 
 from ..models import TargetState, Ticket
 from ..selectors import SEARCH_HELP, ticket_search
 from ..services import (
+    attachment_add,
+    canned_replies_for,
+    canned_reply_render,
     reply_add,
     ticket_assign,
     ticket_change_priority,
@@ -26,7 +35,8 @@ from ..services import (
     ticket_resolve,
     ticket_wait_on_customer,
 )
-from .forms import PriorityChangeForm, ResolveForm, TicketAddForm, choices_of, version_ids
+from .desk import BUILT_IN_VIEWS, save_view, saved_views_for
+from .forms import PersonChoiceField, PriorityChangeForm, ResolveForm, TicketAddForm, choices_of, version_ids
 from .inlines import AttachmentInline, NewReplyFormSet, NewReplyInline, ReplyInline, SlaTargetInline
 from .listing import (
     BADGE_COLOURS,
@@ -34,13 +44,24 @@ from .listing import (
     AssigneeFilter,
     CappedCountPaginator,
     MineFilter,
+    OpenFilter,
     PriorityFilter,
     SlaStateFilter,
     live_sla_state,
 )
 from .organize import FollowerInline, OrganizeActions, SearchRankedChangeList, apply_each
+from .vendors import WithVendorFilter
 
 User = get_user_model()
+MIXED_VENDORS = "Select cases of one vendor: each vendor has its own {what}. Filter the list by vendor first."
+# Next deadline first, cases without one (paused, no target, closed) after them, newest first; the
+# ticket_triage index holds exactly this order, so a page is read from it without a sort.
+TRIAGE_ORDER = [
+    IsNull(F("next_due_at"), True).asc(),
+    F("next_due_at").asc(),
+    F("opened_at").desc(),
+    F("id").asc(),
+]
 
 
 @admin.register(Ticket)
@@ -52,24 +73,34 @@ class TicketAdmin(OrganizeActions, HistoryAdmin):
         "vendor",
         "priority",
         "status",
-        "assignee",
+        "assignee_name",
         "next_due",
         "sla_badge",
     ]
     list_display_links = ["number"]
-    list_filter = ["vendor", PriorityFilter, "status", SlaStateFilter, AssigneeFilter, MineFilter]
+    list_filter = [
+        "vendor",
+        PriorityFilter,
+        OpenFilter,
+        "status",
+        SlaStateFilter,
+        AssigneeFilter,
+        MineFilter,
+        WithVendorFilter,
+    ]
     list_select_related = ["organization", "vendor", "priority", "assignee"]
     search_fields = ["number", "subject", "requester__username", "requester__email"]
     search_help_text = SEARCH_HELP
-    # Matches the ticket_opened index (-opened_at, id) exactly, and already total, so the changelist
-    # adds no "-pk" of its own that would force a sort of the whole table.
-    ordering = ["-opened_at", "id"]
+    # Already total (id last), so the changelist adds no "-pk" of its own that would force a sort.
+    ordering = TRIAGE_ORDER
     paginator = CappedCountPaginator
     show_full_result_count = False
     # Facet counts would run one COUNT over 100,000 tickets per filter choice.
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
-    autocomplete_fields = ["organization", "requester", "vendor", "assignee", "product", "major_version"]
+    # The assignee is a plain select of the desk's people by name (a few dozen), not an autocomplete.
+    autocomplete_fields = ["organization", "requester", "vendor", "product", "major_version"]
+    change_list_template = "admin/tickets/ticket/change_list.html"
     actions = [
         "assign_to_me",
         "change_priority",
@@ -102,13 +133,13 @@ class TicketAdmin(OrganizeActions, HistoryAdmin):
         )
     ]
     change_fieldsets = [
-        (None, {"fields": ["number", "subject", "status", "assignee", "sla_badge", "next_due_at"]}),
+        (None, {"fields": ["number", "subject", "status", "assignee", "sla_badge", "next_due"]}),
         (
             "Case",
             {
                 "fields": [
                     "organization",
-                    "requester",
+                    "requester_name",
                     "vendor",
                     "policy_version",
                     "priority",
@@ -121,6 +152,8 @@ class TicketAdmin(OrganizeActions, HistoryAdmin):
                     "resolution_code",
                     "billable",
                     "billable_reason",
+                    "vendor_reference",
+                    "with_vendor_since",
                 ]
             },
         ),
@@ -140,12 +173,28 @@ class TicketAdmin(OrganizeActions, HistoryAdmin):
             obj.number,
         )
 
-    @admin.display(description="Next due", ordering="next_due_at")
+    @admin.display(description="Next due", ordering=F("next_due_at").asc(nulls_last=True))
     def next_due(self, ticket: Ticket) -> str:
-        # strftime rather than the localized date filter: a fifth of the cost, same reading for staff.
+        """In the agent's zone (changelist_view and change_view activate it), named, and relative.
+        strftime rather than the localized date filter: a fifth of the cost, same reading for staff."""
         if ticket.next_due_at is None:
             return "—"
-        return timezone.localtime(ticket.next_due_at).strftime("%Y-%m-%d %H:%M")
+        local = timezone.localtime(ticket.next_due_at)
+        return format_html(
+            '<time datetime="{}" title="{}">{}</time> <span class="due-in">{}</span>',
+            ticket.next_due_at.isoformat(),
+            timezone.get_current_timezone_name(),
+            local.strftime("%a %d %b %H:%M %Z"),
+            due_words(ticket.next_due_at - timezone.now()),
+        )
+
+    @admin.display(description="Assignee", ordering="assignee__first_name")
+    def assignee_name(self, ticket: Ticket) -> str:
+        return person_name(ticket.assignee) if ticket.assignee_id else "—"
+
+    @admin.display(description="Requester")
+    def requester_name(self, ticket: Ticket) -> str:
+        return format_html("{} &lt;{}&gt;", person_name(ticket.requester), ticket.requester.email)
 
     @admin.display(description="SLA")
     def sla_badge(self, ticket: Ticket) -> str:
@@ -193,7 +242,8 @@ class TicketAdmin(OrganizeActions, HistoryAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assignee":
-            kwargs["queryset"] = User.objects.filter(is_staff=True)
+            kwargs["queryset"] = User.objects.filter(is_staff=True).order_by("first_name", "last_name")
+            kwargs["form_class"] = PersonChoiceField
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="Body")
@@ -219,19 +269,92 @@ class TicketAdmin(OrganizeActions, HistoryAdmin):
                 if not reply_form.has_changed() or not reply_form.cleaned_data.get("body"):
                     continue
                 try:
-                    reply = reply_add(
-                        ticket=formset.instance,
-                        author=request.user,
-                        body=reply_form.cleaned_data["body"],
-                        internal=reply_form.cleaned_data.get("internal", False),
-                        wait_on_customer=reply_form.cleaned_data.get("wait_on_customer", False),
-                    )
+                    reply = self._send_reply(request, formset.instance, reply_form.cleaned_data)
                 except ValidationError as error:
                     self.message_user(request, " ".join(error.messages), messages.ERROR)
                 else:
                     formset.new_objects.append(reply)
             return
         super().save_formset(request, form, formset, change)
+
+    @staticmethod
+    def _send_reply(request, ticket: Ticket, data: dict):
+        """The reply and its files in one transaction, as the portal sends them: a refused file
+        sends no reply."""
+        with transaction.atomic():
+            reply = reply_add(
+                ticket=ticket,
+                author=request.user,
+                body=data["body"],
+                internal=data.get("internal", False),
+                wait_on_customer=data.get("wait_on_customer", False),
+            )
+            for upload in data.get("files") or []:
+                attachment_add(ticket=ticket, uploaded_by=request.user, upload=upload, reply=reply)
+        return reply
+
+    # -- the agent's zone, saved views, canned replies
+
+    def changelist_view(self, request, extra_context=None):
+        context = {
+            **(extra_context or {}),
+            "agent_zone": str(user_timezone(request.user)),
+            "built_in_views": BUILT_IN_VIEWS,
+            "saved_views": saved_views_for(request.user),
+            "current_query": request.GET.urlencode(),
+        }
+        return self._in_agents_zone(request, super().changelist_view, request, context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        ticket = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if ticket is not None:
+            context["canned_replies"] = list(canned_replies_for(ticket))
+            context["agent_zone"] = str(user_timezone(request.user))
+        return self._in_agents_zone(request, super().change_view, request, object_id, form_url, context)
+
+    @staticmethod
+    def _in_agents_zone(request, view, *args):
+        """Times on the page in the agent's own zone: rendered here, inside the override, since a
+        TemplateResponse would otherwise render after the view returned (in the server's zone)."""
+        with timezone.override(user_timezone(request.user)):
+            response = view(*args)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+        return response
+
+    def response_change(self, request, obj):
+        # "Send" under the reply box saves like "Save and continue editing": back to the case.
+        if "_send" in request.POST:
+            request.POST = request.POST.copy()
+            request.POST["_continue"] = "1"
+        return super().response_change(request, obj)
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        canned_id = request.GET.get("canned", "")
+        if isinstance(inline, NewReplyInline) and request.method == "GET" and canned_id.isdigit():
+            canned = get_object_or_404(canned_replies_for(obj), pk=int(canned_id))
+            text = canned_reply_render(canned=canned, ticket=obj, agent=request.user)
+            kwargs["initial"] = [{"body": text}]
+            self.message_user(
+                request,
+                f"“{canned.title}” is filled in for {obj.number} below: "
+                "read it, change what you need, then send.",
+                messages.INFO,
+            )
+        return kwargs
+
+    def get_urls(self):
+        def view(function):
+            return self.admin_site.admin_view(function)
+
+        return [
+            path("views/save/", view(save_view), name="tickets_ticket_save_view"),
+            path("<path:object_id>/resolve/", view(self.resolve_view), name="tickets_ticket_resolve"),
+            path("<path:object_id>/priority/", view(self.priority_view), name="tickets_ticket_priority"),
+            *super().get_urls(),
+        ]
 
     # -- actions
 
@@ -247,12 +370,22 @@ class TicketAdmin(OrganizeActions, HistoryAdmin):
     def wait_on_customer(self, request, queryset):
         self._each(request, queryset, ticket_wait_on_customer, "now wait on the customer")
 
+    def _one_vendor(self, request, queryset, what: str) -> bool:
+        if queryset.order_by().values("vendor_id").distinct().count() > 1:
+            self.message_user(request, MIXED_VENDORS.format(what=what), messages.ERROR)
+            return False
+        return True
+
     @admin.action(description="Change priority…", permissions=["change"])
-    def change_priority(self, request, queryset):
+    def change_priority(self, request, queryset, *, single: bool = False):
+        if not self._one_vendor(request, queryset, "priorities"):
+            return None
         rows = PriorityLevel.objects.filter(version__in=version_ids(queryset)).order_by("rank")
+        current = set(queryset.order_by().values_list("priority__code", flat=True).distinct())
         form = PriorityChangeForm(
-            request.POST if "apply" in request.POST else None,
+            request.POST if "apply" in request.POST or single and request.method == "POST" else None,
             choices=choices_of(rows.values_list("code", "name")),
+            current=current.pop() if len(current) == 1 else None,
         )
         if form.is_valid():
             self._each(
@@ -264,13 +397,15 @@ class TicketAdmin(OrganizeActions, HistoryAdmin):
                 reason=form.cleaned_data["reason"],
             )
             return None
-        return self._action_page(request, queryset, form, "Change priority", "change_priority")
+        return self._action_page(request, queryset, form, "Change priority", "change_priority", single=single)
 
     @admin.action(description="Resolve with code…", permissions=["change"])
-    def resolve(self, request, queryset):
+    def resolve(self, request, queryset, *, single: bool = False):
+        if not self._one_vendor(request, queryset, "resolution codes"):
+            return None
         rows = ResolutionCode.objects.filter(version__in=version_ids(queryset)).order_by("id")
         form = ResolveForm(
-            request.POST if "apply" in request.POST else None,
+            request.POST if "apply" in request.POST or single and request.method == "POST" else None,
             choices=choices_of(rows.values_list("code", "name")),
         )
         if form.is_valid():
@@ -283,10 +418,32 @@ class TicketAdmin(OrganizeActions, HistoryAdmin):
                 message=form.cleaned_data["message"],
             )
             return None
-        return self._action_page(request, queryset, form, "Resolve", "resolve")
+        return self._action_page(request, queryset, form, "Resolve", "resolve", single=single)
 
-    def _action_page(self, request: HttpRequest, queryset, form, title: str, action: str) -> TemplateResponse:
+    def _case_action(self, request, object_id: str, action) -> HttpResponseRedirect | TemplateResponse:
+        """One case's "Resolve…" or "Change priority…" from its page: the action's own form and
+        service, for a queryset of that case; back to the case when done."""
+        ticket = self.get_object(request, object_id)
+        if ticket is None:
+            return HttpResponseRedirect(reverse("admin:tickets_ticket_changelist"))
+        if not self.has_change_permission(request, ticket):
+            raise PermissionDenied
+        response = action(request, self.get_queryset(request).filter(pk=ticket.pk), single=True)
+        if response is None:
+            return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+        return response
+
+    def resolve_view(self, request, object_id: str):
+        return self._case_action(request, object_id, self.resolve)
+
+    def priority_view(self, request, object_id: str):
+        return self._case_action(request, object_id, self.change_priority)
+
+    def _action_page(
+        self, request: HttpRequest, queryset, form, title: str, action: str, *, single: bool = False
+    ) -> TemplateResponse:
         context = {
+            "single": single,
             **self.admin_site.each_context(request),
             "title": title,
             "opts": self.model._meta,
