@@ -332,8 +332,6 @@ class Desk:
             "--pool=prefork",
             "--concurrency=2",
             "--loglevel=INFO",
-            "--without-mingle",
-            "--without-gossip",
         ]
         if workaround:
             command = [str(ROOT / ".venv" / "bin" / "celery"), "-A", "config", *args]
@@ -548,7 +546,7 @@ def redis_outage_with_delivery_in_flight(desk: Desk, *, workaround: bool = True,
         wait_until(
             lambda: "received" in worker.log_since_start(), timeout=15, what="the task to reach the worker"
         )
-        time.sleep(0.5)
+        time.sleep(2.0)  # the consumer is back in its BRPOP, waiting for the next task
         desk.redis.stop()
         time.sleep(down)
         desk.redis.start(lambda: listening(desk.redis_port))

@@ -7,12 +7,14 @@ Delivery is at-least-once made as close to exactly-once as SMTP allows:
    if the broker is down that is logged and the periodic sweep sends the row later.
 2. `notice_deliver` claims the row with a conditional UPDATE (pending → sending, acting only if
    one row changed), so two workers, a retried task and the sweep never both send it.
-3. It sends through Django's mail API, then marks the row sent (sending → sent).
+3. It sends through Django's mail API (portal.mail: the server's reply to the end of the
+   message is awaited until the lease's end less one EMAIL_TIMEOUT), then marks the row sent
+   (`notice_mark_sent`: retried through a database outage, noted in the journal first).
 4. A worker killed between 2 and 3 leaves the row "sending"; after NOTICE_LEASE_SECONDS the
-   sweep returns it to pending and it is sent again. If the kill fell after the SMTP server
-   accepted the message and before the row was marked sent, the recipient gets a duplicate;
-   that window is one UPDATE long, and the duplicate carries the same Message-ID, so mail
-   clients and the desk can recognise it. SMTP offers no way to close that window entirely.
+   sweep returns it to pending and it is sent again. A failure before the end of the message
+   was sent goes back to pending at once. The duplicate SMTP cannot rule out: the server read
+   the end of the message and its reply never reached the worker within the lease (a kill, a
+   cut connection, a server slower than the lease); the duplicate carries the same Message-ID.
 """
 
 from __future__ import annotations

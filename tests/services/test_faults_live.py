@@ -29,19 +29,10 @@ def desk(services_available, django_db_blocker, tmp_path_factory):
         desk.stop()
 
 
-def test_a_redis_outage_with_a_delivery_in_flight_kills_kombus_worker_as_released(desk):
-    """Without config/celery.py's workaround, kombu 5.7.0's worker dies (issue 17 point 1). When
-    this fails, kombu has fixed it: drop the workaround."""
-    outcome = redis_outage_with_delivery_in_flight(desk, workaround=False)
-    assert not outcome["alive"]
-    assert (
-        "Unrecoverable error: AttributeError(\"'NoneType' object has no attribute 'hostname'\")"
-        in outcome["log"]
-    )
-    desk.worker.stop()
-
-
 def test_the_worker_survives_a_redis_outage_with_a_delivery_in_flight_and_mails_each_once(desk):
+    """Issue 17 point 1. kombu 5.7.0 as released crashed here in a hand-run reproduction (a lone
+    notice in flight, Redis stopped 2 s later for 6 s) but not in every run of this harness, so
+    the crash itself is not asserted; the workaround's survival and delivery are."""
     outcome = redis_outage_with_delivery_in_flight(desk, workaround=True)
     desk.worker.stop()
     desk.start_worker()  # the suite's own worker: EMAIL_TIMEOUT 1 s, lease 3 s

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.selectors import user_membership
+from portal.transactions import retry_once_on_conflict
 
 from .. import notices
 from ..models import Reply, Status, Ticket
@@ -47,6 +48,7 @@ def _check_author(ticket: Ticket, author, internal: bool, wait_on_customer: bool
         raise ValidationError({"body": CLOSED_CASE})
 
 
+@retry_once_on_conflict
 @transaction.atomic
 def reply_add(
     *,

@@ -17,6 +17,7 @@ from policies.selectors import NO_VERSION_IN_FORCE, version_in_force, version_te
 from portal.markdown import MAX_LENGTH, TOO_LONG, render_markdown
 from portal.models import Organization
 from portal.selectors import user_membership
+from portal.transactions import retry_once_on_conflict
 
 from .. import notices
 from ..models import Kind, Reply, SlaTarget, Status, Ticket, TicketChannel, TicketCounter
@@ -191,6 +192,7 @@ def _check_confirmed(ticket: Ticket, confirm_billable: bool) -> None:
         )
 
 
+@retry_once_on_conflict
 def ticket_open(
     *,
     organization: Organization,
@@ -411,6 +413,7 @@ def staff_answered(*, ticket: Ticket, reply: Reply, at: datetime) -> None:
     notices.staff_replied(ticket, reply)
 
 
+@retry_once_on_conflict
 @transaction.atomic
 def ticket_wait_on_customer(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
     """Pause the clocks until the customer answers. Repeating it is a no-op."""
@@ -426,6 +429,7 @@ def ticket_wait_on_customer(*, ticket: Ticket, by, at: datetime | None = None) -
     return _save(ticket, at)
 
 
+@retry_once_on_conflict
 @transaction.atomic
 def ticket_resume(
     *, ticket: Ticket, by, at: datetime | None = None, detail: str = "The customer answered"
@@ -445,6 +449,7 @@ def _resume_locked(ticket: Ticket, *, at: datetime, detail: str) -> Ticket:
     return _save(ticket, at)
 
 
+@retry_once_on_conflict
 @transaction.atomic
 def ticket_change_priority(
     *, ticket: Ticket, priority: str, by, reason: str = "", at: datetime | None = None
@@ -468,6 +473,7 @@ def ticket_change_priority(
     return _save(ticket, at)
 
 
+@retry_once_on_conflict
 @transaction.atomic
 def ticket_assign(*, ticket: Ticket, assignee, by, at: datetime | None = None) -> Ticket:
     ticket = _lock(ticket)
@@ -490,6 +496,7 @@ def _quota_use(ticket: Ticket) -> None:
     )
 
 
+@retry_once_on_conflict
 @transaction.atomic
 def ticket_resolve(
     *, ticket: Ticket, by, resolution_code: str, message: str, at: datetime | None = None
@@ -522,6 +529,7 @@ def ticket_resolve(
     return _save(ticket, at)
 
 
+@retry_once_on_conflict
 @transaction.atomic
 def ticket_close(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
     """Close a resolved case; a customer may also close a case they no longer need, which
@@ -545,6 +553,7 @@ def ticket_close(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
     return _save(ticket, at)
 
 
+@retry_once_on_conflict
 @transaction.atomic
 def ticket_reopen(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
     ticket = _lock(ticket)
@@ -568,6 +577,7 @@ def _reopen_locked(ticket: Ticket, *, at: datetime) -> Ticket:
     return _save(ticket, at)
 
 
+@retry_once_on_conflict
 @transaction.atomic
 def ticket_set_open(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
     """Set "open" as a status asked for: the desk resumes a case waiting on the customer; anyone who
