@@ -1,166 +1,23 @@
-"""The IMAP transport against a real IMAP server: Debian's Dovecot, started here on a free port
-with its own configuration, user and mail folder. Messages appended over IMAP become cases and
-replies, each once: a re-poll finds nothing new, and a poll killed between commit and mark
-re-reads the message as a duplicate."""
+"""The IMAP transport against a real IMAP server (tests/mailroom/dovecot.py: Debian's Dovecot on
+a free port with its own configuration, user and mail folder). Messages appended over IMAP become
+cases and replies, each once: a re-poll finds nothing new, flags set by another client change
+nothing, a poll killed before or after its commit takes each message once, and a new UIDVALIDITY
+rescans the folder without doubling anything."""
 
 from __future__ import annotations
 
-import imaplib
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
-from dataclasses import dataclass
-from pathlib import Path
+import ssl
 
 import pytest
 
 from mailroom.imap import imap_mailbox, imap_poll
 from mailroom.models import ImapCursor, InboundMessage, Outcome, Transport
 from mailroom.tasks import imap_poll_task
+from tests.mailroom import dovecot as dovecot_server
 from tests.mailroom.conftest import case_placeholders, corpus
 from tickets.models import Reply, Ticket
 
-DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
-USER, PASSWORD = "desk", "desk-secret"
-
-CONFIG = """
-protocols = imap
-listen = 127.0.0.1
-base_dir = {root}/run
-state_dir = {root}/state
-log_path = {root}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-first_valid_uid = 1
-passdb {{
-  driver = passwd-file
-  args = {root}/users
-}}
-userdb {{
-  driver = passwd-file
-  args = {root}/users
-}}
-mail_location = maildir:~/Maildir
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-"""
-
-
-@dataclass(frozen=True)
-class Server:
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"imap+plain://{USER}:{PASSWORD}@127.0.0.1:{self.port}/INBOX"
-
-    def connect(self) -> imaplib.IMAP4:
-        connection = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
-        connection.login(USER, PASSWORD)
-        connection.select("INBOX")
-        return connection
-
-    def append(self, *messages: bytes) -> None:
-        self.append_to("INBOX", *messages)
-
-    def append_to(self, folder: str, *messages: bytes) -> None:
-        connection = self.connect()
-        for raw in messages:
-            connection.append(folder, None, None, raw)
-        connection.logout()
-
-    def unseen(self) -> int:
-        connection = self.connect()
-        _, data = connection.uid("SEARCH", None, "UNSEEN")
-        connection.logout()
-        return len(data[0].split())
-
-    def flag_all(self, change: str) -> None:
-        self.flag_all_in("INBOX", change)
-
-    def flag_all_in(self, folder: str, change: str) -> None:
-        """What another mail client does: `+FLAGS` or `-FLAGS` \\Seen on every message."""
-        connection = self.connect()
-        connection.select(folder)
-        connection.store("1:*", change, r"(\Seen)")
-        connection.logout()
-
-    def recreate(self, folder: str) -> None:
-        """Delete and create the folder again: the server gives it a new UIDVALIDITY."""
-        connection = self.connect()
-        connection.select("INBOX")
-        connection.delete(folder)
-        connection.create(folder)
-        connection.logout()
-
-    def status(self, item: str, folder: str = "INBOX") -> int:
-        connection = self.connect()
-        _, data = connection.status(folder, f"({item})")
-        connection.logout()
-        return int(data[0].split(f"{item} ".encode())[1].rstrip(b")"))
-
-    def uidvalidity(self, folder: str = "INBOX") -> int:
-        return self.status("UIDVALIDITY", folder)
-
-    def last_uid(self, folder: str = "INBOX") -> int:
-        """The UID of the newest message: UIDs grow across the tests, never reused."""
-        return self.status("UIDNEXT", folder) - 1
-
-    def folder_url(self, folder: str) -> str:
-        return self.url.rsplit("/", 1)[0] + "/" + folder
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def dovecot():
-    if not os.path.exists(DOVECOT):
-        if os.environ.get("PORTAL_REQUIRE_SERVICES") == "1":
-            pytest.fail("dovecot-imapd is not installed (apt-get install dovecot-imapd)")
-        pytest.skip("dovecot-imapd is not installed")
-    if os.geteuid() != 0:
-        pytest.skip("the test's Dovecot runs its mail user as nobody, which needs root")
-    root = Path(tempfile.mkdtemp(prefix="portal-dovecot-"))
-    root.chmod(0o755)  # the mail user (nobody) must reach its home below
-    nobody = pwd.getpwnam("nobody")
-    home = root / "home"
-    home.mkdir()
-    os.chown(home, nobody.pw_uid, nobody.pw_gid)
-    (root / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}:{nobody.pw_uid}:{nobody.pw_gid}::{home}\n")
-    port = _free_port()
-    (root / "dovecot.conf").write_text(CONFIG.format(root=root, port=port))
-    process = subprocess.Popen([DOVECOT, "-F", "-c", str(root / "dovecot.conf")])
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
-                pytest.fail(f"Dovecot did not start: {log[-2000:]}")
-            time.sleep(0.1)
-    yield Server(port)
-    process.terminate()
-    process.wait(timeout=10)
-    shutil.rmtree(root, ignore_errors=True)
+dovecot = dovecot_server.dovecot  # the fixture, from its module
 
 
 @pytest.fixture
@@ -307,3 +164,21 @@ def test_the_beat_task_polls_each_configured_mailbox(
     with django_capture_on_commit_callbacks(execute=True):
         assert imap_poll_task() == {"opened": 1}
     assert Ticket.objects.get().vendor.slug == "secpod"
+
+
+@pytest.mark.django_db
+def test_imaps_and_starttls_take_mail_from_a_server_they_can_verify(dovecot, customer, vendors, monkeypatch):
+    """A real mailbox is reached over TLS (imaps://) or STARTTLS (imap://), and only when the
+    server's certificate checks out: one the client does not trust is refused before log-in."""
+    alectrona = vendors["alectrona"]
+    with dovecot_server.running_dovecot(tls=True) as server:
+        where = "desk:desk-secret@127.0.0.1"
+        server.append(corpus("new_gmail_plain.eml"))
+        with pytest.raises(ssl.SSLCertVerificationError):
+            imap_poll(vendor=alectrona, url=f"imaps://{where}:{server.tls_port}/INBOX")
+        monkeypatch.setenv("SSL_CERT_FILE", str(server.cert))  # as if signed by a trusted CA
+        [tls] = imap_poll(vendor=alectrona, url=f"imaps://{where}:{server.tls_port}/INBOX")
+        server.append(corpus("new_koi8r.eml"))
+        [starttls] = imap_poll(vendor=alectrona, url=f"imap://{where}:{server.port}/INBOX")
+    assert (tls.outcome, starttls.outcome) == (Outcome.OPENED, Outcome.OPENED)
+    assert Ticket.objects.count() == 2
