@@ -10,6 +10,7 @@ urlpatterns = [
     path("compliance.csv", views.compliance_csv, name="compliance-csv"),
     path("availability.csv", views.availability_csv, name="availability-csv"),
     path("periods/<slug:organization>/<slug:vendor>/<str:month>/", views.period, name="period"),
+    path("vendors/", views.vendor_responsiveness, name="vendor-responsiveness"),
     path("statements/", statements.statement_list, name="statements"),
     path("statements/<int:contract_id>/<str:month>/", statements.statement_detail, name="statement"),
     path(

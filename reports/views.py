@@ -162,3 +162,31 @@ def period(request, organization: str, vendor: str, month: str):
             "can_close": request.user.is_staff and not current.is_closed,
         },
     )
+
+
+def _duration(minutes: int | None) -> str:
+    if minutes is None:
+        return "—"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
+
+
+@login_required
+def vendor_responsiveness(request):
+    """Staff only (issue 20 point 6): how long each vendor took to answer the desk in a month."""
+    from django.core.exceptions import PermissionDenied
+
+    from .responsiveness import vendor_responsiveness as rows_of
+
+    if not request.user.is_staff:
+        raise PermissionDenied("The vendor-responsiveness table is the desk's.")
+    month = _month(request)
+    rows = [
+        {"row": row, "median": _duration(row.median_minutes), "longest": _duration(row.longest_minutes)}
+        for row in rows_of(month=month, now=timezone.now())
+    ]
+    return render(
+        request,
+        "reports/vendor_responsiveness.html",
+        {"month": month, "rows": rows, "previous_month": months_back(month, 2)[0]},
+    )

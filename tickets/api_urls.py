@@ -6,6 +6,7 @@ from django.urls import path, re_path
 
 from . import api
 from .api.chases import ChaseCollectionApi
+from .api.vendors import VendorAnsweredApi, VendorHandoffCollectionApi
 
 urlpatterns = [
     path("tickets/", api.TicketCollectionApi.as_view(), name="ticket-list"),
@@ -14,6 +15,10 @@ urlpatterns = [
     path("tickets/<str:number>/exclusions/", api.ExclusionCollectionApi.as_view(), name="ticket-exclusions"),
     path("tickets/<str:number>/decline/", api.DeclineApi.as_view(), name="ticket-decline"),
     path("tickets/<str:number>/chases/", ChaseCollectionApi.as_view(), name="ticket-chases"),
+    path("tickets/<str:number>/vendor/", VendorHandoffCollectionApi.as_view(), name="ticket-vendor"),
+    path(
+        "tickets/<str:number>/vendor/answered/", VendorAnsweredApi.as_view(), name="ticket-vendor-answered"
+    ),
     path("tickets/<str:number>/attachments/", api.AttachmentUploadApi.as_view(), name="ticket-attachments"),
     path(
         "tickets/<str:number>/attachments/<str:attachment_id>/",

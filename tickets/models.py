@@ -157,6 +157,15 @@ class Ticket(models.Model):
         default=False,
         help_text="Chargeable work not covered by the plan: staff quote it and the customer accepts first.",
     )
+    # Issue 20 point 6: the vendor's own case for this one ("assigned to Albert in Albert's
+    # incident management system") and whether the desk now waits on the vendor. Only a marker:
+    # the desk's clocks keep running, the customer's promise is the desk's (tickets.services.vendors).
+    vendor_reference = models.CharField(
+        max_length=100, blank=True, help_text="The vendor's own case number for this case."
+    )
+    with_vendor_since = models.DateTimeField(
+        null=True, blank=True, help_text="With the vendor: since when the desk waits on the vendor's answer."
+    )
     opened_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     first_responded_at = models.DateTimeField(null=True, blank=True)
@@ -701,3 +710,23 @@ class Follower(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} follows {self.ticket_id}"
+
+
+class VendorHandoff(models.Model):
+    """One time the desk handed a case to its vendor and waited for the vendor's answer (issue 20
+    point 6): the vendor-responsiveness table of a month measures sent_at to answered_at."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="vendor_handoffs")
+    reference = models.CharField(max_length=100, blank=True, help_text="The vendor's case number, if given.")
+    sent_at = models.DateTimeField()
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True, help_text="Empty while the vendor owes its answer.")
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        indexes = [models.Index(fields=["sent_at"], name="vendor_handoff_sent")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} with the vendor from {self.sent_at:%Y-%m-%d %H:%M}"
