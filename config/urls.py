@@ -43,6 +43,7 @@ urlpatterns = [
     path("policies/", include("policies.urls")),
     path("tickets/", include("tickets.urls")),
     path("tickets/", include("mailroom.urls")),  # a case's original emails
+    path("", include("tickets.billing.urls")),  # issue 21: a case's services, orders and pilots
     path("reports/", include("reports.urls")),
     path("products/", include("lifecycle.urls")),
     path("lifecycle/", lifecycle_views.public_lifecycle, name="public-lifecycle"),

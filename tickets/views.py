@@ -31,6 +31,7 @@ from portal.markdown import MAX_LENGTH, TOO_LONG, render_markdown
 from portal.selectors import user_membership, user_timezone
 
 from . import selectors
+from .billing.views import case_services
 from .deadlines import overdue
 from .forms import (
     IMPACT_HELPER_VENDORS,
@@ -514,6 +515,8 @@ def _case_context(request, ticket: Ticket, reply_form: ReplyForm | None = None) 
         "opening_original_url": originals.get(None, ""),
         "subordinates": _subordinates(ticket),
         **_organize_context(request, ticket),
+        # Issue 21: the desk's work, expenses, remote sessions, the visit and quotes.
+        **case_services(request, ticket),
         # Issue 20 point 1: what the desk excludes from the measurement, and why.
         "exclusions": list(
             ticket.exclusions.select_related("exclusion", "target").prefetch_related("attachments")

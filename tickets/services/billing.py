@@ -501,6 +501,23 @@ def order_deliver(*, order: Order, by, download_reference: str = "", at: datetim
     return order
 
 
+def today() -> date:
+    return timezone.now().astimezone(UTC).date()
+
+
+def _before_ga(version: MajorVersion, day: date) -> bool:
+    """A pilot is asked for an announced major version before its general availability."""
+    return version.announced_at is not None and version.phase_at(day) == Phase.PRE_RELEASE
+
+
+def pilot_versions(*, organization, day: date) -> list[MajorVersion]:
+    """The versions an organization may ask a pilot of: announced, before GA, of a product it holds
+    a contract for."""
+    held = Contract.objects.filter(organization=organization, end__gte=day).values("product_id")
+    candidates = MajorVersion.objects.filter(product_id__in=held, announced_at__isnull=False)
+    return [v for v in candidates.select_related("product") if _before_ga(v, day)]
+
+
 @transaction.atomic
 def pilot_request(
     *, organization, by, major_version: MajorVersion, note: str = "", at: datetime | None = None
@@ -511,7 +528,7 @@ def pilot_request(
     _member(organization.pk, by)
     at = _now(at)
     day = at.astimezone(UTC).date()
-    if major_version.announced_at is None or major_version.phase_at(day) != Phase.PRE_RELEASE:
+    if not _before_ga(major_version, day):
         raise ValidationError({"major_version": PILOT_NOT_ANNOUNCED.format(version=major_version)})
     contract = (
         Contract.objects.filter(organization=organization, product_id=major_version.product_id, end__gte=day)
