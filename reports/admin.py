@@ -15,7 +15,7 @@ from tickets.models import TargetState
 
 from . import charts, selectors
 from .availability import month_of, months_back
-from .models import Dashboard, MonitoredService, Outage
+from .models import Dashboard, MonitoredService, Outage, Statement
 from .services import outage_record
 
 STATE_LABELS = dict(TargetState.choices)
@@ -156,3 +156,27 @@ class DashboardAdmin(admin.ModelAdmin):
     def _ticket_link(target) -> str:
         url = reverse("admin:tickets_ticket_change", args=[target.ticket_id])
         return format_html('<a href="{}">{}</a>', url, target.ticket.number)
+
+
+# ---------------------------------------------------------------------------- statements (issue 21)
+
+
+@admin.register(Statement)
+class StatementAdmin(admin.ModelAdmin):
+    """Closed monthly statements: frozen, so read-only here; closed from the statement's page."""
+
+    list_display = ["contract", "month", "closed_at", "closed_by", "page"]
+    list_select_related = ["contract__organization", "contract__product", "closed_by"]
+    search_fields = ["contract__organization__name", "contract__reference"]
+    readonly_fields = ["contract", "month", "closed_at", "closed_by", "snapshot"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Statement")
+    def page(self, statement):
+        url = reverse("reports:statement", args=[statement.contract_id, f"{statement.month:%Y-%m}"])
+        return format_html('<a href="{}">Page, CSV and print</a>', url)

@@ -3,6 +3,7 @@ actions and of opening a case (forms), the case page's inlines (inlines) and the
 
 from __future__ import annotations
 
+from . import billing  # noqa: F401  (issue 21: work, expenses, visits, orders)
 from .listing import CappedCountPaginator, breached_case, live_sla_state
 from .tickets import TicketAdmin
 
