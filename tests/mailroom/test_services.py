@@ -387,6 +387,38 @@ def test_a_reply_over_the_cap_is_refused_with_what_to_do_instead(case, customer,
     )
 
 
+@pytest.mark.parametrize(
+    ("header", "why"),
+    [
+        (b"Auto-Submitted: auto-replied", "Auto-Submitted: auto-replied"),
+        (b"Precedence: bulk", "Precedence: bulk"),
+        (b"Precedence: junk", "Precedence: junk"),
+        (b"Precedence: list", "Precedence: list"),
+        (b"List-Id: <ops.example.test>", "list mail (list-id)"),
+    ],
+)
+def test_each_loop_signal_alone_keeps_a_members_message_unanswered(customer, deliver, header, why):
+    raw = corpus("new_gmail_plain.eml").replace(b"MIME-Version: 1.0", header + b"\r\nMIME-Version: 1.0", 1)
+    message = deliver(raw)
+    assert (message.outcome, Ticket.objects.count(), mail.outbox) == (Outcome.IGNORED, 0, [])
+    assert why in message.reason and message.raw.read() == raw
+
+
+def test_a_null_return_path_alone_keeps_a_members_message_unanswered(customer, deliver):
+    raw = corpus("new_gmail_plain.eml").replace(b"Return-Path: <alice@example.test>", b"Return-Path: <>", 1)
+    message = deliver(raw)
+    assert (message.outcome, Ticket.objects.count(), mail.outbox) == (Outcome.IGNORED, 0, [])
+    assert "null return path" in message.reason
+
+
+def test_a_message_without_a_date_opens_at_the_time_the_desk_received_it(customer, deliver):
+    raw = corpus("new_gmail_plain.eml").replace(b"Date: Mon, 23 Nov 2026 10:02:03 -0500\r\n", b"", 1)
+    assert b"\nDate:" not in raw
+    message = deliver(raw)
+    assert message.outcome == Outcome.OPENED and message.sent_at is None
+    assert message.ticket.opened_at == NOW
+
+
 def test_nothing_raises_out_of_the_service(customer, deliver, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("database on fire")
