@@ -128,12 +128,22 @@ class ContractForm(forms.ModelForm):
             "end",
             "license_price",
             "currency",
+            "authorized_contacts",
         ]
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("product"):
             self.instance.vendor = cleaned["product"].vendor
+        organization = cleaned.get("organization")
+        strangers = [
+            person.username
+            for person in cleaned.get("authorized_contacts") or []
+            if organization is None
+            or getattr(getattr(person, "membership", None), "organization_id", None) != organization.pk
+        ]
+        if strangers:
+            self.add_error("authorized_contacts", f"Not members of the organization: {', '.join(strangers)}.")
         return cleaned
 
     def _post_clean(self):
@@ -187,7 +197,7 @@ class ContractAdmin(HistoryAdmin):
     list_filter = ["vendor", "plan", "deployment"]
     list_select_related = ["organization", "vendor", "product", "major_version"]
     search_fields = ["reference", "organization__name", "product__name"]
-    autocomplete_fields = ["product", "major_version"]
+    autocomplete_fields = ["product", "major_version", "authorized_contacts"]
     readonly_fields = ["vendor"]
     inlines = [PremiumOptionInline, ContractTargetInline]
     date_hierarchy = "start"

@@ -57,6 +57,10 @@ NO_VENDOR_CONTRACT = "Your organization has no active support contract with {ven
 CONTRACT_ENDED = "Your support contract for {product} ended on {end:%d %B %Y}; renew it to open new cases."
 CONTRACT_NOT_STARTED = "Your support contract for {product} starts on {start:%d %B %Y}."
 NAME_THE_PRODUCT = "Choose the {vendor} product the case is about."
+NOT_AUTHORIZED = (
+    "Only the authorized contacts of contract {contract} open cases under it: ask {contacts} to open "
+    "this case. Once it is open you may follow it."
+)
 NAME_THE_VERSION = "Choose the version of {product} you use."
 UNKNOWN_VERSION = "{version} is not a version of {product}."
 VERSION_NOT_COVERED = "Your contract covers {product} {covered} only, not version {version}."
@@ -96,9 +100,7 @@ NO_VULNERABILITY = (
     "{vendor}'s policy does not treat vulnerabilities apart: open the case at its priority, "
     "without marking it a vulnerability."
 )
-NO_EMERGENCY_CALLS = (
-    "{vendor}'s policy offers no emergency calls: open the case at its priority instead."
-)
+NO_EMERGENCY_CALLS = "{vendor}'s policy offers no emergency calls: open the case at its priority instead."
 EMERGENCY_CALL_BILLABLE = (
     "This is an emergency call, charged {price} {currency} per call as agreed in your contract."
 )
@@ -202,6 +204,29 @@ def _pick_contracts(
     base = [c for c in active if c.plan != Plan.PREMIUM]
     result.premium_contract = premium[0] if premium else None
     result.contract = base[0] if base else result.premium_contract
+
+
+def _contract_name(contract: Contract) -> str:
+    return contract.reference or f"{contract.product.name} ({contract.get_plan_display()})"
+
+
+def _check_authorized(result: Entitlement, requester) -> None:
+    """Issue 20 point 7: a contract naming its authorized contacts takes cases from them only
+    (Albert: "available to Authorized Users"); the refusal names them, so the requester knows
+    whom to ask. The desk opens cases for a requester, so the rule is the requester's."""
+    for contract in dict.fromkeys(c for c in (result.contract, result.premium_contract) if c is not None):
+        contacts = list(contract.authorized_contacts.order_by("last_name", "first_name", "username"))
+        if contacts and requester.pk not in {person.pk for person in contacts}:
+            named = ", ".join(
+                f"{person.get_full_name() or person.username} <{person.email}>"
+                if person.email
+                else person.username
+                for person in contacts
+            )
+            result.refuse(
+                NOT_AUTHORIZED.format(contract=_contract_name(contract), contacts=named), field="requester"
+            )
+            return
 
 
 def _has_option(result: Entitlement, kind: str) -> bool:
@@ -330,6 +355,7 @@ def entitlement_check(
     emergency: bool = False,
     at: datetime,
     policy_version: PolicyVersion | None = None,
+    requester=None,
 ) -> Entitlement:
     """Whether a case may be opened, whether it is billable, and why — in the customer's words.
     Order: contract, version, phase, emergency call, on-site visit, quota; the first refusal ends
@@ -355,6 +381,10 @@ def entitlement_check(
     if result.contract is None and (required or holds_any):
         everything = contracts or _contracts(organization=organization, vendor=vendor, product=None)
         return result.refuse(_no_active_contract_reason(everything, vendor=vendor, product=product, day=day))
+    if requester is not None and not requester.is_staff:
+        _check_authorized(result, requester)
+        if not result.allowed:
+            return result
     if product is not None:
         if not _check_version(result, product=product, major_version=major_version):
             return result

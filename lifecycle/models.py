@@ -197,6 +197,15 @@ class Contract(models.Model):
         validators=[MinValueValidator(1)],
         help_text="The agreed “immediate reaction” to an emergency call; empty: the vendor policy's.",
     )
+    # Issue 20 point 7 (Albert: "Request Resolution services are available to Authorized Users"):
+    # where a contract names its contacts, only they open cases under it; anyone of the
+    # organization may still follow them (lifecycle.entitlements.entitlement_check).
+    authorized_contacts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="authorized_contracts",
+        help_text="Members of the organization who may open cases under this contract. Empty: every member.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 

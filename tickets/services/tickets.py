@@ -79,7 +79,7 @@ def _check_membership(organization: Organization, requester) -> None:
         raise ValidationError({"organization": NOT_A_MEMBER})
 
 
-def _entitlement(ticket: Ticket, *, remote_failed: bool = False, at: datetime):
+def _entitlement(ticket: Ticket, *, remote_failed: bool = False, at: datetime, requester=None):
     return entitlement_check(
         organization=ticket.organization,
         vendor=ticket.vendor,
@@ -92,6 +92,7 @@ def _entitlement(ticket: Ticket, *, remote_failed: bool = False, at: datetime):
         emergency=ticket.emergency,
         at=at,
         policy_version=ticket.policy_version,
+        requester=requester,  # opening only: who may open under the contract (issue 20 point 7)
     )
 
 
@@ -107,7 +108,7 @@ def _planned(ticket: Ticket, entitlement) -> list[sla.PlannedTarget]:
 def _entitle(ticket: Ticket, *, remote_failed: bool, at: datetime) -> list[sla.PlannedTarget]:
     """Check the customer's entitlement (lifecycle): refuse in the customer's words, or mark the
     case billable with the reason, and return the targets it gets."""
-    entitlement = _entitlement(ticket, remote_failed=remote_failed, at=at)
+    entitlement = _entitlement(ticket, remote_failed=remote_failed, at=at, requester=ticket.requester)
     if not entitlement.allowed:
         raise ValidationError({entitlement.refused_field: entitlement.reasons})
     ticket.billable, ticket.billable_reason = entitlement.billable, entitlement.billable_reason
