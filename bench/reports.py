@@ -8,6 +8,8 @@ later runs reuse it. Requests go through Django's test Client in-process.
 
 Prints, per report page: median and worst milliseconds and SQL queries per request. The floor
 (SPEC issue 8) is 1,000 ms per page with SQLite; the script exits non-zero when one is missed.
+It also seeds an organization with 2,000 billable Infotecs cases this month (each with work and
+an expense) and measures its monthly statement: page, CSV and JSON (issue 21).
 """
 
 from __future__ import annotations
@@ -62,6 +64,68 @@ def seed_outages() -> None:
         Outage.objects.bulk_create(outages)
 
 
+STATEMENT_CASES = 2_000
+
+
+def seed_statement(now) -> tuple[object, object]:
+    """An organization with STATEMENT_CASES billable Infotecs cases opened this month under one Basic
+    contract, each with a work entry and an expense (idempotent). Returns (contract, its admin)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+
+    from lifecycle.models import Deployment, Plan, Product
+    from lifecycle.services import contract_create
+    from policies.models import Vendor
+    from policies.selectors import version_in_force
+    from portal.models import Membership, Organization, Role
+    from tickets.models import Expense, ExpenseKind, Ticket, WorkEntry
+
+    organization, _ = Organization.objects.get_or_create(
+        slug="bench-billing", defaults={"name": "Bench Billing", "timezone": "Europe/Moscow"}
+    )
+    infotecs = Vendor.objects.get(slug="infotecs")
+    product, _ = Product.objects.get_or_create(vendor=infotecs, name="ViPNet Bench")
+    admin, created = get_user_model().objects.get_or_create(username="bench-billing-admin")
+    if created:
+        Membership.objects.create(user=admin, organization=organization, role=Role.ADMIN)
+    contract = organization.contracts.filter(product=product).first() or contract_create(
+        organization=organization, product=product, plan=Plan.BASIC, start=date(2020, 1, 1),
+        end=date(2099, 12, 31), deployment=Deployment.ON_PREMISE, license_price=Decimal("0"),
+        reference="BENCH",
+    )  # fmt: skip
+    contract.hourly_rate = Decimal("80.00")
+    contract.save()
+    first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    if Ticket.objects.filter(organization=organization, opened_at__gte=first).count() >= STATEMENT_CASES:
+        return contract, admin
+    version = version_in_force(vendor=infotecs)
+    priority = version.priorities.get(code="normal")
+    tag = f"{first:%Y%m}"
+    tickets = Ticket.objects.bulk_create(
+        Ticket(
+            number=f"BIL{tag}-{i:05d}", vendor=infotecs, organization=organization, requester=admin,
+            policy_version=version, priority=priority, product=product, subject=f"Billable {i}", body="x",
+            body_html="<p>x</p>", billable=True, billable_reason="Support quota used up.",
+            opened_at=first + timedelta(minutes=i), updated_at=first + timedelta(minutes=i),
+        )
+        for i in range(STATEMENT_CASES)
+    )  # fmt: skip
+    WorkEntry.objects.bulk_create(
+        WorkEntry(ticket=t, started_at=t.opened_at, minutes=20 + i % 100, specialist=admin, recorded_at=now)
+        for i, t in enumerate(tickets)
+    )
+    Expense.objects.bulk_create(
+        Expense(
+            ticket=t, kind=ExpenseKind.TRAVEL, incurred_on=t.opened_at.date(), amount=Decimal("12.50"),
+            currency="EUR" if i % 3 else "RUB", recorded_by=admin, recorded_at=now,
+        )
+        for i, t in enumerate(tickets)
+    )  # fmt: skip
+    return contract, admin
+
+
 def measure(client, name: str, url: str, requests: int) -> tuple[str, float, float, int, bool]:
     from django.db import connection
 
@@ -112,6 +176,16 @@ def main() -> int:
         (staff, "compliance CSV, all orgs", f"/reports/compliance.csv?month={this_month}"),
         (staff, "availability CSV", f"/reports/availability.csv?month={this_month}"),
         (staff, "admin staff dashboard", "/admin/reports/dashboard/"),
+    ]
+    # Issue 21: a month's statement for an organization with 2,000 billable cases.
+    contract, billing_admin = seed_statement(now)
+    statement_reader = Client()
+    statement_reader.force_login(billing_admin)
+    statement = f"/reports/statements/{contract.pk}/{this_month}/"
+    pages += [
+        (statement_reader, f"statement, {STATEMENT_CASES:,} cases", statement),
+        (statement_reader, "statement CSV", f"{statement}statement.csv"),
+        (statement_reader, "statement JSON (API)", f"/api/statements/{contract.pk}/{this_month}/"),
     ]
     print(
         f"{Ticket.objects.count():,} tickets, {SlaTarget.objects.count():,} SLA targets, "

@@ -1,4 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
+
+from tickets.api import NotFoundApi
 
 from . import api
 from .billing import api as statements
@@ -10,6 +12,7 @@ urlpatterns = [
         statements.StatementDetailApi.as_view(),
         name="statement-detail",
     ),
+    re_path(r"^statements/", NotFoundApi.as_view(), name="statement-not-found"),
     path("outages/", api.OutageCreateApi.as_view(), name="outage-create"),
     path("outages/<int:outage_id>/end/", api.OutageEndApi.as_view(), name="outage-end"),
     path(

@@ -283,3 +283,58 @@ def test_a_statement_as_json_for_the_organization_admin_only(
     bad = api(org_admin).get(f"/api/statements/{basic_contract.pk}/2026-13/")
     assert bad.status_code == 400 and fields(bad) == ["month"]
     assert api(agent).get(path).json()["totals"] == {"EUR": "26.67"}
+
+
+# ---------------------------------------------------------------------------- terms per phase, Moscow hours
+
+
+def _first_response_due(answer) -> str:
+    assert answer.status_code == HTTPStatus.CREATED, answer.content
+    return next(t["due_at"] for t in answer.json()["sla"] if t["kind"] == "first_response")
+
+
+def _infotecs_case(version, **extra) -> dict:
+    return {
+        "vendor": "infotecs", "priority": "normal", "subject": "x", "body": "x",
+        "product": version.product_id, "major_version": version.pk, **extra,
+    }  # fmt: skip
+
+
+def test_a_case_takes_the_terms_of_its_versions_phase_on_the_day_it_opens(customer, versions, basic_contract):
+    """Point 8: mainstream and extended support under different terms in one contract."""
+    from lifecycle.models import ContractTarget, TermsPhase
+
+    for phase, hours in [(TermsPhase.MAINSTREAM, 4), (TermsPhase.EXTENDED, 48)]:
+        ContractTarget.objects.create(
+            contract=basic_contract,
+            phase=phase,
+            priority_code="normal",
+            kind="first_response",
+            duration=hours,
+        )
+    mainstream = post(customer, "/api/tickets/", _infotecs_case(versions[4]))
+    extended = post(customer, "/api/tickets/", _infotecs_case(versions[3], confirm_billable=True))
+    assert _first_response_due(mainstream) == (NOW + timedelta(hours=4)).isoformat()
+    assert _first_response_due(extended) == (NOW + timedelta(hours=48)).isoformat()
+
+
+def test_infotecs_moscow_business_hours_skip_a_russian_holiday(customer, infotecs, versions, basic_contract):
+    """Point 9: Mon-Fri 09:00-18:00 Europe/Moscow without Russian public holidays, for contract
+    targets. Opened Tue 3 Nov 2026 17:00 MSK with 2 business hours: 1 h that day, Wed 4 Nov is
+    Unity Day, so due Thu 5 Nov 10:00 MSK (07:00 UTC)."""
+    from datetime import UTC, datetime
+
+    from lifecycle.models import ContractTarget
+    from policies.models import SupportCalendar
+    from policies.selectors import version_in_force
+
+    opened = datetime(2026, 11, 3, 14, 0, tzinfo=UTC)
+    calendar = SupportCalendar.objects.get(
+        slug="moscow-business-hours", version=version_in_force(vendor=infotecs, at=opened)
+    )
+    ContractTarget.objects.create(
+        contract=basic_contract, priority_code="normal", kind="first_response", duration=2, calendar=calendar
+    )
+    with time_machine.travel(opened, tick=False):
+        answer = post(customer, "/api/tickets/", _infotecs_case(versions[4]))
+    assert _first_response_due(answer) == datetime(2026, 11, 5, 7, 0, tzinfo=UTC).isoformat()
