@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
+    "django_prometheus",  # request and response metrics on /metrics (config.metrics)
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -59,6 +60,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz for load balancers, before the host check, the HTTPS redirect and
+    # everything that needs a session (config.health).
+    "config.health.Probes",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # /metrics, for a scraper with METRICS_TOKEN or from METRICS_ALLOWED_NETWORKS (config.metrics).
+    "config.metrics.MetricsEndpoint",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Before CsrfViewMiddleware, which reads the form: refuses a body too large from its length.
@@ -68,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The request id (X-Request-ID), the user and the case number on every log line (config.logs).
+    "config.logs.RequestContext",
     # request.user.is_verified(): the session's second factor (django-otp); then the rule on who needs it.
     "django_otp.middleware.OTPMiddleware",
     "portal.middleware.TwoFactorRequired",
@@ -79,6 +88,7 @@ MIDDLEWARE = [
     "portal.middleware.DatabaseUnavailable",
     # Axes last, so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # Content-Security-Policy (django-csp): scripts only from our own files — no inline script or
@@ -97,6 +107,14 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+
+# /readyz: each dependency (database, broker, storage, cache) must answer within this bound.
+READYZ_TIMEOUT_SECONDS = env.float("READYZ_TIMEOUT_SECONDS", default=2.0)
+
+# /metrics answers a scraper sending `Authorization: Bearer <METRICS_TOKEN>`, or one whose address
+# is in METRICS_ALLOWED_NETWORKS (CIDR; this host only by default); anyone else gets 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -200,6 +218,27 @@ STORAGES = {
 }
 # Attachments live outside the web root and are served only through a view that checks access.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+# Files (attachments, stored emails) go through Django's storage API: the local file system under
+# MEDIA_ROOT, or, with STORAGE_S3_BUCKET, an S3-compatible bucket that every web and worker node
+# shares (django-storages). Credentials come from boto3's own chain (AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY, or the host's role). Downloads are still streamed through the views that
+# check who may see the case: the bucket stays private and no URL to it is ever handed out.
+# https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
+STORAGE_S3_BUCKET = env.str("STORAGE_S3_BUCKET", default="")
+if STORAGE_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": STORAGE_S3_BUCKET,
+            "endpoint_url": env.str("STORAGE_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("STORAGE_S3_REGION", default="") or None,
+            "location": env.str("STORAGE_S3_PREFIX", default=""),
+            "default_acl": "private",
+            # Two files of one name on a case are two objects, as on the file system; S3's
+            # default would overwrite the first.
+            "file_overwrite": False,
+        },
+    }
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 # Any request body is refused past REQUEST_MAX_BYTES from its Content-Length, before a view or
 # the CSRF check reads it (config.limits); only the views taking attachments accept 5 attachments'
@@ -279,7 +318,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's schedule (editable in admin), sent only by the beat holding the scheduler
+# lock: start a beat on each of two hosts and the second waits as a hot standby (config.beat).
+CELERY_BEAT_SCHEDULER = "config.beat:LockedDatabaseScheduler"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -337,9 +378,44 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Logs: one JSON object a line in production (LOG_FORMAT=json, the default with DEBUG off), plain
+# text in development; either way each record carries the request id, user id, case number and
+# Celery task id of its work (config.logs), from the web request into the tasks it queued.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "config.logs.ContextFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s"
+            " %(request_id)s %(user_id)s %(case)s %(task_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
+# In JSON the worker and beat log through this configuration too (at LOG_LEVEL), not Celery's format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+
+# Errors (and their request, user and case ids) to Sentry when SENTRY_DSN is set; no personal
+# data is sent (send_default_pii off). https://docs.sentry.io/platforms/python/integrations/django/
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        send_default_pii=False,
+        traces_sample_rate=0.0,
+    )

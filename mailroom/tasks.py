@@ -18,10 +18,12 @@ def maildir_poll_task() -> dict[str, int]:
     a message is stored once per vendor and Message-ID, and moved once."""
     from mailroom.transports import maildir_poll
     from policies.models import Vendor
+    from portal.heartbeats import heartbeat
 
     outcomes: Counter[str] = Counter()
     for vendor in Vendor.objects.exclude(support_email="").order_by("slug"):
-        outcomes.update(message.outcome for message in maildir_poll(vendor=vendor))
+        with heartbeat(f"mail_poll:{vendor.slug}"):  # the lag of each mailbox on /metrics
+            outcomes.update(message.outcome for message in maildir_poll(vendor=vendor))
     return dict(outcomes)
 
 
@@ -31,6 +33,7 @@ def imap_poll_task() -> dict[str, int]:
     that cannot be reached is logged and tried again next minute; the others are still polled."""
     from mailroom.imap import imap_poll
     from policies.models import Vendor
+    from portal.heartbeats import heartbeat
 
     outcomes: Counter[str] = Counter()
     vendors = Vendor.objects.in_bulk(list(settings.MAIL_IMAP_URLS), field_name="slug")
@@ -39,7 +42,8 @@ def imap_poll_task() -> dict[str, int]:
             logger.error("MAIL_IMAP_URLS names no vendor %r", slug)
             continue
         try:
-            outcomes.update(message.outcome for message in imap_poll(vendor=vendors[slug], url=url))
+            with heartbeat(f"mail_poll:{slug}"):
+                outcomes.update(message.outcome for message in imap_poll(vendor=vendors[slug], url=url))
         except (imaplib.IMAP4.error, OSError, ValueError):
             logger.exception("IMAP mailbox of %s could not be polled", slug)
     return dict(outcomes)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from portal import logcontext
 from portal.models import ApiToken
 
 # Whose cases the caller may see (membership → organization), which time zone their dates
@@ -41,4 +42,5 @@ class TokenAuthentication(authentication.TokenAuthentication):
         if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
             token.last_used_at = now
+        logcontext.bind(user_id=token.user.pk)  # the log lines of this request and its tasks
         return token.user, token

@@ -231,3 +231,15 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… of {self.user}"
+
+
+class Heartbeat(models.Model):
+    """The last successful run of a periodic job (the SLA sweep, the outbox sweep, one mailbox's
+    poll): what /metrics reports as its last success and duration, whichever node ran it."""
+
+    job = models.CharField(max_length=100, unique=True, help_text="e.g. sla_sweep, mail_poll:alectrona")
+    last_success_at = models.DateTimeField()
+    duration_seconds = models.FloatField()
+
+    def __str__(self) -> str:
+        return f"{self.job} at {self.last_success_at:%Y-%m-%d %H:%M:%S}"

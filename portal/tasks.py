@@ -25,9 +25,11 @@ def notice_deliver_task(self, notice_ids: list[int]) -> int:
 @shared_task(acks_late=True)
 def notice_sweep_task() -> dict:
     """Every minute: release expired leases and deliver what the first task missed."""
+    from portal.heartbeats import heartbeat
     from portal.outbox import notice_sweep
 
-    result = notice_sweep()
+    with heartbeat("outbox_sweep"):
+        result = notice_sweep()
     return {"released": result.released, "sent": result.sent, "remaining": result.remaining}
 
 

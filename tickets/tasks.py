@@ -8,9 +8,11 @@ from celery import shared_task
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=5, retry_backoff_max=60, max_retries=3)
 def sla_sweep_task() -> dict:
     """Every minute: breaches, escalations and warnings of the SLA targets coming due."""
+    from portal.heartbeats import heartbeat
     from tickets.services.sweep import sla_sweep
 
-    result = sla_sweep()
+    with heartbeat("sla_sweep"):
+        result = sla_sweep()
     return {"breached": result.breached, "warned": result.warned, "notices": result.notices}
 
 

@@ -1,0 +1,84 @@
+"""Structured logs (config.logs): every record of a request carries its request id, user id and
+case number, JSON in production, and a task queued by the request carries them with its own id."""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.config
+from types import SimpleNamespace
+
+import pytest
+from django.test import Client
+
+from config import logs
+from portal import logcontext
+from portal.services import api_token_create
+from tests.factories import MembershipFactory
+
+
+@pytest.mark.django_db
+def test_a_request_s_log_lines_carry_its_ids_and_case(caplog):
+    customer = MembershipFactory().user
+    client = Client(HTTP_AUTHORIZATION=f"Token {api_token_create(user=customer)[1]}")
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = client.get("/api/tickets/ALC-999999/", HTTP_X_REQUEST_ID="lb-7f3a2c1d9e")
+    assert response["X-Request-ID"] == "lb-7f3a2c1d9e"
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    # Our console handler's filter ran on the record before caplog's handler saw it.
+    assert (record.request_id, record.user_id, record.case) == (
+        "lb-7f3a2c1d9e",
+        str(customer.pk),
+        "ALC-999999",
+    )
+
+
+@pytest.mark.django_db
+def test_a_forged_request_id_is_replaced():
+    response = Client().get("/", HTTP_X_REQUEST_ID='"><script>')
+    assert len(response["X-Request-ID"]) == 32
+
+
+def test_json_lines_name_every_field(settings):
+    formatter = logging.config.dictConfigClass(settings.LOGGING).configure_formatter(
+        settings.LOGGING["formatters"]["json"]
+    )
+    logcontext.bind(request_id="r-12345678", user_id=7, case="SEC-000042")
+    try:
+        record = logging.LogRecord("tickets", logging.ERROR, __file__, 1, "sweep failed", None, None)
+        logs.ContextFilter().filter(record)
+        line = json.loads(formatter.format(record))
+    finally:
+        logcontext.clear()
+    assert {
+        k: line[k] for k in ("level", "logger", "message", "request_id", "user_id", "case", "task_id")
+    } == {
+        "level": "ERROR",
+        "logger": "tickets",
+        "message": "sweep failed",
+        "request_id": "r-12345678",
+        "user_id": "7",
+        "case": "SEC-000042",
+        "task_id": None,
+    }
+    assert "time" in line
+
+
+def test_a_task_carries_the_request_s_context_with_its_own_id():
+    logcontext.bind(request_id="r-12345678", user_id=7, case="ALC-000001")
+    headers: dict = {}
+    logs._carry_context(headers=headers)
+    logcontext.clear()  # the worker is another process
+
+    task = SimpleNamespace(request=SimpleNamespace(**{logs.HEADER: headers[logs.HEADER]}))
+    logs._bind_task(task_id="5b1c-task", task=task)
+    try:
+        assert logcontext.current() == {
+            "request_id": "r-12345678",
+            "user_id": "7",
+            "case": "ALC-000001",
+            "task_id": "5b1c-task",
+        }
+    finally:
+        logs._unbind_task()
+    assert logcontext.current() == {}
