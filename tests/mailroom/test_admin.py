@@ -4,6 +4,7 @@ A case's page lists its emails."""
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 
 import pytest
@@ -133,6 +134,7 @@ def test_the_case_page_lists_its_emails(staff_client, customer, deliver):
     assert page.status_code == HTTPStatus.OK
     assert "emails about this case" in page.text.lower() or "Emails about this case" in page.text
     assert reverse("admin:mailroom_inboundmessage_raw", args=[message.pk]) in page.text
+    assert re.search(r'field-channel.*?<div class="readonly">Email</div>', page.text, re.S)  # its channel
 
 
 def test_the_imap_mailboxes_show_how_far_each_folder_is_read(staff_client, vendors):

@@ -94,10 +94,11 @@ def test_the_beat_task_polls_every_vendor_and_makes_the_folders(
     assert [m.to for m in mail.outbox if "We received" in m.subject] == [[customer.email]]
 
 
-def test_setupschedule_runs_the_maildir_poll_every_minute():
+def test_setupschedule_runs_the_maildir_and_imap_polls_every_minute():
     call_command("setupschedule", stdout=io.StringIO())
-    task = PeriodicTask.objects.get(task="mailroom.tasks.maildir_poll_task")
-    assert task.enabled and (task.interval.every, task.interval.period) == (1, "minutes")
+    for name in ("mailroom.tasks.maildir_poll_task", "mailroom.tasks.imap_poll_task"):
+        task = PeriodicTask.objects.get(task=name)
+        assert task.enabled and (task.interval.every, task.interval.period) == (1, "minutes")
 
 
 def test_makemaildirs_creates_a_maildir_per_vendor(maildirs, vendors):
