@@ -124,9 +124,15 @@ def test_a_canned_reply_is_filled_for_the_case_in_the_customers_zone_before_send
 
 
 def test_the_filled_canned_reply_is_sent_as_the_agent_edits_it(staff_client, customer, vendors):
+    canned = CannedReply.objects.create(title="Hi", body="Dear {customer_name}.")
     ticket = open_ticket(customer, vendors["secpod"])
     payload = _change_payload(staff_client, ticket, **{f"{REPLY}-body": "Dear Alice, edited by me."})
-    assert staff_client.post(case_url(ticket), payload).status_code == HTTPStatus.FOUND
+    payload["_send"] = "Send"
+    response = staff_client.post(case_url(ticket) + f"?canned={canned.pk}", payload)
+    assert response.status_code == HTTPStatus.FOUND
+    # Back to the case, with the box empty: the sent canned reply is not filled in again.
+    assert response["Location"].split("?")[0] == case_url(ticket)
+    assert "canned=" not in response["Location"]
     assert Reply.objects.get(ticket=ticket).body == "Dear Alice, edited by me."
 
 

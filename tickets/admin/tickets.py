@@ -3,6 +3,8 @@ goes through tickets.services; nothing here knows a rule of its own."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -328,7 +330,13 @@ class TicketAdmin(OrganizeActions, HistoryAdmin):
         if "_send" in request.POST:
             request.POST = request.POST.copy()
             request.POST["_continue"] = "1"
-        return super().response_change(request, obj)
+        response = super().response_change(request, obj)
+        # The admin keeps the page's query string; a canned reply, once sent, is not filled in again.
+        if isinstance(response, HttpResponseRedirect) and "canned=" in response["Location"]:
+            url = urlsplit(response["Location"])
+            query = urlencode([(k, v) for k, v in parse_qsl(url.query) if k != "canned"])
+            response["Location"] = urlunsplit(url._replace(query=query))
+        return response
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
