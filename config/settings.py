@@ -267,6 +267,10 @@ NOTICE_RETRY_SECONDS = env.int("NOTICE_RETRY_SECONDS", default=30)  # first retr
 # Where a worker notes a message the SMTP server accepted while the database cannot be told
 # (portal.outbox): the sweep marks those rows sent before it re-sends any expired lease.
 NOTICE_JOURNAL_DIR = env.path("NOTICE_JOURNAL_DIR", default=str(VAR_DIR / "outbox"))
+# Planned work outside the Sunday window (scheduled maintenance, upgrades) is announced to the
+# affected organizations' members this many hours before it begins; only work so announced is
+# excused from availability (issue 20 point 5, reports.models.outage_excused).
+MAINTENANCE_NOTICE_HOURS = env.int("MAINTENANCE_NOTICE_HOURS", default=72)
 
 # The email channel (mailroom, SPEC §7). A message above MAIL_MAX_BYTES is refused from its
 # headers alone, before it is read whole; the desk answers one address at most

@@ -74,11 +74,18 @@ class NoticeKind(models.TextChoices):
     MAIL_ATTACHMENTS = "mail_attachments", "Email attachments refused (answer to its sender)"
     CASE_EXCLUDED = "case_excluded", "Case excluded from the measurement"
     CHASE = "chase", "Reminder: a case waits on you"
+    MAINTENANCE = "maintenance_notice", "Planned maintenance or upgrade"
 
 
-# A vendor's policy promises these (SPEC §1 and §3): a person cannot opt out of them.
+# A vendor's policy promises these (SPEC §1 and §3; Albert "shall … notify Customer in advance of
+# downtime caused by upgrades", issue 20 point 5): a person cannot opt out of them.
 MANDATORY_NOTICES = frozenset(
-    {NoticeKind.POLICY_CHANGE, NoticeKind.LIFECYCLE_MILESTONE, NoticeKind.NEW_MAJOR_VERSION}
+    {
+        NoticeKind.POLICY_CHANGE,
+        NoticeKind.LIFECYCLE_MILESTONE,
+        NoticeKind.NEW_MAJOR_VERSION,
+        NoticeKind.MAINTENANCE,
+    }
 )
 
 

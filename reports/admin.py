@@ -16,7 +16,7 @@ from tickets.models import TargetState
 from . import charts, selectors
 from .availability import month_of, months_back
 from .models import Dashboard, MonitoredService, Outage, Statement
-from .services import outage_record
+from .services import outage_announce, outage_record
 
 STATE_LABELS = dict(TargetState.choices)
 
@@ -57,14 +57,30 @@ class MonitoredServiceAdmin(admin.ModelAdmin):
 
 @admin.register(Outage)
 class OutageAdmin(admin.ModelAdmin):
-    list_display = ["service", "start", "end", "duration", "cause", "counts", "recorded_by"]
+    list_display = ["service", "start", "end", "duration", "cause", "announced", "counts", "recorded_by"]
     list_filter = ["cause", "service"]
     list_select_related = ["service", "recorded_by"]
     search_fields = ["service__name", "notes", "reference"]
     autocomplete_fields = ["service"]
     date_hierarchy = "start"
-    readonly_fields = ["recorded_by", "recorded_at"]
-    fields = ["service", "start", "end", "cause", "notes", "reference", "recorded_by", "recorded_at"]
+    readonly_fields = ["announced_at", "recorded_by", "recorded_at"]
+    fields = [
+        "service",
+        "start",
+        "end",
+        "cause",
+        "notes",
+        "reference",
+        "announced_at",
+        "recorded_by",
+        "recorded_at",
+    ]
+
+    @admin.display(description="Announced", ordering="announced_at")
+    def announced(self, outage: Outage) -> str:
+        if outage.announced_at is None:
+            return "—"
+        return f"Announced {duration_words(outage.start - outage.announced_at)} before"
 
     @admin.display(description="Duration")
     def duration(self, outage: Outage) -> str:
@@ -90,6 +106,7 @@ class OutageAdmin(admin.ModelAdmin):
             obj.pk = saved.pk
             return
         super().save_model(request, obj, form, change)
+        outage_announce(outage=obj)  # planned work edited into its notice period
 
 
 @admin.register(Dashboard)

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from portal.api import Serializer, UtcDateTimeField
 from portal.authentication import TokenAuthentication
 
-from .models import END_BEFORE_START, MonitoredService, Outage, OutageCause
+from .models import END_BEFORE_START, THIRD_PARTY_GONE, MonitoredService, Outage, OutageCause
 from .services import outage_end, outage_record
 
 UNKNOWN_SERVICE = "No monitored service {slug!r}."
@@ -30,14 +30,31 @@ class OutageOutputSerializer(serializers.ModelSerializer):
     service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     start = UtcDateTimeField()
     end = UtcDateTimeField(allow_null=True)
-    counts_as_downtime = serializers.SerializerMethodField()
+    announced_at = UtcDateTimeField(allow_null=True, read_only=True)
+    counts_as_downtime = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Outage
-        fields = ["id", "service", "start", "end", "cause", "notes", "reference", "counts_as_downtime"]
+        fields = [
+            "id",
+            "service",
+            "start",
+            "end",
+            "cause",
+            "notes",
+            "reference",
+            "announced_at",
+            "counts_as_downtime",
+        ]
 
-    def get_counts_as_downtime(self, outage: Outage) -> bool:
-        return not outage.is_excluded
+
+class CauseField(serializers.ChoiceField):
+    """The causes, and a word for monitors still sending the retired "third_party" (issue 20)."""
+
+    def to_internal_value(self, data):
+        if data == "third_party":
+            raise serializers.ValidationError(THIRD_PARTY_GONE)
+        return super().to_internal_value(data)
 
 
 class MonitorApi(APIView):
@@ -50,8 +67,19 @@ class OutageCreateApi(MonitorApi):
         service = serializers.SlugField(help_text="The monitored service's slug.")
         start = UtcDateTimeField()
         end = UtcDateTimeField(required=False, allow_null=True, help_text="Leave out while the outage lasts.")
-        cause = serializers.ChoiceField(choices=OutageCause.choices, default=OutageCause.UNPLANNED)
-        notes = serializers.CharField(required=False, allow_blank=True, default="")
+        cause = CauseField(
+            choices=OutageCause.choices,
+            default=OutageCause.UNPLANNED,
+            help_text="Every cause but beyond_control, customer_side and emergency_maintenance counts as "
+            "downtime outside the Sunday window; scheduled_maintenance and upgrade are excused when "
+            "announced MAINTENANCE_NOTICE_HOURS before they begin (recorded in advance, with an end).",
+        )
+        notes = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="Required for an excused or announced cause: why, or what the planned work is.",
+        )
         reference = serializers.CharField(
             required=False,
             allow_blank=True,

@@ -10,9 +10,10 @@ The rules, as this product reads them:
   unambiguous wall times, so the real length follows DST exactly: 5 hours on the
   spring-forward Sunday (02:00–03:00 does not exist), 7 on the fall-back Sunday
   (01:00–02:00 happens twice), 6 on every other Sunday.
-- Outages with an excluded cause (scheduled maintenance window, announced emergency
-  maintenance, third-party, customer-side) count neither as downtime nor as measured
-  time: the service is not being judged then. The same holds for the window.
+- Outages with an excluded cause (reports.models.outage_excused: a failure beyond the
+  vendor's control, the customer's side, emergency maintenance, planned work announced in
+  time) count neither as downtime nor as measured time: the service is not being judged
+  then. The same holds for the window.
 - measured = month − window − excluded outage time (outside the window);
   downtime = counted outage time outside the window and outside excluded time;
   uptime = 1 − downtime / measured, exact (fractions of integer microseconds), so

@@ -24,13 +24,13 @@ from tickets.models import OPEN_STATUSES, CaseExclusion, SlaTarget, TargetState,
 
 from . import availability, stats
 from .models import (
-    EXCLUDED_CAUSES,
     MeasurementPeriod,
     MonitoredService,
     Outage,
     PeriodReview,
     ReviewDecision,
     ReviewItem,
+    outage_excused,
 )
 
 # The database groups by these ids; names and priority ranks are attached afterwards, so
@@ -453,6 +453,25 @@ def services_for(organization: Organization | None) -> QuerySet[MonitoredService
     return services.filter(Exists(has_case) | Exists(has_contract))
 
 
+def service_audience(service: MonitoredService) -> QuerySet:
+    """The people a service's planned work is announced to: the active members, with an address,
+    of the organizations whose report shows the service (services_for's rule, read the other way:
+    a contract or a case with its vendor)."""
+    from django.contrib.auth import get_user_model
+
+    organization = OuterRef("membership__organization")
+    has_case = Ticket.objects.filter(organization=organization, vendor_id=service.vendor_id)
+    has_contract = Contract.objects.filter(organization=organization, vendor_id=service.vendor_id)
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, membership__isnull=False)
+        .exclude(email="")
+        .filter(Exists(has_case) | Exists(has_contract))
+        .select_related("membership__organization", "profile")
+        .order_by("pk")
+    )
+
+
 @dataclass(frozen=True)
 class ServiceAvailability:
     service: MonitoredService
@@ -472,10 +491,10 @@ def availability_table(
         Q(end__isnull=True) | Q(end__gt=first)
     )
     spans = defaultdict(list)
-    for service_id, start, end, cause in outages.values_list("service_id", "start", "end", "cause"):
-        spans[service_id].append(
-            availability.OutageSpan(start, end or now, excluded=cause in EXCLUDED_CAUSES)
-        )
+    rows = outages.values_list("service_id", "start", "end", "cause", "announced_at")
+    for service_id, start, end, cause, announced_at in rows:
+        excused = outage_excused(cause=cause, start=start, announced_at=announced_at)
+        spans[service_id].append(availability.OutageSpan(start, end or now, excluded=excused))
     table = []
     for service in services:
         zone = ZoneInfo(service.timezone)

@@ -31,6 +31,7 @@ def test_setupschedule_creates_the_tasks_once_and_keeps_admin_edits():
     assert set(tasks) == {
         "tickets.tasks.sla_sweep_task",
         "tickets.tasks.chase_sweep_task",
+        "reports.tasks.maintenance_notices_task",
         "portal.tasks.notice_sweep_task",
         "mailroom.tasks.maildir_poll_task",
         "mailroom.tasks.imap_poll_task",

@@ -67,14 +67,19 @@ def test_monitor_records_an_outage(monitor, service):
             "service": "albert-cloud",
             "start": "2026-11-02T10:00:00-08:00",
             "end": "2026-11-02T11:30:00-08:00",
-            "cause": "third_party",
+            "cause": "beyond_control",
+            "notes": "AWS us-west-2 outage",
             "reference": "pingdom-42",
         },
         format="json",
     )
     assert response.status_code == HTTPStatus.CREATED
     outage = Outage.objects.get()
-    assert (outage.service, outage.cause, outage.recorded_by) == (service, OutageCause.THIRD_PARTY, monitor)
+    assert (outage.service, outage.cause, outage.recorded_by) == (
+        service,
+        OutageCause.BEYOND_CONTROL,
+        monitor,
+    )
     assert (outage.end - outage.start).total_seconds() == 5400
     assert response.json()["counts_as_downtime"] is False
     assert response.json()["start"] == "2026-11-02T18:00:00+00:00"

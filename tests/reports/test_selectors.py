@@ -153,7 +153,8 @@ def test_monthly_met_rates_count_each_month_apart(customer, agent, vendors):
 def test_stored_outages_across_fall_back_and_month_boundary(db):
     # Sat 31 Oct 2026 22:00 PDT → Sun 1 Nov 08:00 PST, unplanned (see test_availability for the sums):
     # October 2 h down of 720 h; November 2 h down of 690 h (the 7-hour window takes the rest).
-    # A third-party outage on Tue 3 Nov 10:00–12:00 PST is excluded: November measures 688 h.
+    # A failure beyond the vendor's control on Tue 3 Nov 10:00–12:00 PST is excluded: November
+    # measures 688 h.
     service = MonitoredServiceFactory()
     OutageFactory(
         service=service, start=datetime(2026, 10, 31, 22, tzinfo=LA), end=datetime(2026, 11, 1, 8, tzinfo=LA)
@@ -162,7 +163,8 @@ def test_stored_outages_across_fall_back_and_month_boundary(db):
         service=service,
         start=datetime(2026, 11, 3, 10, tzinfo=LA),
         end=datetime(2026, 11, 3, 12, tzinfo=LA),
-        cause=OutageCause.THIRD_PARTY,
+        cause=OutageCause.BEYOND_CONTROL,
+        notes="AWS us-west-2 outage",
     )
     [entry] = selectors.availability_table(
         services=[service],

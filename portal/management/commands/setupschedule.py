@@ -15,6 +15,7 @@ DAILY = "daily 06:00 UTC"
 SCHEDULE = [
     ("SLA sweep: breaches, escalations, warnings", "tickets.tasks.sla_sweep_task", EVERY_MINUTE),
     ("Chasing: automatic reminders to customers", "tickets.tasks.chase_sweep_task", EVERY_MINUTE),
+    ("Planned work: maintenance and upgrade notices", "reports.tasks.maintenance_notices_task", EVERY_MINUTE),
     ("Outbox sweep: retry and deliver pending notices", "portal.tasks.notice_sweep_task", EVERY_MINUTE),
     ("Mailroom: take in the vendors' Maildirs", "mailroom.tasks.maildir_poll_task", EVERY_MINUTE),
     ("Mailroom: poll the vendors' IMAP mailboxes", "mailroom.tasks.imap_poll_task", EVERY_MINUTE),
