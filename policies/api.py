@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -46,11 +46,24 @@ class PrioritySerializer(Serializer):
     targets = TargetSerializer(many=True)
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^\d{2}:\d{2}:\d{2}$",
+        "example": "09:00:00",
+        "description": "Wall-clock time in the calendar's time zone (no offset: it changes with DST).",
+    }
+)
+class WallClockTimeField(serializers.TimeField):
+    """A window's opening or close: a local time without offset, which OpenAPI's `time` format
+    (RFC 3339, offset required) is not."""
+
+
 class WindowSerializer(Serializer):
     start_weekday = serializers.IntegerField()
-    start_time = serializers.TimeField()
+    start_time = WallClockTimeField()
     end_weekday = serializers.IntegerField()
-    end_time = serializers.TimeField()
+    end_time = WallClockTimeField()
 
 
 class CalendarSerializer(Serializer):
@@ -95,7 +108,7 @@ class VendorPolicyApi(APIView):
         vendor = VendorSerializer()
         key = serializers.CharField()
         name = serializers.CharField()
-        last_updated = serializers.DateField()
+        last_updated = serializers.DateField(allow_null=True, help_text="Null when the document gives none.")
         effective_from = UtcDateTimeField()
         published_at = UtcDateTimeField()
         channels = serializers.SerializerMethodField()

@@ -1,6 +1,8 @@
 """Schemathesis runs the whole OpenAPI schema against the API, in process through the WSGI app,
-as a customer and as staff (token auth): no answer may be a 5xx, and every answer must match what
-the schema documents for its status code and content type.
+as a customer, as staff (token auth) and as nobody: no answer may be a 5xx, and every answer must
+match what the schema documents for its status code and content type. The public answers with data
+that random paths rarely reach (each vendor's policy, the products with their versions) are checked
+against the schema one by one.
 
 Bounded so it fits in `make test`: a fixed seed, at most MAX_EXAMPLES fuzzed cases per operation
 plus the schema's examples, no coverage phase (it enumerates thousands of boundary cases)."""
@@ -23,6 +25,7 @@ from schemathesis.checks import (
 )
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
+from werkzeug.test import Client
 
 from portal.services import api_token_create
 from tickets.services import attachment_add, reply_add, ticket_open
@@ -66,8 +69,9 @@ def app():
 
 
 @pytest.fixture
-def cases(customer, agent, outsider, vendors):
-    """Something for every endpoint to find: cases of both organizations with replies and files."""
+def cases(customer, agent, outsider, vendors, coordinator):
+    """Something for every endpoint to find: cases of both organizations with replies and files, and
+    a product whose versions have no EOS or announcement date yet (nulls in the answers)."""
     for user, vendor, priority in [
         (customer, "alectrona", "high"),
         (customer, "albert", "medium"),
@@ -105,6 +109,8 @@ def checks_for(case) -> list:
 
 
 def token_headers(user) -> dict[str, str]:
+    if user is None:
+        return {}
     _, key = api_token_create(user=user)
     return {"Authorization": f"Token {key}"}
 
@@ -119,6 +125,28 @@ def test_api_as_a_customer(case, app, cases, customer):
 @SETTINGS
 def test_api_as_staff(case, app, cases, agent):
     call_and_validate(case, app, agent)
+
+
+@schema.parametrize()
+@SETTINGS
+def test_api_anonymously(case, app, cases):
+    call_and_validate(case, app, None)
+
+
+@pytest.mark.parametrize("slug", ["alectrona", "secpod", "albert", "infotecs"])
+def test_each_vendors_policy_matches_the_schema(app, db, slug):
+    response = Client(app).get(f"/api/vendors/{slug}/policy/")
+    assert response.status_code == 200
+    schema["/api/vendors/{slug}/policy/"]["GET"].validate_response(response)
+
+
+def test_products_with_undated_versions_match_the_schema(app, cases, customer, coordinator):
+    headers = token_headers(customer)
+    listed = Client(app).get("/api/products/", headers=headers)
+    assert {None} <= {v["eos"] for p in listed.json["results"] for v in p["versions"]}
+    schema["/api/products/"]["GET"].validate_response(listed)
+    one = Client(app).get(f"/api/products/{coordinator.pk}/", headers=headers)
+    schema["/api/products/{product_id}/"]["GET"].validate_response(one)
 
 
 def test_schema_lists_every_tickets_operation():
