@@ -66,6 +66,7 @@ class Server:
     port: int
     tls_port: int = 0
     cert: Path | None = None
+    home: Path | None = None  # the mail user's home: its INBOX is the Maildir home/Maildir/
 
     @property
     def url(self) -> str:
@@ -190,7 +191,7 @@ def running_dovecot(*, tls: bool = False) -> Iterator[Server]:
                     log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
                     raise RuntimeError(f"Dovecot did not start: {log[-2000:]}") from None
                 time.sleep(0.1)
-        yield Server(port, tls_port, cert)
+        yield Server(port, tls_port, cert, home)
     finally:
         process.terminate()
         try:
