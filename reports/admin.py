@@ -167,7 +167,22 @@ class DashboardAdmin(admin.ModelAdmin):
                 for target in selectors.next_to_breach(now=now)
             ],
             "report_url": reverse("reports:report"),
+            "verdicts": self._verdicts(months=months, services=services, now=now),
         }
+
+    @staticmethod
+    def _verdicts(*, months, services, now) -> list[dict]:
+        """Issue 20 point 4: per vendor, last month's and this month's Service Level Failure
+        verdicts (met rate, availability) and the periods' state, as the monthly report gives them
+        (a closed period's verdicts are its frozen ones). This month's report reuses the
+        dashboard's availability table, which ends with this month."""
+        verdicts, measured = [], {entry.service.vendor.name for entry in services}
+        for month in months[-2:]:
+            report = selectors.monthly_report(month=month, now=now, organization=None)
+            if month == months[-1]:
+                report.__dict__["services"] = services  # the cached_property, already computed
+            verdicts.append({"month": month, "vendors": report.vendor_summary, "measured": measured})
+        return verdicts
 
     @staticmethod
     def _ticket_link(target) -> str:
