@@ -82,3 +82,31 @@ def test_a_task_carries_the_request_s_context_with_its_own_id():
     finally:
         logs._unbind_task()
     assert logcontext.current() == {}
+
+
+def test_errors_go_to_sentry_only_when_a_dsn_is_set():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import django; django.setup(); import sentry_sdk; c = sentry_sdk.get_client();"
+        "print(c.is_active(), c.options['send_default_pii'])"
+    )
+
+    def client_with(**env: str) -> str:
+        environment = {k: v for k, v in os.environ.items() if k != "SENTRY_DSN"} | env
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=Path(__file__).resolve().parents[2],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.split()
+
+    assert client_with()[0] == "False"
+    assert client_with(SENTRY_DSN="https://public@o0.ingest.sentry.io/1") == ["True", "False"]
