@@ -325,3 +325,51 @@ def seed(*, tickets: int = 100_000, organizations: int = 200, show_progress: boo
         if show_progress:
             progress("Seeding tickets", done, total, started)
     return world
+
+
+def verified_client(user):
+    """A test Client signed in as `user` the way a person signs in: the password on the sign-in page,
+    then, for staff while STAFF_TWO_FACTOR is on (the default with DEBUG off, as here), a TOTP code
+    on the verification page (portal.middleware.TwoFactorRequired sends an unverified staff session
+    there from every page, the admin included). A staff member without an app is enrolled one, as
+    tests/conftest.py's verified_login does. Customers without two-factor give the password only."""
+    from django.conf import settings
+    from django.test import Client
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from portal.twofactor import totp_device_confirm, totp_device_start
+
+    def code(device) -> str:
+        now = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
+        return f"{now:0{device.digits}d}"
+
+    client = Client()
+    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    if response.status_code != 302:
+        raise SystemExit(f"sign-in of {user.username} refused: HTTP {response.status_code}")
+    if not (user.is_staff and settings.STAFF_TWO_FACTOR):
+        return client
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = totp_device_start(user=user)
+        if totp_device_confirm(device=device, token=code(device)) is None:
+            raise SystemExit(f"enrolling {user.username}'s authenticator app failed")
+        device.refresh_from_db()
+    # A TOTP code is accepted once: a second sign-in of the same person within the same 30 s step
+    # (two clients, or two runs) would be refused, so the benchmark's own device forgets the last one.
+    device.last_t = -1
+    device.save(update_fields=["last_t"])
+    response = client.post("/accounts/two-factor/", {"token": code(device)})
+    if response.status_code != 302:
+        raise SystemExit(f"two-factor code of {user.username} refused: HTTP {response.status_code}")
+    return client
+
+
+def sign_in_note() -> str:
+    """How the benchmark's staff signed in, for its output."""
+    from django.conf import settings
+
+    if settings.STAFF_TWO_FACTOR:
+        return "staff signed in with password and TOTP code (STAFF_TWO_FACTOR on)"
+    return "STAFF_TWO_FACTOR off: staff signed in with the password only"

@@ -9,7 +9,10 @@ later runs reuse it. Requests go through Django's test Client in-process.
 Prints, per report page: median and worst milliseconds and SQL queries per request. The floor
 (SPEC issue 8) is 1,000 ms per page with SQLite; the script exits non-zero when one is missed.
 It also seeds an organization with 2,000 billable Infotecs cases this month (each with work and
-an expense) and measures its monthly statement: page, CSV and JSON (issue 21).
+an expense) and measures its monthly statement: page, CSV and JSON (issue 21). Last, it closes
+every measurement period of last month (issue 20) and times the report and CSV of that closed
+month beside the open month before it; the closed month's queries must not grow with the number
+of its closed periods (the script fails when they do).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._seed import seed, setup_django  # noqa: E402
+from bench._seed import seed, setup_django, sign_in_note, verified_client  # noqa: E402
 
 FLOOR_MS = 1000
 OUTAGES_PER_MONTH = 6
@@ -126,6 +129,65 @@ def seed_statement(now) -> tuple[object, object]:
     return contract, admin
 
 
+def periods_close(month, organizations, by) -> int:
+    """Close `month`'s measurement period of each organization × vendor with cases opened in it
+    (issue 20 point 3; idempotent: a closed period is returned as it is). Returns how many."""
+    from reports.models import MeasurementPeriod
+    from reports.periods import period_close
+    from reports.selectors import month_range
+    from tickets.models import Ticket
+
+    start, end = month_range(month)
+    pairs = (
+        Ticket.objects.filter(organization__in=organizations, opened_at__gte=start, opened_at__lt=end)
+        .values_list("organization", "vendor")
+        .order_by()
+        .distinct()
+    )
+    done = 0
+    for organization_id, vendor_id in pairs:
+        period = MeasurementPeriod.objects.filter(
+            organization_id=organization_id, vendor_id=vendor_id, month=month
+        ).first() or MeasurementPeriod(organization_id=organization_id, vendor_id=vendor_id, month=month)
+        period_close(period=period, by=by)
+        done += 1
+    return done
+
+
+def closed_and_open(staff, customer, world, now, requests: int) -> bool:
+    """Issue 20: the report of a closed month (every period of last month closed: the figures are
+    read from the frozen snapshots) beside an open one (the month before, computed from the cases),
+    and the queries of the closed month's report, which must not grow with its closed periods
+    (measured with 10 organizations' periods closed, then all of them)."""
+    first = now.replace(day=1).date()
+    closed = (first - timedelta(days=1)).replace(day=1)
+    opened = (closed - timedelta(days=1)).replace(day=1)
+    by = world.staff[0]
+    pages = lambda month: [  # noqa: E731
+        (staff, f"report, all orgs, {month:%Y-%m}", f"/reports/?month={month:%Y-%m}"),
+        (staff, f"compliance CSV, {month:%Y-%m}", f"/reports/compliance.csv?month={month:%Y-%m}"),
+        (customer, f"report, customer, {month:%Y-%m}", f"/reports/?month={month:%Y-%m}"),
+    ]
+    started = time.perf_counter()
+    periods_close(closed, world.organizations[:10], by)
+    few = [measure(client, name, url, 1)[3] for client, name, url in pages(closed)]
+    count = periods_close(closed, world.organizations, by)
+    print(f"closed {count} periods of {closed:%Y-%m} in {time.perf_counter() - started:.0f} s")
+    ok, results = True, []
+    for month, state in [(closed, "closed"), (opened, "open")]:
+        for client, name, url in pages(month):
+            name, median, worst, queries, passed = measure(client, f"{name} ({state})", url, requests)
+            ok &= passed
+            results.append(queries)
+            print(f"{name:<40} {median:>10.0f} {worst:>10.0f} {queries:>8}{'' if passed else '  OVER 1 s'}")
+    constant = few == results[:3]
+    print(
+        f"closed month's queries with 10 organizations' periods closed / all: {few} / {results[:3]}: "
+        f"{'constant' if constant else 'NOT CONSTANT'}"
+    )
+    return ok and constant
+
+
 def measure(client, name: str, url: str, requests: int) -> tuple[str, float, float, int, bool]:
     from django.db import connection
 
@@ -159,8 +221,7 @@ def main() -> int:
     from portal.models import Organization
     from tickets.models import SlaTarget, Ticket
 
-    staff, customer = Client(), Client()
-    staff.force_login(world.staff[0])
+    staff, customer = verified_client(world.staff[0]), Client()  # password and TOTP code: STAFF_TWO_FACTOR
     organization = world.organizations[0]
     customer.force_login(world.members[organization.pk][0])
     now = timezone.now()
@@ -189,7 +250,8 @@ def main() -> int:
     ]
     print(
         f"{Ticket.objects.count():,} tickets, {SlaTarget.objects.count():,} SLA targets, "
-        f"{Organization.objects.count():,} organizations; {args.requests} timed requests per page"
+        f"{Organization.objects.count():,} organizations; {args.requests} timed requests per page; "
+        f"{sign_in_note()}"
     )
     print(f"{'page':<32} {'median ms':>10} {'worst ms':>10} {'queries':>8}")
     ok = True
@@ -197,6 +259,7 @@ def main() -> int:
         name, median, worst, queries, passed = measure(client, name, url, args.requests)
         ok &= passed
         print(f"{name:<32} {median:>10.0f} {worst:>10.0f} {queries:>8}{'' if passed else '  OVER 1 s'}")
+    ok &= closed_and_open(staff, customer, world, now, args.requests)
     return 0 if ok else 1
 
 

@@ -38,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._seed import seed, setup_django  # noqa: E402
+from bench._seed import seed, setup_django, sign_in_note, verified_client  # noqa: E402
 from bench._server import running_server  # noqa: E402
 
 LIST_P95_MS = 150
@@ -179,8 +179,6 @@ def forget_created_cases() -> None:
 def run(
     *, tickets: int, organizations: int, requests: int, creations: int, http_seconds: float
 ) -> list[Result]:
-    from django.test import Client
-
     from tickets.models import Ticket
 
     forget_created_cases()  # left by a run that was interrupted
@@ -189,8 +187,7 @@ def run(
     staff = world.staff[0]
     organization = world.organizations[0]
     customer = world.members[organization.pk][0]
-    admin = Client()
-    admin.force_login(staff)
+    admin = verified_client(staff)  # password and TOTP code, as STAFF_TWO_FACTOR asks of staff
     as_customer, as_staff = token_client(customer), token_client(staff)
     own_numbers = list(
         Ticket.objects.filter(organization=organization).values_list("number", flat=True)[:500]
@@ -338,7 +335,7 @@ def desk_views(admin, as_customer, customer, *, requests: int) -> list[Result]:
             owner=_admin_user(admin), name=SAVED_VIEW[0], defaults={"query": query, "shared": True}
         )
         query, name = view.query, "admin saved view"
-    portal = _client_for(customer)
+    portal = verified_client(customer)
     return [
         check(
             measure(name, lambda: admin.get(f"/admin/tickets/ticket/?{query}"), requests=requests),
@@ -377,21 +374,13 @@ def _admin_user(admin):
     return get_user_model().objects.get(pk=admin.session["_auth_user_id"])
 
 
-def _client_for(user):
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def report(results: list[Result], *, tickets: int, host_ms: tuple[float, float]) -> None:
     from django.db import connection
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
         f"\n{tickets:,} tickets, {connection.vendor}; each page requested {len(results[0].times_ms)} times; "
-        f"load average {load:.1f} on {os.cpu_count()} CPUs\n"
+        f"load average {load:.1f} on {os.cpu_count()} CPUs; {sign_in_note()}\n"
     )
     print(f"{'page':<28} {'median ms':>9} {'p95 ms':>7} {'CPU p95':>8} {'queries':>7}  floor")
     for r in results:

@@ -17,7 +17,7 @@ from django.urls import reverse
 from portal.models import Notice
 from tests.factories import MembershipFactory
 from tickets.models import Follower, Reply, Status, TargetState, Ticket
-from tickets.services import reply_add, ticket_open
+from tickets.services import reply_add, ticket_open, ticket_split
 
 # A Tuesday inside Alectrona's business hours (10:00 New York).
 NOW = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
@@ -111,6 +111,46 @@ def test_api_merge_is_the_desks_and_the_outsider_sees_nothing(client, agent, cus
     assert (
         client.get(reverse("api:ticket-detail", args=[duplicate.number])).json()["merged_into"] == kept.number
     )
+
+
+def test_merge_moves_the_duplicates_subordinate_incidents_to_the_kept_case(client, agent, customer, vendors):
+    kept = open_case(customer, vendors["alectrona"], "Export fails")
+    duplicate = open_case(customer, vendors["alectrona"], "Export broken again")
+    incident = ticket_split(
+        parent=duplicate, subject="Printing too", body="Printing fails as well.", priority="high", by=agent
+    )
+    clock = incident.sla_targets.get(kind="first_response")
+    client.force_login(agent)
+
+    run_action(client, "merge", [duplicate], into=kept.number, message="Same export bug.")
+
+    incident.refresh_from_db()
+    assert incident.parent_id == kept.pk
+    assert incident.sla_targets.get(kind="first_response").due_at == clock.due_at  # its own clock stands
+    assert incident.history.first().parent_id == kept.pk  # the move is in its history
+    api = client.get(reverse("api:ticket-detail", args=[incident.number])).json()
+    assert api["parent"] == kept.number
+    client.force_login(customer)
+    page = client.get(reverse("tickets:detail", args=[kept.number])).content.decode()
+    assert incident.number in page  # the customer's case page lists it under the kept case
+
+
+def test_merging_a_case_into_its_own_incident_leaves_no_case_its_own_parent(client, agent, customer, vendors):
+    duplicate = open_case(customer, vendors["alectrona"], "Export fails")
+    kept = ticket_split(
+        parent=duplicate, subject="Export, again", body="Still failing.", priority="high", by=agent
+    )
+    sibling = ticket_split(
+        parent=duplicate, subject="Printing too", body="Printing fails as well.", priority="high", by=agent
+    )
+    client.force_login(agent)
+
+    run_action(client, "merge", [duplicate], into=kept.number)
+
+    kept.refresh_from_db()
+    sibling.refresh_from_db()
+    assert kept.parent_id is None  # it takes the duplicate's place (which had no parent)
+    assert sibling.parent_id == kept.pk
 
 
 # ---------------------------------------------------------------------------- split

@@ -49,13 +49,27 @@ def _check_merge(duplicate: Ticket, into: Ticket) -> None:
             raise ValidationError({field: MERGE_CLOSED.format(number=case.number)})
 
 
+def _move_subordinates(duplicate: Ticket, into: Ticket, at: datetime) -> None:
+    """The duplicate's subordinate incidents become the kept case's (each keeps its own clocks; only
+    its parent changes, in its history). When the kept case is itself one of them, it takes the
+    duplicate's place under the duplicate's parent instead of becoming its own."""
+    if into.parent_id == duplicate.pk:
+        into.parent_id = duplicate.parent_id
+    incidents = Ticket.objects.select_for_update(of=("self",)).filter(parent=duplicate).exclude(pk=into.pk)
+    for incident in incidents:
+        incident.parent = into
+        incident._change_reason = f"{duplicate.number} merged into {into.number}"
+        incident.updated_at = at
+        incident.save(update_fields=["parent", "updated_at"])
+
+
 @transaction.atomic
 def ticket_merge(
     *, duplicate: Ticket, into: Ticket, by, message: str = "", at: datetime | None = None
 ) -> Ticket:
     """Merge `duplicate` into `into`, the case that is kept: the duplicate's description (as a
     reply from its requester, dated when it was opened), replies and attachments move, and its
-    requester and followers follow the kept case. The kept case's SLA outcomes stand: nothing
+    requester, followers and subordinate incidents follow the kept case. The kept case's SLA outcomes stand: nothing
     moved answers or reopens it. The duplicate is closed with a pointer (`merged_into`); its own
     unanswered first response is withdrawn (one already overdue stays breached), it uses no
     ticket of a quota, and its requester is told, with the desk's `message`."""
@@ -79,6 +93,7 @@ def ticket_merge(
         Follower.objects.get_or_create(
             ticket=into, user_id=user_id, defaults={"added_by": by, "created_at": at}
         )
+    _move_subordinates(duplicate, into, at)
     note = reply_save(
         ticket=duplicate,
         author=by,
