@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._seed import seed, setup_django  # noqa: E402
 from bench._server import free_port, server_command  # noqa: E402
 from bench.sweep import SmtpServer  # noqa: E402
-from bench.tickets import host_check_ms  # noqa: E402
+from bench.tickets import CREATION_VENDORS, host_check_ms  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -196,12 +196,16 @@ def openings(port: int, customer, seconds: float) -> None:
 
     def client() -> None:
         while time.monotonic() < until:
+            # Three vendors in turn, as bench/tickets.py: each vendor's case numbers are one
+            # counter row, which an opening holds until it commits.
+            number = next(counter)
+            vendor = CREATION_VENDORS[number % len(CREATION_VENDORS)]
             body = json.dumps(
                 {
-                    "vendor": "alectrona",
-                    "priority": "high",
+                    "vendor": vendor,
+                    "priority": "normal" if vendor == "secpod" else "high",
                     "kind": "incident",
-                    "subject": f"{CREATED_SUBJECT} {next(counter)}",
+                    "subject": f"{CREATED_SUBJECT} {number}",
                     "body": "Opened by bench/scale.py.",
                 }
             )
@@ -236,18 +240,31 @@ def sweep_due() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from tickets.models import SlaTarget, TargetState
+    from tickets.models import SlaEvent, SlaTarget, TargetState, Ticket
     from tickets.services.sweep import sla_sweep
 
+    # The same 1,000 targets, put back before each run to running and just past due (as
+    # bench/sweep.py does): a seeded year has few targets still running, and a run settles them.
+    ids = list(
+        SlaTarget.objects.filter(state__in=[TargetState.BREACHED, TargetState.RUNNING], due_at__isnull=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:DUE]
+    )
     timings, breached = [], []
     for _ in range(3):
         now = timezone.now()
-        ids = list(
-            SlaTarget.objects.filter(state=TargetState.RUNNING, due_at__gt=now)
-            .order_by("due_at")
-            .values_list("pk", flat=True)[:DUE]
+        SlaEvent.objects.filter(target_id__in=ids).delete()
+        due = SlaTarget.objects.filter(pk__in=ids)
+        due.update(
+            state=TargetState.RUNNING,
+            breached_at=None,
+            warned_at=None,
+            due_at=now - timedelta(minutes=1),
+            warn_at=now - timedelta(minutes=5),
         )
-        SlaTarget.objects.filter(pk__in=ids).update(due_at=now - timedelta(minutes=1))
+        Ticket.objects.filter(pk__in=due.values("ticket_id")).update(
+            sla_state="running", next_due_at=now - timedelta(minutes=1)
+        )
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
             result = sla_sweep(now=timezone.now())
