@@ -37,6 +37,7 @@ from ..services import (
     ticket_resolve,
     ticket_wait_on_customer,
 )
+from ..services.vendors import ticket_set_vendor_reference
 from .desk import BUILT_IN_VIEWS, save_view, saved_views_for
 from .forms import PersonChoiceField, PriorityChangeForm, ResolveForm, TicketAddForm, choices_of, version_ids
 from .inlines import AttachmentInline, NewReplyFormSet, NewReplyInline, ReplyInline, SlaTargetInline
@@ -52,7 +53,7 @@ from .listing import (
     live_sla_state,
 )
 from .organize import FollowerInline, OrganizeActions, SearchRankedChangeList, apply_each
-from .vendors import WithVendorFilter
+from .vendors import VendorAndChaseActions, WithVendorFilter
 
 User = get_user_model()
 MIXED_VENDORS = "Select cases of one vendor: each vendor has its own {what}. Filter the list by vendor first."
@@ -67,7 +68,7 @@ TRIAGE_ORDER = [
 
 
 @admin.register(Ticket)
-class TicketAdmin(OrganizeActions, HistoryAdmin):
+class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
     list_display = [
         "number",
         "subject",
@@ -111,6 +112,9 @@ class TicketAdmin(OrganizeActions, HistoryAdmin):
         "merge",
         "split",
         "add_follower",
+        "chase",
+        "hand_to_vendor",
+        "vendor_answered",
     ]
     add_fieldsets = [
         (
@@ -234,7 +238,7 @@ class TicketAdmin(OrganizeActions, HistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        editable = {"assignee"}
+        editable = {"assignee", "vendor_reference"}
         return [f for _, options in self.change_fieldsets for f in options["fields"] if f not in editable]
 
     def get_inlines(self, request, obj):
@@ -262,6 +266,10 @@ class TicketAdmin(OrganizeActions, HistoryAdmin):
             return
         if "assignee" in form.changed_data:
             ticket_assign(ticket=obj, assignee=form.cleaned_data["assignee"], by=request.user)
+        if "vendor_reference" in form.changed_data:
+            ticket_set_vendor_reference(
+                ticket=obj, by=request.user, reference=form.cleaned_data["vendor_reference"]
+            )
 
     def save_formset(self, request, form, formset, change):
         if isinstance(formset, NewReplyFormSet):

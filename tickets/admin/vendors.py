@@ -1,9 +1,13 @@
 """The triage list's "with the vendor" filter (issue 20 point 6): cases the desk handed to their
-vendor and still waits on (tickets.services.vendors), or the others."""
+vendor and still waits on (tickets.services.vendors), or the others; and the issue's actions on
+cases: chasing the customer, handing to the vendor and its answer."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+
+from ..services import chases, vendors
 
 
 class WithVendorFilter(admin.SimpleListFilter):
@@ -19,3 +23,49 @@ class WithVendorFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(with_vendor_since__isnull=True)
         return queryset
+
+
+# ---------------------------------------------------------------------------- actions (issue 20)
+
+
+class ChaseForm(forms.Form):
+    message = forms.CharField(
+        label="Message to the customer",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Optional: what the desk still needs. The reminder is recorded with its time.",
+    )
+
+
+def _chase(*, ticket, by, message: str = "") -> None:
+    chases.ticket_chase(ticket=ticket, by=by, message=message)
+
+
+def _hand_over(*, ticket, by) -> None:
+    vendors.ticket_hand_to_vendor(ticket=ticket, by=by)
+
+
+def _answered(*, ticket, by) -> None:
+    vendors.ticket_vendor_answered(ticket=ticket, by=by)
+
+
+class VendorAndChaseActions:
+    """The desk's reminder to a customer a case waits on (tickets.services.chases.ticket_chase),
+    and handing cases to their vendor and recording its answer (tickets.services.vendors), each
+    reported case by case. The vendor's case number itself is edited on the case page."""
+
+    @admin.action(description="Remind the customer (chase)…", permissions=["change"])
+    def chase(self, request, queryset):
+        form = ChaseForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            self._each(request, queryset, _chase, "reminded", message=form.cleaned_data["message"])
+            return None
+        return self._action_page(request, queryset, form, "Remind the customer", "chase")
+
+    @admin.action(description="Hand to the vendor", permissions=["change"])
+    def hand_to_vendor(self, request, queryset):
+        self._each(request, queryset, _hand_over, "handed to the vendor")
+
+    @admin.action(description="The vendor answered", permissions=["change"])
+    def vendor_answered(self, request, queryset):
+        self._each(request, queryset, _answered, "answered by the vendor")
