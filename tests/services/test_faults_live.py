@@ -12,7 +12,9 @@ import pytest
 from bench._faults import Desk, pg_available, redis_outage_with_delivery_in_flight, scenarios
 from tests.services.conftest import database_url, unavailable
 
-pytestmark = pytest.mark.services
+# django_db: run alone, no test here would otherwise make pytest-django create the test
+# database, and the catalog would be copied from (and loaded into) DATABASE_URL's own database.
+pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
 
 @pytest.fixture(scope="module")
@@ -27,19 +29,6 @@ def desk(services_available, django_db_blocker, tmp_path_factory):
         yield desk
     finally:
         desk.stop()
-
-
-def test_the_worker_survives_a_redis_outage_with_a_delivery_in_flight_and_mails_each_once(desk):
-    """Issue 17 point 1. kombu 5.7.0 as released crashed here in a hand-run reproduction (a lone
-    notice in flight, Redis stopped 2 s later for 6 s) but not in every run of this harness, so
-    the crash itself is not asserted; the workaround's survival and delivery are."""
-    outcome = redis_outage_with_delivery_in_flight(desk, workaround=True)
-    desk.worker.stop()
-    desk.start_worker()  # the suite's own worker: EMAIL_TIMEOUT 1 s, lease 3 s
-    assert outcome["opened"] == 201
-    assert outcome["alive"], outcome["log"][-3000:]
-    assert outcome["in_flight"] and set(outcome["in_flight"].values()) == {1}, outcome
-    assert outcome["after"] and set(outcome["after"].values()) == {1}, outcome  # it still delivers
 
 
 FAULTS = [
@@ -57,12 +46,32 @@ FAULTS = [
 @pytest.mark.parametrize("fault", FAULTS)
 def test_every_case_is_saved_and_every_email_sent_exactly_once(desk, fault):
     plan = scenarios(desk)[fault]
-    result = desk.run(fault, cases=4, **plan)
+    result = desk.run(fault, cases=4, settle=30.0, **plan)
     summary = repr(result)
+    assert not result.notes, summary  # the fault met the openings and deliveries; all out in time
     assert result.opened == 4 and result.saved == 4, summary
     assert result.expected >= 4, summary  # at least the requester's "case received" per case
     assert result.lost == 0 and result.delivered == result.expected, summary
     assert result.doubled == 0, summary
     assert result.status_5xx == 0, summary  # 503 (the database restarting) is the designed answer
     if fault.startswith("redis hung"):
-        assert result.slowest_answer_s < 2.5, summary  # publishing never blocks a request
+        # Publishing never blocks a request: it gives up after its 1 s socket timeout, once per
+        # web process (then BrokerPause leaves rows to the sweep). The rest is the opening
+        # itself, up to ~2 s on this loaded 2-core host; a blocked publish took gunicorn's 30 s.
+        assert result.slowest_answer_s < 5.0, summary
+    if fault == "postgresql restarted":
+        # The server accepted a message while the database was down: "sent" was retried, and
+        # the row was not sent again after its lease (doubled == 0 above).
+        assert result.sent_retried >= 1, summary
+
+
+def test_the_worker_survives_a_redis_outage_with_a_delivery_in_flight_and_mails_each_once(desk):
+    """Issue 17 point 1, the hand reproduction: one notice in flight (the SMTP server frozen, the
+    task unacknowledged), Redis stopped 2 s later for 6 s. kombu 5.7.0 as released kills the
+    worker's main process here ("Unrecoverable error: AttributeError ... 'hostname'"); with
+    config/celery.py's workaround it lives, and sends that notice and the next case's once.
+    Last in this module: it leaves its own worker (EMAIL_TIMEOUT 10 s) running."""
+    outcome = redis_outage_with_delivery_in_flight(desk)
+    assert outcome["alive"], outcome["log"][-3000:]
+    assert set(outcome["in_flight"].values()) == {1}, outcome["in_flight"]
+    assert outcome["after"] and set(outcome["after"].values()) == {1}, outcome["after"]  # it still delivers
