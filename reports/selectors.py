@@ -252,12 +252,23 @@ def compliance_tables(
     With `month`, the organization × vendor periods of that month already closed answer with the
     figures frozen at their closing (issue 20 point 3), whatever the cases say now."""
     targets = _targets(start=start, end=end, organization=organization, vendor=vendor)
+    frozen = closed_periods(month=month, organization=organization, vendor=vendor) if month else []
+    if frozen:
+        # A closed period's cases are not counted again only to be replaced: one NOT EXISTS on
+        # the period's unique (organization, vendor, month), so a closed month costs no more.
+        targets = targets.exclude(
+            Exists(
+                MeasurementPeriod.objects.filter(
+                    month=month,
+                    closed_at__isnull=False,
+                    organization_id=OuterRef("ticket__organization_id"),
+                    vendor_id=OuterRef("ticket__vendor_id"),
+                )
+            )
+        )
     counts = live_counts(targets=targets, now=now)
     times = first_response_times(targets=targets)
-    if month is not None:
-        counts, times = _with_frozen(
-            counts, times, closed_periods(month=month, organization=organization, vendor=vendor)
-        )
+    counts, times = _with_frozen(counts, times, frozen)
     labels = _Labels.for_groups(counts)
     return [_table(group_by, counts, times, labels) for group_by in groupings]
 
