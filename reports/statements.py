@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
 from lifecycle.dates import add_months
@@ -142,46 +142,62 @@ def _cases(
     contract: Contract, start: datetime, end: datetime, emergency_price: Decimal | None
 ) -> list[CaseLine]:
     """Billable cases of the organization about the contract's product that opened in the month
-    or carry work or expenses of the month: three queries whatever their number."""
+    or carry work or expenses of the month. Three queries whatever their number, each led by the
+    organization's cases (ticket_org_opened, then work_ticket_started / expense_ticket_incurred),
+    rows read as tuples: no model instances, no OR over a subquery of the whole desk's work."""
     first, after = start.date(), end.date()
-    mine = Q(organization_id=contract.organization_id, product_id=contract.product_id, billable=True)
-    worked = WorkEntry.objects.filter(started_at__gte=start, started_at__lt=end).values("ticket_id")
-    spent = Expense.objects.filter(incurred_on__gte=first, incurred_on__lt=after).values("ticket_id")
+    mine = {
+        "ticket__organization_id": contract.organization_id,
+        "ticket__product_id": contract.product_id,
+        "ticket__billable": True,
+    }
+    # Whether the case opened before (or after) the month, answered by the database.
+    elsewhen = ExpressionWrapper(
+        Q(ticket__opened_at__lt=start) | Q(ticket__opened_at__gte=end), output_field=BooleanField()
+    )
+    work = (
+        WorkEntry.objects.filter(**mine, started_at__gte=start, started_at__lt=end)
+        .order_by()
+        .values_list("ticket_id", "minutes", elsewhen)
+    )
+    spent = (
+        Expense.objects.filter(**mine, incurred_on__gte=first, incurred_on__lt=after)
+        .order_by("incurred_on", "id")
+        .values_list("ticket_id", "kind", "incurred_on", "description", "amount", "currency", elsewhen)
+    )
+    minutes: dict[int, list[int]] = {}
+    earlier: set[int] = set()  # cases opened before the month with work or expenses in it
+    for ticket_id, entry_minutes, other_month in work:
+        minutes.setdefault(ticket_id, []).append(entry_minutes)
+        if other_month:
+            earlier.add(ticket_id)
+    kinds = dict(Expense._meta.get_field("kind").flatchoices)
+    expenses: dict[int, list[ExpenseLine]] = {}
+    for ticket_id, kind, incurred_on, description, amount, currency, other_month in spent:
+        line = ExpenseLine(kinds.get(kind, kind), incurred_on.isoformat(), description, amount, currency)
+        expenses.setdefault(ticket_id, []).append(line)
+        if other_month:
+            earlier.add(ticket_id)
+    opened = Q(opened_at__gte=start, opened_at__lt=end)
+    in_month = ExpressionWrapper(opened, output_field=BooleanField())
     tickets = (
-        Ticket.objects.filter(mine)
-        .filter(Q(opened_at__gte=start, opened_at__lt=end) | Q(pk__in=worked) | Q(pk__in=spent))
-        .only("number", "subject", "billable_reason", "emergency", "opened_at", "vulnerability")
-        .order_by("number")
-        .prefetch_related(
-            Prefetch(
-                "work_entries",
-                queryset=WorkEntry.objects.filter(started_at__gte=start, started_at__lt=end).only(
-                    "ticket_id", "minutes"
-                ),
-            ),
-            Prefetch(
-                "expenses",
-                queryset=Expense.objects.filter(incurred_on__gte=first, incurred_on__lt=after),
-            ),
+        Ticket.objects.filter(
+            organization_id=contract.organization_id, product_id=contract.product_id, billable=True
         )
+        .filter(opened | Q(pk__in=sorted(earlier)) if earlier else opened)
+        .order_by("number")
+        .values_list("pk", "number", "subject", "billable_reason", "emergency", in_month, "vulnerability")
     )
     lines = []
-    for ticket in tickets:
-        line = CaseLine(
-            number=ticket.number,
-            subject=ticket.subject,
-            reason=ticket.billable_reason,
-            vulnerability=ticket.vulnerability,
-        )
-        for entry in ticket.work_entries.all():
-            line.minutes += entry.minutes
-            line.work_amount += work_charge(entry.minutes, contract.hourly_rate)
+    rate = contract.hourly_rate
+    for pk, number, subject, reason, emergency, opened_this_month, vulnerability in tickets:
+        line = CaseLine(number=number, subject=subject, reason=reason, vulnerability=vulnerability)
+        entries = minutes.get(pk, ())
+        line.minutes = sum(entries)
+        line.work_amount = sum((work_charge(m, rate) for m in entries), Decimal("0.00"))
         line.hours = hours(line.minutes)
-        line.expenses = [
-            ExpenseLine(e.get_kind_display(), e.incurred_on.isoformat(), e.description, e.amount, e.currency)
-            for e in ticket.expenses.all()
-        ]
-        if ticket.emergency and start <= ticket.opened_at < end and emergency_price is not None:
+        line.expenses = expenses.get(pk, [])
+        if emergency and opened_this_month and emergency_price is not None:
             line.emergency_calls, line.emergency_amount = 1, emergency_price
         lines.append(line)
     return lines

@@ -5,6 +5,8 @@ anyone else 404, whether or not the contract exists. Money is a decimal string, 
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_EVEN, Decimal
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
@@ -20,6 +22,7 @@ from ..views import MONTH_INVALID
 from .views import month_or_none
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "coerce_to_string": True}
+CENT = Decimal("0.01")
 MONTH_PARAMETER = OpenApiParameter("month", str, OpenApiParameter.PATH, description="YYYY-MM, a UTC month.")
 CONTRACT_PARAMETER = OpenApiParameter("contract_id", int, OpenApiParameter.PATH, description="Contract id.")
 
@@ -98,6 +101,69 @@ class StatementOutput(Serializer):
         return "closed" if data.closed else "provisional"
 
 
+def _money(value: Decimal) -> str:
+    """A DecimalField(**MONEY)'s representation: two places, as a plain decimal string."""
+    return f"{value.quantize(CENT, rounding=ROUND_HALF_EVEN):f}"
+
+
+def statement_output(data: statements.StatementData) -> dict:
+    """StatementOutput(data).data, written directly: DRF's fields cost some 0.1 ms a value, and a
+    statement of 2,000 cases has 30,000 of them. StatementOutput stays the schema, and a test
+    holds the two equal."""
+    quota = data.quota
+    return {
+        "organization": str(data.organization),
+        "contract_id": int(data.contract_id),
+        "contract": str(data.contract),
+        "month": str(data.month),
+        "currency": str(data.currency),
+        "hourly_rate": _money(data.hourly_rate),
+        "status": "closed" if data.closed else "provisional",
+        "closed_at": str(data.closed_at),
+        "quota": None
+        if quota is None
+        else {
+            "contract_year": int(quota.contract_year),
+            "allowance": int(quota.allowance),
+            "carried_over": int(quota.carried_over),
+            "used_this_month": int(quota.used_this_month),
+            "used_this_year": int(quota.used_this_year),
+            "remaining": int(quota.remaining),
+        },
+        "cases": [
+            {
+                "number": str(c.number),
+                "subject": str(c.subject),
+                "reason": str(c.reason),
+                "vulnerability": bool(c.vulnerability),
+                "minutes": int(c.minutes),
+                "hours": _money(c.hours),
+                "work_amount": _money(c.work_amount),
+                "emergency_calls": int(c.emergency_calls),
+                "emergency_amount": _money(c.emergency_amount),
+                "expenses": [
+                    {
+                        "kind": str(e.kind),
+                        "incurred_on": str(e.incurred_on),
+                        "description": str(e.description),
+                        "amount": _money(e.amount),
+                        "currency": str(e.currency),
+                    }
+                    for e in c.expenses
+                ],
+            }
+            for c in data.cases
+        ],
+        "premium_options": [_price(line) for line in data.premium_options],
+        "orders": [_price(line) for line in data.orders],
+        "totals": {str(currency): _money(total) for currency, total in data.totals.items()},
+    }
+
+
+def _price(line: statements.PriceLine) -> dict:
+    return {"what": str(line.what), "amount": _money(line.amount), "currency": str(line.currency)}
+
+
 class StatementListApi(StatementApi):
     @extend_schema(operation_id="statements_list", responses={200: ContractOutput(many=True)})
     def get(self, request):
@@ -115,5 +181,4 @@ class StatementDetailApi(StatementApi):
         first = month_or_none(month)
         if first is None:
             raise serializers.ValidationError({"month": [MONTH_INVALID[0].upper() + MONTH_INVALID[1:]]})
-        return Response(StatementOutput(statements.statement_for(contract=contract, month=first)).data)
-
+        return Response(statement_output(statements.statement_for(contract=contract, month=first)))

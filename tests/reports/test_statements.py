@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from http import HTTPStatus
 
@@ -176,3 +176,60 @@ def test_a_statement_is_closed_only_after_its_month(basic_contract, agent):
     with pytest.raises(ValidationError) as error:
         statement_close(contract=basic_contract, month=NOVEMBER, by=agent)
     assert "month" in error.value.message_dict
+
+
+def test_work_and_expenses_of_a_later_month_bring_an_earlier_case_back(
+    month_of_charges, basic_contract, agent
+):
+    """A case opened in November with work and an expense in December is on December's statement
+    with December's charges only; its November emergency call stays in November."""
+    december = date(2026, 12, 1)
+    with time_machine.travel(datetime(2026, 12, 3, 12, 0, tzinfo=UTC), tick=False):
+        started = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+        billing.work_record(ticket=month_of_charges["a"], by=agent, started_at=started, minutes=20)
+        billing.expense_record(
+            ticket=month_of_charges["b"], by=agent, kind=ExpenseKind.OTHER, incurred_on=date(2026, 12, 2),
+            amount=Decimal("9.99"), currency="EUR", description="Taxi",
+        )  # fmt: skip
+        s = statement_compute(contract=basic_contract, month=december)
+    lines = {c.number: c for c in s.cases}
+    a, b = lines[month_of_charges["a"].number], lines[month_of_charges["b"].number]
+    assert (a.minutes, a.work_amount, a.expenses) == (20, Decimal("26.67"), [])  # 20 × 80.00 ÷ 60
+    assert (b.minutes, b.emergency_calls, [(e.amount, e.description) for e in b.expenses]) == (
+        0,
+        0,
+        [(Decimal("9.99"), "Taxi")],
+    )
+    assert s.totals["EUR"] == Decimal("36.66")
+    november = statement_compute(contract=basic_contract, month=NOVEMBER)
+    assert november.totals == {"EUR": Decimal("2815.50"), "RUB": Decimal("8000.00")}
+
+
+OLD_ROWS = """{% for c in s.cases %}
+    <tr>
+      <td>{{ c.number }}<br><span class="small muted">{{ c.subject }}</span></td>
+      <td class="small">{{ c.reason }}</td>
+      <td class="num">{{ c.hours }}</td>
+      <td class="num">{{ c.work_amount }} {{ s.currency }}</td>
+      <td class="num">{% if c.emergency_calls %}{{ c.emergency_amount }} {{ s.currency }}{% else %}—{% endif %}</td>
+      <td class="small">{% for e in c.expenses %}{{ e.kind }} {{ e.incurred_on }}: {{ e.amount }} {{ e.currency }}{% if e.description %} ({{ e.description }}){% endif %}{% if not forloop.last %}<br>{% endif %}{% empty %}—{% endfor %}</td>
+    </tr>
+  {% endfor %}"""  # noqa: E501 - the template as it was
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_fast_case_rows_and_json_equal_the_template_and_the_serializer(month_of_charges, basic_contract):
+    """The statement's case rows are written in Python and its JSON without DRF's fields, for speed
+    (bench/reports.py); both must say exactly what the template and StatementOutput said."""
+    from django.template import Context, Template
+
+    from reports.billing.api import StatementOutput, statement_output
+    from reports.statements import statement_for
+
+    month_of_charges["a"].subject = 'Fails on <script>alert("x")</script> & more'
+    month_of_charges["a"].save(update_fields=["subject"])
+    s = statement_for(contract=basic_contract, month=NOVEMBER)
+    old = Template(OLD_ROWS).render(Context({"s": s}))
+    new = Template("{% load statement_format %}{% statement_case_rows s %}").render(Context({"s": s}))
+    assert new == old and "&lt;script&gt;" in new
+    assert statement_output(s) == StatementOutput(s).data
