@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from .errors import ApplicationError
 from .models import IdempotencyKey
+from .transactions import retry_once_on_conflict
 
 # How long a key answers with its first result: a retry or a resubmitted page comes within
 # minutes; a day covers a client that retries after an outage. Older keys are forgotten.
@@ -134,6 +135,7 @@ def _claimed(claimed: dict, now: datetime) -> IdempotencyKey | None:
     return None
 
 
+@retry_once_on_conflict  # `create`'s services run inside this transaction: their retry cannot
 def _claim_and_create(claimed: dict, fingerprint: str, create: Callable[[], Submission], now) -> Submission:
     with transaction.atomic():
         try:

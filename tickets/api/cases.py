@@ -29,6 +29,7 @@ from portal.idempotency import Submission
 from portal.markdown import MAX_LENGTH, TOO_LONG
 from portal.models import Organization
 from portal.selectors import user_organization
+from portal.transactions import retry_once_on_conflict
 
 from .. import selectors, services
 from ..filters import ORDERINGS, TicketFilter
@@ -327,11 +328,19 @@ class TicketUpdateApi(TicketApi):
         ticket = ticket_or_404(request.user, number)
         serializer = TicketUpdateApi.InputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        # Several changes in one request apply together or not at all.
-        with transaction.atomic():
-            for change in ticket_changes(ticket, request.user, serializer.validated_data):
-                ticket = change()
+        ticket = ticket_changes_apply(ticket, request.user, serializer.validated_data)
         return Response(detail_data(ticket, request.user))
+
+
+@retry_once_on_conflict
+def ticket_changes_apply(ticket: Ticket, by, data: dict) -> Ticket:
+    """Several changes in one request apply together or not at all. Their services' own retry
+    does not reach inside this transaction, so a conflict aborting it runs all of them once more
+    here, on the fresh state (each service locks and re-reads the case)."""
+    with transaction.atomic():
+        for change in ticket_changes(ticket, by, data):
+            ticket = change()
+    return ticket
 
 
 def ticket_changes(ticket: Ticket, by, data: dict) -> list:
