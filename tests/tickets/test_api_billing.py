@@ -150,6 +150,59 @@ def test_after_a_failed_remote_session_the_customer_asks_for_a_visit(
     assert fields(again) == ["onsite"]
 
 
+def test_the_desk_schedules_the_visit_and_records_the_arrival(critical_case, agent, customer, outsider):
+    """Point 4, the desk's side: a requested visit is scheduled (moved by scheduling again) and its
+    arrival recorded once; on-site work is refused until then. Customers 403, outsiders 404."""
+    billing.remote_session_record(
+        ticket=critical_case, by=agent, started_at=AT, minutes=30, outcome=SessionOutcome.FAILED
+    )
+    assert fields(post(agent, url(critical_case, "onsite/schedule"), {"scheduled_for": NOW.isoformat()})) == [
+        "onsite"
+    ]  # no visit asked for yet
+    billing.onsite_request(ticket=critical_case, by=customer, confirm_billable=True, at=AT)
+    when = (NOW + timedelta(hours=20)).isoformat()  # answered as sent: UTC, "+00:00"
+    assert post(customer, url(critical_case, "onsite/schedule"), {"scheduled_for": when}).status_code == 403
+    assert post(outsider, url(critical_case, "onsite/schedule"), {"scheduled_for": when}).status_code == 404
+    assert fields(post(agent, url(critical_case, "onsite/schedule"), {})) == ["scheduled_for"]
+    answer = post(agent, url(critical_case, "onsite/schedule"), {"scheduled_for": when})
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["scheduled_for"] == when and answer.json()["arrived_at"] is None
+    onsite_work = {"started_at": NOW.isoformat(), "minutes": 60, "location": "onsite"}
+    assert fields(post(agent, url(critical_case, "work"), onsite_work)) == ["location"]
+    assert post(customer, url(critical_case, "onsite/arrival")).status_code == 403
+    assert post(outsider, url(critical_case, "onsite/arrival")).status_code == 404
+    arrived = post(agent, url(critical_case, "onsite/arrival"))
+    assert arrived.status_code == 200, arrived.content
+    assert arrived.json()["arrived_at"] == NOW.isoformat()
+    later = post(agent, url(critical_case, "onsite/arrival"), {"at": (NOW + timedelta(hours=1)).isoformat()})
+    assert later.json()["arrived_at"] == arrived.json()["arrived_at"]  # the first arrival stays
+    assert post(agent, url(critical_case, "work"), onsite_work).status_code == 201
+
+
+def test_the_desk_reclassifies_a_vulnerability_with_a_reason(extended_case, agent, customer, outsider):
+    """Point 3: a normal bug on an Extended Support version is charged; re-classified as a
+    vulnerability it is free, with the reason as an internal note; back again, charged again."""
+    path = url(extended_case, "classification")
+    body = {"vulnerability": True, "cve_id": "cve-2026-4321", "reason": "Remote code execution"}
+    assert post(customer, path, body).status_code == 403
+    assert post(outsider, path, body).status_code == 404
+    assert fields(post(agent, path, {**body, "reason": ""})) == ["reason"]
+    assert fields(post(agent, path, {**body, "cve_id": "CVE-1"})) == ["cve_id"]
+    answer = post(agent, path, body)
+    assert answer.status_code == 200, answer.content
+    assert answer.json() == {
+        "vulnerability": True,
+        "cve_id": "CVE-2026-4321",
+        "billable": False,
+        "billable_reason": "",
+        "agreement_required": False,
+    }
+    note = extended_case.replies.get(internal=True)
+    assert "Remote code execution" in note.body and note.author == agent
+    back = post(agent, path, {"vulnerability": False, "reason": "Not exploitable"})
+    assert back.json()["billable"] is True and back.json()["agreement_required"] is True
+
+
 # ---------------------------------------------------------------------------- quotes on a case
 
 

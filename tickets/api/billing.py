@@ -283,6 +283,80 @@ class OnsiteVisitApi(TicketApi):
         return Response(_out(OnsiteVisitOutput, visit, request), status=status.HTTP_201_CREATED)
 
 
+class OnsiteScheduleApi(TicketApi):
+    class InputSerializer(Serializer):
+        scheduled_for = UtcDateTimeField(help_text="When the specialist is expected on site.")
+
+    @extend_schema(
+        operation_id="tickets_onsite_schedule",
+        parameters=[NUMBER],
+        request=InputSerializer,
+        responses={200: OnsiteVisitOutput, **error_answers(400, 401, 403, 404)},
+        description="The desk schedules the case's requested on-site visit (again to move it).",
+    )
+    def post(self, request, number: str):
+        ticket = ticket_or_404(request.user, number)
+        _desk(request)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        visit = billing.visit_schedule(ticket=ticket, by=request.user, **serializer.validated_data)
+        return Response(_out(OnsiteVisitOutput, visit, request))
+
+
+class OnsiteArrivalApi(TicketApi):
+    class InputSerializer(Serializer):
+        at = UtcDateTimeField(required=False, help_text="When the specialist arrived; now if left out.")
+
+    @extend_schema(
+        operation_id="tickets_onsite_arrival",
+        parameters=[NUMBER],
+        request=InputSerializer,
+        responses={200: OnsiteVisitOutput, **error_answers(400, 401, 403, 404)},
+        description="The desk records the specialist's arrival on site (on-site work is logged only "
+        "after it); recording it again keeps the first arrival.",
+    )
+    def post(self, request, number: str):
+        ticket = ticket_or_404(request.user, number)
+        _desk(request)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        visit = billing.visit_arrive(ticket=ticket, by=request.user, at=serializer.validated_data.get("at"))
+        return Response(_out(OnsiteVisitOutput, visit, request))
+
+
+@extend_schema_serializer(component_name="Classification")
+class ClassificationOutput(Serializer):
+    vulnerability = serializers.BooleanField()
+    cve_id = serializers.CharField()
+    billable = serializers.BooleanField()
+    billable_reason = serializers.CharField()
+    agreement_required = serializers.BooleanField()
+
+
+class ClassificationApi(TicketApi):
+    class InputSerializer(Serializer):
+        vulnerability = serializers.BooleanField()
+        cve_id = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+        reason = serializers.CharField(max_length=2000, help_text="Why: kept as an internal note.")
+
+    @extend_schema(
+        operation_id="tickets_classification_update",
+        parameters=[NUMBER],
+        request=InputSerializer,
+        responses={200: ClassificationOutput, **error_answers(400, 401, 403, 404)},
+        description="The desk re-classifies a case as a vulnerability or not, with a reason (an "
+        "internal note and the case history); its charge is decided again by the rules of its "
+        "opening day.",
+    )
+    def post(self, request, number: str):
+        ticket = ticket_or_404(request.user, number)
+        _desk(request)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ticket = billing.ticket_reclassify(ticket=ticket, by=request.user, **serializer.validated_data)
+        return Response(ClassificationOutput(ticket).data)
+
+
 class QuoteCollectionApi(TicketApi):
     class InputSerializer(Serializer):
         price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)

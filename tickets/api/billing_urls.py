@@ -17,6 +17,21 @@ urlpatterns = [
         name="ticket-remote-sessions",
     ),
     path("tickets/<str:number>/onsite/", billing.OnsiteVisitApi.as_view(), name="ticket-onsite"),
+    path(
+        "tickets/<str:number>/onsite/schedule/",
+        billing.OnsiteScheduleApi.as_view(),
+        name="ticket-onsite-schedule",
+    ),
+    path(
+        "tickets/<str:number>/onsite/arrival/",
+        billing.OnsiteArrivalApi.as_view(),
+        name="ticket-onsite-arrival",
+    ),
+    path(
+        "tickets/<str:number>/classification/",
+        billing.ClassificationApi.as_view(),
+        name="ticket-classification",
+    ),
     path("tickets/<str:number>/quotes/", billing.QuoteCollectionApi.as_view(), name="ticket-quotes"),
     path(
         "tickets/<str:number>/quotes/<int:order_id>/accept/",
