@@ -11,6 +11,7 @@ import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -21,12 +22,12 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from lifecycle.demo import load_lifecycle_demo
-from lifecycle.models import MajorVersion, Product
+from lifecycle.models import Contract, MajorVersion, Plan, Product
 from policies.models import ResolutionCode, Vendor
 from portal.models import Membership, Notice, NoticeState, Organization, Profile, Role
 from portal.twofactor import TOTP_NAME, recovery_codes_replace
-from tickets.models import Ticket
-from tickets.services import attachment_add, reply_add, ticket_close, ticket_open, ticket_resolve
+from tickets.models import ExpenseKind, Order, OrderKind, SessionOutcome, Ticket, WorkLocation
+from tickets.services import attachment_add, billing, reply_add, ticket_close, ticket_open, ticket_resolve
 
 DEMO_PASSWORD = "portal-demo"
 SIGN_INS = [
@@ -202,6 +203,114 @@ def _tell(story: Story, *, organization, vendor: Vendor, users: dict, staff, now
         out(f"  skipped {subject!r}: {' '.join(error.messages)}")
 
 
+# ---------------------------------------------------------------------------- Infotecs services (issue 21)
+
+SERVICE_CASES = {
+    "quoted": "Tunnel drops after the 3.2.7 update (ViPNet Coordinator)",
+    "onsite": "Coordinator cluster down at the Berlin office (ViPNet Coordinator)",
+}
+ORDER_QUOTED = "On-site training for two administrators of the Berlin office"
+ORDER_DELIVERED = "Configuration audit of the ViPNet network before the 4.3 upgrade"
+
+
+def _infotecs_services(organization, customer, staff, now: datetime, out) -> None:
+    """Northwind's Infotecs cases with the desk's billable work, for the case page, /orders/ and
+    the statement (/reports/statements/): an Extended Support fix quoted and accepted, then two work
+    entries; a critical case whose remote diagnosis failed, visited on site with the visit's work,
+    travel and hotel; an additional service quoted and awaiting the customer, another delivered.
+    Everything happened in the last two days (so this month's statement, or last month's on the
+    1st or 2nd)."""
+    infotecs = Vendor.objects.filter(slug="infotecs").first()
+    product = Product.objects.filter(vendor=infotecs, name="ViPNet Coordinator").first()
+    versions = {v.number: v for v in MajorVersion.objects.filter(product=product)}
+    basic = Contract.objects.filter(organization=organization, product=product, plan=Plan.BASIC).first()
+    if infotecs is None or basic is None or not {3, 4} <= versions.keys():
+        out("  skipped the Infotecs services: no Infotecs contract for Northwind")
+        return
+    opened = now - timedelta(days=2)
+    try:
+        with transaction.atomic():
+            _quoted_case(organization, customer, staff, infotecs, product, versions[3], opened)
+            _onsite_case(organization, customer, staff, infotecs, product, versions[4], opened)
+            if not Order.objects.filter(organization=organization, description=ORDER_DELIVERED).exists():
+                order = billing.order_request(
+                    organization=organization, by=customer, kind=OrderKind.ADDITIONAL_SERVICE,
+                    description=ORDER_DELIVERED, contract=basic, at=opened,
+                )  # fmt: skip
+                billing.order_quote(
+                    order=order, by=staff, price=Decimal("1200.00"), at=opened + timedelta(hours=2),
+                    quote_text="A specialist's day on site: the network map, keys and policies reviewed.",
+                )  # fmt: skip
+                billing.order_accept(order=order, by=customer, at=opened + timedelta(hours=4))
+                billing.order_deliver(order=order, by=staff, at=opened + timedelta(days=1))
+            if not Order.objects.filter(organization=organization, description=ORDER_QUOTED).exists():
+                order = billing.order_request(
+                    organization=organization, by=customer, kind=OrderKind.ADDITIONAL_SERVICE,
+                    description=ORDER_QUOTED, contract=basic, at=opened + timedelta(hours=1),
+                )  # fmt: skip
+                billing.order_quote(
+                    order=order, by=staff, price=Decimal("1800.00"), at=opened + timedelta(days=1, hours=1),
+                    quote_text="Two days on site, course material included; travel billed as incurred.",
+                )  # fmt: skip
+    except ValidationError as error:
+        out(f"  skipped the Infotecs services: {' '.join(error.messages)}")
+
+
+def _quoted_case(organization, customer, staff, vendor, product, version, opened: datetime) -> None:
+    """An ordinary bug on an Extended Support version: charged, so quoted before the work."""
+    subject = SERVICE_CASES["quoted"]
+    if Ticket.objects.filter(organization=organization, subject=subject).exists():
+        return
+    ticket = ticket_open(
+        organization=organization, requester=customer, vendor=vendor, priority="normal", subject=subject,
+        body="Since the 3.2.7 update the tunnel to the Hamburg office drops every few hours.",
+        product=product, major_version=version, confirm_billable=True, at=opened,
+    )  # fmt: skip
+    quote = billing.case_quote(
+        ticket=ticket, by=staff, price=Decimal("475.00"), at=opened + timedelta(hours=1),
+        quote_text="3.2 is in Extended Support: this fix is chargeable. About five hours of a specialist.",
+    )  # fmt: skip
+    billing.order_accept(order=quote, by=customer, at=opened + timedelta(hours=2))
+    for hours_after, minutes, what in [(3, 120, "Reproduced the re-keying failure"), (26, 90, "Fix tested")]:
+        billing.work_record(
+            ticket=ticket, by=staff, started_at=opened + timedelta(hours=hours_after), minutes=minutes,
+            description=what, at=opened + timedelta(hours=hours_after, minutes=minutes),
+        )  # fmt: skip
+
+
+def _onsite_case(organization, customer, staff, vendor, product, version, opened: datetime) -> None:
+    """A critical case on Basic: remote diagnosis failed, so the customer asked for a visit."""
+    subject = SERVICE_CASES["onsite"]
+    if Ticket.objects.filter(organization=organization, subject=subject).exists():
+        return
+    ticket = ticket_open(
+        organization=organization, requester=customer, vendor=vendor, priority="critical", subject=subject,
+        body="Both nodes of the coordinator cluster stopped routing traffic at 08:10.", product=product,
+        major_version=version, at=opened,
+    )  # fmt: skip
+    billing.remote_session_record(
+        ticket=ticket, by=staff, started_at=opened + timedelta(minutes=30), minutes=45,
+        outcome=SessionOutcome.FAILED, notes="The hardware watchdog reboots the nodes; needs hands on site.",
+    )  # fmt: skip
+    billing.onsite_request(
+        ticket=ticket, by=customer, confirm_billable=True, address="Northwind Analytics, Berlin office",
+        at=opened + timedelta(hours=2),
+    )  # fmt: skip
+    billing.visit_schedule(ticket=ticket, by=staff, scheduled_for=opened + timedelta(hours=20))
+    arrived = opened + timedelta(hours=20, minutes=25)
+    billing.visit_arrive(ticket=ticket, by=staff, at=arrived)
+    billing.work_record(
+        ticket=ticket, by=staff, started_at=arrived, minutes=210, location=WorkLocation.ONSITE,
+        description="Replaced the watchdog board, cluster back", at=arrived + timedelta(minutes=210),
+    )  # fmt: skip
+    expenses = [(ExpenseKind.TRAVEL, "186.40", "Train"), (ExpenseKind.ACCOMMODATION, "129.00", "Hotel")]
+    for kind, amount, what in expenses:
+        billing.expense_record(
+            ticket=ticket, by=staff, kind=kind, incurred_on=arrived.date(), amount=Decimal(amount),
+            currency="EUR", description=what, at=arrived + timedelta(hours=4),
+        )  # fmt: skip
+
+
 def _lifecycle(organization, other_organization, out) -> None:
     load_lifecycle_demo(organization=organization, other_organization=other_organization)
 
@@ -248,6 +357,7 @@ def _load(*, now: datetime, out) -> None:
                 now=now,
                 out=out,
             )
+    _infotecs_services(northwind, customer, staff, now, out)
     for story, vendor in zip(OTHER_STORIES, vendors, strict=False):
         other_story = Story(story.subject, story.body, story.opened_ago, story.steps, requester="other")
         _tell(

@@ -111,6 +111,7 @@ def load_lifecycle_demo(*, organization, other_organization) -> None:
         end=_term(start, 3),
         license_price=Decimal("25000.00"),
         currency="EUR",
+        hourly_rate=Decimal("95.00"),  # the demo's billable work (config.demo) is charged at this
     )
     _target(basic, "critical", TargetKind.FIRST_RESPONSE, 4)
     _target(basic, "normal", TargetKind.FIRST_RESPONSE, 24)
@@ -124,6 +125,7 @@ def load_lifecycle_demo(*, organization, other_organization) -> None:
         end=_term(start, 3),
         license_price=Decimal("0.00"),
         currency="EUR",
+        hourly_rate=Decimal("95.00"),
     )
     premium_option_set(
         contract=premium, kind=PremiumOptionKind.ACCOUNT_MANAGER, price=Decimal("3000.00"), note="per year"

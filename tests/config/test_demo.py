@@ -62,3 +62,45 @@ def test_demo_queues_no_emails_of_its_own(demo):
     assert Notice.objects.exists()
     assert not Notice.objects.exclude(state=NoticeState.SENT).exists()
     assert not Notice.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_demo_shows_infotecs_services_on_a_case_orders_and_a_statement(demo, client):
+    """Issue 21: Northwind's Infotecs contract has billable work to show — a quoted Extended Support
+    fix with two work entries, a critical case visited on site after a failed remote diagnosis
+    (on-site work, travel and hotel), an additional service quoted and one delivered."""
+    from django.urls import reverse
+
+    from config.demo import ORDER_DELIVERED, ORDER_QUOTED, SERVICE_CASES
+    from lifecycle.models import Contract
+    from tickets.models import OrderKind, OrderState, SessionOutcome, WorkLocation
+
+    quoted = Ticket.objects.get(organization__slug="northwind", subject=SERVICE_CASES["quoted"])
+    onsite = Ticket.objects.get(organization__slug="northwind", subject=SERVICE_CASES["onsite"])
+    assert quoted.billable and onsite.billable and onsite.onsite_requested
+    assert quoted.orders.get(kind=OrderKind.CASE_WORK).state == OrderState.ACCEPTED
+    assert sorted(quoted.work_entries.values_list("minutes", flat=True)) == [90, 120]
+    assert onsite.remote_sessions.get().outcome == SessionOutcome.FAILED
+    assert onsite.onsite_visit.arrived_at is not None
+    assert onsite.work_entries.get().location == WorkLocation.ONSITE
+    assert sorted(onsite.expenses.values_list("description", flat=True)) == ["Hotel", "Train"]
+
+    client.force_login(authenticate(username="customer", password=DEMO_PASSWORD))
+    page = client.get(reverse("tickets:detail", args=[onsite.number])).content.decode()
+    assert "186.40" in page and "Hotel" in page
+    orders = client.get(reverse("services:orders")).content.decode()
+    assert ORDER_QUOTED in orders and "1800.00" in orders
+    month = onsite.work_entries.get().started_at.strftime("%Y-%m")
+    basic = Contract.objects.get(reference="INF-B-1001")
+    statement = client.get(reverse("reports:statement", args=[basic.pk, month]))
+    assert statement.status_code == 200
+    html = statement.content.decode()
+    # 210 min on site at 95.00 = 332.50; the delivered audit 1,200.00.
+    assert onsite.number in html and "332.50 EUR" in html and ORDER_DELIVERED[:40] in html
+
+
+def test_demo_services_are_not_added_twice(demo):
+    from tickets.models import Expense, Order, WorkEntry
+
+    before = (WorkEntry.objects.count(), Expense.objects.count(), Order.objects.count())
+    call_command("loaddemo", stdout=StringIO())
+    assert (WorkEntry.objects.count(), Expense.objects.count(), Order.objects.count()) == before
