@@ -275,24 +275,26 @@ def compliance_tables(
 
 def closed_periods(
     *, month: date, organization: Organization | None = None, vendor: Vendor | None = None
-) -> list[MeasurementPeriod]:
+) -> list[tuple[int, int, dict | None]]:
+    """(vendor id, organization id, snapshot) of the month's closed periods: rows, not models (a
+    closed month of every organization is hundreds of them)."""
     periods = MeasurementPeriod.objects.filter(month=month, closed_at__isnull=False)
     if organization is not None:
         periods = periods.filter(organization=organization)
     if vendor is not None:
         periods = periods.filter(vendor=vendor)
-    return list(periods)
+    return list(periods.values_list("vendor_id", "organization_id", "snapshot"))
 
 
-def _with_frozen(counts: list[dict], times: dict, periods: list[MeasurementPeriod]):
+def _with_frozen(counts: list[dict], times: dict, periods: list[tuple[int, int, dict | None]]):
     """The live figures with each closed period's replaced by its snapshot."""
     if not periods:
         return counts, times
-    frozen = {(p.vendor_id, p.organization_id): p for p in periods}
+    frozen = {(vendor_id, organization_id): snapshot for vendor_id, organization_id, snapshot in periods}
     counts = [c for c in counts if (c["ticket__vendor_id"], c["ticket__organization_id"]) not in frozen]
     times = {key: value for key, value in times.items() if key[:2] not in frozen}
-    for (vendor_id, organization_id), period in frozen.items():
-        snapshot = period.snapshot or {}
+    for (vendor_id, organization_id), snapshot in frozen.items():
+        snapshot = snapshot or {}
         for group in snapshot.get("counts", []):
             counts.append(
                 {
@@ -605,14 +607,14 @@ class MonthlyReport:
         )
 
     @cached_property
-    def closed(self) -> dict[tuple[str, str], MeasurementPeriod]:
-        """The month's closed periods by (vendor name, organization name) (issue 20 point 3)."""
-        periods = MeasurementPeriod.objects.filter(month=self.month, closed_at__isnull=False).select_related(
-            "vendor", "organization"
-        )
+    def closed(self) -> dict[tuple[str, str], bool]:
+        """The month's closed periods by (vendor name, organization name), each with its frozen
+        availability verdict (issue 20 point 3): rows, not models, and only that key of the snapshot."""
+        periods = MeasurementPeriod.objects.filter(month=self.month, closed_at__isnull=False)
         if self.organization is not None:
             periods = periods.filter(organization=self.organization)
-        return {(p.vendor.name, p.organization.name): p for p in periods}
+        rows = periods.values_list("vendor__name", "organization__name", "snapshot__availability_failure")
+        return {(vendor, organization): bool(failure) for vendor, organization, failure in rows}
 
     def period_status(self, vendor: str, organization: str) -> str:
         return "closed" if (vendor, organization) in self.closed else "provisional"
@@ -624,9 +626,9 @@ class MonthlyReport:
 
     def availability_failure(self, vendor: str, organization: str = "") -> bool:
         """The month's availability verdict for a vendor: frozen in a closed period, else live."""
-        period = self.closed.get((vendor, organization))
-        if period is not None:
-            return bool((period.snapshot or {}).get("availability_failure"))
+        frozen = self.closed.get((vendor, organization))
+        if frozen is not None:
+            return frozen
         return any(
             entry.months[-1].is_failure for entry in self.services if entry.service.vendor.name == vendor
         )
