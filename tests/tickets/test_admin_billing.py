@@ -86,3 +86,27 @@ def test_a_closed_statement_is_read_only_in_admin(staff_client, services, agent,
     assert reverse("reports:statement", args=[basic_contract.pk, "2026-10"]) in listing
     page = staff_client.get(reverse("admin:reports_statement_change", args=[statement.pk]))
     assert page.status_code == HTTPStatus.OK and 'type="submit" value="Save"' not in page.content.decode()
+
+
+def test_the_arrived_now_action_records_an_arrival_once(
+    staff_client, customer, agent, infotecs, versions, basic_contract
+):
+    at = NOW - timedelta(hours=1)
+    ticket = ticket_open(
+        organization=customer.membership.organization, requester=customer, vendor=infotecs,
+        priority="critical", subject="Down again", body="x", product=versions[4].product,
+        major_version=versions[4], at=at,
+    )  # fmt: skip
+    billing.remote_session_record(
+        ticket=ticket, by=agent, started_at=at, minutes=20, outcome=SessionOutcome.FAILED
+    )
+    visit = billing.onsite_request(ticket=ticket, by=customer, confirm_billable=True, at=at)
+    changelist = reverse("admin:tickets_onsitevisit_changelist")
+    action = {"action": "arrived_now", "_selected_action": [visit.pk]}
+    answer = staff_client.post(changelist, action, follow=True)
+    assert "1 arrival(s) recorded." in answer.content.decode()
+    visit.refresh_from_db()
+    assert visit.arrived_at == NOW
+    staff_client.post(changelist, action)
+    visit.refresh_from_db()
+    assert visit.arrived_at == NOW

@@ -59,9 +59,20 @@ class OnsiteVisitAdmin(admin.ModelAdmin):
     list_select_related = ["ticket"]
     fields = ["ticket", "requested_at", "requested_by", "address", "scheduled_for", "arrived_at"]
     readonly_fields = ["ticket", "requested_at", "requested_by"]
+    actions = ["arrived_now"]
 
     def has_add_permission(self, request) -> bool:
         return False  # the customer asks from the case page (billing.onsite_request)
+
+    @admin.action(description="The specialist arrived on site now")
+    def arrived_now(self, request, queryset):
+        """billing.visit_arrive on each: a visit already arrived keeps its first arrival."""
+        done = 0
+        for visit in queryset.select_related("ticket"):
+            if visit.arrived_at is None:
+                billing.visit_arrive(ticket=visit.ticket, by=request.user)
+                done += 1
+        self.message_user(request, f"{done} arrival(s) recorded.", messages.SUCCESS)
 
 
 @admin.register(Order)
