@@ -15,7 +15,13 @@ $(STAMP): requirements.txt requirements-nodeps.txt
 	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	@touch $(STAMP)
 
-install: $(STAMP)
+# axe-core, from the npm registry, for the accessibility browser tests (tests/e2e/test_a11y.py).
+AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
+$(AXE):
+	@if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix $(VENV)/npm axe-core@4.14.1; \
+	  else echo "npm is missing: the accessibility browser tests need axe-core from it (they fail in CI without it)" >&2; fi
+
+install: $(STAMP) $(AXE)
 
 migrate: install
 	@mkdir -p var

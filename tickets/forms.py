@@ -168,7 +168,7 @@ class TicketOpenForm(forms.Form):
         queryset=Product.objects.none(),
         required=False,
         empty_label="Not about one product",
-        help_text="Infotecs supports licensed products only: choose one.",
+        help_text="Needed for Infotecs, which supports licensed products only.",
         widget=TaggedSelect(key="vendor", owner=lambda product: product.vendor.slug),
     )
     major_version = VersionChoiceField(

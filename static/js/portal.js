@@ -37,10 +37,14 @@
       panel.setAttribute("aria-busy", "true");
       return post(form.dataset.panelUrl, form, data).then(function (html) {
         if (ticket !== pending) return; // a later change already asked again
+        // The focus goes back to the choice it was on only if it was still in the panel: a late
+        // answer must not pull a person who has moved on to the subject back to the priorities.
+        var stayed = !document.activeElement || document.activeElement === document.body ||
+          panel.contains(document.activeElement);
         panel.innerHTML = html;
         panel.removeAttribute("aria-busy");
         var again = focusedId && document.getElementById(focusedId);
-        if (again && panel.contains(again)) again.focus();
+        if (stayed && again && panel.contains(again)) again.focus();
       }).catch(function () {
         panel.removeAttribute("aria-busy");
       });

@@ -35,13 +35,13 @@ class Badge(models.TextChoices):
     PAUSED = TargetState.PAUSED.value, "Paused"
 
 
-BADGE_COLOURS = {
+BADGE_COLOURS = {  # each at least 4.5:1 on the admin's white and light grey rows (WCAG 1.4.3)
     Badge.BREACHED: "#ba2121",
-    Badge.DUE_SOON: "#c77c02",
-    TargetState.RUNNING: "#2e7d32",
-    TargetState.PAUSED: "#5f6b7a",
-    TargetState.MET: "#417690",
-    TargetState.NOT_APPLICABLE: "#999999",
+    Badge.DUE_SOON: "#8a5100",
+    TargetState.RUNNING: "#1b5e20",
+    TargetState.PAUSED: "#4d5866",
+    TargetState.MET: "#2f5f75",
+    TargetState.NOT_APPLICABLE: "#666666",
 }
 BADGE_LABELS = {Badge.BREACHED: Badge.BREACHED.label, Badge.DUE_SOON: Badge.DUE_SOON.label}
 CASE_NUMBER = re.compile(r"([A-Za-z]{2,5})-(\d{6})")  # ALC-000123, as tickets.services numbers them
