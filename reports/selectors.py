@@ -619,10 +619,13 @@ class MonthlyReport:
     def period_status(self, vendor: str, organization: str) -> str:
         return "closed" if (vendor, organization) in self.closed else "provisional"
 
-    def vendor_status(self, vendor: str) -> str:
-        """Closed when every organization's period of the vendor this month is closed."""
+    def vendor_closed(self, vendor: str) -> bool:
+        """Every organization's period of the vendor this month is closed."""
         pairs = {(row.vendor, row.organization) for row in self.csv_rows if row.vendor == vendor}
-        return "closed" if pairs and all(pair in self.closed for pair in pairs) else "provisional"
+        return bool(pairs) and all(pair in self.closed for pair in pairs)
+
+    def vendor_status(self, vendor: str) -> str:
+        return "closed" if self.vendor_closed(vendor) else "provisional"
 
     def availability_failure(self, vendor: str, organization: str = "") -> bool:
         """The month's availability verdict for a vendor: frozen in a closed period, else live."""
@@ -644,6 +647,7 @@ class MonthlyReport:
             {
                 "row": row,
                 "status": self.vendor_status(row.vendor),
+                "closed": self.vendor_closed(row.vendor),
                 "rate_failure": row.rate_failure,
                 "availability_failure": any(
                     self.availability_failure(row.vendor, organization)

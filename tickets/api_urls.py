@@ -16,9 +16,7 @@ urlpatterns = [
     path("tickets/<str:number>/decline/", api.DeclineApi.as_view(), name="ticket-decline"),
     path("tickets/<str:number>/chases/", ChaseCollectionApi.as_view(), name="ticket-chases"),
     path("tickets/<str:number>/vendor/", VendorHandoffCollectionApi.as_view(), name="ticket-vendor"),
-    path(
-        "tickets/<str:number>/vendor/answered/", VendorAnsweredApi.as_view(), name="ticket-vendor-answered"
-    ),
+    path("tickets/<str:number>/vendor/answered/", VendorAnsweredApi.as_view(), name="ticket-vendor-answered"),
     path("tickets/<str:number>/attachments/", api.AttachmentUploadApi.as_view(), name="ticket-attachments"),
     path(
         "tickets/<str:number>/attachments/<str:attachment_id>/",

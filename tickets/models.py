@@ -690,6 +690,11 @@ class Order(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.get_state_display()})"
 
+    @property
+    def is_quoted(self) -> bool:
+        """Priced and waiting for the customer's answer."""
+        return self.state == OrderState.QUOTED
+
 
 class Follower(models.Model):
     """A colleague of the customer's organization who follows a case: copied on its public emails
@@ -698,7 +703,9 @@ class Follower(models.Model):
 
     # The unique (ticket, user) constraint's index serves "this case's followers".
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="followers", db_index=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followed_cases")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followed_cases"
+    )
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -722,7 +729,9 @@ class VendorHandoff(models.Model):
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    answered_at = models.DateTimeField(null=True, blank=True, help_text="Empty while the vendor owes its answer.")
+    answered_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty while the vendor owes its answer."
+    )
 
     class Meta:
         ordering = ["sent_at", "id"]

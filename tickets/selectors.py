@@ -31,7 +31,12 @@ from tickets.models import Attachment, Reply, SlaTarget, Ticket
 # took 39 ms to plan and 1 ms to run; with three joined it plans in 1 ms.
 CASE_JOINS = ("organization", "requester", "assignee")
 CASE_LOOKUPS = ("vendor", "priority", "product", "major_version")
-CASE_PAGE_LOOKUPS = ("parent", "merged_into", "resolution_code", "policy_version")  # what a case's own page adds
+CASE_PAGE_LOOKUPS = (
+    "parent",
+    "merged_into",
+    "resolution_code",
+    "policy_version",
+)  # what a case's own page adds
 
 
 def ticket_list_for(user) -> QuerySet[Ticket]:

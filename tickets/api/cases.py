@@ -85,9 +85,7 @@ LIST_PARAMETERS = [
     OpenApiParameter(
         "sla_state", str, enum=TargetState.values, description="The case's worst SLA state now."
     ),
-    OpenApiParameter(
-        "assignee", str, description="Staff only: the assignee's username (400 for customers)."
-    ),
+    OpenApiParameter("assignee", str, description="Staff only: the assignee's username (400 for customers)."),
     OpenApiParameter(
         "organization", str, description="Organization slug (staff; customers see only their own)."
     ),
