@@ -70,7 +70,8 @@ def ticket_merge(
     """Merge `duplicate` into `into`, the case that is kept: the duplicate's description (as a
     reply from its requester, dated when it was opened), replies and attachments move, and its
     requester, followers and subordinate incidents follow the kept case. The kept case's SLA
-    outcomes stand: nothing moved answers or reopens it. The duplicate is closed with a pointer (`merged_into`); its own
+    outcomes stand: nothing moved answers or reopens it. The duplicate is closed with a pointer
+    (`merged_into`); its own
     unanswered first response is withdrawn (one already overdue stays breached), it uses no
     ticket of a quota, and its requester is told, with the desk's `message`."""
     _desk_only(by)
