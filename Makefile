@@ -21,7 +21,13 @@ $(AXE):
 	@if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix $(VENV)/npm axe-core@4.14.1; \
 	  else echo "npm is missing: the accessibility browser tests need axe-core from it (they fail in CI without it)" >&2; fi
 
-install: $(STAMP) $(AXE)
+# The translation catalogs (gettext's msgfmt): each locale/ directory's .po compiled to its .mo.
+MO := $(patsubst %.po,%.mo,$(shell find . -path ./$(VENV) -prune -o -name '*.po' -print))
+%.mo: %.po
+	@command -v msgfmt >/dev/null || { echo "msgfmt is missing: install gettext (apt-get install gettext)" >&2; exit 1; }
+	msgfmt --check -o $@ $<
+
+install: $(STAMP) $(AXE) $(MO)
 
 migrate: install
 	@mkdir -p var

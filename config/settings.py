@@ -75,6 +75,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The reader's language: the profile's, else the organization's, else Accept-Language (a cookie
+    # set by the footer's switch counts as the browser's choice).
+    "portal.middleware.UserLanguage",
     # The request id (X-Request-ID), the user and the case number on every log line (config.logs).
     "config.logs.RequestContext",
     # request.user.is_verified(): the session's second factor (django-otp); then the rule on who needs it.
@@ -200,7 +203,18 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 PASSWORD_RESET_PER_ADDRESS_PER_HOUR = env.int("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", default=10)
 PASSWORD_RESET_PER_EMAIL_PER_HOUR = env.int("PASSWORD_RESET_PER_EMAIL_PER_HOUR", default=3)
 
-LANGUAGE_CODE = "en-us"
+# Two complete languages (issue 22). A person reads the portal and their emails in their profile's
+# language, else their organization's, else the browser's Accept-Language, else English
+# (portal.selectors.user_language; portal.middleware.UserLanguage). Catalogs: each app's locale/,
+# and for templates locale/ (pages), templates/emails/locale/ and templates/admin/locale/;
+# `make install` compiles them (gettext's msgfmt).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
+LOCALE_PATHS = [
+    BASE_DIR / "templates" / "emails" / "locale",
+    BASE_DIR / "templates" / "admin" / "locale",
+    BASE_DIR / "locale",
+]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -13,6 +13,12 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(unique=True)
     timezone = models.CharField(max_length=64, default="UTC", help_text="Default time zone of its members.")
+    language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text="Default language of its members' pages and emails. Empty: each browser's language.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -50,6 +56,12 @@ class Membership(models.Model):
 class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     timezone = models.CharField(max_length=64, blank=True, help_text="Empty: the organization's time zone.")
+    language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text="Empty: the organization's language, else the browser's.",
+    )
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"

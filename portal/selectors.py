@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+
 from .models import ApiToken, Membership, Organization
 
 
@@ -28,6 +30,23 @@ def user_timezone(user) -> ZoneInfo:
         return ZoneInfo(profile.timezone)
     organization = user_organization(user)
     return ZoneInfo(organization.timezone if organization else "UTC")
+
+
+def user_language(user) -> str | None:
+    """The language a person chose, else their organization's; None when neither chose one (a page
+    then follows the browser, an email the desk's default, settings.LANGUAGE_CODE)."""
+    if not user.is_authenticated:
+        return None
+    profile = getattr(user, "profile", None)
+    if profile is not None and profile.language:
+        return profile.language
+    organization = user_organization(user)
+    return organization.language or None if organization else None
+
+
+def email_language(user) -> str:
+    """The language of an email to `user`: theirs (user_language), else the desk's default."""
+    return user_language(user) or settings.LANGUAGE_CODE
 
 
 def user_api_tokens(user):
