@@ -28,6 +28,8 @@ import itertools
 import json
 import os
 import random
+import re
+import secrets
 import statistics
 import sys
 import threading
@@ -48,6 +50,7 @@ CREATION_VENDORS = ("secpod", "alectrona", "albert")
 CREATED_SUBJECT = "Bench case"  # the cases this script opens, removed again after each run
 SERVER_WORKERS = 2  # one per core of this machine, as bench/portal.py
 HTTP_CLIENTS = 4
+OPENING_SHARE = 0.25  # the service's cases/s at least this share of its own statements' raw replay
 ROUNDS = 4  # creation rounds, one client and over HTTP; the best one is judged
 
 
@@ -177,8 +180,15 @@ def forget_created_cases() -> None:
 
 
 def run(
-    *, tickets: int, organizations: int, requests: int, creations: int, http_seconds: float
-) -> list[Result]:
+    *,
+    tickets: int,
+    organizations: int,
+    requests: int,
+    creations: int,
+    http_seconds: float,
+    pages: bool = True,
+    replay: int = 0,
+) -> tuple[list[Result], OpeningFloor | None]:
     from tickets.models import Ticket
 
     forget_created_cases()  # left by a run that was interrupted
@@ -196,46 +206,52 @@ def run(
     customer_numbers, staff_numbers = itertools.cycle(own_numbers), itertools.cycle(all_numbers)
     rng.shuffle(own_numbers)
 
-    results = [
-        check(
-            measure("admin changelist", lambda: admin.get("/admin/tickets/ticket/"), requests=requests),
-            LIST_P95_MS,
-        ),
-        check(
-            measure(
-                "admin changelist, breached",
-                lambda: admin.get("/admin/tickets/ticket/", {"sla": "breached"}),
-                requests=requests,
+    results = (
+        []
+        if not pages
+        else [
+            check(
+                measure("admin changelist", lambda: admin.get("/admin/tickets/ticket/"), requests=requests),
+                LIST_P95_MS,
             ),
-            LIST_P95_MS,
-        ),
-        check(
-            measure("API list, customer", lambda: as_customer.get("/api/tickets/"), requests=requests),
-            LIST_P95_MS,
-        ),
-        check(
-            measure("API list, staff", lambda: as_staff.get("/api/tickets/"), requests=requests), LIST_P95_MS
-        ),
-        check(
-            measure(
-                "API detail, customer",
-                lambda: as_customer.get(f"/api/tickets/{next(customer_numbers)}/"),
-                requests=requests,
+            check(
+                measure(
+                    "admin changelist, breached",
+                    lambda: admin.get("/admin/tickets/ticket/", {"sla": "breached"}),
+                    requests=requests,
+                ),
+                LIST_P95_MS,
             ),
-            DETAIL_P95_MS,
-        ),
-        check(
-            measure(
-                "API detail, staff",
-                lambda: as_staff.get(f"/api/tickets/{next(staff_numbers)}/"),
-                requests=requests,
+            check(
+                measure("API list, customer", lambda: as_customer.get("/api/tickets/"), requests=requests),
+                LIST_P95_MS,
             ),
-            DETAIL_P95_MS,
-        ),
-    ]
-    results += desk_views(admin, as_customer, customer, requests=requests)
-    if not creations:
-        return results
+            check(
+                measure("API list, staff", lambda: as_staff.get("/api/tickets/"), requests=requests),
+                LIST_P95_MS,
+            ),
+            check(
+                measure(
+                    "API detail, customer",
+                    lambda: as_customer.get(f"/api/tickets/{next(customer_numbers)}/"),
+                    requests=requests,
+                ),
+                DETAIL_P95_MS,
+            ),
+            check(
+                measure(
+                    "API detail, staff",
+                    lambda: as_staff.get(f"/api/tickets/{next(staff_numbers)}/"),
+                    requests=requests,
+                ),
+                DETAIL_P95_MS,
+            ),
+        ]
+    )
+    if pages:
+        results += desk_views(admin, as_customer, customer, requests=requests)
+    if not creations and not replay:
+        return results, None
     counter = itertools.count()
     vendors = itertools.cycle(CREATION_VENDORS)
 
@@ -245,6 +261,10 @@ def run(
 
     for _ in CREATION_VENDORS:  # each vendor's policy terms are read on its first case
         create()
+    floor = opening_against_replay(create, openings=replay) if replay else None
+    if not creations:
+        forget_created_cases()
+        return results, floor
     creation = Result("API create, one client", [], [], count_queries("API create", create, expect=201))
     rates = []
     for _ in range(ROUNDS):
@@ -253,9 +273,10 @@ def run(
         creation.cpu_ms += cpu
         rates.append(1000 * len(times) / sum(times))
     results.append(judge_rounds(creation, rates, "in-process"))
-    results.append(create_over_http(customer, seconds=http_seconds, first=next(counter)))
+    if http_seconds:
+        results.append(create_over_http(customer, seconds=http_seconds, first=next(counter)))
     forget_created_cases()
-    return results
+    return results, floor
 
 
 def create_over_http(customer, *, seconds: float, first: int) -> Result:
@@ -318,6 +339,168 @@ def _headers(key: str) -> dict[str, str]:
     return {"Authorization": f"Token {key}", "Content-Type": "application/json", "Host": "127.0.0.1"}
 
 
+# The opening against its own floor (issue 24): the statements one opening sends, replayed raw.
+
+
+@dataclass
+class Statement:
+    sql: str  # as Django hands it to the driver (%s placeholders)
+    params: object
+    many: bool
+
+
+@dataclass
+class Recording:
+    """The statements of one API opening, in order, with BEGIN / COMMIT where Django's atomic block
+    opened and committed the transaction, and the keys that opening drew (which a replay draws anew:
+    the case number and the message id are unique, the case's and its targets' ids are referenced)."""
+
+    statements: list[Statement]
+    ticket_id: int
+    number: str
+    target_ids: list[int]
+
+
+def record_opening(create: Callable[[], object]) -> Recording:
+    from django.db import connection
+
+    from tickets.models import SlaTarget, Ticket
+
+    statements: list[Statement] = []
+
+    def log(execute, sql, params, many, context):
+        statements.append(Statement(sql, params, many))
+        return execute(sql, params, many, context)
+
+    # Transaction boundaries that are no statement of Django's: PostgreSQL's BEGIN is psycopg's on
+    # leaving autocommit, and COMMIT is the driver's commit(); SQLite's BEGIN IMMEDIATE is executed.
+    set_autocommit, commit = connection.set_autocommit, connection.commit
+
+    def marked_set_autocommit(autocommit, *args, **kwargs):
+        if not autocommit and connection.vendor != "sqlite":
+            statements.append(Statement("BEGIN", None, False))
+        return set_autocommit(autocommit, *args, **kwargs)
+
+    def marked_commit():
+        statements.append(Statement("COMMIT", None, False))
+        return commit()
+
+    connection.set_autocommit, connection.commit = marked_set_autocommit, marked_commit
+    try:
+        with connection.execute_wrapper(log):
+            response = create()
+    finally:
+        del connection.set_autocommit, connection.commit
+    if response.status_code != 201:
+        raise SystemExit(f"recording an opening: HTTP {response.status_code}")
+    ticket = Ticket.objects.get(number=response.json()["number"])
+    targets = list(SlaTarget.objects.filter(ticket=ticket).order_by("pk").values_list("pk", flat=True))
+    return Recording(statements, ticket.pk, ticket.number, targets)
+
+
+_MESSAGE_ID = re.compile(r"<notice\.[0-9a-f]+@")
+
+
+class Replay:
+    """One opening's statements through the raw DB-API connection Django holds (sqlite3 or psycopg,
+    with the same pragmas and settings), rows fetched as a driver's user would, each replay
+    committed. Only the keys the opening drew are swapped: the next case number from the counter
+    UPDATE, the ids the case and target INSERTs return, a fresh message id."""
+
+    def __init__(self, recording: Recording):
+        from django.db import connection
+
+        connection.ensure_connection()
+        self.raw = connection.connection
+        self.sqlite = connection.vendor == "sqlite"
+        self.recording = recording
+        self.statements = [(self._sql(s.sql), s.params, s.many) for s in recording.statements]
+        if self.sqlite and not any(s.sql == "COMMIT" for s in recording.statements):
+            raise SystemExit("the recorded opening has no COMMIT")
+
+    def _sql(self, sql: str) -> str:
+        if not self.sqlite:
+            return sql
+        return sql.replace("%s", "?").replace("%%", "%")  # as Django's SQLite cursor converts it
+
+    def once(self) -> None:
+        r = self.recording
+        ints: dict[int, int] = {}
+        strings: dict[str, str] = {}
+        prefix = r.number.rsplit("-", 1)[0]
+        cursor = self.raw.cursor()
+        try:
+            for sql, params, many in self.statements:
+                if sql == "COMMIT":
+                    cursor.execute("COMMIT") if self.sqlite else self.raw.commit()
+                    continue
+                if params is None:
+                    cursor.execute(sql)
+                elif many:
+                    cursor.executemany(sql, [self._swap(p, ints, strings) for p in params])
+                else:
+                    cursor.execute(sql, self._swap(params, ints, strings))
+                rows = cursor.fetchall() if cursor.description else []
+                if "SET last_number = last_number + 1" in sql:
+                    strings[r.number] = f"{prefix}-{rows[0][0]:06d}"
+                elif sql.startswith('INSERT INTO "tickets_ticket"'):
+                    ints[r.ticket_id] = rows[0][0]
+                    strings[f"case{r.ticket_id}:"] = f"case{rows[0][0]}:"
+                elif sql.startswith('INSERT INTO "tickets_slatarget"'):
+                    ints.update(zip(r.target_ids, (row[0] for row in rows), strict=True))
+        finally:
+            cursor.close()
+
+    @staticmethod
+    def _swap(params, ints: dict[int, int], strings: dict[str, str]):
+        out = []
+        for value in params:
+            if type(value) is int and value in ints:
+                value = ints[value]
+            elif isinstance(value, str):
+                for old, new in strings.items():
+                    if old in value:
+                        value = value.replace(old, new)
+                if _MESSAGE_ID.match(value):
+                    value = _MESSAGE_ID.sub(f"<notice.{secrets.token_hex(16)}@", value)
+            out.append(value)
+        return out
+
+
+@dataclass
+class OpeningFloor:
+    service: list[float]  # cases/s per round, the API in-process
+    replay: list[float]  # cases/s per round, its statements through the raw driver
+    statements: int  # SQL statements of one opening (BEGIN / COMMIT counted where they are statements)
+
+    @property
+    def ratio(self) -> float:
+        return max(self.service) / max(self.replay)
+
+
+def opening_against_replay(create: Callable[[], object], *, openings: int) -> OpeningFloor:
+    """Cases per second, service and raw replay of its statements, in ROUNDS interleaved rounds of
+    `openings // ROUNDS` each, so that both meet the same host."""
+    recording = record_opening(create)
+    replay = Replay(recording)
+    replay.once()  # fails loudly here, before any timing, if a swapped key still clashes
+    each = max(1, openings // ROUNDS)
+    service, raw = [], []
+    for _ in range(ROUNDS):
+        started = time.perf_counter()
+        for _ in range(each):
+            response = create()
+            if response.status_code != 201:
+                raise SystemExit(f"API create: HTTP {response.status_code}")
+        service.append(each / (time.perf_counter() - started))
+        started = time.perf_counter()
+        for _ in range(each):
+            replay.once()
+        raw.append(each / (time.perf_counter() - started))
+    counted = [x for x in recording.statements if x.sql not in ("BEGIN", "COMMIT")]  # markers only
+    return OpeningFloor(service, raw, len(counted))
+
+
 SEARCH_WORDS = "upgrade login loop"  # three words of one seeded subject, in another order
 SAVED_VIEW = ("Breached, unassigned", "sla=breached&assignee=none")
 
@@ -374,21 +557,38 @@ def _admin_user(admin):
     return get_user_model().objects.get(pk=admin.session["_auth_user_id"])
 
 
-def report(results: list[Result], *, tickets: int, host_ms: tuple[float, float]) -> None:
+def report(
+    results: list[Result], floor: OpeningFloor | None, *, tickets: int, host_ms: tuple[float, float]
+) -> None:
     from django.db import connection
 
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    samples = f"each page requested {len(results[0].times_ms)} times; " if results else ""
     print(
-        f"\n{tickets:,} tickets, {connection.vendor}; each page requested {len(results[0].times_ms)} times; "
-        f"load average {load:.1f} on {os.cpu_count()} CPUs; {sign_in_note()}\n"
+        f"\n{tickets:,} tickets, {connection.vendor}; {samples}"
+        f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min) "
+        f"on {os.cpu_count()} CPUs; "
+        f"{sign_in_note()}\n"
     )
-    print(f"{'page':<28} {'median ms':>9} {'p95 ms':>7} {'CPU p95':>8} {'queries':>7}  floor")
+    if results:
+        print(f"{'page':<28} {'median ms':>9} {'p95 ms':>7} {'CPU p95':>8} {'queries':>7}  floor")
     for r in results:
         mark = "ok" if r.ok else "MISSED"
         cpu = f"{r.cpu_p95:.1f}" if r.cpu_ms else "-"
         queries = "-" if r.queries is None else r.queries
         print(f"{r.name:<28} {r.median:>9.1f} {r.p95:>7.1f} {cpu:>8} {queries:>7}  {r.floor} {mark}")
-    print("\nCPU p95: this process's CPU time per request: on a busy machine, the cost without the wait.")
+    if results:
+        print("\nCPU p95: this process's CPU time per request: on a busy machine, the cost without the wait.")
+    if floor is not None:
+        rounds = lambda rates: ", ".join(f"{rate:,.0f}" for rate in rates)  # noqa: E731
+        mark = "ok" if floor.ratio >= OPENING_SHARE else "MISSED"
+        print(
+            f"\nOpening against its floor ({ROUNDS} interleaved rounds, best of each):\n"
+            f"  service, API in-process   {max(floor.service):>7,.0f} cases/s  ({rounds(floor.service)})\n"
+            f"  replay of its {floor.statements} statements {max(floor.replay):>7,.0f} cases/s  "
+            f"({rounds(floor.replay)}; raw {connection.vendor} driver, same connection settings)\n"
+            f"  service / replay          {floor.ratio:>7.2f}  (goal >= {OPENING_SHARE:g}) {mark}"
+        )
     print(
         f"Host check: the same Python work took {host_ms[0]:.0f} ms before the run and {host_ms[1]:.0f} ms "
         "after it (higher: a busier host)."
@@ -403,19 +603,33 @@ def main() -> int:
     parser.add_argument(
         "--creations", type=int, default=200, help=f"tickets created by one client, in {ROUNDS} rounds"
     )
-    parser.add_argument("--http-seconds", type=float, default=15, help="how long the HTTP clients open cases")
+    parser.add_argument(
+        "--http-seconds", type=float, default=15, help="how long the HTTP clients open cases (0: not at all)"
+    )
+    parser.add_argument(
+        "--replay",
+        type=int,
+        default=200,
+        help="openings timed against the raw replay of one opening's statements, in rounds (0: none)",
+    )
+    parser.add_argument("--no-pages", action="store_true", help="skip the pages: opening figures only")
     args = parser.parse_args()
+    # The bench's one customer opens hundreds of cases a minute: far past a person's write rate.
+    os.environ.setdefault("API_WRITE_RATE", "1000000/min")
     setup_django("tickets")
     host_before = host_check_ms()
-    results = run(
+    results, floor = run(
         tickets=args.tickets,
         organizations=args.organizations,
         requests=args.requests,
         creations=args.creations,
         http_seconds=args.http_seconds,
+        pages=not args.no_pages,
+        replay=args.replay,
     )
-    report(results, tickets=args.tickets, host_ms=(host_before, host_check_ms()))
-    return 0 if all(r.ok for r in results) else 1
+    floor_ok = floor is None or floor.ratio >= OPENING_SHARE
+    report(results, floor, tickets=args.tickets, host_ms=(host_before, host_check_ms()))
+    return 0 if all(r.ok for r in results) and floor_ok else 1
 
 
 if __name__ == "__main__":
