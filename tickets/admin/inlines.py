@@ -20,49 +20,38 @@ from ..services.sla import sla_now
 from .forms import NewReplyForm
 from .listing import BADGE_COLOURS, Badge
 
+CONVERSATION_COLUMNS = ["Created at", "From", "Kind", "Text"]
 
-class ReplyInline(admin.TabularInline):
-    """The conversation as it happened: read-only, oldest first."""
 
-    model = Reply
-    extra = 0
-    fields = ["created_at", "who", "visibility", "text"]
-    readonly_fields = fields
-    verbose_name_plural = "Conversation"
-    desk_column = "main"  # the case page's layout (change_form.html): read first
+def conversation(ticket) -> list[dict]:
+    """The conversation as it happened, read-only and oldest first, for the case page's template
+    (admin/tickets/ticket/conversation.html): one query with the authors. A read-only inline built
+    an admin form per reply and looked the case up again for each row's title (str(reply)): 50
+    replies cost 50 queries and two thirds of the page's time."""
+    replies = Reply.objects.filter(ticket=ticket).select_related("author").order_by("created_at", "id")
+    # body_html is sanitized by portal.markdown (nh3) when the reply is added.
+    return [
+        {"reply": r, "who": person_name(r.author), "kind": reply_kind(r), "text": mark_safe(r.body_html)}  # noqa: S308
+        for r in replies
+    ]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author").order_by("created_at", "id")
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="From")
-    def who(self, reply: Reply) -> str:
-        return person_name(reply.author)
-
-    @admin.display(description="Kind")
-    def visibility(self, reply: Reply) -> str:
-        if reply.internal:
-            return format_html(
-                '<strong style="color:{}">{}</strong>', BADGE_COLOURS[Badge.DUE_SOON], "Internal note"
-            )
-        return "Staff reply" if reply.by_staff else "Customer"
-
-    @admin.display(description="Text")
-    def text(self, reply: Reply) -> str:
-        # body_html is sanitized by portal.markdown (nh3) when the reply is added.
-        return mark_safe(reply.body_html)  # noqa: S308
+def reply_kind(reply: Reply) -> str:
+    if reply.internal:
+        return format_html(
+            '<strong style="color:{}">{}</strong>', BADGE_COLOURS[Badge.DUE_SOON], "Internal note"
+        )
+    return "Staff reply" if reply.by_staff else "Customer"
 
 
 class NewReplyFormSet(BaseInlineFormSet):
     """Marks the formset TicketAdmin.save_formset hands to reply_add instead of saving."""
+
+    @classmethod
+    def get_default_prefix(cls) -> str:
+        # The reply box's fields keep the names they had beside the conversation's inline
+        # ("replies-2-0-body"), which pages, tests and browsers' saved drafts know.
+        return "replies-2"
 
 
 class NewReplyInline(admin.StackedInline):

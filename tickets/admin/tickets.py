@@ -40,7 +40,14 @@ from ..services import (
 from ..services.vendors import ticket_set_vendor_reference
 from .desk import BUILT_IN_VIEWS, save_view, saved_views_for
 from .forms import PersonChoiceField, PriorityChangeForm, ResolveForm, TicketAddForm, choices_of, version_ids
-from .inlines import AttachmentInline, NewReplyFormSet, NewReplyInline, ReplyInline, SlaTargetInline
+from .inlines import (
+    CONVERSATION_COLUMNS,
+    AttachmentInline,
+    NewReplyFormSet,
+    NewReplyInline,
+    SlaTargetInline,
+    conversation,
+)
 from .listing import (
     BADGE_COLOURS,
     BADGE_LABELS,
@@ -244,7 +251,8 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
     def get_inlines(self, request, obj):
         if obj is None:
             return []
-        return [SlaTargetInline, ReplyInline, NewReplyInline, AttachmentInline, FollowerInline]
+        # The conversation is no inline: change_view reads it in one query for the template.
+        return [SlaTargetInline, NewReplyInline, AttachmentInline, FollowerInline]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assignee":
@@ -308,7 +316,7 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
     def changelist_view(self, request, extra_context=None):
         context = {
             **(extra_context or {}),
-            "agent_zone": str(user_timezone(request.user)),
+            "agent_zone": str(_agent_zone(request)),
             "built_in_views": BUILT_IN_VIEWS,
             "saved_views": saved_views_for(request.user),
             "current_query": request.GET.urlencode(),
@@ -320,14 +328,44 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
         context = dict(extra_context or {})
         if ticket is not None:
             context["canned_replies"] = list(canned_replies_for(ticket))
-            context["agent_zone"] = str(user_timezone(request.user))
+            context["agent_zone"] = str(_agent_zone(request))
+            context["conversation"] = conversation(ticket)
+            context["conversation_columns"] = CONVERSATION_COLUMNS
         return self._in_agents_zone(request, super().change_view, request, object_id, form_url, context)
+
+    # Every foreign key the case page shows, read with the case (a lazy query each otherwise).
+    CASE_PAGE_RELATED = [
+        "organization",
+        "requester",
+        "assignee",
+        "vendor",
+        "policy_version__vendor",
+        "priority",
+        "product",
+        "major_version",
+        "parent",
+        "resolution_code",
+    ]
+
+    def get_object(self, request, object_id, from_field=None):
+        """The case once per request, with what its page shows: change_view reads it for the
+        canned replies, then the admin's own view reads it again."""
+        cache = request.__dict__.setdefault("_tickets_case", {})
+        key = (object_id, from_field)
+        if key not in cache:
+            queryset = self.get_queryset(request).select_related(*self.CASE_PAGE_RELATED)
+            field = Ticket._meta.pk if from_field is None else Ticket._meta.get_field(from_field)
+            try:  # as ModelAdmin.get_object, on the joined queryset
+                cache[key] = queryset.get(**{field.name: field.to_python(object_id)})
+            except (Ticket.DoesNotExist, ValidationError, ValueError):
+                cache[key] = None
+        return cache[key]
 
     @staticmethod
     def _in_agents_zone(request, view, *args):
         """Times on the page in the agent's own zone: rendered here, inside the override, since a
         TemplateResponse would otherwise render after the view returned (in the server's zone)."""
-        with timezone.override(user_timezone(request.user)):
+        with timezone.override(_agent_zone(request)):
             response = view(*args)
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
@@ -470,3 +508,10 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
             "select_across": request.POST.get("select_across", "0"),
         }
         return TemplateResponse(request, "admin/tickets/ticket/action_form.html", context)
+
+
+def _agent_zone(request):
+    """The agent's zone, looked up once per request (the page, its times and the override)."""
+    if not hasattr(request, "_agent_zone"):
+        request._agent_zone = user_timezone(request.user)
+    return request._agent_zone
