@@ -98,12 +98,22 @@ class Ticket(models.Model):
         related_name="assigned_tickets",
         db_index=False,
     )
-    policy_version = models.ForeignKey("policies.PolicyVersion", on_delete=models.PROTECT, related_name="+")
+    # No list filters by version, product (alone), major version or resolution code: their keys get
+    # no index of their own, written on every opening for nothing but the PROTECT check of a delete
+    # (a scan then, of a version, product or code nobody deletes once cases name it).
+    policy_version = models.ForeignKey(
+        "policies.PolicyVersion", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     priority = models.ForeignKey(
         "policies.PriorityLevel", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     product = models.ForeignKey(
-        "lifecycle.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+        "lifecycle.Product",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        db_index=False,  # "My cases" filters it within the organization: ticket_org_product
     )
     major_version = models.ForeignKey(
         "lifecycle.MajorVersion",
@@ -112,6 +122,7 @@ class Ticket(models.Model):
         on_delete=models.PROTECT,
         related_name="tickets",
         help_text="The version the problem is reproduced in.",
+        db_index=False,
     )
     onsite_requested = models.BooleanField(default=False, help_text="The customer asks for an on-site visit.")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INCIDENT)
@@ -139,7 +150,12 @@ class Ticket(models.Model):
         db_index=False,  # almost every case is no duplicate: see the partial index below
     )
     resolution_code = models.ForeignKey(
-        "policies.ResolutionCode", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "policies.ResolutionCode",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     billable = models.BooleanField(default=False)
     billable_reason = models.TextField(blank=True)

@@ -60,3 +60,13 @@ def test_no_index_is_a_copy_of_another_ones_leading_columns(model):
 def test_history_is_indexed_for_reading_one_case_only():
     # simple-history copies every key of a case: only the case's id is looked up.
     assert sorted(_leading(Ticket.history.model)) == ["history_date", "history_user_id", "id"]
+
+
+@pytest.mark.parametrize(
+    "column", ["policy_version_id", "product_id", "major_version_id", "resolution_code_id"]
+)
+def test_no_index_leads_with_a_key_no_list_filters_on(column):
+    # Issue 24: each index is written on every opening. No list or report filters cases by these
+    # keys alone (the product filter and the statements go through ticket_org_product); only
+    # deleting a version, product or code looks them up, and PROTECT makes that a rare refusal.
+    assert column not in _leading(Ticket)
