@@ -10,12 +10,23 @@ Prints, per page: median and p95 milliseconds per request (measured by the clien
 SQL queries per request (measured in-process with CaptureQueriesContext on the same page).
 Floors: p95 < 150 ms and the same number of queries on every page of a list; the script exits
 non-zero when one is missed.
+
+Then the agent's pages beside the customer's for the same data (issue 24): the admin case page of
+the same two cases and the admin changelist of the same organization's cases (50 rows a page)
+beside My cases (25 rows), signed in as staff with password and TOTP code. Per pair: median ms over
+HTTP, Python function calls per request (cProfile, in-process: deterministic, so a stand-in for
+instruction counts, which this VM's perf cannot read), queries, and admin / portal for each, with a
+goal of <= 2. A host check (bench.tickets.host_check_ms) before and after says whether the figures
+come from a quiet host.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import http.client
+import os
+import pstats
 import statistics
 import sys
 import time
@@ -26,11 +37,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._seed import seed, setup_django  # noqa: E402
+from bench._seed import seed, setup_django, sign_in_note, verified_client  # noqa: E402
 from bench._server import running_server  # noqa: E402
+from bench.tickets import host_check_ms  # noqa: E402
 
 P95_FLOOR_MS = 150
 REPLIES = 50
+AGENT_GOAL = 2.0  # the agent's page costs at most twice the customer's for the same data
 
 
 @dataclass
@@ -97,13 +110,14 @@ def fetch(port: int, path: str, cookie: str) -> tuple[int, bytes]:
         connection.close()
 
 
-def count_queries(user, path: str) -> int:
+def count_queries(user, path: str, client=None) -> int:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    client = Client()
-    client.force_login(user)
+    if client is None:  # staff pass a client signed in with the second factor (verified_client)
+        client = Client()
+        client.force_login(user)
     client.get(path)  # warm caches (clock calendars, templates) as the server's are
     with CaptureQueriesContext(connection) as captured:
         response = client.get(path)
@@ -112,7 +126,24 @@ def count_queries(user, path: str) -> int:
     return len(captured)
 
 
-def measure(name: str, path: str, *, port: int, cookie: str, user, requests: int) -> Page:
+def function_calls(client, path: str) -> int:
+    """Python function calls of one request, in-process (cProfile): the same on every run for the
+    same data, whatever else the host is doing."""
+    client.get(path)
+    profile = cProfile.Profile()
+    profile.enable()
+    client.get(path)
+    profile.disable()
+    return sum(calls for _primitive, calls, *_ in pstats.Stats(profile).stats.values())
+
+
+def client_cookie(client) -> str:
+    from django.conf import settings
+
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def measure(name: str, path: str, *, port: int, cookie: str, user, requests: int, client=None) -> Page:
     for _ in range(5):  # warm-up: both workers import, connect and fill their caches
         fetch(port, path, cookie)
     times = []
@@ -122,7 +153,7 @@ def measure(name: str, path: str, *, port: int, cookie: str, user, requests: int
         times.append((time.perf_counter() - started) * 1000)
         if status != 200:
             raise SystemExit(f"{name}: HTTP {status}")
-    return Page(name, path, times, count_queries(user, path))
+    return Page(name, path, times, count_queries(user, path, client))
 
 
 def main() -> int:
@@ -148,11 +179,34 @@ def main() -> int:
         (f"Case page, {REPLIES} replies", f"/tickets/{ticket.number}/"),
         ("Case page, 2 replies", f"/tickets/{short.number}/"),
     ]
+    staff_client = verified_client(world.staff[0])
+    staff_cookie = client_cookie(staff_client)
+    admin_list = f"/admin/tickets/ticket/?organization__id__exact={organization.pk}"
+    admin_pages = [
+        ("Admin case page, 50 replies", f"/admin/tickets/ticket/{ticket.pk}/change/"),
+        ("Admin case page, 2 replies", f"/admin/tickets/ticket/{short.pk}/change/"),
+        ("Admin changelist, page 1", admin_list),
+        ("Admin changelist, page 2", f"{admin_list}&p=2"),
+    ]
+    host_before = host_check_ms()
     with running_server() as port:
         results = [
             measure(name, path, port=port, cookie=cookie, user=customer, requests=args.requests)
             for name, path in pages
         ]
+        agent_results = [
+            measure(
+                name,
+                path,
+                port=port,
+                cookie=staff_cookie,
+                user=None,
+                requests=args.requests,
+                client=staff_client,
+            )
+            for name, path in admin_pages
+        ]
+    host_after = host_check_ms()
 
     print(
         f"\nPortal over HTTP (gunicorn, 2 workers, 127.0.0.1), {Ticket.objects.count():,} tickets; "
@@ -170,7 +224,65 @@ def main() -> int:
         f"floors: p95 < {P95_FLOOR_MS} ms: {'met' if ok else 'MISSED'}; queries constant per page kind: "
         f"{'yes' if flat else 'NO'} (lists {sorted(list_queries)}, case pages {sorted(case_queries)})"
     )
-    return 0 if ok and flat else 1
+    agent_ok = agent_report(
+        results,
+        agent_results,
+        customer_client=_signed_in(customer),
+        staff_client=staff_client,
+        host=(host_before, host_after),
+    )
+    print(sign_in_note())
+    return 0 if ok and flat and agent_ok else 1
+
+
+def _signed_in(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def agent_report(portal: list[Page], agent: list[Page], *, customer_client, staff_client, host) -> bool:
+    """The agent's pages beside the customer's for the same data: time, function calls, queries."""
+    by_name = {page.name: page for page in portal + agent}
+    pairs = [
+        ("Case page, 50 replies", f"Case page, {REPLIES} replies", "Admin case page, 50 replies"),
+        ("Case page, 2 replies", "Case page, 2 replies", "Admin case page, 2 replies"),
+        ("Case list, page 1", "My cases, page 1", "Admin changelist, page 1"),
+    ]
+    print(
+        f"\nAgent pages beside the portal's, same data (goal: admin / portal <= {AGENT_GOAL:g} in time "
+        "and function calls, constant queries)"
+    )
+    print(
+        f"{'page':<24} {'portal ms':>9} {'admin ms':>9} {'ratio':>6}  {'portal calls':>12} "
+        f"{'admin calls':>11} {'ratio':>6}  {'queries':>9}"
+    )
+    ok = True
+    for label, portal_name, agent_name in pairs:
+        mine, theirs = by_name[portal_name], by_name[agent_name]
+        portal_calls = function_calls(customer_client, mine.path)
+        agent_calls = function_calls(staff_client, theirs.path)
+        time_ratio, call_ratio = theirs.median / mine.median, agent_calls / portal_calls
+        ok &= time_ratio <= AGENT_GOAL and call_ratio <= AGENT_GOAL
+        print(
+            f"{label:<24} {mine.median:>9.1f} {theirs.median:>9.1f} {time_ratio:>5.2f}x  {portal_calls:>12,} "
+            f"{agent_calls:>11,} {call_ratio:>5.2f}x  {mine.queries:>4}/{theirs.queries:<4}"
+        )
+    case_queries = {p.queries for p in agent if p.name.startswith("Admin case")}
+    list_queries = {p.queries for p in agent if p.name.startswith("Admin changelist")}
+    flat = len(case_queries) == 1 and len(list_queries) == 1
+    print(
+        f"goal admin / portal <= {AGENT_GOAL:g}: {'met' if ok else 'MISSED'}; admin queries constant: "
+        f"{'yes' if flat else 'NO'} (case pages {sorted(case_queries)}, "
+        f"changelist pages {sorted(list_queries)}); the changelist shows 50 rows a page, My cases 25"
+    )
+    print(
+        f"host check: {host[0]:.0f} ms before, {host[1]:.0f} ms after (75-95 quiet, 140-175 busy); "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    return ok and flat
 
 
 if __name__ == "__main__":
