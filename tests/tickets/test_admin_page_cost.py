@@ -74,3 +74,11 @@ def test_the_triage_list_links_each_row_to_its_case(staff_client, agent, vendors
     for ticket in tickets:
         url = reverse("admin:tickets_ticket_change", args=[ticket.pk])
         assert f'<a href="{url}">{ticket.number}</a>' in content
+
+
+def test_a_filtered_list_keeps_its_filters_in_each_rows_link(staff_client, agent, vendors):
+    tickets = _make_tickets(2, vendors, agent)
+    content = staff_client.get(CHANGELIST, {"status": "new"}).content.decode()
+    for ticket in tickets:
+        url = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+        assert f'<a href="{url}?_changelist_filters=status%3Dnew">{ticket.number}</a>' in content
