@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import Exclusion, PolicyVersion, PriorityLevel, ResponseTarget, SupportCalendar, Vendor
 
-NO_VERSION_IN_FORCE = "{vendor} has no support policy in force at {at:%Y-%m-%d %H:%M} UTC."
+NO_VERSION_IN_FORCE = _("{vendor} has no support policy in force at {at:%Y-%m-%d %H:%M} UTC.")
 
 
 def vendor_list() -> QuerySet[Vendor]:
@@ -21,14 +23,37 @@ def _calendars() -> QuerySet[SupportCalendar]:
     return SupportCalendar.objects.prefetch_related("windows", "closed_dates")
 
 
+_published_versions: dict[int, PolicyVersion] = {}
+_vendors_seen: set[int] = set()  # vendors whose version in force this process has read as a row
+
+
 def version_in_force(*, vendor: Vendor, at: datetime | None = None) -> PolicyVersion | None:
     """The one version in force at `at`: the published version with the latest
-    effective_from that has been reached (and that was published by then)."""
+    effective_from that has been reached (and that was published by then), as
+    PolicyVersion.objects.in_force(at) has it for one vendor.
+
+    Which version that is can change with every publication, so it is asked each time; once this
+    process has read the vendor's version row, only its key is asked (from the vendor's
+    (vendor, effective_from) index: no row to build, no policy text to read), and the row comes
+    from a memo, as `version_terms` keeps the terms: a published version is a record nobody edits
+    (the admin shows it read-only and never deletes it). The caller gets a copy of its own."""
     at = at or timezone.now()
-    # One row at most; the order only spares first() the model's ordering (a join on vendor).
-    version = PolicyVersion.objects.in_force(at).filter(vendor=vendor).order_by("-effective_from").first()
-    if version is not None:
-        version.vendor = vendor  # the caller's row: no join to read it again
+    reached = PolicyVersion.objects.filter(vendor=vendor, published_at__lte=at, effective_from__lte=at)
+    reached = reached.order_by("-effective_from")  # one row at most, latest first
+    if vendor.pk in _vendors_seen:
+        pk = reached.values_list("pk", flat=True).first()
+        version = _published_versions.get(pk) if pk is not None else None
+        if version is None and pk is not None:
+            version = _published_versions[pk] = PolicyVersion.objects.get(pk=pk)
+    else:
+        version = reached.first()
+        if version is not None:
+            _published_versions[version.pk] = version
+            _vendors_seen.add(vendor.pk)
+    if version is None:
+        return None
+    version = copy.copy(version)  # Django copies its related-object cache too: set the vendor freely
+    version.vendor = vendor  # the caller's row: no join to read it again
     return version
 
 
@@ -96,6 +121,8 @@ def version_terms(version: PolicyVersion) -> VersionTerms:
 def forget_version_terms() -> None:
     """Tests start each case with an empty memo: their rolled-back rows' ids come back."""
     _published_terms.clear()
+    _published_versions.clear()
+    _vendors_seen.clear()
 
 
 def _read_terms(version: PolicyVersion) -> VersionTerms:

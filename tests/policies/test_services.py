@@ -236,6 +236,32 @@ def test_a_published_versions_terms_are_read_once(vendors, django_assert_num_que
     )
 
 
+def test_the_version_in_force_is_asked_each_time_and_its_row_read_once(vendors, django_assert_num_queries):
+    # Issue 24: which version is in force is one key from the index; the published row is a record.
+    with django_assert_num_queries(1):
+        first = version_in_force(vendor=vendors["infotecs"], at=NOW)
+    with django_assert_num_queries(1) as asked:
+        again = version_in_force(vendor=vendors["infotecs"], at=NOW)
+
+    assert "source_text" not in asked.captured_queries[0]["sql"]  # its key only, not the row
+
+    assert again == first and again is not first  # each caller its own copy
+    assert again.vendor is vendors["infotecs"]
+    again.name = "changed by one caller"
+    assert version_in_force(vendor=vendors["infotecs"], at=NOW).name == first.name
+
+
+def test_a_version_published_later_is_in_force_at_once(vendors, agent):
+    albert = vendors["albert"]
+    before = version_in_force(vendor=albert, at=NOW)
+    draft = _draft(albert, key="2027", effective_from=NOW + timedelta(days=10))
+    assert version_in_force(vendor=albert, at=NOW + timedelta(days=11)) == before
+    policy_version_publish(version=draft, published_at=NOW, acknowledged_by=agent)
+
+    assert version_in_force(vendor=albert, at=NOW + timedelta(days=11)) == draft
+    assert version_in_force(vendor=albert, at=NOW) == before
+
+
 def test_a_drafts_terms_are_read_afresh_until_it_is_published(vendors, agent):
     draft = _draft(vendors["albert"], key="2027", effective_from=NOW + timedelta(days=10))
     before = version_terms(draft)
