@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from policies.words import duration_words
 from portal.selectors import person_name
@@ -20,7 +22,7 @@ from ..services.sla import sla_now
 from .forms import NewReplyForm
 from .listing import BADGE_COLOURS, Badge
 
-CONVERSATION_COLUMNS = ["Created at", "From", "Kind", "Text"]
+CONVERSATION_COLUMNS = [_("Created at"), _("From"), _("Kind"), _("Text")]
 
 
 def conversation(ticket) -> list[dict]:
@@ -39,9 +41,9 @@ def conversation(ticket) -> list[dict]:
 def reply_kind(reply: Reply) -> str:
     if reply.internal:
         return format_html(
-            '<strong style="color:{}">{}</strong>', BADGE_COLOURS[Badge.DUE_SOON], "Internal note"
+            '<strong style="color:{}">{}</strong>', BADGE_COLOURS[Badge.DUE_SOON], _("Internal note")
         )
-    return "Staff reply" if reply.by_staff else "Customer"
+    return _("Staff reply") if reply.by_staff else _("Customer")
 
 
 class NewReplyFormSet(BaseInlineFormSet):
@@ -65,8 +67,8 @@ class NewReplyInline(admin.StackedInline):
     extra = 1
     max_num = 1
     can_delete = False
-    verbose_name = "reply or internal note"
-    verbose_name_plural = "Add a reply or internal note"
+    verbose_name = _("reply or internal note")
+    verbose_name_plural = _("Add a reply or internal note")
 
     def get_queryset(self, request):
         return super().get_queryset(request).none()
@@ -77,7 +79,7 @@ class SlaTargetInline(admin.TabularInline):
     extra = 0
     fields = ["kind", "state_now", "due_at", "remaining", "paused", "explanation"]
     readonly_fields = fields
-    verbose_name_plural = "SLA targets"
+    verbose_name_plural = _("SLA targets")
     desk_column = "side"
 
     def get_queryset(self, request):
@@ -92,7 +94,7 @@ class SlaTargetInline(admin.TabularInline):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="State")
+    @admin.display(description=_("State"))
     def state_now(self, target: SlaTarget) -> str:
         state = target.state_at(timezone.now())
         return format_html(
@@ -101,16 +103,20 @@ class SlaTargetInline(admin.TabularInline):
             TargetState(state).label,
         )
 
-    @admin.display(description="Remaining")
+    @admin.display(description=_("Remaining"))
     def remaining(self, target: SlaTarget) -> str:
         seen = sla_now(target, ticket=target.ticket, now=timezone.now())
         if seen.answered_at is not None:
             when = timezone.localtime(seen.answered_at).strftime("%a %d %b %H:%M %Z")
-            return f"answered late, {when}" if seen.late else f"answered {when}"
+            return (gettext("answered late, %(when)s") if seen.late else gettext("answered %(when)s")) % {
+                "when": when
+            }
         if seen.left is None:
             return "—"
         if seen.left < timedelta(0):
-            return f"overdue by {duration_words(-seen.left)}"
+            return gettext("overdue by %(duration)s") % {
+                "duration": duration_words(-seen.left, after_preposition=True)
+            }
         return duration_words(seen.left)
 
 
@@ -132,11 +138,11 @@ class AttachmentInline(admin.TabularInline):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Uploaded by")
+    @admin.display(description=_("Uploaded by"))
     def uploader(self, attachment: Attachment) -> str:
         return person_name(attachment.uploaded_by)
 
-    @admin.display(description="File")
+    @admin.display(description=_("File"))
     def download(self, attachment: Attachment) -> str:
         # The download view checks who may see the ticket; staff always may.
         url = reverse("api:ticket-attachment", args=[attachment.ticket.number, attachment.pk])
