@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from portal.models import Notice, NoticeKind
 from portal.outbox import notice_build, notice_save, notice_wanted, render_email, thread_id
-from portal.selectors import user_timezone
+from portal.selectors import email_language, user_timezone
 from tickets.models import Ticket
 from tickets.reply_address import reply_sender, vendor_sender
 
@@ -49,7 +49,7 @@ def _answer(*, kind: str, template: str, message: InboundMessage, user, ticket, 
     notice = notice_build(
         kind=kind,
         dedupe_key=f"{kind}:inbound{message.pk}",
-        rendered=render_email(template, context, zone=zone),
+        rendered=render_email(template, context, zone=zone, language=email_language(user)),
         recipient=user,
         reference=ticket.number if ticket else "",
         **sender,

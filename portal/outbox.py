@@ -35,10 +35,11 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .models import MANDATORY_NOTICES, Notice, NoticePreference, NoticeState
+from .selectors import email_language
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +53,18 @@ class RenderedEmail:
     html: str
 
 
-def render_email(name: str, context: dict, *, zone=None) -> RenderedEmail:
+def render_email(name: str, context: dict, *, zone=None, language: str | None = None) -> RenderedEmail:
     """Render `templates/emails/<name>-subject.txt`, `-body.txt` and `-body.html`; datetimes
-    show in `zone` (the recipient's time zone) when given."""
+    show in `zone` (the recipient's time zone) when given.
+
+    Issue 22: the email is written in `language`, the recipient's (`email_language(recipient)`:
+    their profile's, else their organization's), else the desk's default LANGUAGE_CODE. This
+    override is the one place an email's language is applied; keep it wherever rendering moves."""
     context = {"site_url": settings.SITE_URL, **context}
-    with timezone.override(zone or timezone.get_default_timezone()):
+    with (
+        timezone.override(zone or timezone.get_default_timezone()),
+        translation.override(language or settings.LANGUAGE_CODE),
+    ):
         subject = render_to_string(f"emails/{name}-subject.txt", context)
         text = render_to_string(f"emails/{name}-body.txt", context)
         html = render_to_string(f"emails/{name}-body.html", context)
@@ -160,7 +168,9 @@ def notice_queue(*, template: str, context: dict, zone=None, **fields) -> Notice
         return None
     if not (fields.get("to_email") or getattr(recipient, "email", "")):
         return None
-    return notice_save(notice_build(rendered=render_email(template, context, zone=zone), **fields))
+    language = email_language(recipient) if recipient is not None else None  # issue 22: theirs
+    rendered = render_email(template, context, zone=zone, language=language)
+    return notice_save(notice_build(rendered=rendered, **fields))
 
 
 def notice_save(notice: Notice) -> Notice:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from portal.models import NoticeKind
 from portal.outbox import notice_build, notices_queue, render_email
-from portal.selectors import user_timezone
+from portal.selectors import email_language, user_timezone
 
 from .models import ANNOUNCED_CAUSES, MonitoredService, Outage, OutageCause, announcement_lead
 from .selectors import service_audience
@@ -90,6 +90,7 @@ def _announcements(outage: Outage) -> list:
                     "organization_name": person.membership.organization.name,
                 },
                 zone=user_timezone(person),
+                language=email_language(person),
             ),
             recipient=person,
             reference=service.name,

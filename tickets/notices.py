@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from portal.models import Notice, NoticeKind, NoticeState
 from portal.outbox import notice_build, notice_queue, notice_save, notice_wanted, notices_queue, render_email
-from portal.selectors import user_timezone
+from portal.selectors import email_language, user_timezone
 
 from .models import SlaTarget, Status, TargetState, Ticket
 from .reply_address import reply_sender
@@ -266,17 +266,21 @@ def _desk_rows(ticket: Ticket, recipients: list, *, kind: str, key: str, templat
     """One unsaved row per desk recipient (a staff user, or None for the desk address), keyed
     by the event. Staff emails show times in UTC unless the person chose a zone; each zone's
     email is rendered once, not once per person."""
-    rendered: dict[str, object] = {}
+    rendered: dict[tuple[str, str], object] = {}
     rows = []
     for person in recipients:
         zone = user_timezone(person) if person is not None else timezone.get_default_timezone()
-        if str(zone) not in rendered:
-            rendered[str(zone)] = render_email(template, {**base, "zone_name": str(zone)}, zone=zone)
+        # Issue 22: each in the person's language (the desk address: the default), once per pair.
+        language = email_language(person) if person is not None else settings.LANGUAGE_CODE
+        if (str(zone), language) not in rendered:
+            rendered[str(zone), language] = render_email(
+                template, {**base, "zone_name": str(zone)}, zone=zone, language=language
+            )
         rows.append(
             notice_build(
                 kind=kind,
                 dedupe_key=f"{key}:" + (f"user{person.pk}" if person else "desk"),
-                rendered=rendered[str(zone)],
+                rendered=rendered[str(zone), language],
                 recipient=person,
                 to_email="" if person else settings.SUPPORT_DESK_EMAIL,
                 reference=ticket.number,
@@ -371,7 +375,9 @@ def sla_escalations(breached: list[SlaTarget]) -> int:
                 kind=NoticeKind.SLA_ESCALATION,
                 dedupe_key=f"{NoticeKind.SLA_ESCALATION}:{run[:40]}:"
                 + (f"user{person.pk}" if person else "desk"),
-                rendered=render_email("sla_escalation", context, zone=zone),
+                rendered=render_email(
+                    "sla_escalation", context, zone=zone, language=email_language(person) if person else None
+                ),
                 recipient=person,
                 to_email="" if person else settings.SUPPORT_DESK_EMAIL,
                 reference=thread,
