@@ -13,6 +13,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from portal.history import HistoryAdmin
 
@@ -37,15 +39,19 @@ from .services import (
     policy_version_reductions,
 )
 
-PUBLISHED_NOT_DELETED = "{version} is published: customers were told of it, so it stays on record."
+PUBLISHED_NOT_DELETED = _("{version} is published: customers were told of it, so it stays on record.")
 
 
 class InForceFilter(admin.SimpleListFilter):
-    title = "in force"
+    title = _("in force")
     parameter_name = "in_force"
 
     def lookups(self, request, model_admin):
-        return [("yes", "In force now"), ("draft", "Drafts"), ("scheduled", "Published, not yet effective")]
+        return [
+            ("yes", _("In force now")),
+            ("draft", _("Drafts")),
+            ("scheduled", _("Published, not yet effective")),
+        ]
 
     def queryset(self, request, queryset):
         # The model's rules (PolicyVersionQuerySet), as version_in_force applies them.
@@ -120,7 +126,7 @@ class VendorAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "ticket_prefix", "support_email"]
     prepopulated_fields = {"slug": ["name"]}
 
-    @admin.display(description="Policy in force")
+    @admin.display(description=_("Policy in force"))
     def policy_in_force(self, vendor: Vendor) -> str:
         version = version_in_force(vendor=vendor)
         return str(version.name) if version else "—"
@@ -141,11 +147,11 @@ class PolicyVersionAdmin(HistoryAdmin):
     fieldsets = [
         (None, {"fields": ["vendor", "key", "name", "last_updated", "effective_from", "source_url"]}),
         (
-            "Publication",
+            _("Publication"),
             {"fields": ["published_at", "reductions_acknowledged_at", "reductions_acknowledged_by"]},
         ),
-        ("Response targets per priority", {"fields": ["targets_summary"]}),
-        ("Document", {"fields": ["source_text"], "classes": ["collapse"]}),
+        (_("Response targets per priority"), {"fields": ["targets_summary"]}),
+        (_("Document"), {"fields": ["source_text"], "classes": ["collapse"]}),
     ]
     inlines = [
         PriorityLevelInline,
@@ -166,11 +172,11 @@ class PolicyVersionAdmin(HistoryAdmin):
             fields += ["vendor", "key", "name", "last_updated", "effective_from", "source_url", "source_text"]
         return fields
 
-    @admin.display(description="In force", boolean=True)
+    @admin.display(description=_("In force"), boolean=True)
     def in_force(self, version: PolicyVersion) -> bool:
         return bool(getattr(version, "is_in_force", False))
 
-    @admin.display(description="Targets")
+    @admin.display(description=_("Targets"))
     def targets_summary(self, version: PolicyVersion) -> str:
         if version.pk is None:
             return "—"
@@ -210,7 +216,7 @@ class PolicyVersionAdmin(HistoryAdmin):
 
     # -- copy as new draft
 
-    @admin.action(description="Copy as new draft", permissions=["add"])
+    @admin.action(description=_("Copy as new draft"), permissions=["add"])
     def copy_as_draft(self, request: HttpRequest, queryset: QuerySet[PolicyVersion]):
         for version in queryset.select_related("vendor"):
             self._copy_one(request, version)
@@ -226,13 +232,16 @@ class PolicyVersionAdmin(HistoryAdmin):
         draft = policy_version_copy(version=version)
         self.message_user(
             request,
-            f"{draft} is a new draft with everything {version.name} holds: change what the new version "
-            "changes, then publish it.",
+            gettext(
+                "%(draft)s is a new draft with everything %(version)s holds: change what the new version "
+                "changes, then publish it."
+            )
+            % {"draft": draft, "version": version.name},
             messages.SUCCESS,
         )
         return draft
 
-    @admin.action(description="Publish selected versions", permissions=["change"])
+    @admin.action(description=_("Publish selected versions"), permissions=["change"])
     def publish_versions(self, request: HttpRequest, queryset: QuerySet[PolicyVersion]):
         return self._publish(request, list(queryset.select_related("vendor")), via_action=True)
 
@@ -248,7 +257,11 @@ class PolicyVersionAdmin(HistoryAdmin):
         drafts = [v for v in versions if not v.is_published]
         for version in versions:
             if version.is_published:
-                self.message_user(request, f"{version} is already published.", messages.INFO)
+                self.message_user(
+                    request,
+                    gettext("%(version)s is already published.") % {"version": version},
+                    messages.INFO,
+                )
         reductions = {v.pk: _reductions(v) for v in drafts}
         problems = {v.pk: _problems(v) for v in drafts}
         if any(problems.values()):
@@ -260,7 +273,7 @@ class PolicyVersionAdmin(HistoryAdmin):
         if drafts and (not confirmed or (needs_ack and not acknowledged)) and (needs_ack or not via_action):
             if confirmed:
                 self.message_user(
-                    request, "Tick “I acknowledge these reductions” to publish.", messages.ERROR
+                    request, _("Tick “I acknowledge these reductions” to publish."), messages.ERROR
                 )
             return self._confirmation(request, drafts, reductions, via_action=via_action)
         for version in drafts:
@@ -278,7 +291,9 @@ class PolicyVersionAdmin(HistoryAdmin):
             for message in error.messages:
                 self.message_user(request, f"{version}: {message}", messages.ERROR)
             return
-        self.message_user(request, f"{version} is published.", messages.SUCCESS)
+        self.message_user(
+            request, gettext("%(version)s is published.") % {"version": version}, messages.SUCCESS
+        )
 
     def _confirmation(
         self, request, drafts, reductions, *, via_action: bool, problems=None
@@ -357,7 +372,7 @@ class PriorityLevelAdmin(admin.ModelAdmin):
             return ["version", "code", "name", "rank", "definition", "examples"]
         return []
 
-    @admin.display(description="Targets")
+    @admin.display(description=_("Targets"))
     def targets(self, priority: PriorityLevel) -> str:
         return "; ".join(str(t) for t in priority.targets.all()) or "no contractual target"
 
@@ -395,7 +410,7 @@ class SupportCalendarAdmin(admin.ModelAdmin):
             return ["summary", *SupportCalendarForm.Meta.fields]
         return ["summary"]
 
-    @admin.display(description="In plain words")
+    @admin.display(description=_("In plain words"))
     def summary(self, calendar: SupportCalendar) -> str:
         if calendar.pk is None:
             return "—"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -17,8 +19,8 @@ from .models import Vendor
 from .selectors import vendor_list, version_detail, version_in_force
 from .services import sla_preview, target_hours
 
-UNKNOWN_VENDOR = "Unknown vendor {slug!r}; choose one of: {choices}."
-OPENED_OUT_OF_RANGE = "Give a date between the years {first} and {last}."
+UNKNOWN_VENDOR = _("Unknown vendor {slug!r}; choose one of: {choices}.")
+OPENED_OUT_OF_RANGE = _("Give a date between the years {first} and {last}.")
 # Deadlines lie days or weeks after the opening; far dates would overflow the clock's arithmetic.
 OPENED_YEARS = (2000, 2100)
 NOT_FOUND = OpenApiResponse(OpenApiTypes.OBJECT, description="No such vendor, or no policy in force.")
@@ -135,7 +137,10 @@ class VendorPolicyApi(APIView):
         vendor = get_object_or_404(Vendor, slug=slug)
         version = version_in_force(vendor=vendor)
         if version is None:
-            return Response({"detail": f"{vendor.name} has no policy in force."}, status=404)
+            return Response(
+                {"detail": gettext("%(vendor)s has no policy in force.") % {"vendor": vendor.name}},
+                status=404,
+            )
         return Response(self.OutputSerializer(version_detail(version)).data)
 
 

@@ -32,6 +32,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.utils.translation import gettext_lazy
+
 if TYPE_CHECKING:
     from collections.abc import Container, Iterator
 
@@ -61,11 +63,11 @@ _DAWN = datetime.min.replace(tzinfo=UTC)
 NAIVE_DATETIME = "{name} must be timezone-aware, got naive {value!r}."
 NEGATIVE_DURATION = "duration must not be negative, got {value!r}."
 END_BEFORE_START = "end {end!r} is before start {start!r}."
-NO_OPEN_TIME = (
+NO_OPEN_TIME = gettext_lazy(
     "This calendar is never open: it has no weekly windows and is not the 24×7 clock, "
     "so no amount of business time can elapse."
 )
-NO_OPEN_TIME_FOR_YEARS = (
+NO_OPEN_TIME_FOR_YEARS = gettext_lazy(
     "This calendar has no open time for more than two years after {day}: "
     "every day is closed or its windows are empty."
 )

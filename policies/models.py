@@ -10,12 +10,14 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 
 from portal.history import HistoricalRecords
 
 from .words import promise_words
 
-NOTICE_TOO_SHORT = (
+NOTICE_TOO_SHORT = _(
     "A new version of this policy can take effect no sooner than {days} days after it is published "
     "({earliest:%Y-%m-%d %H:%M} UTC)."
 )
@@ -26,14 +28,14 @@ class Vendor(models.Model):
     name = models.CharField(max_length=100)
     website = models.URLField(blank=True)
     ticket_prefix = models.CharField(
-        max_length=5, unique=True, help_text="Prefix of this vendor's case numbers, e.g. ALC."
+        max_length=5, unique=True, help_text=_("Prefix of this vendor's case numbers, e.g. ALC.")
     )
     change_notice_days = models.PositiveSmallIntegerField(
         default=0,
-        help_text="Days between publishing a new policy version and its taking effect.",
+        help_text=_("Days between publishing a new policy version and its taking effect."),
     )
     distinguishes_kinds = models.BooleanField(
-        default=False, help_text="The policy separates incidents from requests."
+        default=False, help_text=_("The policy separates incidents from requests.")
     )
     desk_group = models.ForeignKey(
         "auth.Group",
@@ -41,25 +43,34 @@ class Vendor(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The staff who hear of this vendor's unassigned cases: new cases and customer "
-        "replies. Empty: the desk address (SUPPORT_DESK_EMAIL).",
+        help_text=_(
+            "The staff who hear of this vendor's unassigned cases: new cases and customer "
+            "replies. Empty: the desk address (SUPPORT_DESK_EMAIL)."
+        ),
     )
     support_email = models.EmailField(
         blank=True,
-        help_text="The desk's address for this vendor (SPEC §7): case emails come from it, and mail "
-        "to it opens and answers cases. Empty: emails come from DEFAULT_FROM_EMAIL, with no reply address.",
+        help_text=_(
+            "The desk's address for this vendor (SPEC §7): case emails come from it, and mail "
+            "to it opens and answers cases. Empty: emails come from DEFAULT_FROM_EMAIL, "
+            "with no reply address."
+        ),
     )
     email_priority = models.CharField(
         max_length=20,
         blank=True,
-        help_text="Priority code a case opened by email gets until staff triage it; empty or not a "
-        "priority of the policy in force: its least urgent one.",
+        help_text=_(
+            "Priority code a case opened by email gets until staff triage it; empty or not a "
+            "priority of the policy in force: its least urgent one."
+        ),
     )
     chase_interval_hours = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="Hours after which a case waiting on the customer is chased automatically, and again "
-        "after each reminder (issue 20). Empty: only the desk's own reminders.",
+        help_text=_(
+            "Hours after which a case waiting on the customer is chased automatically, and again "
+            "after each reminder (issue 20). Empty: only the desk's own reminders."
+        ),
     )
 
     class Meta:
@@ -76,11 +87,11 @@ class Vendor(models.Model):
 
 
 class Channel(models.TextChoices):
-    PORTAL = "portal", "Portal"
-    EMAIL = "email", "Email"
-    PHONE = "phone", "Phone"
-    CHAT = "chat", "Chat"
-    IN_PRODUCT = "in_product", "In-product"
+    PORTAL = "portal", _("Portal")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    CHAT = "chat", _("Chat")
+    IN_PRODUCT = "in_product", _("In-product")
 
 
 def _reached(at) -> Q:
@@ -118,25 +129,44 @@ class PolicyVersionQuerySet(models.QuerySet):
 
 class PolicyVersion(models.Model):
     vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="versions")
-    key = models.SlugField(help_text="Stable identifier of this version within the vendor.")
+    key = models.SlugField(help_text=_("Stable identifier of this version within the vendor."))
     name = models.CharField(max_length=200)
-    last_updated = models.DateField(null=True, blank=True, help_text='The document\'s "last updated" date.')
+    last_updated = models.DateField(
+        null=True, blank=True, help_text=_('The document\'s "last updated" date.')
+    )
     effective_from = models.DateTimeField()
-    published_at = models.DateTimeField(null=True, blank=True, help_text="Empty while a draft.")
+    published_at = models.DateTimeField(null=True, blank=True, help_text=_("Empty while a draft."))
     source_url = models.URLField(blank=True)
     source_text = models.TextField(blank=True)
     exclusions_preamble = models.CharField(
         max_length=300,
         blank=True,
-        help_text="The policy's own words before its list of exclusions, quoted when a case is declined.",
+        help_text=_("The policy's own words before its list of exclusions, quoted when a case is declined."),
     )
     service_terms = models.JSONField(
         default=dict,
         blank=True,
         help_text=(
-            "The services a policy sells, as catalog data (Infotecs: what Extended Support still covers, "
-            "the emergency reaction target, which work needs the customer's agreement); read by lifecycle."
+            _(
+                "The services a policy sells, as catalog data (Infotecs: what Extended Support "
+                "still covers, the emergency reaction target, which work needs the customer's "
+                "agreement); read by lifecycle."
+            )
         ),
+    )
+    # Issue 22: the language the vendor publishes this version in, and the translations the vendor
+    # publishes of its texts, per language: {"ru": {"name": …, "exclusions_preamble": …,
+    # "priorities": {code: {"name", "definition", "examples"}}, "exclusions": {code: text},
+    # "resolution_codes": {code: name}}}. Policy data, loaded from the catalog; never machine-made.
+    language = models.CharField(
+        max_length=10,
+        default="en",
+        help_text=_("The language the vendor publishes this version in."),
+    )
+    translations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_("The vendor's own translations of this version's texts, per language code."),
     )
     reductions_acknowledged_at = models.DateTimeField(null=True, blank=True)
     reductions_acknowledged_by = models.ForeignKey(
@@ -170,6 +200,37 @@ class PolicyVersion(models.Model):
     def is_published(self) -> bool:
         return self.published_at is not None
 
+    def translation(self, language: str | None = None) -> dict:
+        """The vendor's translation of this version's texts into `language` (default: the active
+        one), or {} where the reader reads the original: its own language, or none published."""
+        language = (language or get_language() or self.language).split("-")[0]
+        if language == self.language:
+            return {}
+        return self.translations.get(language) or {}
+
+    def texts_language(self, language: str | None = None) -> str:
+        """The language the texts are shown in to a reader of `language`."""
+        language = (language or get_language() or self.language).split("-")[0]
+        return language if self.translation(language) else self.language
+
+    def shown(self, field: str, section: str = "", code: str = "") -> str:
+        """One text in the reader's language: the version's own `field`, or a section's item's
+        (`shown("definition", "priorities", "urgent")`); the original where none is translated."""
+        texts = self.translation()
+        if section:
+            texts = texts.get(section, {}).get(code, {})
+            if isinstance(texts, str):  # exclusions and resolution codes: one text per code
+                return texts
+        return texts.get(field, "") if isinstance(texts, dict) else ""
+
+    @property
+    def shown_name(self) -> str:
+        return self.shown("name") or self.name
+
+    @property
+    def shown_exclusions_preamble(self) -> str:
+        return self.shown("exclusions_preamble") or self.exclusions_preamble
+
     def clean(self) -> None:
         if self.published_at is None or not self.vendor_id:
             return
@@ -185,18 +246,20 @@ class SupportCalendar(models.Model):
     version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="calendars")
     slug = models.SlugField()
     name = models.CharField(max_length=100)
-    timezone = models.CharField(max_length=64, help_text="IANA time zone, e.g. America/New_York.")
+    timezone = models.CharField(max_length=64, help_text=_("IANA time zone, e.g. America/New_York."))
     holiday_country = models.CharField(
         max_length=8,
         blank=True,
-        help_text="Public holidays from the `holidays` package, e.g. US (federal, observed days included).",
+        help_text=_(
+            "Public holidays from the `holidays` package, e.g. US (federal, observed days included)."
+        ),
     )
     business_day_hours = models.DecimalField(
         max_digits=5,
         decimal_places=2,
         default=Decimal("24"),
         validators=[MinValueValidator(Decimal("0.01"))],
-        help_text='Open hours in one "business day".',
+        help_text=_('Open hours in one "business day".'),
     )
 
     class Meta:
@@ -212,22 +275,24 @@ class SupportCalendar(models.Model):
         from zoneinfo import available_timezones
 
         if self.timezone not in available_timezones():
-            raise ValidationError({"timezone": f"Unknown time zone {self.timezone!r}."})
+            raise ValidationError(
+                {"timezone": gettext("Unknown time zone %(zone)r.") % {"zone": self.timezone}}
+            )
         if self.holiday_country:
             import holidays
 
             if self.holiday_country not in holidays.list_supported_countries():
-                raise ValidationError({"holiday_country": "Not a country known to `holidays`."})
+                raise ValidationError({"holiday_country": _("Not a country known to `holidays`.")})
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
 
 
 class CalendarWindow(models.Model):
@@ -251,7 +316,7 @@ class CalendarWindow(models.Model):
 
     def clean(self) -> None:
         if (self.start_weekday, self.start_time) == (self.end_weekday, self.end_time):
-            raise ValidationError("A window must end at a different time than it starts.")
+            raise ValidationError(_("A window must end at a different time than it starts."))
 
 
 class ClosedDate(models.Model):
@@ -273,9 +338,9 @@ class PriorityLevel(models.Model):
     version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="priorities")
     code = models.SlugField()
     name = models.CharField(max_length=100)
-    rank = models.PositiveSmallIntegerField(help_text="1 is the most severe.")
+    rank = models.PositiveSmallIntegerField(help_text=_("1 is the most severe."))
     definition = models.TextField()
-    examples = models.TextField(blank=True, help_text="One example per line.")
+    examples = models.TextField(blank=True, help_text=_("One example per line."))
 
     class Meta:
         ordering = ["version", "rank"]
@@ -289,18 +354,28 @@ class PriorityLevel(models.Model):
 
     @property
     def example_list(self) -> list[str]:
-        return [line for line in self.examples.splitlines() if line.strip()]
+        """The examples, one a line, in the reader's language where the vendor translated them."""
+        examples = self.version.shown("examples", "priorities", self.code) or self.examples
+        return [line for line in examples.splitlines() if line.strip()]
+
+    @property
+    def shown_name(self) -> str:
+        return self.version.shown("name", "priorities", self.code) or self.name
+
+    @property
+    def shown_definition(self) -> str:
+        return self.version.shown("definition", "priorities", self.code) or self.definition
 
 
 class TargetKind(models.TextChoices):
-    FIRST_RESPONSE = "first_response", "First response"
-    UPDATE = "update", "Update"
-    RESOLUTION = "resolution", "Resolution"
+    FIRST_RESPONSE = "first_response", _("First response")
+    UPDATE = "update", _("Update")
+    RESOLUTION = "resolution", _("Resolution")
 
 
 class DurationUnit(models.TextChoices):
-    HOURS = "hours", "hours"
-    BUSINESS_DAYS = "business_days", "business days"
+    HOURS = "hours", _("hours")
+    BUSINESS_DAYS = "business_days", _("business days")
 
 
 class ResponseTarget(models.Model):
@@ -323,8 +398,10 @@ class ResponseTarget(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0"))],
-        help_text="Minimum met rate per measurement period; below it is a Service Level Failure. "
-        "Empty: none promised.",
+        help_text=_(
+            "Minimum met rate per measurement period; below it is a Service Level Failure. "
+            "Empty: none promised."
+        ),
     )
 
     class Meta:
@@ -348,13 +425,13 @@ class ResponseTarget(models.Model):
 
     def clean(self) -> None:
         if self.calendar_id and self.priority_id and self.calendar.version_id != self.priority.version_id:
-            raise ValidationError({"calendar": "Use a calendar of the same policy version."})
+            raise ValidationError({"calendar": _("Use a calendar of the same policy version.")})
 
 
 class PolicyChannel(models.Model):
     version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="channels")
     channel = models.CharField(max_length=20, choices=Channel.choices)
-    note = models.CharField(max_length=200, blank=True, help_text="e.g. depending on purchase")
+    note = models.CharField(max_length=200, blank=True, help_text=_("e.g. depending on purchase"))
 
     class Meta:
         ordering = ["version", "channel"]
@@ -380,6 +457,10 @@ class ResolutionCode(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def shown_name(self) -> str:
+        return self.version.shown("name", "resolution_codes", self.code) or self.name
+
 
 class Exclusion(models.Model):
     version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="exclusions")
@@ -394,3 +475,7 @@ class Exclusion(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+    @property
+    def shown_text(self) -> str:
+        return self.version.shown("text", "exclusions", self.code) or self.text

@@ -12,6 +12,7 @@ from typing import Protocol
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from . import clock
 from .calendars import to_clock
@@ -36,11 +37,11 @@ from .signals import policy_version_published
 CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 SOURCES_DIR = CATALOG_DIR / "sources"  # the original policy documents, verbatim
 WEEKDAYS = {"Mon": 0, "Tue": 1, "Wed": 2, "Thu": 3, "Fri": 4, "Sat": 5, "Sun": 6}
-REDUCTIONS_NOT_ACKNOWLEDGED = (
+REDUCTIONS_NOT_ACKNOWLEDGED = gettext_lazy(
     "This version reduces support compared with the one in force; "
     "acknowledge the list of reductions before publishing."
 )
-UNKNOWN_PRIORITY = "{vendor} has no priority {code!r}; choose one of: {choices}."
+UNKNOWN_PRIORITY = gettext_lazy("{vendor} has no priority {code!r}; choose one of: {choices}.")
 
 
 # ---------------------------------------------------------------------------- deadlines
@@ -184,15 +185,15 @@ def policy_version_reductions(*, draft: PolicyVersion, current: PolicyVersion | 
 
 # ---------------------------------------------------------------------------- safety of a draft
 
-TARGET_LOST = (
+TARGET_LOST = gettext_lazy(
     "{priority}: the version in force promises a {kind} target ({promise}); this version has none. "
     "Give it one (a longer one is a reduction to acknowledge), or remove the priority."
 )
-NO_RESOLUTION_CODES = "Add at least one resolution code: the desk resolves every case with one."
-NO_CALENDAR = (
+NO_RESOLUTION_CODES = gettext_lazy("Add at least one resolution code: the desk resolves every case with one.")
+NO_CALENDAR = gettext_lazy(
     "{priority}: the {kind} target counts support hours ({promise}) but has no calendar to count them on."
 )
-NEVER_OPEN_CALENDAR = (
+NEVER_OPEN_CALENDAR = gettext_lazy(
     "{calendar}: a calendar with no open hours; {priority}'s {kind} target would never be due."
 )
 
@@ -324,6 +325,28 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
+def _catalog_translations(data: dict) -> dict:
+    """The vendor's translations, gathered per language from where the catalog states them: the
+    version's own texts under [version.translations.<language>], each priority's, exclusion's and
+    resolution code's under its item's translations.<language> table."""
+    result: dict[str, dict] = {}
+    for language, texts in data["version"].get("translations", {}).items():
+        result.setdefault(language, {}).update(
+            {k: texts[k] for k in ("name", "exclusions_preamble") if k in texts}
+        )
+    for section, fields in (
+        ("priorities", ("name", "definition", "examples")),
+        ("exclusions", ("text",)),
+        ("resolution_codes", ("name",)),
+    ):
+        for item in data.get(section, []):
+            for language, texts in item.get("translations", {}).items():
+                shown = {k: texts[k].strip() for k in fields if k in texts}
+                if shown:
+                    result.setdefault(language, {}).setdefault(section, {})[item["code"]] = shown
+    return result
+
+
 def _load_calendar(version: PolicyVersion, data: dict) -> SupportCalendar:
     calendar, _ = SupportCalendar.objects.update_or_create(
         version=version,
@@ -407,6 +430,9 @@ def policy_catalog_load_file(*, path: Path) -> PolicyVersion:
             "exclusions_preamble": v.get("exclusions_preamble", ""),
             # Issue 21: the services the policy sells (Infotecs), as the catalog states them.
             "service_terms": data.get("services", {}),
+            # Issue 22: the language the vendor publishes in, and its own translations, if any.
+            "language": v.get("language", "en"),
+            "translations": _catalog_translations(data),
         },
     )
     version.full_clean()

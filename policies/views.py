@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from .describe import calendar_summary, upcoming_holidays
 from .models import Vendor
@@ -29,18 +31,38 @@ COMMON_ZONES = [
 ]
 
 
+# Issue 22: where the vendor publishes no translation into the reader's language, the page says so
+# and shows the original; one sentence per original language (the language's name declines).
+ORIGINAL_ONLY = {
+    "en": _("The vendor publishes its terms in English only; the original is shown."),
+    "ru": _("The vendor publishes its terms in Russian only; the original is shown."),
+}
+VENDOR_TRANSLATION = _("The terms below are the vendor's own translation.")
+
+
+def texts_notice(version) -> str:
+    """What the reader is told about the language of the policy's texts: nothing when they read
+    the original in its own language."""
+    reader = (get_language() or version.language).split("-")[0]
+    if reader == version.language:
+        return ""
+    if version.translation(reader):
+        return str(VENDOR_TRANSLATION)
+    return str(ORIGINAL_ONLY.get(version.language, ORIGINAL_ONLY["en"]))
+
+
 class CalculatorForm(forms.Form):
-    priority = forms.ChoiceField()
+    priority = forms.ChoiceField(label=_("Priority"))
     opened_at = forms.DateTimeField(
-        label="Opened at (your local time)",
+        label=_("Opened at (your local time)"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1}),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
     )
-    timezone = forms.ChoiceField(label="Your time zone", choices=[(z, z) for z in COMMON_ZONES])
+    timezone = forms.ChoiceField(label=_("Your time zone"), choices=[(z, z) for z in COMMON_ZONES])
 
     def __init__(self, *args, priorities, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["priority"].choices = [(p.code, p.name) for p in priorities]
+        self.fields["priority"].choices = [(p.code, p.shown_name) for p in priorities]
 
 
 def vendor_index(request):
@@ -51,7 +73,7 @@ def vendor_policy(request, slug: str):
     vendor = get_object_or_404(Vendor, slug=slug)
     version = version_in_force(vendor=vendor)
     if version is None:
-        raise Http404("No policy in force")
+        raise Http404(_("No policy in force"))
     scheduled = version_scheduled(vendor=vendor)
     # The change ahead, announced with its date and what it gives customers less of (SPEC §1).
     reductions = policy_version_reductions(draft=scheduled, current=version) if scheduled else []
@@ -90,5 +112,7 @@ def vendor_policy(request, slug: str):
             "preview": preview,
             "zone": zone,
             "around_the_clock": calendar_summary(None),
+            "texts_notice": texts_notice(version),
+            "texts_language": version.texts_language(),
         },
     )
