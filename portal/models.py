@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from portal.history import HistoricalRecords
 
@@ -12,12 +13,14 @@ from portal.history import HistoricalRecords
 class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(unique=True)
-    timezone = models.CharField(max_length=64, default="UTC", help_text="Default time zone of its members.")
+    timezone = models.CharField(
+        max_length=64, default="UTC", help_text=_("Default time zone of its members.")
+    )
     language = models.CharField(
         max_length=8,
         choices=settings.LANGUAGES,
         blank=True,
-        help_text="Default language of its members' pages and emails. Empty: each browser's language.",
+        help_text=_("Default language of its members' pages and emails. Empty: each browser's language."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
@@ -30,8 +33,8 @@ class Organization(models.Model):
 
 
 class Role(models.TextChoices):
-    MEMBER = "member", "Member"
-    ADMIN = "admin", "Organization admin"
+    MEMBER = "member", _("Member")
+    ADMIN = "admin", _("Organization admin")
 
 
 class Membership(models.Model):
@@ -55,12 +58,14 @@ class Membership(models.Model):
 
 class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
-    timezone = models.CharField(max_length=64, blank=True, help_text="Empty: the organization's time zone.")
+    timezone = models.CharField(
+        max_length=64, blank=True, help_text=_("Empty: the organization's time zone.")
+    )
     language = models.CharField(
         max_length=8,
         choices=settings.LANGUAGES,
         blank=True,
-        help_text="Empty: the organization's language, else the browser's.",
+        help_text=_("Empty: the organization's language, else the browser's."),
     )
 
     def __str__(self) -> str:
@@ -68,25 +73,27 @@ class Profile(models.Model):
 
 
 class NoticeKind(models.TextChoices):
-    TICKET_RECEIVED = "ticket_received", "Case received"
-    STAFF_REPLY = "staff_reply", "Reply from the desk"
-    WAITING_ON_YOU = "waiting_on_you", "Case waiting on you"
-    TICKET_RESOLVED = "ticket_resolved", "Case resolved"
-    SLA_WARNING = "sla_warning", "SLA warning (staff)"
-    SLA_ESCALATION = "sla_escalation", "SLA breach escalation (staff)"
-    PRIORITY_CHANGED = "priority_changed", "Priority changed"
-    NEW_CASE = "new_case", "New case (staff)"
-    CUSTOMER_REPLY = "customer_reply", "Customer reply (staff)"
-    POLICY_CHANGE = "policy_change", "Support policy change"
-    LIFECYCLE_MILESTONE = "lifecycle_milestone", "Product lifecycle milestone"
-    NEW_MAJOR_VERSION = "new_major_version", "New major version"
+    TICKET_RECEIVED = "ticket_received", _("Case received")
+    STAFF_REPLY = "staff_reply", _("Reply from the desk")
+    WAITING_ON_YOU = "waiting_on_you", _("Case waiting on you")
+    TICKET_RESOLVED = "ticket_resolved", _("Case resolved")
+    SLA_WARNING = "sla_warning", _("SLA warning (staff)")
+    SLA_ESCALATION = "sla_escalation", _("SLA breach escalation (staff)")
+    PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+    NEW_CASE = "new_case", _("New case (staff)")
+    CUSTOMER_REPLY = "customer_reply", _("Customer reply (staff)")
+    POLICY_CHANGE = "policy_change", _("Support policy change")
+    LIFECYCLE_MILESTONE = "lifecycle_milestone", _("Product lifecycle milestone")
+    NEW_MAJOR_VERSION = "new_major_version", _("New major version")
     # The mailroom's answers to an email it received (mailroom.notices): never optional in the
     # profile, since each answers what the person just sent (MAIL_ANSWERS_PER_HOUR bounds them).
-    MAIL_REFUSED = "mail_refused", "Email not taken in (answer to its sender)"
-    MAIL_ATTACHMENTS = "mail_attachments", "Email attachments refused (answer to its sender)"
-    CASE_EXCLUDED = "case_excluded", "Case excluded from the measurement"
-    CHASE = "chase", "Reminder: a case waits on you"
-    MAINTENANCE = "maintenance_notice", "Planned maintenance or upgrade"
+    MAIL_REFUSED = "mail_refused", _("Email not taken in (answer to its sender)")
+    MAIL_ATTACHMENTS = "mail_attachments", _("Email attachments refused (answer to its sender)")
+    CASE_EXCLUDED = "case_excluded", _("Case excluded from the measurement")
+    CHASE = "chase", _("Reminder: a case waits on you")
+    MAINTENANCE = "maintenance_notice", _("Planned maintenance or upgrade")
+    MAINTENANCE_EXTENDED = "maintenance_extended", _("Planned work extended")
+    MAINTENANCE_CANCELLED = "maintenance_cancelled", _("Planned work cancelled")
 
 
 # A vendor's policy promises these (SPEC §1 and §3; Albert "shall … notify Customer in advance of
@@ -97,6 +104,8 @@ MANDATORY_NOTICES = frozenset(
         NoticeKind.LIFECYCLE_MILESTONE,
         NoticeKind.NEW_MAJOR_VERSION,
         NoticeKind.MAINTENANCE,
+        NoticeKind.MAINTENANCE_EXTENDED,
+        NoticeKind.MAINTENANCE_CANCELLED,
     }
 )
 
@@ -108,7 +117,7 @@ class NoticePreference(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notice_preference"
     )
     muted_kinds = models.JSONField(
-        default=list, blank=True, help_text="Notice kinds this person does not want."
+        default=list, blank=True, help_text=_("Notice kinds this person does not want.")
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -120,10 +129,10 @@ class NoticePreference(models.Model):
 
 
 class NoticeState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
 
 
 class Notice(models.Model):
@@ -141,33 +150,45 @@ class Notice(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="notices",
-        help_text="Empty when sent to a desk address rather than a person.",
+        help_text=_("Empty when sent to a desk address rather than a person."),
         db_index=False,  # notice_recipient_created below leads with it
     )
     to_email = models.EmailField()
     reference = models.CharField(
-        max_length=100, blank=True, help_text="Case number, policy or product version."
+        max_length=100, blank=True, help_text=_("Case number, policy or product version.")
     )
-    subject = models.CharField(max_length=300)
-    body_text = models.TextField()
-    body_html = models.TextField()
+    template = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=_("The email's templates (templates/emails/<name>-…), rendered at delivery."),
+    )
+    context = models.JSONField(
+        default=dict, blank=True, help_text=_("What the templates read, stored by the request.")
+    )
+    zone = models.CharField(max_length=64, blank=True, help_text=_("The recipient's time zone."))
+    subject = models.CharField(max_length=300, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    message = models.BinaryField(
+        null=True, blank=True, help_text=_("The built message, sent as is by every attempt.")
+    )
     message_id = models.CharField(
         max_length=250,
         unique=True,
-        help_text="Our Message-ID header: a re-sent duplicate carries the same one.",
+        help_text=_("Our Message-ID header: a re-sent duplicate carries the same one."),
     )
     headers = models.JSONField(
-        default=dict, blank=True, help_text="Threading headers (In-Reply-To, References)."
+        default=dict, blank=True, help_text=_("Threading headers (In-Reply-To, References).")
     )
     state = models.CharField(max_length=10, choices=NoticeState.choices, default=NoticeState.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     send_after = models.DateTimeField(
-        help_text="Not sent before this moment (policy notices wait for their week)."
+        help_text=_("Not sent before this moment (policy notices wait for their week).")
     )
     claimed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a worker took it (the lease start)."
+        null=True, blank=True, help_text=_("When a worker took it (the lease start).")
     )
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -205,13 +226,13 @@ class IdempotencyKey(models.Model):
         related_name="+",
         db_index=False,  # idempotency_key_once below leads with it
     )
-    scope = models.CharField(max_length=50, help_text="The operation, e.g. tickets.open.")
-    key = models.CharField(max_length=255, help_text="The form's token or the Idempotency-Key header.")
+    scope = models.CharField(max_length=50, help_text=_("The operation, e.g. tickets.open."))
+    key = models.CharField(max_length=255, help_text=_("The form's token or the Idempotency-Key header."))
     fingerprint = models.CharField(
-        max_length=64, help_text="SHA-256 of what was sent: a key reused for another request is refused."
+        max_length=64, help_text=_("SHA-256 of what was sent: a key reused for another request is refused.")
     )
     reference = models.CharField(
-        max_length=100, blank=True, help_text="What it created: case number, reply id."
+        max_length=100, blank=True, help_text=_("What it created: case number, reply id.")
     )
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     # The API answer as first sent, as JSON text: a jsonb column would reorder its keys.
@@ -238,10 +259,12 @@ class ApiToken(models.Model):
     (portal.passwords.RevokeApiTokens)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100, blank=True, help_text="What it is for, e.g. the nightly export.")
-    prefix = models.CharField(max_length=8, help_text="The key's first characters, to recognize it.")
+    name = models.CharField(
+        max_length=100, blank=True, help_text=_("What it is for, e.g. the nightly export.")
+    )
+    prefix = models.CharField(max_length=8, help_text=_("The key's first characters, to recognize it."))
     # Unique, so the one lookup of every API call (portal.authentication) uses its index.
-    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the key, hex.")
+    digest = models.CharField(max_length=64, unique=True, help_text=_("SHA-256 of the key, hex."))
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
 
@@ -256,7 +279,7 @@ class Heartbeat(models.Model):
     """The last successful run of a periodic job (the SLA sweep, the outbox sweep, one mailbox's
     poll): what /metrics reports as its last success and duration, whichever node ran it."""
 
-    job = models.CharField(max_length=100, unique=True, help_text="e.g. sla_sweep, mail_poll:alectrona")
+    job = models.CharField(max_length=100, unique=True, help_text=_("e.g. sla_sweep, mail_poll:alectrona"))
     last_success_at = models.DateTimeField()
     duration_seconds = models.FloatField()
 

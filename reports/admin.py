@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from policies.words import duration_words
 from tickets.models import TargetState
@@ -16,7 +17,7 @@ from tickets.models import TargetState
 from . import charts, selectors
 from .availability import month_of, months_back
 from .models import Dashboard, MonitoredService, Outage, Statement
-from .services import outage_announce, outage_record
+from .services import outage_announce, outage_cancel, outage_extension_announce, outage_record
 
 STATE_LABELS = dict(TargetState.choices)
 
@@ -42,7 +43,7 @@ class MonitoredServiceAdmin(admin.ModelAdmin):
                 entry.service.uptime_this_month = entry.months[0]
         return response
 
-    @admin.display(description="Uptime this month")
+    @admin.display(description=gettext_lazy("Uptime this month"))
     def this_month(self, service: MonitoredService) -> str:
         month = getattr(service, "uptime_this_month", None)
         if month is None:
@@ -63,7 +64,8 @@ class OutageAdmin(admin.ModelAdmin):
     search_fields = ["service__name", "notes", "reference"]
     autocomplete_fields = ["service"]
     date_hierarchy = "start"
-    readonly_fields = ["announced_at", "recorded_by", "recorded_at"]
+    readonly_fields = ["announced_at", "cancelled_at", "cancelled_by", "recorded_by", "recorded_at"]
+    actions = ["cancel_planned_work"]
     fields = [
         "service",
         "start",
@@ -72,23 +74,29 @@ class OutageAdmin(admin.ModelAdmin):
         "notes",
         "reference",
         "announced_at",
+        "cancelled_at",
+        "cancelled_by",
         "recorded_by",
         "recorded_at",
     ]
 
-    @admin.display(description="Announced", ordering="announced_at")
+    @admin.display(description=gettext_lazy("Announced"), ordering="announced_at")
     def announced(self, outage: Outage) -> str:
+        if outage.cancelled_at is not None:
+            return gettext("Cancelled")
         if outage.announced_at is None:
             return "—"
-        return f"Announced {duration_words(outage.start - outage.announced_at)} before"
+        return gettext("Announced %(duration)s before") % {
+            "duration": duration_words(outage.start - outage.announced_at)
+        }
 
-    @admin.display(description="Duration")
+    @admin.display(description=gettext_lazy("Duration"))
     def duration(self, outage: Outage) -> str:
         if outage.end is None:
-            return "ongoing"
+            return gettext("ongoing")
         return duration_words(outage.end - outage.start)
 
-    @admin.display(description="Counts as downtime", boolean=True)
+    @admin.display(description=gettext_lazy("Counts as downtime"), boolean=True)
     def counts(self, outage: Outage) -> bool:
         return not outage.is_excluded
 
@@ -105,8 +113,32 @@ class OutageAdmin(admin.ModelAdmin):
             )
             obj.pk = saved.pk
             return
+        previous_end = form.initial.get("end")
         super().save_model(request, obj, form, change)
         outage_announce(outage=obj)  # planned work edited into its notice period
+        outage_extension_announce(outage=obj, previous_end=previous_end)  # announced work now ends later
+
+    @admin.action(description=gettext_lazy("Cancel the selected planned work (tells those who were told)"))
+    def cancel_planned_work(self, request: HttpRequest, queryset) -> None:
+        cancelled = emails = 0
+        for outage in queryset:
+            try:
+                emails += outage_cancel(outage=outage, by=request.user)
+            except ValidationError as error:
+                self.message_user(request, f"{outage}: {' '.join(error.messages)}", messages.ERROR)
+                continue
+            cancelled += 1
+        if cancelled:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d planned work cancelled; %(emails)d notices queued.",
+                    "%(count)d planned works cancelled; %(emails)d notices queued.",
+                    cancelled,
+                )
+                % {"count": cancelled, "emails": emails},
+                messages.SUCCESS,
+            )
 
 
 @admin.register(Dashboard)
@@ -208,7 +240,7 @@ class StatementAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="Statement")
+    @admin.display(description=gettext_lazy("Statement"))
     def page(self, statement):
         url = reverse("reports:statement", args=[statement.contract_id, f"{statement.month:%Y-%m}"])
         return format_html('<a href="{}">Page, CSV and print</a>', url)

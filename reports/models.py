@@ -10,33 +10,35 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 END_BEFORE_START = "The end of an outage must be after its start."
 
 
 class ServiceKind(models.TextChoices):
-    SERVER_UPTIME = "server_uptime", "Server uptime"
-    APPLICATION = "application", "Application availability"
+    SERVER_UPTIME = "server_uptime", _("Server uptime")
+    APPLICATION = "application", _("Application availability")
 
 
 class MonitoredService(models.Model):
     """A service whose monthly availability a vendor promises (Albert: ≥ 99 %)."""
 
     vendor = models.ForeignKey("policies.Vendor", on_delete=models.PROTECT, related_name="monitored_services")
-    slug = models.SlugField(unique=True, help_text="How a monitor names the service in the outage API.")
+    slug = models.SlugField(unique=True, help_text=_("How a monitor names the service in the outage API."))
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=ServiceKind.choices)
     timezone = models.CharField(
         max_length=64,
         default="America/Los_Angeles",
-        help_text="Months and the Sunday 00:00–06:00 maintenance window are on this zone's wall clock.",
+        help_text=_("Months and the Sunday 00:00–06:00 maintenance window are on this zone's wall clock."),
     )
     target_percent = models.DecimalField(
         max_digits=5,
         decimal_places=2,
         default=Decimal("99.00"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
-        help_text="A month below this is a Service Level Failure.",
+        help_text=_("A month below this is a Service Level Failure."),
     )
     active = models.BooleanField(default=True)
 
@@ -50,18 +52,20 @@ class MonitoredService(models.Model):
         from zoneinfo import available_timezones
 
         if self.timezone not in available_timezones():
-            raise ValidationError({"timezone": f"Unknown time zone {self.timezone!r}."})
+            raise ValidationError(
+                {"timezone": gettext("Unknown time zone %(zone)r.") % {"zone": self.timezone}}
+            )
 
 
 class OutageCause(models.TextChoices):
-    UNPLANNED = "unplanned", "Unplanned"
-    MAINTENANCE_WINDOW = "maintenance_window", "Maintenance in the Sunday window"
-    SCHEDULED_MAINTENANCE = "scheduled_maintenance", "Scheduled maintenance outside the window (announced)"
-    UPGRADE = "upgrade", "Upgrade (announced)"
-    EMERGENCY_MAINTENANCE = "emergency_maintenance", "Announced emergency maintenance"
-    SUPPLIER = "supplier", "A supplier chosen by the vendor (counts as downtime)"
-    BEYOND_CONTROL = "beyond_control", "Failure beyond the vendor's control"
-    CUSTOMER_SIDE = "customer_side", "Customer-side cause"
+    UNPLANNED = "unplanned", _("Unplanned")
+    MAINTENANCE_WINDOW = "maintenance_window", _("Maintenance in the Sunday window")
+    SCHEDULED_MAINTENANCE = "scheduled_maintenance", _("Scheduled maintenance outside the window (announced)")
+    UPGRADE = "upgrade", _("Upgrade (announced)")
+    EMERGENCY_MAINTENANCE = "emergency_maintenance", _("Announced emergency maintenance")
+    SUPPLIER = "supplier", _("A supplier chosen by the vendor (counts as downtime)")
+    BEYOND_CONTROL = "beyond_control", _("Failure beyond the vendor's control")
+    CUSTOMER_SIDE = "customer_side", _("Customer-side cause")
 
 
 # Issue 20 point 5, Albert's "Exclusions": the one rule of which outages count (outage_excused).
@@ -76,9 +80,9 @@ EXCUSED_CAUSES = frozenset(
 )
 ANNOUNCED_CAUSES = frozenset({OutageCause.SCHEDULED_MAINTENANCE, OutageCause.UPGRADE})
 NOTE_REQUIRED = EXCUSED_CAUSES | ANNOUNCED_CAUSES
-NOTE_MISSING = "Say why this outage is excused: {cause} needs a note (the evidence the customer sees)."
-END_REQUIRED = "Planned work is announced with its end: give the time it is planned to end."
-THIRD_PARTY_GONE = (
+NOTE_MISSING = _("Say why this outage is excused: {cause} needs a note (the evidence the customer sees).")
+END_REQUIRED = _("Planned work is announced with its end: give the time it is planned to end.")
+THIRD_PARTY_GONE = _(
     "'third_party' is no longer a cause: a supplier chosen by the vendor is 'supplier' (counts as "
     "downtime); a failure beyond the vendor's control is 'beyond_control', with a note."
 )
@@ -100,13 +104,13 @@ def outage_excused(*, cause: str, start: datetime, announced_at: datetime | None
 class Outage(models.Model):
     service = models.ForeignKey(MonitoredService, on_delete=models.CASCADE, related_name="outages")
     start = models.DateTimeField()
-    end = models.DateTimeField(null=True, blank=True, help_text="Empty while the outage lasts.")
+    end = models.DateTimeField(null=True, blank=True, help_text=_("Empty while the outage lasts."))
     cause = models.CharField(max_length=30, choices=OutageCause.choices, default=OutageCause.UNPLANNED)
     notes = models.TextField(blank=True)
     reference = models.CharField(
         max_length=100,
         blank=True,
-        help_text="The monitor's own id: posting it again does not duplicate the outage.",
+        help_text=_("The monitor's own id: posting it again does not duplicate the outage."),
     )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -116,7 +120,16 @@ class Outage(models.Model):
         null=True,
         blank=True,
         editable=False,
-        help_text="When the affected organizations' members were told of this planned work.",
+        help_text=_("When the affected organizations' members were told of this planned work."),
+    )
+    cancelled_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When this planned work was called off: no outage, and those told of it were told."),
+    )
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
@@ -144,7 +157,13 @@ class Outage(models.Model):
         return f"{self.service.name}: {self.get_cause_display()} from {self.start:%Y-%m-%d %H:%M}"
 
     @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+    @property
     def is_excluded(self) -> bool:
+        if self.is_cancelled:
+            return True  # called off: it never happened, so it is no downtime
         return outage_excused(cause=self.cause, start=self.start, announced_at=self.announced_at)
 
     @property
@@ -171,7 +190,7 @@ class MeasurementPeriod(models.Model):
 
     organization = models.ForeignKey("portal.Organization", on_delete=models.PROTECT, related_name="+")
     vendor = models.ForeignKey("policies.Vendor", on_delete=models.PROTECT, related_name="+")
-    month = models.DateField(help_text="The first day of the month.")
+    month = models.DateField(help_text=_("The first day of the month."))
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -194,13 +213,13 @@ class MeasurementPeriod(models.Model):
 
 
 class ReviewItem(models.TextChoices):
-    WAIT = "wait", "Pause (waiting on the customer)"
-    EXCLUSION = "exclusion", "Exclusion"
+    WAIT = "wait", _("Pause (waiting on the customer)")
+    EXCLUSION = "exclusion", _("Exclusion")
 
 
 class ReviewDecision(models.TextChoices):
-    ACCEPTED = "accepted", "Accepted"
-    DISPUTED = "disputed", "Disputed"
+    ACCEPTED = "accepted", _("Accepted")
+    DISPUTED = "disputed", _("Disputed")
 
 
 class PeriodReview(models.Model):
@@ -209,7 +228,7 @@ class PeriodReview(models.Model):
 
     period = models.ForeignKey(MeasurementPeriod, on_delete=models.CASCADE, related_name="reviews")
     item = models.CharField(max_length=20, choices=ReviewItem.choices)
-    object_id = models.PositiveBigIntegerField(help_text="The tickets.Wait or tickets.CaseExclusion.")
+    object_id = models.PositiveBigIntegerField(help_text=_("The tickets.Wait or tickets.CaseExclusion."))
     decision = models.CharField(max_length=20, choices=ReviewDecision.choices)
     comment = models.TextField(blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -231,8 +250,8 @@ class Dashboard(models.Model):
 
     class Meta:
         managed = False
-        verbose_name = "staff dashboard"
-        verbose_name_plural = "staff dashboard"
+        verbose_name = _("staff dashboard")
+        verbose_name_plural = _("staff dashboard")
 
     def __str__(self) -> str:
         return "Staff dashboard"
@@ -245,7 +264,7 @@ class Statement(models.Model):
     month has no row: it is computed from the cases each time (reports.statements)."""
 
     contract = models.ForeignKey("lifecycle.Contract", on_delete=models.PROTECT, related_name="+")
-    month = models.DateField(help_text="The first day of the month (UTC).")
+    month = models.DateField(help_text=_("The first day of the month (UTC)."))
     closed_at = models.DateTimeField()
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -500,7 +500,7 @@ def availability_table(
     # A day of margin either side covers every service zone's month boundaries.
     first = month_range(months[0])[0] - timedelta(days=1)
     last = month_range(months[-1])[1] + timedelta(days=1)
-    outages = Outage.objects.filter(service__in=services, start__lt=last).filter(
+    outages = Outage.objects.filter(service__in=services, start__lt=last, cancelled_at__isnull=True).filter(
         Q(end__isnull=True) | Q(end__gt=first)
     )
     spans = defaultdict(list)

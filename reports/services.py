@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from portal.models import NoticeKind
+from portal.models import Notice, NoticeKind
 from portal.outbox import notice_build, notices_queue, render_email
 from portal.selectors import email_language, user_timezone
 
@@ -56,13 +58,13 @@ def outage_announce(*, outage: Outage, now: datetime | None = None) -> int:
     Once per outage: `announced_at` is set under the row's lock, and each email's dedupe key names
     the outage and the person. Work already begun is never announced. Returns the emails queued."""
     now = now or timezone.now()
-    if outage.cause not in ANNOUNCED_CAUSES or outage.announced_at is not None:
+    if outage.cause not in ANNOUNCED_CAUSES or outage.announced_at is not None or outage.is_cancelled:
         return 0
     if not (now < outage.start <= now + announcement_lead() + ANNOUNCE_EARLY):
         return 0
     with transaction.atomic():
         locked = Outage.objects.select_for_update().select_related("service__vendor").get(pk=outage.pk)
-        if locked.announced_at is not None or locked.cause not in ANNOUNCED_CAUSES:
+        if locked.announced_at is not None or locked.cause not in ANNOUNCED_CAUSES or locked.is_cancelled:
             return 0
         locked.announced_at = outage.announced_at = now
         locked.save(update_fields=["announced_at"])
@@ -105,6 +107,7 @@ def maintenance_notices_sweep(*, now: datetime | None = None) -> int:
     due = Outage.objects.filter(
         cause__in=ANNOUNCED_CAUSES,
         announced_at__isnull=True,
+        cancelled_at__isnull=True,
         start__gt=now,
         start__lte=now + announcement_lead() + ANNOUNCE_EARLY,
     ).only("pk", "cause", "start", "announced_at")
@@ -114,11 +117,115 @@ def maintenance_notices_sweep(*, now: datetime | None = None) -> int:
 @transaction.atomic
 def outage_end(*, outage: Outage, end: datetime) -> Outage:
     """Close an outage that was recorded while it lasted. Ending it again at the same time
-    is a no-op; a different end corrects it."""
+    is a no-op; a different end corrects it (announced planned work that now ends later is
+    announced again: outage_extension_announce)."""
     outage = Outage.objects.select_for_update().get(pk=outage.pk)
     if outage.end == end:
         return outage
-    outage.end = end
+    previous_end, outage.end = outage.end, end
     outage.full_clean()
     outage.save(update_fields=["end"])
+    outage_extension_announce(outage=outage, previous_end=previous_end)
     return outage
+
+
+# ------------------------------------------------------------------ planned work extended or cancelled
+
+NOT_PLANNED = _("Only planned work (scheduled maintenance, an upgrade) is cancelled: end an outage instead.")
+ALREADY_BEGUN = _("This work has begun: it cannot be cancelled, give its end instead.")
+
+
+def _told(outage: Outage) -> list:
+    """The people who were told of this planned work (its announcement's notices), still active:
+    a change is told to them, not to whoever the audience is today."""
+    prefix = f"{NoticeKind.MAINTENANCE}:outage{outage.pk}:user"
+    notices = (
+        Notice.objects.filter(kind=NoticeKind.MAINTENANCE, dedupe_key__startswith=prefix)
+        .filter(recipient__is_active=True)
+        .select_related("recipient__membership__organization", "recipient__profile")
+        .order_by("recipient_id")
+    )
+    return [notice.recipient for notice in notices]
+
+
+def _change_notices(outage: Outage, *, kind: str, change: str, context: dict) -> list:
+    """One notice per person told of `outage`, keyed by the change (`change` names it), so a change
+    is told once however often it is saved."""
+    service = outage.service
+    base = {
+        "outage": outage,
+        "service": service,
+        "vendor": service.vendor,
+        "cause": outage.get_cause_display(),
+    }
+    notices = []
+    for person in _told(outage):
+        membership = getattr(person, "membership", None)
+        notices.append(
+            notice_build(
+                kind=kind,
+                dedupe_key=f"{kind}:outage{outage.pk}:{change}:user{person.pk}",
+                rendered=render_email(
+                    kind,
+                    {
+                        **base,
+                        **context,
+                        "recipient_name": person.get_full_name() or person.username,
+                        "organization_name": membership.organization.name if membership else "",
+                    },
+                    zone=user_timezone(person),
+                    language=email_language(person),
+                ),
+                recipient=person,
+                reference=service.name,
+            )
+        )
+    return notices
+
+
+def outage_extension_announce(
+    *, outage: Outage, previous_end: datetime | None, now: datetime | None = None
+) -> int:
+    """Planned work that was announced and now ends later than it said: the people told of it are
+    told the new end, once per new end (the dedupe key names it). Nothing when it was not announced
+    yet (its announcement will carry the new end), is cancelled, or the new end is already past (a
+    monitor closing it late tells nobody anything they can plan around). Returns the emails queued."""
+    now = now or timezone.now()
+    if outage.cause not in ANNOUNCED_CAUSES or outage.announced_at is None or outage.is_cancelled:
+        return 0
+    if previous_end is None or outage.end is None or outage.end <= previous_end or outage.end <= now:
+        return 0
+    outage = Outage.objects.select_related("service__vendor").get(pk=outage.pk)
+    return notices_queue(
+        notices=_change_notices(
+            outage,
+            kind=NoticeKind.MAINTENANCE_EXTENDED,
+            change=f"end{int(outage.end.timestamp())}",
+            context={"previous_end": previous_end},
+        )
+    )
+
+
+def outage_cancel(*, outage: Outage, by=None, now: datetime | None = None) -> int:
+    """Call off planned work that has not begun: it stops being an outage (no downtime, no
+    announcement due), and the people told of it are told, once. Cancelling it again does nothing.
+    Returns the emails queued."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Outage.objects.select_for_update().select_related("service__vendor").get(pk=outage.pk)
+        if locked.is_cancelled:
+            return 0
+        if locked.cause not in ANNOUNCED_CAUSES:
+            raise ValidationError({"cause": NOT_PLANNED})
+        if locked.start <= now:
+            raise ValidationError({"start": ALREADY_BEGUN})
+        locked.cancelled_at = outage.cancelled_at = now
+        locked.cancelled_by = outage.cancelled_by = by
+        locked.save(update_fields=["cancelled_at", "cancelled_by"])
+        if locked.announced_at is None:
+            return 0
+        return notices_queue(
+            notices=_change_notices(
+                locked, kind=NoticeKind.MAINTENANCE_CANCELLED, change="cancelled", context={}
+            )
+        )
