@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from policies.models import PriorityLevel, Vendor
 from policies.selectors import version_in_force
@@ -17,7 +18,7 @@ from ..services import ticket_open
 
 
 class PriorityChangeForm(forms.Form):
-    priority = forms.ChoiceField(label="New priority")
+    priority = forms.ChoiceField(label=_("New priority"))
     reason = forms.CharField(max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, choices, current: str | None = None, **kwargs):
@@ -28,16 +29,41 @@ class PriorityChangeForm(forms.Form):
 
 
 class ResolveForm(forms.Form):
-    resolution_code = forms.ChoiceField(label="Resolution")
+    resolution_code = forms.ChoiceField(label=_("Resolution"))
     message = forms.CharField(
-        label="Message to the customer",
+        label=_("Message to the customer"),
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="Sent with the resolution and shown on the case: it is the desk's answer.",
+        help_text=_("Sent with the resolution and shown on the case: it is the desk's answer."),
     )
 
     def __init__(self, *args, choices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["resolution_code"].choices = choices
+
+
+class ReclassifyForm(forms.Form):
+    """Issue 21 point 3: the desk re-classifies a case as a vulnerability or not, with a reason
+    (tickets.services.billing.ticket_reclassify decides the charge again)."""
+
+    vulnerability = forms.BooleanField(
+        label=_("A vulnerability"),
+        required=False,
+        help_text=_("On an Extended Support version a vulnerability is fixed free; an ordinary bug is not."),
+    )
+    cve_id = forms.CharField(
+        label=_("CVE id"), max_length=30, required=False, help_text=_("Where known, e.g. CVE-2026-4321.")
+    )
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept as an internal note and in the case's history."),
+    )
+
+    def __init__(self, *args, current: bool | None = None, cve_id: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if current is not None:  # one case: its own classification to start from
+            self.fields["vulnerability"].initial = current
+            self.fields["cve_id"].initial = cve_id
 
 
 def choices_of(rows) -> list[tuple[str, str]]:
@@ -55,16 +81,18 @@ def version_ids(queryset: QuerySet[Ticket]) -> QuerySet:
 class TicketAddForm(forms.ModelForm):
     """Opening a case for a customer (by phone, say): the service decides everything else."""
 
-    priority_code = forms.ChoiceField(label="Priority")
+    priority_code = forms.ChoiceField(label=_("Priority"))
     remote_failed = forms.BooleanField(
-        label="Remote help could not solve it",
+        label=_("Remote help could not solve it"),
         required=False,
-        help_text="With an on-site visit: on Basic, a critical case qualifies only after remote help failed.",
+        help_text=_(
+            "With an on-site visit: on Basic, a critical case qualifies only after remote help failed."
+        ),
     )
     confirm_billable = forms.BooleanField(
-        label="The customer accepts the charge",
+        label=_("The customer accepts the charge"),
         required=False,
-        help_text="A case that will be charged (an on-site visit, say) is opened only once they have.",
+        help_text=_("A case that will be charged (an on-site visit, say) is opened only once they have."),
     )
 
     class Meta:
@@ -144,9 +172,9 @@ class PersonChoiceField(forms.ModelChoiceField):
 
 
 class NewReplyForm(forms.ModelForm):
-    wait_on_customer = forms.BooleanField(required=False, label="Then wait on the customer")
+    wait_on_customer = forms.BooleanField(required=False, label=_("Then wait on the customer"))
     # The portal's field: every file passes the customers' checks (size, type by content) first.
-    files = MultipleFileField(label="Attach files")
+    files = MultipleFileField(label=_("Attach files"))
 
     class Meta:
         model = Reply

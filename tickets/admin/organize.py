@@ -12,6 +12,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from policies.selectors import version_terms
 
@@ -61,6 +63,8 @@ def _signature(ticket: Ticket) -> tuple:
         ticket.assignee_id,
         ticket.resolution_code_id,
         ticket.merged_into_id,
+        ticket.vulnerability,
+        ticket.cve_id,
     )
 
 
@@ -79,12 +83,24 @@ def apply_each(model_admin, request, tickets, service, done: str, **arguments) -
         (unchanged if after is not None and _signature(after) == before else changed).append(ticket.number)
     if changed:
         model_admin.message_user(
-            request, f"{len(changed)} case(s) {done}: {', '.join(changed)}.", messages.SUCCESS
+            request,
+            ngettext(
+                "%(count)d case %(done)s: %(numbers)s.",
+                "%(count)d cases %(done)s: %(numbers)s.",
+                len(changed),
+            )
+            % {"count": len(changed), "done": done, "numbers": ", ".join(changed)},
+            messages.SUCCESS,
         )
     if unchanged:
         model_admin.message_user(
             request,
-            f"{len(unchanged)} case(s) already so, nothing changed: {', '.join(unchanged)}.",
+            ngettext(
+                "%(count)d case already so, nothing changed: %(numbers)s.",
+                "%(count)d cases already so, nothing changed: %(numbers)s.",
+                len(unchanged),
+            )
+            % {"count": len(unchanged), "numbers": ", ".join(unchanged)},
             messages.INFO,
         )
 
@@ -94,16 +110,16 @@ def apply_each(model_admin, request, tickets, service, done: str, **arguments) -
 
 class MergeForm(forms.Form):
     into = forms.CharField(
-        label="Merge into case", max_length=20, help_text="The case that is kept, e.g. ALC-000003."
+        label=_("Merge into case"), max_length=20, help_text=_("The case that is kept, e.g. ALC-000003.")
     )
     message = forms.CharField(
-        label="Message to the customer", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Message to the customer"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
 class SplitForm(forms.Form):
     subject = forms.CharField(max_length=200)
-    body = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 5}))
+    body = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 5}))
     priority = forms.ChoiceField()
 
     def __init__(self, *args, priorities, current: str, **kwargs):
@@ -113,7 +129,7 @@ class SplitForm(forms.Form):
 
 
 class FollowerForm(forms.Form):
-    username = forms.CharField(label="Member of the case's organization", max_length=150)
+    username = forms.CharField(label=_("Member of the case's organization"), max_length=150)
 
 
 class FollowerInline(admin.TabularInline):
@@ -156,7 +172,7 @@ def _posted(request):
 class OrganizeActions:
     """Merge, split and add a follower: admin actions of TicketAdmin, through tickets.services."""
 
-    @admin.action(description="Merge into another case…", permissions=["change"])
+    @admin.action(description=_("Merge into another case…"), permissions=["change"])
     def merge(self, request, queryset):
         form = MergeForm(_posted(request))
         tickets = list(queryset.select_related("vendor", "priority"))
@@ -164,20 +180,26 @@ class OrganizeActions:
             return _form_page(self, request, tickets, form, "Merge into another case", "merge")
         into = Ticket.objects.filter(number=form.cleaned_data["into"].strip().upper()).first()
         if into is None:
-            self.message_user(request, f"No case {form.cleaned_data['into']}.", messages.ERROR)
+            self.message_user(
+                request,
+                gettext("No case %(number)s.") % {"number": form.cleaned_data["into"]},
+                messages.ERROR,
+            )
             return None
 
         def merge_one(*, ticket, by):
             services.ticket_merge(duplicate=ticket, into=into, by=by, message=form.cleaned_data["message"])
 
-        apply_each(self, request, tickets, merge_one, f"merged into {into.number}")
+        apply_each(
+            self, request, tickets, merge_one, gettext("merged into %(number)s") % {"number": into.number}
+        )
         return None
 
-    @admin.action(description="Split into a subordinate incident…", permissions=["change"])
+    @admin.action(description=_("Split into a subordinate incident…"), permissions=["change"])
     def split(self, request, queryset):
         tickets = list(queryset.select_related("vendor", "priority", "policy_version")[:2])
         if len(tickets) != 1:
-            self.message_user(request, "Choose one case to split.", messages.ERROR)
+            self.message_user(request, _("Choose one case to split."), messages.ERROR)
             return None
         parent = tickets[0]
         priorities = [(p.code, p.name) for p in version_terms(parent.policy_version).priorities.values()]
@@ -189,10 +211,14 @@ class OrganizeActions:
         except ValidationError as error:
             self.message_user(request, f"{parent.number}: {' '.join(error.messages)}", messages.ERROR)
             return None
-        self.message_user(request, f"{parent.number}: split into {child.number}, on its own clock from now.")
+        self.message_user(
+            request,
+            gettext("%(parent)s: split into %(child)s, on its own clock from now.")
+            % {"parent": parent.number, "child": child.number},
+        )
         return None
 
-    @admin.action(description="Add a follower…", permissions=["change"])
+    @admin.action(description=_("Add a follower…"), permissions=["change"])
     def add_follower(self, request, queryset):
         form = FollowerForm(_posted(request))
         tickets = list(queryset.select_related("vendor", "priority"))
@@ -200,11 +226,17 @@ class OrganizeActions:
             return _form_page(self, request, tickets, form, "Add a follower", "add_follower")
         user = get_user_model().objects.filter(username=form.cleaned_data["username"]).first()
         if user is None:
-            self.message_user(request, f"No user {form.cleaned_data['username']}.", messages.ERROR)
+            self.message_user(
+                request,
+                gettext("No user %(username)s.") % {"username": form.cleaned_data["username"]},
+                messages.ERROR,
+            )
             return None
 
         def follow(*, ticket, by):
             services.follower_add(ticket=ticket, user=user, by=by)
 
-        apply_each(self, request, tickets, follow, f"followed by {user.username}")
+        apply_each(
+            self, request, tickets, follow, gettext("followed by %(username)s") % {"username": user.username}
+        )
         return None

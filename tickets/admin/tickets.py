@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, gettext_lazy
 
 from policies.models import PriorityLevel, ResolutionCode
 from policies.words import due_words
@@ -37,9 +38,19 @@ from ..services import (
     ticket_resolve,
     ticket_wait_on_customer,
 )
+from ..services.billing import ticket_reclassify
 from ..services.vendors import ticket_set_vendor_reference
+from .casetables import case_table
 from .desk import BUILT_IN_VIEWS, save_view, saved_views_for
-from .forms import PersonChoiceField, PriorityChangeForm, ResolveForm, TicketAddForm, choices_of, version_ids
+from .forms import (
+    PersonChoiceField,
+    PriorityChangeForm,
+    ReclassifyForm,
+    ResolveForm,
+    TicketAddForm,
+    choices_of,
+    version_ids,
+)
 from .inlines import (
     CONVERSATION_COLUMNS,
     AttachmentInline,
@@ -63,7 +74,9 @@ from .organize import FollowerInline, OrganizeActions, SearchRankedChangeList, a
 from .vendors import VendorAndChaseActions, WithVendorFilter
 
 User = get_user_model()
-MIXED_VENDORS = "Select cases of one vendor: each vendor has its own {what}. Filter the list by vendor first."
+MIXED_VENDORS = gettext_lazy(
+    "Select cases of one vendor: each vendor has its own {what}. Filter the list by vendor first."
+)
 # Next deadline first, cases without one (paused, no target, closed) after them, newest first; the
 # ticket_triage index holds exactly this order, so a page is read from it without a sort.
 TRIAGE_ORDER = [
@@ -116,6 +129,7 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
         "change_priority",
         "wait_on_customer",
         "resolve",
+        "reclassify",
         "merge",
         "split",
         "add_follower",
@@ -186,7 +200,7 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
             obj.number,
         )
 
-    @admin.display(description="Next due", ordering=F("next_due_at").asc(nulls_last=True))
+    @admin.display(description=gettext_lazy("Next due"), ordering=F("next_due_at").asc(nulls_last=True))
     def next_due(self, ticket: Ticket) -> str:
         """In the agent's zone (changelist_view and change_view activate it), named, and relative.
         strftime rather than the localized date filter: a fifth of the cost, same reading for staff."""
@@ -201,15 +215,15 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
             due_words(ticket.next_due_at - timezone.now()),
         )
 
-    @admin.display(description="Assignee", ordering="assignee__first_name")
+    @admin.display(description=gettext_lazy("Assignee"), ordering="assignee__first_name")
     def assignee_name(self, ticket: Ticket) -> str:
         return person_name(ticket.assignee) if ticket.assignee_id else "—"
 
-    @admin.display(description="Requester")
+    @admin.display(description=gettext_lazy("Requester"))
     def requester_name(self, ticket: Ticket) -> str:
         return format_html("{} &lt;{}&gt;", person_name(ticket.requester), ticket.requester.email)
 
-    @admin.display(description="SLA")
+    @admin.display(description=gettext_lazy("SLA"))
     def sla_badge(self, ticket: Ticket) -> str:
         state = live_sla_state(ticket, timezone.now())
         label = BADGE_LABELS.get(state) or TargetState(state).label
@@ -252,7 +266,8 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
         if obj is None:
             return []
         # The conversation is no inline: change_view reads it in one query for the template.
-        return [SlaTargetInline, NewReplyInline, AttachmentInline, FollowerInline]
+        # Nor are the read-only sections (CASE_TABLES): plain tables, one query each.
+        return [NewReplyInline]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assignee":
@@ -260,7 +275,7 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
             kwargs["form_class"] = PersonChoiceField
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    @admin.display(description="Body")
+    @admin.display(description=gettext_lazy("Body"))
     def description(self, ticket: Ticket) -> str:
         # body_html is sanitized by portal.markdown (nh3) when the ticket is opened.
         return format_html("<div class='ticket-body'>{}</div>", mark_safe(ticket.body_html))  # noqa: S308
@@ -331,6 +346,7 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
             context["agent_zone"] = str(_agent_zone(request))
             context["conversation"] = conversation(ticket)
             context["conversation_columns"] = CONVERSATION_COLUMNS
+            context["case_tables"] = [case_table(table, self, request, ticket) for table in self.CASE_TABLES]
         return self._in_agents_zone(request, super().change_view, request, object_id, form_url, context)
 
     # Every foreign key the case page shows, read with the case (a lazy query each otherwise).
@@ -346,6 +362,9 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
         "parent",
         "resolution_code",
     ]
+
+    # The case page's read-only sections, in order: their columns are these inlines', rendered as tables.
+    CASE_TABLES = [SlaTargetInline, AttachmentInline, FollowerInline]
 
     def get_object(self, request, object_id, from_field=None):
         """The case once per request, with what its page shows: change_view reads it for the
@@ -393,8 +412,10 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
             kwargs["initial"] = [{"body": text}]
             self.message_user(
                 request,
-                f"“{canned.title}” is filled in for {obj.number} below: "
-                "read it, change what you need, then send.",
+                gettext(
+                    "“%(title)s” is filled in for %(number)s below: read it, change what you need, then send."
+                )
+                % {"title": canned.title, "number": obj.number},
                 messages.INFO,
             )
         return kwargs
@@ -407,6 +428,9 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
             path("views/save/", view(save_view), name="tickets_ticket_save_view"),
             path("<path:object_id>/resolve/", view(self.resolve_view), name="tickets_ticket_resolve"),
             path("<path:object_id>/priority/", view(self.priority_view), name="tickets_ticket_priority"),
+            path(
+                "<path:object_id>/reclassify/", view(self.reclassify_view), name="tickets_ticket_reclassify"
+            ),
             *super().get_urls(),
         ]
 
@@ -416,13 +440,13 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
         """Apply one service to every selected ticket, reported case by case (organize.apply_each)."""
         apply_each(self, request, queryset, service, done, **arguments)
 
-    @admin.action(description="Assign to me", permissions=["change"])
+    @admin.action(description=gettext_lazy("Assign to me"), permissions=["change"])
     def assign_to_me(self, request, queryset):
-        self._each(request, queryset, ticket_assign, "assigned to you", assignee=request.user)
+        self._each(request, queryset, ticket_assign, gettext("assigned to you"), assignee=request.user)
 
-    @admin.action(description="Mark waiting on customer", permissions=["change"])
+    @admin.action(description=gettext_lazy("Mark waiting on customer"), permissions=["change"])
     def wait_on_customer(self, request, queryset):
-        self._each(request, queryset, ticket_wait_on_customer, "now wait on the customer")
+        self._each(request, queryset, ticket_wait_on_customer, gettext("now wait on the customer"))
 
     def _one_vendor(self, request, queryset, what: str) -> bool:
         if queryset.order_by().values("vendor_id").distinct().count() > 1:
@@ -430,7 +454,7 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
             return False
         return True
 
-    @admin.action(description="Change priority…", permissions=["change"])
+    @admin.action(description=gettext_lazy("Change priority…"), permissions=["change"])
     def change_priority(self, request, queryset, *, single: bool = False):
         if not self._one_vendor(request, queryset, "priorities"):
             return None
@@ -446,16 +470,18 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
                 request,
                 queryset,
                 ticket_change_priority,
-                "changed priority",
+                gettext("changed priority"),
                 priority=form.cleaned_data["priority"],
                 reason=form.cleaned_data["reason"],
             )
             return None
-        return self._action_page(request, queryset, form, "Change priority", "change_priority", single=single)
+        return self._action_page(
+            request, queryset, form, gettext("Change priority"), "change_priority", single=single
+        )
 
-    @admin.action(description="Resolve with code…", permissions=["change"])
+    @admin.action(description=gettext_lazy("Resolve with code…"), permissions=["change"])
     def resolve(self, request, queryset, *, single: bool = False):
-        if not self._one_vendor(request, queryset, "resolution codes"):
+        if not self._one_vendor(request, queryset, gettext("resolution codes")):
             return None
         rows = ResolutionCode.objects.filter(version__in=version_ids(queryset)).order_by("id")
         form = ResolveForm(
@@ -467,12 +493,34 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
                 request,
                 queryset,
                 ticket_resolve,
-                "resolved",
+                gettext("resolved"),
                 resolution_code=form.cleaned_data["resolution_code"],
                 message=form.cleaned_data["message"],
             )
             return None
         return self._action_page(request, queryset, form, "Resolve", "resolve", single=single)
+
+    @admin.action(description=gettext_lazy("Re-classify as a vulnerability or not…"), permissions=["change"])
+    def reclassify(self, request, queryset, *, single: bool = False):
+        """Issue 21 point 3: the re-classification service, with its reason, for each chosen case."""
+        one = queryset.first() if single else None
+        form = ReclassifyForm(
+            request.POST if "apply" in request.POST or single and request.method == "POST" else None,
+            current=one.vulnerability if one is not None else None,
+            cve_id=one.cve_id if one is not None else "",
+        )
+        if form.is_valid():
+            self._each(
+                request,
+                queryset,
+                ticket_reclassify,
+                gettext("re-classified"),
+                vulnerability=form.cleaned_data["vulnerability"],
+                cve_id=form.cleaned_data["cve_id"],
+                reason=form.cleaned_data["reason"],
+            )
+            return None
+        return self._action_page(request, queryset, form, gettext("Re-classify"), "reclassify", single=single)
 
     def _case_action(self, request, object_id: str, action) -> HttpResponseRedirect | TemplateResponse:
         """One case's "Resolve…" or "Change priority…" from its page: the action's own form and
@@ -492,6 +540,9 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
 
     def priority_view(self, request, object_id: str):
         return self._case_action(request, object_id, self.change_priority)
+
+    def reclassify_view(self, request, object_id: str):
+        return self._case_action(request, object_id, self.reclassify)
 
     def _action_page(
         self, request: HttpRequest, queryset, form, title: str, action: str, *, single: bool = False
