@@ -25,6 +25,8 @@ api_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("profile/", portal_views.profile, name="profile"),
+    # The footer's language switch (Django's set_language, which also saves a signed-in person's choice).
+    path("i18n/setlang/", portal_views.set_language, name="set_language"),
     path("accounts/email/confirm/<str:token>/", portal_views.email_confirm, name="email-confirm"),
     path("profile/tokens/", portal_views.api_token_new, name="api-token-create"),
     path("profile/tokens/<int:token_id>/revoke/", portal_views.api_token_delete, name="api-token-revoke"),

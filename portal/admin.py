@@ -28,7 +28,8 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Organization)
 class OrganizationAdmin(HistoryAdmin):
-    list_display = ["name", "slug", "timezone", "member_count", "created_at"]
+    list_display = ["name", "slug", "timezone", "language", "member_count", "created_at"]
+    list_filter = ["language"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
@@ -53,7 +54,7 @@ class MembershipAdmin(HistoryAdmin):
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "timezone"]
+    list_display = ["user", "timezone", "language"]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__email"]
     autocomplete_fields = ["user"]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
@@ -18,7 +19,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from . import idempotency
 from .errors import DATABASE_OUTAGES, DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE, ApplicationError
 
-NEEDS_OFFSET = "Give a date and time in ISO 8601 with a UTC offset, e.g. 2026-03-06T16:45:00-05:00."
+NEEDS_OFFSET = _("Give a date and time in ISO 8601 with a UTC offset, e.g. 2026-03-06T16:45:00-05:00.")
 
 
 def exception_handler(exc, context):

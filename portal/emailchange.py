@@ -13,6 +13,11 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .selectors import email_language
 
 SALT = "portal.email-change"
 EMAIL_CHANGE_MAX_AGE = 3 * 24 * 3600
@@ -27,19 +32,20 @@ def email_change_request(*, user, new_email: str, confirm_url) -> None:
     `confirm_url(token)` makes the absolute link (the caller knows the host)."""
     token = signing.dumps({"user": user.pk, "old": user.email, "new": new_email}, salt=SALT)
     context = {"user": user, "new_email": new_email, "old_email": user.email, "link": confirm_url(token)}
-    send_mail(
-        "Confirm your new email address",
-        render_to_string("registration/email_change_confirm.txt", context),
-        settings.DEFAULT_FROM_EMAIL,
-        [new_email],
-    )
-    if user.email:
+    with translation.override(email_language(user)):  # both in the person's language
         send_mail(
-            "Your email address is being changed",
-            render_to_string("registration/email_change_notice.txt", context),
+            _("Confirm your new email address"),
+            render_to_string("registration/email_change_confirm.txt", context),
             settings.DEFAULT_FROM_EMAIL,
-            [user.email],
+            [new_email],
         )
+        if user.email:
+            send_mail(
+                _("Your email address is being changed"),
+                render_to_string("registration/email_change_notice.txt", context),
+                settings.DEFAULT_FROM_EMAIL,
+                [user.email],
+            )
 
 
 def email_change_confirm(*, token: str, user) -> str:
@@ -47,12 +53,12 @@ def email_change_confirm(*, token: str, user) -> str:
     try:
         claim = signing.loads(token, salt=SALT, max_age=EMAIL_CHANGE_MAX_AGE)
     except signing.BadSignature as refused:
-        raise LinkRefused("This link is not valid or has expired.") from refused
+        raise LinkRefused(gettext_lazy("This link is not valid or has expired.")) from refused
     if claim.get("user") != user.pk:
-        raise LinkRefused("This link was sent for another account.")
+        raise LinkRefused(gettext_lazy("This link was sent for another account."))
     person = get_user_model().objects.get(pk=user.pk)
     if person.email != claim["old"]:
-        raise LinkRefused("This link has been used, or the address changed since it was sent.")
+        raise LinkRefused(gettext_lazy("This link has been used, or the address changed since it was sent."))
     person.email = claim["new"]
     person.full_clean()
     person.save(update_fields=["email"])

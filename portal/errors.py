@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import BadRequest
 from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext_lazy as _
 
 
 class ApplicationError(Exception):
@@ -28,7 +29,7 @@ class BadInput(BadRequest):
 # A database outage (django.db OperationalError or InterfaceError: down, restarting, out of
 # connections) answers 503 with this message and Retry-After, on the API and on pages alike:
 # the request may succeed when retried, unlike a 500's bug.
-DATABASE_UNAVAILABLE = (
+DATABASE_UNAVAILABLE = _(
     "The service is briefly unavailable (its database cannot be reached). Please try again in a minute."
 )
 DATABASE_RETRY_AFTER_SECONDS = 30

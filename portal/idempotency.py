@@ -33,6 +33,8 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from .errors import ApplicationError
 from .models import IdempotencyKey
@@ -47,8 +49,10 @@ FORM_FIELD = "submit_token"
 # Fields of a form post that change per rendering but not what is asked for.
 NOT_FINGERPRINTED = frozenset({"csrfmiddlewaretoken", FORM_FIELD})
 
-BAD_KEY = f"An idempotency key is 1 to {KEY_MAX_LENGTH} printable ASCII characters."
-KEY_REUSED = (
+BAD_KEY = format_lazy(
+    _("An idempotency key is 1 to {length} printable ASCII characters."), length=KEY_MAX_LENGTH
+)
+KEY_REUSED = _(
     "This Idempotency-Key was already used for a different request in the last 24 hours; "
     "send a new key for a new request."
 )

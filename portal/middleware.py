@@ -11,12 +11,13 @@ from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from .errors import DATABASE_OUTAGES, DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE
-from .selectors import user_language
+from .selectors import person_settings_load, user_language
 from .twofactor import two_factor_enabled, verification_pending, with_next
 
-TWO_FACTOR_NEEDED = "Enter your two-factor code at /accounts/two-factor/ first, or use an API token."
+TWO_FACTOR_NEEDED = _("Enter your two-factor code at /accounts/two-factor/ first, or use an API token.")
 
 
 class UserLanguage(LocaleMiddleware):
@@ -24,7 +25,12 @@ class UserLanguage(LocaleMiddleware):
     signed-in person or their organization chose ahead of the browser's (portal.selectors)."""
 
     def process_request(self, request):
-        language = user_language(request.user) or translation.get_language_from_request(request)
+        try:
+            person_settings_load(request.user)
+            chosen = user_language(request.user)
+        except DATABASE_OUTAGES:  # the page answers the styled 503, in the browser's language
+            chosen = None
+        language = chosen or translation.get_language_from_request(request)
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
 

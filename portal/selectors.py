@@ -5,6 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
 from .models import ApiToken, Membership, Organization
 
@@ -30,6 +31,22 @@ def user_timezone(user) -> ZoneInfo:
         return ZoneInfo(profile.timezone)
     organization = user_organization(user)
     return ZoneInfo(organization.timezone if organization else "UTC")
+
+
+def person_settings_load(user) -> None:
+    """Read a signed-in person's profile, membership and organization in one query, into the user
+    object's relation cache, so that the page's language and time zone (and whatever else reads
+    them) ask the database nothing more, even for someone with no profile or membership."""
+    if not user.is_authenticated:
+        return
+    cache = user._state.fields_cache
+    if "profile" in cache and "membership" in cache:
+        return
+    loaded = get_user_model().objects.select_related("profile", "membership__organization").get(pk=user.pk)
+    for name in ("profile", "membership"):
+        cache.setdefault(name, loaded._state.fields_cache.get(name))
+        if cache[name] is not None:
+            cache[name]._state.fields_cache.setdefault("user", user)
 
 
 def user_language(user) -> str | None:

@@ -7,7 +7,18 @@ import secrets
 
 from django.db import transaction
 
-from .models import MANDATORY_NOTICES, ApiToken, NoticePreference
+from .models import MANDATORY_NOTICES, ApiToken, NoticePreference, Profile
+
+
+def profile_language_set(*, user, language: str) -> Profile:
+    """The language a person reads the portal and their emails in ("" follows the organization,
+    else the browser)."""
+    profile, _ = Profile.objects.get_or_create(user=user)
+    profile.language = language
+    profile.full_clean()
+    profile.save(update_fields=["language"])
+    user.profile = profile
+    return profile
 
 
 @transaction.atomic

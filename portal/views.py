@@ -17,17 +17,22 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import check_for_language, gettext_lazy, ngettext
+from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from .clientip import client_ip
 from .emailchange import LinkRefused, email_change_confirm, email_change_request
 from .errors import BadInput
+from .forms import PasswordResetForm
 from .models import MANDATORY_NOTICES, NoticeKind, NoticePreference, Profile
 from .ratelimit import allow
 from .selectors import user_api_tokens, user_membership, user_organization
-from .services import api_token_create, api_token_revoke, notice_preference_set
+from .services import api_token_create, api_token_revoke, notice_preference_set, profile_language_set
 from .twofactor import (
     PENDING_SESSION_KEY,
     recovery_codes_replace,
@@ -79,17 +84,30 @@ ZONE_MENU = _zone_menu()
 
 
 class ProfileForm(forms.Form):
-    first_name = forms.CharField(max_length=150, required=False)
-    last_name = forms.CharField(max_length=150, required=False)
-    email = forms.EmailField()
-    timezone = forms.ChoiceField(label="Time zone", required=False)
+    first_name = forms.CharField(label=gettext_lazy("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=gettext_lazy("Last name"), max_length=150, required=False)
+    email = forms.EmailField(label=gettext_lazy("Email"))
+    timezone = forms.ChoiceField(label=gettext_lazy("Time zone"), required=False)
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language"),
+        required=False,
+        help_text=gettext_lazy("Of these pages and of the emails you receive."),
+    )
 
     def __init__(self, *args, organization_zone: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        default = f"My organization's time zone ({organization_zone})" if organization_zone else "UTC"
+        default = (
+            _("My organization's time zone (%(zone)s)") % {"zone": organization_zone}
+            if organization_zone
+            else "UTC"
+        )
         kept = self.initial.get("timezone")  # an older name chosen before stays selectable
         current = [(kept, kept)] if kept and kept not in PLACES else []
         self.fields["timezone"].choices = [("", default), *current, *ZONE_MENU]
+        self.fields["language"].choices = [
+            ("", _("My organization's, else my browser's")),
+            *settings.LANGUAGES,
+        ]
 
 
 CUSTOMER_NOTICES = [
@@ -111,7 +129,7 @@ class NoticePreferenceForm(forms.Form):
     """The optional emails, ticked when wanted; those a vendor's policy promises are listed, not offered."""
 
     wanted = forms.MultipleChoiceField(
-        label="Emails I want", required=False, widget=forms.CheckboxSelectMultiple
+        label=gettext_lazy("Emails I want"), required=False, widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -124,12 +142,13 @@ class NoticePreferenceForm(forms.Form):
 @login_required
 def profile(request):
     user = request.user
-    profile_row, _ = Profile.objects.get_or_create(user=user)
+    profile_row, _created = Profile.objects.get_or_create(user=user)
     initial = {
         "first_name": user.first_name,
         "last_name": user.last_name,
         "email": user.email,
         "timezone": profile_row.timezone,
+        "language": profile_row.language,
     }
     organization = user_organization(user)
     form = ProfileForm(
@@ -157,14 +176,18 @@ def profile(request):
             )
             messages.info(
                 request,
-                f"We sent a link to {new_email}: your address changes when you confirm it from there.",
+                _("We sent a link to %(email)s: your address changes when you confirm it from there.")
+                % {"email": new_email},
             )
         profile_row.timezone = form.cleaned_data["timezone"]
+        profile_row.language = form.cleaned_data["language"]
         profile_row.save()
+        if profile_row.language:  # the confirmation already in the language just chosen
+            translation.activate(profile_row.language)
         if "notices-shown" in request.POST:  # a form without the section leaves the choices alone
-            offered = [value for value, _ in notices_form.fields["wanted"].choices]
+            offered = [value for value, _label in notices_form.fields["wanted"].choices]
             notice_preference_set(user=user, wanted=notices_form.cleaned_data["wanted"], offered=offered)
-        messages.success(request, "Your profile is saved.")
+        messages.success(request, _("Your profile is saved."))
         return redirect("profile")
     return render(
         request,
@@ -183,7 +206,7 @@ def profile(request):
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(label="What the token is for", max_length=100, required=False)
+    name = forms.CharField(label=gettext_lazy("What the token is for"), max_length=100, required=False)
 
 
 @login_required
@@ -191,9 +214,9 @@ class ApiTokenForm(forms.Form):
 def api_token_new(request):
     form = ApiTokenForm(request.POST)
     if form.is_valid():
-        _, key = api_token_create(user=request.user, name=form.cleaned_data["name"])
+        _token, key = api_token_create(user=request.user, name=form.cleaned_data["name"])
         request.session[NEW_KEY_SESSION] = key
-        messages.success(request, "Your new API token is below: copy it now, it is not shown again.")
+        messages.success(request, _("Your new API token is below: copy it now, it is not shown again."))
     return redirect("profile")
 
 
@@ -201,19 +224,29 @@ def api_token_new(request):
 @require_POST
 def api_token_delete(request, token_id: int):
     if not api_token_revoke(user=request.user, token_id=token_id):
-        raise Http404("No such token.")
-    messages.success(request, "The token is revoked.")
+        raise Http404(_("No such token."))
+    messages.success(request, _("The token is revoked."))
     return redirect("profile")
 
 
-WRONG_CODE = "That code is not right: enter the code your app shows now, or one of your recovery codes."
-CODE_WAIT = "Too many wrong codes: wait {seconds} s, then try again."
-STAFF_MUST_KEEP = "Staff must keep two-factor sign-in (STAFF_TWO_FACTOR)."
+WRONG_CODE = gettext_lazy(
+    "That code is not right: enter the code your app shows now, or one of your recovery codes."
+)
+STAFF_MUST_KEEP = gettext_lazy("Staff must keep two-factor sign-in (STAFF_TWO_FACTOR).")
+VERIFY_FIRST = gettext_lazy("Enter a two-factor code first.")
+
+
+def code_wait(seconds: int) -> str:
+    return ngettext(
+        "Too many wrong codes: wait %(seconds)d second, then try again.",
+        "Too many wrong codes: wait %(seconds)d seconds, then try again.",
+        seconds,
+    ) % {"seconds": seconds}
 
 
 class CodeForm(forms.Form):
     token = forms.CharField(
-        label="Code",
+        label=gettext_lazy("Code"),
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "size": 12}),
     )
@@ -247,7 +280,7 @@ def two_factor_verify(request):
         if device is not None:
             _verified(request, device)
             return redirect(_next(request))
-        form.add_error("token", CODE_WAIT.format(seconds=seconds) if seconds else WRONG_CODE)
+        form.add_error("token", code_wait(seconds) if seconds else WRONG_CODE)
     return render(request, "registration/two_factor_verify.html", {"form": form, "next": _next(request)})
 
 
@@ -290,7 +323,7 @@ def _recovery_codes_page(request, codes: list[str]):
 @require_POST
 def two_factor_recovery_codes(request):
     if not request.user.is_verified():
-        return HttpResponseForbidden("Enter a two-factor code first.")
+        return HttpResponseForbidden(VERIFY_FIRST)
     return _recovery_codes_page(request, recovery_codes_replace(user=request.user))
 
 
@@ -300,10 +333,25 @@ def two_factor_off(request):
     if request.user.is_staff and settings.STAFF_TWO_FACTOR:
         return HttpResponseForbidden(STAFF_MUST_KEEP)
     if two_factor_enabled(request.user) and not request.user.is_verified():
-        return HttpResponseForbidden("Enter a two-factor code first.")
+        return HttpResponseForbidden(VERIFY_FIRST)
     two_factor_turn_off(user=request.user)
-    messages.success(request, "Two-factor sign-in is off.")
+    messages.success(request, _("Two-factor sign-in is off."))
     return redirect("profile")
+
+
+@require_POST
+def set_language(request):
+    """The footer's language switch: Django's set_language (the cookie, back to the page), and for a
+    signed-in person their profile's language too, so that their emails follow their choice."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if (
+        request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+        and check_for_language(language)
+    ):
+        profile_language_set(user=request.user, language=language)
+    return response
 
 
 def bad_request(request, exception):
@@ -323,6 +371,8 @@ class PasswordResetView(auth_views.PasswordResetView):
     PASSWORD_RESET_PER_ADDRESS_PER_HOUR times an hour (then 429), and one email address receives at
     most PASSWORD_RESET_PER_EMAIL_PER_HOUR links an hour. Past the second cap the page answers as
     always and sends nothing, so it tells no one whether the address has an account."""
+
+    form_class = PasswordResetForm  # the email in the account holder's language (issue 22)
 
     def post(self, request, *args, **kwargs):
         allowed = allow(
@@ -359,5 +409,5 @@ def email_confirm(request, token: str):
             {"reason": str(refused)},
             status=HTTPStatus.BAD_REQUEST,
         )
-    messages.success(request, f"Your email address is now {address}.")
+    messages.success(request, _("Your email address is now %(email)s.") % {"email": address})
     return redirect("profile")

@@ -40,7 +40,7 @@ def test_a_page_answers_the_styled_503_with_retry_after(client, customer, monkey
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert int(response["Retry-After"]) > 0
     assert "503.html" in [t.name for t in response.templates]
-    assert DATABASE_UNAVAILABLE in response.content.decode()
+    assert str(DATABASE_UNAVAILABLE) in response.content.decode()
 
 
 def test_other_errors_stay_errors(client, monkeypatch):

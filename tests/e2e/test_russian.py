@@ -1,0 +1,79 @@
+"""The portal in Russian (issue 22 point 1), in Chromium at 1280×800 and on a 390×844 phone: a
+browser that asks for Russian gets every page in Russian, with no sideways scrolling; the footer's
+switch turns a signed-in person's pages (and profile) to English and back. Screenshots go to
+artifacts/screenshots/ru-*.png."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal.models import Profile
+from tests.e2e.test_phone import acme  # noqa: F401 — the fixture: Alice, a case, products
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.e2e
+SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+PAGES = ["/tickets/", "/tickets/new/", "CASE", "/reports/", "/products/", "/profile/", "/policies/alectrona/"]
+
+
+def _russian_page(browser, live_server, viewport):
+    context = browser.new_context(base_url=live_server.url, viewport=viewport, locale="ru-RU")
+    context.set_default_timeout(10_000)
+    return context, context.new_page()
+
+
+def _fits(page, width: int) -> None:
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"{page.url} is {scroll} px wide"
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_page_reads_in_russian_and_fits(browser, live_server, acme, screenshot, size):  # noqa: F811
+    viewport = SIZES[size]
+    context, page = _russian_page(browser, live_server, viewport)
+    try:
+        for path in ["/", "/policies/", "/lifecycle/", "/accounts/login/"]:
+            page.goto(path)
+            assert page.locator("html").get_attribute("lang") == "ru"
+            _fits(page, viewport["width"])
+        assert page.get_by_role("heading", name="Войти").is_visible()
+        screenshot(page, f"ru-{size}-login")
+        page.get_by_label("Имя пользователя").fill("alice")
+        page.get_by_label("Пароль").fill(PASSWORD)
+        page.get_by_role("button", name="Войти").click()
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        for path in PAGES:
+            page.goto(f"/tickets/{acme.number}/" if path == "CASE" else path)
+            assert page.locator("html").get_attribute("lang") == "ru"
+            _fits(page, viewport["width"])
+            name = "case" if path == "CASE" else path.strip("/").replace("/", "-")
+            screenshot(page, f"ru-{size}-{name}")
+        page.goto("/tickets/")
+        assert page.get_by_role("heading", name="Мои обращения").is_visible()
+        assert "My cases" not in page.content()
+    finally:
+        context.close()
+
+
+def test_the_footer_switch_changes_the_language_and_keeps_it(browser, live_server, acme):  # noqa: F811
+    context, page = _russian_page(browser, live_server, SIZES["phone"])
+    try:
+        page.goto("/accounts/login/")
+        page.get_by_label("Имя пользователя").fill("alice")
+        page.get_by_label("Пароль").fill(PASSWORD)
+        page.get_by_role("button", name="Войти").click()
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        page.goto("/tickets/")
+        page.get_by_label("Язык").select_option("en")
+        page.get_by_role("button", name="Сменить").click()
+        page.wait_for_load_state()
+        assert page.url.endswith("/tickets/")
+        assert page.get_by_role("heading", name="My cases").is_visible()
+        assert Profile.objects.get(user__username="alice").language == "en"
+        page.get_by_label("Language").select_option("ru")
+        page.get_by_role("button", name="Change").click()
+        page.wait_for_load_state()
+        assert page.get_by_role("heading", name="Мои обращения").is_visible()
+        assert Profile.objects.get(user__username="alice").language == "ru"
+    finally:
+        context.close()
