@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from portal.models import Notice, NoticeKind
 from portal.outbox import notice_build, notice_save, notice_wanted, render_email, thread_id
@@ -38,18 +40,23 @@ def _threaded(notice: Notice, message: InboundMessage, ticket: Ticket | None) ->
 def _answer(*, kind: str, template: str, message: InboundMessage, user, ticket, context: dict, sender: dict):
     if not notice_wanted(user=user, kind=kind):
         return None
-    zone = user_timezone(user)
-    context = {
-        "recipient_name": _name(user),
-        "subject": message.subject or "(no subject)",
-        "vendor": message.vendor,
-        "ticket": ticket,
-        **context,
-    }
+    zone, language = user_timezone(user), email_language(user)
+    # The reasons and the advice are texts made before rendering (ingest's lazy texts, tickets'
+    # errors): written here in the recipient's language, as render_email writes the templates.
+    with translation.override(language):
+        context = {
+            "recipient_name": _name(user),
+            "subject": message.subject or gettext("(no subject)"),
+            "vendor": message.vendor,
+            "ticket": ticket,
+            **context,
+            "reasons": [str(reason) for reason in context.get("reasons", [])],
+            **({"advice": str(context["advice"])} if "advice" in context else {}),
+        }
     notice = notice_build(
         kind=kind,
         dedupe_key=f"{kind}:inbound{message.pk}",
-        rendered=render_email(template, context, zone=zone, language=email_language(user)),
+        rendered=render_email(template, context, zone=zone, language=language),
         recipient=user,
         reference=ticket.number if ticket else "",
         **sender,

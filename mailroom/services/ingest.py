@@ -37,14 +37,18 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import number_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from policies.models import Vendor
 from policies.selectors import version_in_force, version_terms
 from portal.markdown import MAX_LENGTH, TOO_LONG
 from portal.models import Notice, NoticeKind
 from portal.outbox import mail_domain, thread_id, thread_reference
-from portal.selectors import user_membership
+from portal.selectors import email_language, user_membership
 from tickets.models import Ticket, TicketChannel
 from tickets.reply_address import reply_token_in, reply_token_ticket
 from tickets.services import attachment_add, attachment_validate, reply_add, ticket_open
@@ -59,38 +63,58 @@ logger = logging.getLogger(__name__)
 HEAD_BYTES = 64 * 1024  # what is read of an oversized message: its headers
 SUBJECT_LENGTH = 200  # tickets.Ticket.subject
 
-TOO_LARGE = "Your email is {size:,} bytes; the desk takes emails of at most {limit:,} bytes."
-TOO_LARGE_ADVICE = (
-    "Open the case in the portal instead and attach the files there (each up to {limit:,} bytes)"
+# What a sender is told (issue 22): lazy, and formatted lazily (`_text`), so that each is written
+# when mailroom.notices reads it, in the recipient's language, numbers grouped as it groups them.
+TOO_LARGE = _("Your email is %(size)s bytes; the desk takes emails of at most %(limit)s bytes.")
+TOO_LARGE_ADVICE = _(
+    "Open the case in the portal instead and attach the files there (each up to %(limit)s bytes)"
 )
-CASE_REFUSED_ADVICE = (
+CASE_REFUSED_ADVICE = _(
     "Open the case in the portal instead, where you choose the product and version and see the "
     "deadlines, and any charge, before you submit"
 )
-REPLY_ADVICE = "Add your message to the case in the portal instead"
+REPLY_ADVICE = _("Add your message to the case in the portal instead")
 # A text past portal.markdown.MAX_LENGTH, which tickets' services refuse with the form's words
 # ("Keep it to …"): said again in an email's terms, with what to send instead.
-TEXT_TOO_LONG = (
-    "The text of your email is {length:,} characters long; {what} takes at most {limit:,} characters of text."
-)
-TEXT_TOO_LONG_ADVICE = {
-    "case": (
-        "Send it again with a shorter text and attach the long logs or documents as files (each up to "
-        "{size:,} bytes), or open the case in the portal"
+TEXT_TOO_LONG = {
+    "case": _(
+        "The text of your email is %(length)s characters long; a case takes at most %(limit)s characters "
+        "of text."
     ),
-    "reply": (
-        "Reply again with a shorter text and attach the long logs or documents as files (each up to "
-        "{size:,} bytes), or add your message to the case in the portal"
+    "reply": _(
+        "The text of your email is %(length)s characters long; a reply takes at most %(limit)s characters "
+        "of text."
     ),
 }
-NOT_CONFIRMED = (
-    "It went to the reply address of case {number} but answers none of the desk's emails about it, so "
+TEXT_TOO_LONG_ADVICE = {
+    "case": _(
+        "Send it again with a shorter text and attach the long logs or documents as files (each up to "
+        "%(size)s bytes), or open the case in the portal"
+    ),
+    "reply": _(
+        "Reply again with a shorter text and attach the long logs or documents as files (each up to "
+        "%(size)s bytes), or add your message to the case in the portal"
+    ),
+}
+NOT_CONFIRMED = _(
+    "It went to the reply address of case %(number)s but answers none of the desk's emails about it, so "
     "it was not added. Reply to the latest email about the case."
 )
-NO_REPLY_ADDRESS = (
-    "It answers case {number}, but it was not sent to the case's reply address (the Reply-To of the "
+NO_REPLY_ADDRESS = _(
+    "It answers case %(number)s, but it was not sent to the case's reply address (the Reply-To of the "
     "desk's emails), so it was not added. Reply to the latest email about the case."
 )
+
+
+def _format(message, params: dict) -> str:
+    values = {
+        name: number_format(value, force_grouping=True) if isinstance(value, int) else value
+        for name, value in params.items()
+    }
+    return str(message) % values if values else str(message)
+
+
+_text = lazy(_format, str)  # _text(message, params): formatted in the language active when read
 UNANSWERED = " Not answered: {count} answers to {address} in the last hour (MAIL_ANSWERS_PER_HOUR)."
 
 
@@ -246,8 +270,19 @@ def _subject(mail: ParsedMail) -> str:
     return subject if len(subject) <= SUBJECT_LENGTH else subject[: SUBJECT_LENGTH - 1] + "…"
 
 
-def _messages(error: ValidationError) -> list[str]:
-    return [str(text) for text in error.messages]
+def _messages(error: ValidationError) -> list:
+    """The error's messages, still lazy (ValidationError.messages would write them now, in the
+    ingestion's language): each is written in the sender's when their answer is rendered."""
+    if hasattr(error, "error_dict"):
+        errors = [item for items in error.error_dict.values() for item in items]
+    else:
+        errors = error.error_list
+    return [_text(item.message, item.params or {}) for item in errors]
+
+
+def _said(texts) -> str:
+    """Texts for the message's own record (staff read it): in the language active now."""
+    return " ".join(str(text) for text in texts)
 
 
 def _case_body(mail: ParsedMail) -> str:
@@ -260,9 +295,8 @@ def _refusal(error: ValidationError, *, body: str, what: str, advice: str) -> tu
     reasons = _messages(error)
     if TOO_LONG not in getattr(error, "message_dict", {}).get("body", []):
         return reasons, advice
-    words = {"case": "a case", "reply": "a reply"}[what]
-    reasons[reasons.index(TOO_LONG)] = TEXT_TOO_LONG.format(length=len(body), what=words, limit=MAX_LENGTH)
-    return reasons, TEXT_TOO_LONG_ADVICE[what].format(size=settings.ATTACHMENT_MAX_BYTES)
+    reasons[reasons.index(TOO_LONG)] = _text(TEXT_TOO_LONG[what], {"length": len(body), "limit": MAX_LENGTH})
+    return reasons, _text(TEXT_TOO_LONG_ADVICE[what], {"size": settings.ATTACHMENT_MAX_BYTES})
 
 
 def _uploads(mail: ParsedMail) -> tuple[list[SimpleUploadedFile], list[str]]:
@@ -277,6 +311,13 @@ def _uploads(mail: ParsedMail) -> tuple[list[SimpleUploadedFile], list[str]]:
             continue
         accepted.append(upload)
     return accepted, refused
+
+
+def _as_sender(sender):
+    """Tickets' services run for a known sender as a portal request of theirs does, in their
+    language (portal.selectors.email_language): what those services refuse, listed back in the
+    answer, is in the sender's words, as the rest of that answer is (issue 22)."""
+    return translation.override(email_language(sender))
 
 
 def _portal_url(name: str, *args, query: str = "") -> str:
@@ -309,7 +350,7 @@ def _answered(message: InboundMessage, notice) -> None:
 
 
 def _refuse(message: InboundMessage, decision: Decision, *, user, reasons, advice, url, ticket=None) -> None:
-    decision.set(Outcome.REFUSED, "Refused: " + " ".join(reasons), sender=user, ticket=ticket)
+    decision.set(Outcome.REFUSED, "Refused: " + _said(reasons), sender=user, ticket=ticket)
     if _may_answer(message, decision):
         notice = notices.mail_refused(
             message=message, user=user, reasons=reasons, advice=advice, portal_url=url, ticket=ticket
@@ -320,7 +361,7 @@ def _refuse(message: InboundMessage, decision: Decision, *, user, reasons, advic
 def _attachments_refused(message: InboundMessage, decision: Decision, *, user, ticket, refused) -> None:
     if not refused:
         return
-    decision.reasons.append("Attachments refused: " + " ".join(refused))
+    decision.reasons.append("Attachments refused: " + _said(refused))
     if _may_answer(message, decision):
         _answered(
             message,
@@ -394,9 +435,10 @@ def _open_case(message: InboundMessage, mail: ParsedMail, decision: Decision, se
         return
     vendor = message.vendor
     try:
-        ticket, refused = case_from_mail(
-            message=message, mail=mail, organization=membership.organization, requester=sender
-        )
+        with _as_sender(sender):
+            ticket, refused = case_from_mail(
+                message=message, mail=mail, organization=membership.organization, requester=sender
+            )
     except ValidationError as error:
         reasons, advice = _refusal(error, body=_case_body(mail), what="case", advice=CASE_REFUSED_ADVICE)
         url = _portal_url("tickets:open", query=f"?vendor={vendor.slug}")
@@ -431,19 +473,21 @@ def _reply(
         return
     case_url = _portal_url("tickets:detail", ticket.number)
     if not _desk_sent(ticket, mail.references):
-        reason = NOT_CONFIRMED.format(number=ticket.number)
+        reason = _text(NOT_CONFIRMED, {"number": ticket.number})
         _refuse(
             message, decision, user=sender, reasons=[reason], advice=REPLY_ADVICE, url=case_url, ticket=ticket
         )
         return
-    accepted, refused = _uploads(mail)
-    body = text_markdown(reply_text(mail.text))
-    if not body and accepted:
-        body = "Attached: " + ", ".join(upload.name for upload in accepted)
+    with _as_sender(sender):
+        accepted, refused = _uploads(mail)
+        body = text_markdown(reply_text(mail.text))
+        if not body and accepted:
+            body = gettext("Attached: %(files)s") % {"files": ", ".join(upload.name for upload in accepted)}
     # Never before the case's last change: the timeline (and any wait) stays in order.
     at = max(message.received_at, ticket.updated_at)
     try:
-        reply = reply_add(ticket=ticket, author=sender, body=body, at=at)
+        with _as_sender(sender):
+            reply = reply_add(ticket=ticket, author=sender, body=body, at=at)
     except ValidationError as error:
         reasons, advice = _refusal(error, body=body, what="reply", advice=REPLY_ADVICE)
         _refuse(message, decision, user=sender, reasons=reasons, advice=advice, url=case_url, ticket=ticket)
@@ -510,7 +554,7 @@ def _decide(message: InboundMessage, mail: ParsedMail, decision: Decision) -> No
     referenced = _referenced_case(mail.references)
     if referenced is not None:
         if sender is not None and _may_see(sender, referenced):
-            reason = NO_REPLY_ADDRESS.format(number=referenced.number)
+            reason = _text(NO_REPLY_ADDRESS, {"number": referenced.number})
             url = _portal_url("tickets:detail", referenced.number)
             _refuse(
                 message,
@@ -527,17 +571,17 @@ def _decide(message: InboundMessage, mail: ParsedMail, decision: Decision) -> No
 
 def _too_large(message: InboundMessage, mail: ParsedMail, decision: Decision) -> None:
     limit = settings.MAIL_MAX_BYTES
-    reason = TOO_LARGE.format(size=message.size, limit=limit)
+    reason = _text(TOO_LARGE, {"size": message.size, "limit": limit})
     if mail.automatic:
         decision.set(Outcome.IGNORED, f"Automatic mail, never answered: {mail.automatic}. {reason}")
         return
-    sender, _ = _sender(mail.from_address)
+    sender, _unknown = _sender(mail.from_address)
     if sender is None or mail.dmarc_failed:
         decision.set(
-            Outcome.REFUSED, reason + " Only its headers are kept; the sender is not known, so not answered."
+            Outcome.REFUSED, f"{reason} Only its headers are kept; the sender is not known, so not answered."
         )
         return
-    advice = TOO_LARGE_ADVICE.format(limit=settings.ATTACHMENT_MAX_BYTES)
+    advice = _text(TOO_LARGE_ADVICE, {"limit": settings.ATTACHMENT_MAX_BYTES})
     url = _portal_url("tickets:open", query=f"?vendor={message.vendor.slug}")
     _refuse(message, decision, user=sender, reasons=[reason], advice=advice, url=url)
     decision.reasons.append("Only its headers are kept.")

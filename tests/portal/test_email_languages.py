@@ -1,0 +1,145 @@
+"""Each email in its recipient's language (issue 22 point 1): the profile's, else the
+organization's, else LANGUAGE_CODE; its dates in that language and the recipient's zone. The
+language is applied in one place, portal.outbox.render_email (translation.override): without it
+every email here is written in the active language, English, and these tests fail."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.urls import reverse
+
+from portal.models import Profile
+from tickets.models import Follower
+from tickets.services import reply_add, ticket_open
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)  # a Monday, inside Alectrona's support hours
+
+
+def _compile_catalogs() -> None:
+    """The .mo files are build output (`make install`): compiled at collection, before any test
+    activates a language, so that a fresh checkout reads the current catalogs."""
+    if not shutil.which("msgfmt"):
+        return
+    for po in ROOT.glob("**/locale/ru/LC_MESSAGES/django.po"):
+        if ".venv" not in po.parts:
+            subprocess.run(["msgfmt", "-o", str(po.with_suffix(".mo")), str(po)], check=True)
+
+
+_compile_catalogs()
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(not shutil.which("msgfmt"), reason="gettext's msgfmt compiles the catalogs"),
+]
+
+
+def _speaks(user, language: str = "", zone: str = "") -> None:
+    Profile.objects.update_or_create(user=user, defaults={"language": language, "timezone": zone})
+    user.refresh_from_db()  # the profile as the notices read it
+
+
+def _open(customer, vendors, django_capture_on_commit_callbacks, **fields):
+    with django_capture_on_commit_callbacks(execute=True):
+        return ticket_open(
+            organization=customer.membership.organization,
+            requester=customer,
+            vendor=vendors["alectrona"],
+            priority="high",
+            subject="Export fails",
+            body="The export fails.",
+            at=NOW,
+            **fields,
+        )
+
+
+def _to(address: str):
+    return [message for message in mail.outbox if message.to == [address]]
+
+
+def _html(message) -> str:
+    return message.alternatives[0][0]
+
+
+def test_a_russian_profile_gets_the_acknowledgement_in_russian(
+    customer, vendors, django_capture_on_commit_callbacks
+):
+    _speaks(customer, "ru", "Europe/Moscow")
+    ticket = _open(customer, vendors, django_capture_on_commit_callbacks)
+    [email] = _to(customer.email)
+    assert email.subject == f"[{ticket.number}] Мы получили ваше обращение: Export fails"
+    assert "Здравствуйте," in email.body and f"Мы получили ваше обращение {ticket.number}" in email.body
+    assert "Следить за обращением или дополнить его" in email.body
+    assert "We received" not in email.body and "Hello" not in email.body
+    # Dates in Russian words and the recipient's zone: "Пн, 23 ноября 2026, 21:00 MSK".
+    assert "ноября 2026" in email.body and "MSK" in email.body
+    html = _html(email)
+    assert '<html lang="ru">' in html and "Мы получили ваше обращение" in html
+
+
+def test_an_organization_s_language_when_the_person_chose_none(
+    customer, organization, vendors, django_capture_on_commit_callbacks
+):
+    organization.language = "ru"
+    organization.save(update_fields=["language"])
+    customer.refresh_from_db()
+    ticket = _open(customer, vendors, django_capture_on_commit_callbacks)
+    [email] = _to(customer.email)
+    assert email.subject == f"[{ticket.number}] Мы получили ваше обращение: Export fails"
+    assert "Служба поддержки" in email.body
+
+
+def test_the_person_s_choice_before_the_organization_s(
+    customer, organization, vendors, django_capture_on_commit_callbacks
+):
+    organization.language = "ru"
+    organization.save(update_fields=["language"])
+    _speaks(customer, "en")
+    _open(customer, vendors, django_capture_on_commit_callbacks)
+    [email] = _to(customer.email)
+    assert "We received your case" in email.subject and "Мы" not in email.body
+
+
+def test_one_event_each_recipient_in_their_own_language(
+    customer, colleague, agent, vendors, django_capture_on_commit_callbacks
+):
+    """A new case: the Russian customer's acknowledgement is Russian, the desk's new-case notice
+    (the desk address: the default) English. A reply from the desk: the Russian requester reads
+    it in Russian, the colleague following the case in English."""
+    _speaks(customer, "ru")
+    ticket = _open(customer, vendors, django_capture_on_commit_callbacks)
+    [acknowledgement] = _to(customer.email)
+    [desk] = _to(settings.SUPPORT_DESK_EMAIL)
+    assert "Мы получили ваше обращение" in acknowledgement.subject
+    assert desk.subject.startswith(f"[{ticket.number}] New case from ")
+    assert "nobody is assigned yet" in desk.body and "Обращение" not in desk.body
+    Follower.objects.create(ticket=ticket, user=colleague, created_at=NOW)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        reply_add(ticket=ticket, author=agent, body="Which version?", at=NOW + timedelta(minutes=5))
+    [russian] = _to(customer.email)
+    [english] = _to(colleague.email)
+    assert "Dana Desk из службы поддержки ответил(а) в вашем обращении" in russian.body
+    assert "Чтобы дополнить обращение" in russian.body or "Служба поддержки" in russian.body
+    assert f"Dana Desk of the support desk replied to your case {ticket.number}" in english.body
+    assert "Служба" not in english.body
+
+
+def test_the_desk_default_for_whoever_chose_nothing(customer, vendors, django_capture_on_commit_callbacks):
+    _open(customer, vendors, django_capture_on_commit_callbacks)
+    [email] = _to(customer.email)
+    assert "We received your case" in email.subject and "Hello alice" in email.body.replace(",", "")
+
+
+def test_the_password_reset_email_in_the_person_s_language(client, customer):
+    _speaks(customer, "ru")
+    client.post(reverse("password_reset"), {"email": customer.email}, HTTP_ACCEPT_LANGUAGE="en")
+    [email] = mail.outbox
+    assert email.subject == "Сброс пароля на портале поддержки"
+    assert "Здравствуйте" in email.body and "Hello" not in email.body
