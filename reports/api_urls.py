@@ -1,6 +1,6 @@
-from django.urls import path, re_path
+from django.urls import path
 
-from tickets.api import NotFoundApi
+from tickets.api import not_found_under
 
 from . import api
 from .billing import api as statements
@@ -12,7 +12,8 @@ urlpatterns = [
         statements.StatementDetailApi.as_view(),
         name="statement-detail",
     ),
-    re_path(r"^statements/", NotFoundApi.as_view(), name="statement-not-found"),
+    # Anything else under statements/ answers the API's JSON 404, not the site's HTML page.
+    not_found_under("statements", name="statement-not-found"),
     path("outages/", api.OutageCreateApi.as_view(), name="outage-create"),
     path("outages/<int:outage_id>/end/", api.OutageEndApi.as_view(), name="outage-end"),
     path(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path, re_path
+from django.urls import path
 
 from . import api
 from .api.chases import ChaseCollectionApi
@@ -32,5 +32,5 @@ urlpatterns = [
         name="ticket-follower",
     ),
     # Anything else under tickets/ answers the API's JSON 404, not the site's HTML page.
-    re_path(r"^tickets/", api.NotFoundApi.as_view(), name="ticket-not-found"),
+    api.not_found_under("tickets", name="ticket-not-found"),
 ]

@@ -7,7 +7,13 @@ Visibility: every read goes through tickets.selectors, which knows who may see w
 another organization answers 404 exactly like a number that does not exist."""
 
 from .cases import TicketCollectionApi, TicketItemApi
-from .conversation import AttachmentDownloadApi, AttachmentUploadApi, NotFoundApi, ReplyCollectionApi
+from .conversation import (
+    AttachmentDownloadApi,
+    AttachmentUploadApi,
+    NotFoundApi,
+    ReplyCollectionApi,
+    not_found_under,
+)
 from .exclusions import DeclineApi, ExclusionCollectionApi
 from .organize import FollowerCollectionApi, FollowerItemApi, TicketMergeApi, TicketSplitApi
 
@@ -23,5 +29,6 @@ __all__ = [
     "TicketCollectionApi",
     "TicketItemApi",
     "TicketMergeApi",
+    "not_found_under",
     "TicketSplitApi",
 ]

@@ -9,9 +9,9 @@ what only the desk records answers 403 to a customer; bad input answers 400 nami
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from lifecycle.models import Contract, MajorVersion
@@ -30,18 +30,12 @@ from ..models import (
     WorkLocation,
 )
 from ..services import billing
-from ..services.tickets import DESK_ONLY
-from .common import NUMBER, TicketApi, error_answers, person_shown, ticket_or_404
+from .common import NUMBER, CaseRecordsApi, TicketApi, desk_only, error_answers, person_shown, ticket_or_404
 
 ORDER_ID = OpenApiParameter("order_id", int, OpenApiParameter.PATH, description="The order's id.")
-NO_ORGANIZATION = "Only members of a customer organization order; staff name the organization."
-UNKNOWN_ORGANIZATION = "No organization {slug!r}."
+NO_ORGANIZATION = _("Only members of a customer organization order; staff name the organization.")
+UNKNOWN_ORGANIZATION = _("No organization {slug!r}.")
 MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": True}
-
-
-def _desk(request) -> None:
-    if not request.user.is_staff:
-        raise PermissionDenied(DESK_ONLY)
 
 
 class _Viewer:
@@ -141,39 +135,27 @@ def _out(serializer, instance, request, **kwargs) -> dict:
 # ---------------------------------------------------------------------------- a case's services
 
 
-class WorkCollectionApi(TicketApi):
+class WorkCollectionApi(CaseRecordsApi):
+    name = "work"
+    output = WorkEntryOutput
+
     class InputSerializer(Serializer):
         started_at = UtcDateTimeField()
         minutes = serializers.IntegerField(min_value=1, max_value=24 * 60)
         location = serializers.ChoiceField(choices=WorkLocation.choices, default=WorkLocation.REMOTE)
         description = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
-    @extend_schema(
-        operation_id="tickets_work_list",
-        parameters=[NUMBER],
-        responses={200: WorkEntryOutput(many=True), **error_answers(401, 404)},
-    )
-    def get(self, request, number: str):
-        ticket = ticket_or_404(request.user, number)
-        entries = ticket.work_entries.select_related("specialist")
-        return Response(_out(WorkEntryOutput, entries, request, many=True))
+    def rows(self, ticket):
+        return ticket.work_entries.select_related("specialist")
 
-    @extend_schema(
-        operation_id="tickets_work_create",
-        parameters=[NUMBER],
-        request=InputSerializer,
-        responses={201: WorkEntryOutput, **error_answers(400, 401, 403, 404)},
-    )
-    def post(self, request, number: str):
-        ticket = ticket_or_404(request.user, number)
-        _desk(request)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        entry = billing.work_record(ticket=ticket, by=request.user, **serializer.validated_data)
-        return Response(_out(WorkEntryOutput, entry, request), status=status.HTTP_201_CREATED)
+    def record(self, *, ticket, by, data):
+        return billing.work_record(ticket=ticket, by=by, **data)
 
 
-class ExpenseCollectionApi(TicketApi):
+class ExpenseCollectionApi(CaseRecordsApi):
+    name = "expenses"
+    output = ExpenseOutput
+
     class InputSerializer(Serializer):
         kind = serializers.ChoiceField(choices=ExpenseKind.choices)
         incurred_on = serializers.DateField()
@@ -188,31 +170,17 @@ class ExpenseCollectionApi(TicketApi):
             help_text="Id of the receipt attached to this case.",
         )
 
-    @extend_schema(
-        operation_id="tickets_expenses_list",
-        parameters=[NUMBER],
-        responses={200: ExpenseOutput(many=True), **error_answers(401, 404)},
-    )
-    def get(self, request, number: str):
-        ticket = ticket_or_404(request.user, number)
-        return Response(_out(ExpenseOutput, ticket.expenses.all(), request, many=True))
+    def rows(self, ticket):
+        return ticket.expenses.all()
 
-    @extend_schema(
-        operation_id="tickets_expenses_create",
-        parameters=[NUMBER],
-        request=InputSerializer,
-        responses={201: ExpenseOutput, **error_answers(400, 401, 403, 404)},
-    )
-    def post(self, request, number: str):
-        ticket = ticket_or_404(request.user, number)
-        _desk(request)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        expense = billing.expense_record(ticket=ticket, by=request.user, **serializer.validated_data)
-        return Response(_out(ExpenseOutput, expense, request), status=status.HTTP_201_CREATED)
+    def record(self, *, ticket, by, data):
+        return billing.expense_record(ticket=ticket, by=by, **data)
 
 
-class RemoteSessionCollectionApi(TicketApi):
+class RemoteSessionCollectionApi(CaseRecordsApi):
+    name = "remote_sessions"
+    output = RemoteSessionOutput
+
     class InputSerializer(Serializer):
         started_at = UtcDateTimeField()
         minutes = serializers.IntegerField(min_value=1, max_value=24 * 60)
@@ -221,29 +189,11 @@ class RemoteSessionCollectionApi(TicketApi):
         )
         notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
-    @extend_schema(
-        operation_id="tickets_remote_sessions_list",
-        parameters=[NUMBER],
-        responses={200: RemoteSessionOutput(many=True), **error_answers(401, 404)},
-    )
-    def get(self, request, number: str):
-        ticket = ticket_or_404(request.user, number)
-        sessions = RemoteSession.objects.filter(ticket=ticket).select_related("specialist")
-        return Response(_out(RemoteSessionOutput, sessions, request, many=True))
+    def rows(self, ticket):
+        return RemoteSession.objects.filter(ticket=ticket).select_related("specialist")
 
-    @extend_schema(
-        operation_id="tickets_remote_sessions_create",
-        parameters=[NUMBER],
-        request=InputSerializer,
-        responses={201: RemoteSessionOutput, **error_answers(400, 401, 403, 404)},
-    )
-    def post(self, request, number: str):
-        ticket = ticket_or_404(request.user, number)
-        _desk(request)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        session = billing.remote_session_record(ticket=ticket, by=request.user, **serializer.validated_data)
-        return Response(_out(RemoteSessionOutput, session, request), status=status.HTTP_201_CREATED)
+    def record(self, *, ticket, by, data):
+        return billing.remote_session_record(ticket=ticket, by=by, **data)
 
 
 class OnsiteVisitApi(TicketApi):
@@ -264,7 +214,7 @@ class OnsiteVisitApi(TicketApi):
         ticket = ticket_or_404(request.user, number)
         visit = OnsiteVisit.objects.filter(ticket=ticket).select_related("requested_by").first()
         if visit is None:
-            raise Http404("No on-site visit was requested for this case.")
+            raise Http404(_("No on-site visit was requested for this case."))
         return Response(_out(OnsiteVisitOutput, visit, request))
 
     @extend_schema(
@@ -296,7 +246,7 @@ class OnsiteScheduleApi(TicketApi):
     )
     def post(self, request, number: str):
         ticket = ticket_or_404(request.user, number)
-        _desk(request)
+        desk_only(request)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         visit = billing.visit_schedule(ticket=ticket, by=request.user, **serializer.validated_data)
@@ -317,7 +267,7 @@ class OnsiteArrivalApi(TicketApi):
     )
     def post(self, request, number: str):
         ticket = ticket_or_404(request.user, number)
-        _desk(request)
+        desk_only(request)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         visit = billing.visit_arrive(ticket=ticket, by=request.user, at=serializer.validated_data.get("at"))
@@ -350,50 +300,35 @@ class ClassificationApi(TicketApi):
     )
     def post(self, request, number: str):
         ticket = ticket_or_404(request.user, number)
-        _desk(request)
+        desk_only(request)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         ticket = billing.ticket_reclassify(ticket=ticket, by=request.user, **serializer.validated_data)
         return Response(ClassificationOutput(ticket).data)
 
 
-class QuoteCollectionApi(TicketApi):
+class QuoteCollectionApi(CaseRecordsApi):
+    name = "quotes"
+    output = OrderOutput
+
     class InputSerializer(Serializer):
         price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
         quote_text = serializers.CharField(max_length=5000, help_text="What the price covers.")
 
-    @extend_schema(
-        operation_id="tickets_quotes_list",
-        parameters=[NUMBER],
-        responses={200: OrderOutput(many=True), **error_answers(401, 404)},
-    )
-    def get(self, request, number: str):
-        ticket = ticket_or_404(request.user, number)
-        quotes = ticket.orders.filter(kind=OrderKind.CASE_WORK).select_related(
+    def rows(self, ticket):
+        return ticket.orders.filter(kind=OrderKind.CASE_WORK).select_related(
             "organization", "ticket", "requested_by", "accepted_by", "major_version__product"
         )
-        return Response(_out(OrderOutput, quotes, request, many=True))
 
-    @extend_schema(
-        operation_id="tickets_quotes_create",
-        parameters=[NUMBER],
-        request=InputSerializer,
-        responses={201: OrderOutput, **error_answers(400, 401, 403, 404)},
-    )
-    def post(self, request, number: str):
-        ticket = ticket_or_404(request.user, number)
-        _desk(request)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        quote = billing.case_quote(ticket=ticket, by=request.user, **serializer.validated_data)
-        return Response(_out(OrderOutput, quote, request), status=status.HTTP_201_CREATED)
+    def record(self, *, ticket, by, data):
+        return billing.case_quote(ticket=ticket, by=by, **data)
 
 
 def _case_quote_or_404(request, number: str, order_id: int) -> Order:
     ticket = ticket_or_404(request.user, number)
     quote = ticket.orders.filter(pk=order_id, kind=OrderKind.CASE_WORK).first()
     if quote is None:
-        raise Http404("No such quote on this case.")
+        raise Http404(_("No such quote on this case."))
     return quote
 
 
@@ -433,7 +368,7 @@ def _orders(user):
 def _order_or_404(request, order_id: int) -> Order:
     order = _orders(request.user).filter(pk=order_id).first()
     if order is None:
-        raise Http404("No such order.")
+        raise Http404(_("No such order."))
     return order
 
 
@@ -544,7 +479,7 @@ class OrderQuoteApi(TicketApi):
     )
     def post(self, request, order_id: int):
         order = _order_or_404(request, order_id)
-        _desk(request)
+        desk_only(request)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         order = billing.order_quote(order=order, by=request.user, **serializer.validated_data)
@@ -565,7 +500,7 @@ class OrderDeliverApi(TicketApi):
     )
     def post(self, request, order_id: int):
         order = _order_or_404(request, order_id)
-        _desk(request)
+        desk_only(request)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         order = billing.order_deliver(order=order, by=request.user, **serializer.validated_data)

@@ -3,10 +3,10 @@ catch-all answers any other path under tickets/ with the API's 404)."""
 
 from __future__ import annotations
 
-from django.urls import path, re_path
+from django.urls import path
 
 from . import billing
-from .conversation import NotFoundApi
+from .conversation import not_found_under
 
 urlpatterns = [
     path("tickets/<str:number>/work/", billing.WorkCollectionApi.as_view(), name="ticket-work"),
@@ -51,5 +51,5 @@ urlpatterns = [
     path("orders/<int:order_id>/deliver/", billing.OrderDeliverApi.as_view(), name="order-deliver"),
     path("pilots/", billing.PilotCollectionApi.as_view(), name="pilot-list"),
     # Anything else under orders/ or pilots/ answers the API's JSON 404, not the site's HTML page.
-    re_path(r"^(orders|pilots)/", NotFoundApi.as_view(), name="order-not-found"),
+    not_found_under("orders", "pilots", name="order-not-found"),
 ]

@@ -10,16 +10,21 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
+    extend_schema,
     extend_schema_field,
     extend_schema_serializer,
+    extend_schema_view,
 )
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from policies.models import TargetKind
@@ -29,8 +34,9 @@ from portal.authentication import TokenAuthentication
 from .. import selectors
 from ..models import Attachment, Kind, SlaTarget, Status, TargetState, Ticket, TicketChannel
 from ..services.sla import STATE_RANK, sla_now
+from ..services.tickets import DESK_ONLY
 
-UNKNOWN_USER = "Unknown user {username!r}."
+UNKNOWN_USER = _("Unknown user {username!r}.")
 
 # Error answers, documented once for every operation (portal.api.exception_handler's shape).
 ERRORS = {
@@ -96,7 +102,7 @@ class SlaOutput(Serializer):
 
 
 # What a customer sees for a member of staff without a name: a username is half of a sign-in.
-DESK_NAME = "Support desk"
+DESK_NAME = _("Support desk")
 
 
 def person_shown(person, viewer) -> str | None:
@@ -225,7 +231,7 @@ def ticket_or_404(user, number: str) -> Ticket:
     try:
         return selectors.ticket_detail_for(user=user, number=number)
     except Ticket.DoesNotExist:
-        raise Http404("No such case.") from None
+        raise Http404(_("No such case.")) from None
 
 
 def _answered_by(queryset: QuerySet, rows: list) -> QuerySet:
@@ -257,3 +263,58 @@ class TicketApi(APIView):
     """Token first so that an anonymous call answers 401 with `WWW-Authenticate: Token`."""
 
     authentication_classes = [TokenAuthentication, SessionAuthentication]
+
+
+def desk_only(request) -> None:
+    """What only the desk records answers 403 to a customer."""
+    if not request.user.is_staff:
+        raise PermissionDenied(DESK_ONLY)
+
+
+# A case's records of one kind (work, expenses, remote sessions, quotes, exclusions, reminders): GET
+# lists them to whoever may see the case, POST records one — the desk's alone (403 for customers),
+# 400 naming the field. A subclass sets `name` (operation ids tickets_<name>_list and _create),
+# `output` (the serializer of a record) and InputSerializer, and defines rows() and record(); the
+# OpenAPI of both methods is declared here, once for every subclass. (Comments, not a docstring:
+# drf-spectacular would show a docstring as every subclass's description.)
+class CaseRecordsApi(TicketApi):
+    name: str = ""
+    output: type[serializers.Serializer]
+    InputSerializer: type[serializers.Serializer]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        extend_schema_view(
+            get=extend_schema(
+                operation_id=f"tickets_{cls.name}_list",
+                parameters=[NUMBER],
+                responses={200: cls.output(many=True), **error_answers(401, 404)},
+            ),
+            post=extend_schema(
+                operation_id=f"tickets_{cls.name}_create",
+                parameters=[NUMBER],
+                request=cls.InputSerializer,
+                responses={201: cls.output, **error_answers(400, 401, 403, 404)},
+            ),
+        )(cls)
+
+    def rows(self, ticket: Ticket):
+        raise NotImplementedError
+
+    def record(self, *, ticket: Ticket, by, data: dict):
+        raise NotImplementedError
+
+    def serialize(self, instance, *, many: bool = False) -> dict:
+        return self.output(instance, many=many, context={"viewer": self.request.user}).data
+
+    def get(self, request, number: str):
+        ticket = ticket_or_404(request.user, number)
+        return Response(self.serialize(self.rows(ticket), many=True))
+
+    def post(self, request, number: str):
+        ticket = ticket_or_404(request.user, number)
+        desk_only(request)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        created = self.record(ticket=ticket, by=request.user, data=serializer.validated_data)
+        return Response(self.serialize(created), status=status.HTTP_201_CREATED)

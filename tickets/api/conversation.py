@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from django.http import Http404
+from django.urls import URLPattern, re_path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -117,7 +121,7 @@ class AttachmentDownloadApi(TicketApi):
     def get(self, request, number: str, attachment_id: str):
         # Matched as text so that a malformed id gets this API's 404, not the site's HTML one.
         if not attachment_id.isascii() or not attachment_id.isdigit():
-            raise Http404("No such attachment.")
+            raise Http404(_("No such attachment."))
         return attachment_response(user=request.user, number=number, attachment_id=int(attachment_id))
 
 
@@ -126,7 +130,14 @@ class NotFoundApi(TicketApi):
     permission_classes = [AllowAny]
 
     def get(self, request, *args, **kwargs):
-        raise Http404("No such endpoint.")
+        raise Http404(_("No such endpoint."))
 
     # An unknown URL under /api/tickets/ is a 404 whatever the verb.
     post = put = patch = delete = get
+
+
+def not_found_under(*prefixes: str, name: str) -> URLPattern:
+    """The catch-all route of a urlconf, placed last: any other path under these prefixes of /api/,
+    whatever the verb, answers the API's JSON 404 rather than the site's HTML page."""
+    alternatives = "|".join(re.escape(prefix) for prefix in prefixes)
+    return re_path(rf"^(?:{alternatives})/", NotFoundApi.as_view(), name=name)

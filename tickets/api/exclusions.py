@@ -4,8 +4,7 @@ one, POST …/decline/ declines the case out of scope (the desk's alone: 403 for
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework import serializers
 from rest_framework.response import Response
 
 from policies.models import TargetKind
@@ -13,8 +12,7 @@ from portal.api import Serializer, UtcDateTimeField
 
 from ..models import Attachment, CaseExclusion
 from ..services.exclusions import ticket_decline, ticket_exclude
-from ..services.tickets import DESK_ONLY
-from .common import NUMBER, TicketApi, detail_data, error_answers, ticket_or_404
+from .common import NUMBER, CaseRecordsApi, TicketApi, desk_only, detail_data, error_answers, ticket_or_404
 
 
 class ExclusionOutput(Serializer):
@@ -34,12 +32,10 @@ class ExclusionOutput(Serializer):
         return [attachment.pk for attachment in record.attachments.all()]
 
 
-def _desk(request) -> None:
-    if not request.user.is_staff:
-        raise PermissionDenied(DESK_ONLY)
+class ExclusionCollectionApi(CaseRecordsApi):
+    name = "exclusions"
+    output = ExclusionOutput
 
-
-class ExclusionCollectionApi(TicketApi):
     class InputSerializer(Serializer):
         code = serializers.CharField(help_text="One of the vendor's exclusion codes.")
         reason = serializers.CharField(allow_blank=True, help_text="Why, with the evidence.")
@@ -53,37 +49,18 @@ class ExclusionCollectionApi(TicketApi):
             help_text="The case's attachment ids.",
         )
 
-    @extend_schema(
-        operation_id="tickets_exclusions_list",
-        parameters=[NUMBER],
-        responses={200: ExclusionOutput(many=True), **error_answers(401, 404)},
-    )
-    def get(self, request, number: str):
-        ticket = ticket_or_404(request.user, number)
-        records = ticket.exclusions.select_related("exclusion", "target").prefetch_related("attachments")
-        return Response(ExclusionOutput(records, many=True).data)
+    def rows(self, ticket):
+        return ticket.exclusions.select_related("exclusion", "target").prefetch_related("attachments")
 
-    @extend_schema(
-        operation_id="tickets_exclusions_create",
-        parameters=[NUMBER],
-        request=InputSerializer,
-        responses={201: ExclusionOutput, **error_answers(400, 401, 403, 404)},
-    )
-    def post(self, request, number: str):
-        ticket = ticket_or_404(request.user, number)
-        _desk(request)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        record = ticket_exclude(
+    def record(self, *, ticket, by, data):
+        return ticket_exclude(
             ticket=ticket,
-            by=request.user,
+            by=by,
             code=data["code"],
             reason=data["reason"],
             target_kind=data.get("target"),
             attachments=list(Attachment.objects.filter(pk__in=data["attachments"])),
         )
-        return Response(ExclusionOutput(record).data, status=status.HTTP_201_CREATED)
 
 
 class DeclineApi(TicketApi):
@@ -99,7 +76,7 @@ class DeclineApi(TicketApi):
     )
     def post(self, request, number: str):
         ticket = ticket_or_404(request.user, number)
-        _desk(request)
+        desk_only(request)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         ticket_decline(ticket=ticket, by=request.user, **serializer.validated_data)
