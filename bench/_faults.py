@@ -485,7 +485,8 @@ class Desk:
 
     def notice_inject(self) -> tuple[int, str]:
         """A copy of the warm-up's first notice as a new pending row with a Message-ID of its
-        own, written straight into the database (no case, no other notice): (pk, Message-ID)."""
+        own, written straight into the database (no case, no other notice): (pk, Message-ID). Its
+        stored message (which names the first notice's Message-ID) is dropped: built again."""
         message_id = f"<injected.{uuid.uuid4().hex}@faults.test>"
         import psycopg
 
@@ -495,7 +496,7 @@ class Desk:
             row = conn.execute(
                 "UPDATE copied SET id = nextval(pg_get_serial_sequence('portal_notice', 'id')),"
                 " dedupe_key = %s, message_id = %s, state = 'pending', attempts = 0, claimed_at = NULL,"
-                " sent_at = NULL, send_after = now(), created_at = now() RETURNING id",
+                " sent_at = NULL, send_after = now(), created_at = now(), message = NULL RETURNING id",
                 (f"injected:{message_id}", message_id),
             ).fetchone()
             conn.execute("INSERT INTO portal_notice SELECT * FROM copied")

@@ -21,8 +21,8 @@ from policies.models import PolicyVersion
 from policies.selectors import version_in_force
 from policies.services import policy_version_reductions
 from portal.models import NoticeKind
-from portal.outbox import notice_build, notices_queue, render_email
-from portal.selectors import email_language, user_timezone
+from portal.outbox import notice_build, notices_queue
+from portal.selectors import user_timezone
 
 from .dates import add_months, notice_by
 from .models import MajorVersion
@@ -78,9 +78,9 @@ def _row(person, *, kind: str, key: str, template: str, context: dict, reference
         dedupe_key=f"{key}:user{person.pk}",
         recipient=person,
         reference=reference,
-        rendered=render_email(
-            template, personal, zone=user_timezone(person), language=email_language(person)
-        ),
+        template=template,  # rendered at delivery, in the person's language (email_language)
+        context=personal,
+        zone=user_timezone(person),
     )
 
 
@@ -205,9 +205,9 @@ def policy_change_notices_queue(*, version: PolicyVersion, now: datetime | None 
             notice_build(
                 kind=NoticeKind.POLICY_CHANGE,
                 dedupe_key=f"{NoticeKind.POLICY_CHANGE}:version{version.pk}:user{person.pk}",
-                rendered=render_email(
-                    "policy_change", personal, zone=user_timezone(person), language=email_language(person)
-                ),
+                template="policy_change",  # rendered at delivery, in the person's language
+                context=personal,
+                zone=user_timezone(person),
                 recipient=person,
                 reference=f"{version.vendor.name} {version.key}",
                 send_after=send_at,

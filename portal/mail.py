@@ -78,6 +78,15 @@ class SMTPBackend(EmailBackend):
     def connection_class(self):
         return DeadlineSMTPSSL if self.use_ssl else DeadlineSMTP
 
+    def send_raw(self, from_addr: str, to_addrs: list[str], message: bytes) -> None:
+        """Send a message already built (portal.outbox stores each notice's bytes) on the open
+        connection, under the same deadline; raises as smtplib does."""
+        if self.connection is None:
+            self.open()
+        self.connection.deadline = self.deadline
+        self.connection.reply_wait_min = float(self.timeout or 1)
+        self.connection.sendmail(from_addr, to_addrs, message)
+
     def _send(self, email_message):
         self.connection.deadline = self.deadline
         self.connection.reply_wait_min = float(self.timeout or 1)

@@ -2,41 +2,58 @@
 
 Delivery is at-least-once made as close to exactly-once as SMTP allows:
 
-1. `notice_queue` writes one row per (event, recipient) under a unique `dedupe_key`; queueing
-   the same notice twice keeps the first row. After commit, one thin Celery task is enqueued;
-   if the broker is down that is logged and the periodic sweep sends the row later.
-2. `notice_deliver` claims the row with a conditional UPDATE (pending → sending, acting only if
-   one row changed), so two workers, a retried task and the sweep never both send it.
-3. It sends through Django's mail API (portal.mail: the server's reply to the end of the
-   message is awaited until the lease's end less one EMAIL_TIMEOUT), then marks the row sent
-   (`notice_mark_sent`: retried through a database outage, noted in the journal first).
-4. A worker killed between 2 and 3 leaves the row "sending"; after NOTICE_LEASE_SECONDS the
-   sweep returns it to pending and it is sent again. A failure before the end of the message
-   was sent goes back to pending at once. The duplicate SMTP cannot rule out: the server read
-   the end of the message and its reply never reached the worker within the lease (a kill, a
-   cut connection, a server slower than the lease); the duplicate carries the same Message-ID.
+1. `notice_queue` writes one row per (event, recipient) under a unique `dedupe_key`, with the
+   email's template name and the context it needs (`context_dump`: values, and a snapshot of
+   each model instance's fields): nothing is rendered in the request. Queueing the same notice
+   twice keeps the first row. After commit, one thin Celery task is enqueued; if the broker is
+   down that is logged and the periodic sweep sends the row later.
+2. `notice_deliver` claims a chunk of rows in one statement (pending → sending; on PostgreSQL
+   `FOR UPDATE SKIP LOCKED`, so two workers, a retried task and the sweep never both send one).
+3. It renders each claimed row once, in its recipient's language and zone, builds the message
+   and stores its bytes on the row (one bulk UPDATE): every later attempt sends the same bytes.
+4. It sends the chunk over one SMTP connection (portal.mail: the server's reply to the end of
+   each message is awaited until the lease's end less one EMAIL_TIMEOUT), appends each accepted
+   row to the chunk's journal file (NOTICE_JOURNAL_DIR, no fsync: it outlives a killed worker,
+   not a lost host), then marks the chunk's accepted rows sent in one UPDATE (retried through a
+   database outage, the journal flushed to disk first) and removes the file.
+5. A worker killed between 2 and 4 leaves rows "sending"; the sweep first marks sent what the
+   journal names, and after NOTICE_LEASE_SECONDS returns the rest to pending to be sent again.
+   A failure before the end of the message was sent goes back to pending at once. The
+   duplicate SMTP cannot rule out: the server read the end of the message and its reply never
+   reached the worker within the lease (a kill, a cut connection, a server slower than the
+   lease); the duplicate carries the same Message-ID.
 """
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import os
 import secrets
 import time
+import uuid
+from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from email.utils import parseaddr
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, parseaddr
 from functools import lru_cache
 from hashlib import sha256
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from django.apps import apps
 from django.conf import settings
 from django.core import mail
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, models, transaction
+from django.db import connection as db_connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.safestring import SafeData, mark_safe
 
 from .models import MANDATORY_NOTICES, Notice, NoticePreference, NoticeState
 from .selectors import email_language
@@ -44,6 +61,7 @@ from .selectors import email_language
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 500
+DELIVERY_CHUNK = 50  # rows claimed, built, sent over one connection and marked sent together
 
 
 @dataclass(frozen=True)
@@ -70,6 +88,201 @@ def render_email(name: str, context: dict, *, zone=None, language: str | None = 
         html = render_to_string(f"emails/{name}-body.html", context)
     # A subject is one line: template newlines would fold into the header.
     return RenderedEmail(subject=" ".join(subject.split()), text=text.strip() + "\n", html=html)
+
+
+# ---------------------------------------------------------------------------- stored context
+
+SNAPSHOT_DEPTH = 2  # a case, its vendor, the vendor's ... : related objects the request had loaded
+_SECRET_FIELDS = frozenset({"password"})
+
+
+def context_dump(value, _depth: int = 0):
+    """`value` as JSON the delivery task turns back into what the templates read (context_load):
+    a model instance becomes a snapshot of its concrete fields as they are now (the email tells
+    of this moment, not of the row when it is sent), with the forward relations the caller had
+    loaded and its public plain attributes; datetimes, dates, decimals and safe strings keep
+    their type. Passwords are never stored; anything else raises TypeError."""
+    if isinstance(value, models.Model):
+        return _instance_dump(value, _depth)
+    if isinstance(value, SafeData):
+        return {"$safe": str(value)}
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, dict):
+        return {str(key): context_dump(item, _depth) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [context_dump(item, _depth) for item in value]
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, timedelta):
+        return {"$seconds": value.total_seconds()}
+    raise TypeError(f"A notice's context cannot store {type(value).__name__}: {value!r}")
+
+
+def _instance_dump(instance: models.Model, depth: int) -> dict:
+    meta, deferred = instance._meta, instance.get_deferred_fields()
+    fields, related = {}, {}
+    for field in meta.concrete_fields:
+        if field.attname in deferred or field.name in _SECRET_FIELDS or getattr(field, "generated", False):
+            continue
+        if isinstance(field, models.BinaryField):
+            continue
+        value = field.value_from_object(instance)
+        if isinstance(field, models.FileField):
+            value = value.name or ""
+        elif isinstance(field, models.UUIDField) and value is not None:
+            value = str(value)
+        elif isinstance(field, models.JSONField):
+            value = {"$json": value}
+        fields[field.attname] = context_dump(value, depth)
+        if field.is_relation and depth < SNAPSHOT_DEPTH and field.is_cached(instance):
+            target = field.get_cached_value(instance)
+            related[field.name] = None if target is None else _instance_dump(target, depth + 1)
+    names = {f.attname for f in meta.concrete_fields} | {f.name for f in meta.concrete_fields}
+    extra = {
+        key: value
+        for key, value in vars(instance).items()
+        if not key.startswith("_") and key not in names and isinstance(value, (str, int, float, bool))
+    }
+    return {"$model": meta.label_lower, "fields": fields, "related": related, "extra": extra}
+
+
+def context_load(value):
+    """The inverse of context_dump: unsaved-looking instances built from their snapshots (no
+    query), which read their other relations lazily as any instance does."""
+    if isinstance(value, list):
+        return [context_load(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        [(key, item)] = value.items()
+        if key == "$datetime":
+            return datetime.fromisoformat(item)
+        if key == "$date":
+            return date.fromisoformat(item)
+        if key == "$decimal":
+            return Decimal(item)
+        if key == "$seconds":
+            return timedelta(seconds=item)
+        if key == "$safe":
+            return mark_safe(item)  # noqa: S308 - it was a SafeString when the request stored it
+        if key == "$json":
+            return item
+    if "$model" in value:
+        return _instance_load(value)
+    return {key: context_load(item) for key, item in value.items()}
+
+
+def _instance_load(snapshot: dict) -> models.Model:
+    model = apps.get_model(snapshot["$model"])
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    values = {}
+    for attname, raw in snapshot["fields"].items():
+        field = by_attname.get(attname)
+        if field is not None:
+            value = context_load(raw)
+            values[attname] = value if isinstance(field, models.JSONField) else field.to_python(value)
+    instance = model(**values)
+    instance._state.adding, instance._state.db = False, "default"
+    for name, target in snapshot.get("related", {}).items():
+        field = model._meta.get_field(name)
+        field.set_cached_value(instance, None if target is None else _instance_load(target))
+    for key, item in snapshot.get("extra", {}).items():
+        setattr(instance, key, item)
+    return instance
+
+
+def notice_render(notice: Notice) -> RenderedEmail:
+    """Render a stored notice (`template` and `context`) in its recipient's language and zone."""
+    recipient = notice.recipient
+    language = email_language(recipient) if recipient is not None else None  # issue 22: theirs
+    zone = ZoneInfo(notice.zone) if notice.zone else None
+    return render_email(notice.template, context_load(notice.context), zone=zone, language=language)
+
+
+def notices_render(notices: list[Notice]) -> list[Notice]:
+    """Render and build every row that has no message yet and store them in one UPDATE: what a
+    delivery does first, and what a test calls to read a queued notice's subject and bodies."""
+    fresh = [n for n in notices if n.message is None]
+    for notice in fresh:
+        _build(notice)
+    _store(fresh)
+    return notices
+
+
+def _store(notices: list[Notice]) -> None:
+    """The built messages, in one executemany statement (bulk_update's CASE per row and field
+    cost more Python than the rendering)."""
+    if not notices:
+        return
+    table = db_connection.ops.quote_name(Notice._meta.db_table)
+    with db_connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET subject = %s, body_text = %s, body_html = %s, message = %s WHERE id = %s",
+            [(n.subject, n.body_text, n.body_html, n.message, n.pk) for n in notices],
+        )
+
+
+def _build(notice: Notice) -> None:
+    if notice.template:
+        rendered = notice_render(notice)
+        notice.subject, notice.body_text, notice.body_html = rendered.subject, rendered.text, rendered.html
+    notice.message = message_bytes(notice)
+
+
+_WIRE = email.policy.compat32.clone(linesep="\r\n")
+
+
+def message_bytes(notice: Notice) -> bytes:
+    """The notice's message as sent: multipart/alternative, text then HTML, with our Message-ID,
+    the threading headers, From/Reply-To and Auto-Submitted (RFC 3834: every email of the desk is
+    machine-made, responders must not answer it). Built with the standard library's email.mime
+    classes and the compat32 policy: the header-registry policy Django's EmailMessage uses
+    parses every header again and cost 7x as much per message."""
+    headers = dict(notice.headers)
+    from_email = headers.pop("From", "") or settings.DEFAULT_FROM_EMAIL
+    reply_to = headers.pop("Reply-To", "")
+    message = MIMEMultipart("alternative")
+    message["Subject"] = _header(notice.subject)
+    message["From"] = _address(from_email)
+    message["To"] = _address(notice.to_email)
+    message["Date"] = formatdate(localtime=settings.EMAIL_USE_LOCALTIME)
+    message["Message-ID"] = notice.message_id
+    if reply_to:
+        message["Reply-To"] = _address(reply_to)
+    for name, value in headers.items():
+        message[name] = _header(value)
+    message["Auto-Submitted"] = "auto-generated"
+    message.attach(_part(notice.body_text, "plain"))
+    message.attach(_part(notice.body_html, "html"))
+    return message.as_bytes(policy=_WIRE)
+
+
+def _header(value: str):
+    value = " ".join(value.split())  # no header injection: one line
+    return value if value.isascii() else Header(value, "utf-8")
+
+
+def _address(value: str) -> str:
+    if value.isascii():
+        return value
+    name, address = parseaddr(value)
+    return formataddr((name, address), charset="utf-8")
+
+
+def _part(body: str, subtype: str) -> MIMEText:
+    # 7bit only where SMTP's line limit holds; anything else utf-8, base64 encoded.
+    plain = body.isascii() and all(len(line) < 990 for line in body.splitlines())
+    return MIMEText(body, subtype, "us-ascii" if plain else "utf-8")
+
+
+@lru_cache(maxsize=64)
+def envelope_sender(from_email: str) -> str:
+    return parseaddr(from_email)[1]
 
 
 def mail_domain() -> str:
@@ -129,7 +342,10 @@ def notice_build(
     *,
     kind: str,
     dedupe_key: str,
-    rendered: RenderedEmail,
+    rendered: RenderedEmail | None = None,
+    template: str = "",
+    context: dict | None = None,
+    zone=None,
     recipient=None,
     to_email: str = "",
     reference: str = "",
@@ -138,8 +354,12 @@ def notice_build(
     from_email: str = "",
     reply_to: str = "",
 ) -> Notice:
-    """An unsaved notice row; `notices_queue` saves a batch of them. `from_email` and `reply_to`
-    (a vendor's support address and a case's reply address) ride in the row's headers."""
+    """An unsaved notice row; `notices_queue` saves a batch of them. Either `template` with its
+    `context` (stored by context_dump, rendered at delivery in `zone` and the recipient's
+    language) or an email already `rendered`. `from_email` and `reply_to` (a vendor's support
+    address and a case's reply address) ride in the row's headers."""
+    if rendered is None and not template:
+        raise ValueError("A notice needs a template and its context, or a rendered email")
     headers = threading_headers(thread) if thread else {}
     if from_email:
         headers["From"] = from_email
@@ -151,9 +371,12 @@ def notice_build(
         recipient=recipient,
         to_email=to_email or getattr(recipient, "email", ""),
         reference=reference,
-        subject=rendered.subject,
-        body_text=rendered.text,
-        body_html=rendered.html,
+        template="" if rendered else template,
+        context={} if rendered else context_dump(context or {}),
+        zone=str(zone) if zone and not rendered else "",
+        subject=rendered.subject if rendered else "",
+        body_text=rendered.text if rendered else "",
+        body_html=rendered.html if rendered else "",
         message_id=_message_id(),
         headers=headers,
         send_after=send_after or timezone.now(),
@@ -161,16 +384,16 @@ def notice_build(
 
 
 def notice_queue(*, template: str, context: dict, zone=None, **fields) -> Notice | None:
-    """Render and write one notice row in the caller's transaction; None when the recipient does
-    not want this kind or has no address. Queueing an existing key returns the existing row."""
+    """Write one notice row (its template and context, rendered at delivery) in the caller's
+    transaction; None when the recipient does not want this kind or has no address. Queueing an
+    existing key returns the existing row."""
     recipient, kind = fields.get("recipient"), fields["kind"]
     if recipient is not None and not notice_wanted(user=recipient, kind=kind):
         return None
     if not (fields.get("to_email") or getattr(recipient, "email", "")):
         return None
-    language = email_language(recipient) if recipient is not None else None  # issue 22: theirs
-    rendered = render_email(template, context, zone=zone, language=language)
-    return notice_save(notice_build(rendered=rendered, **fields))
+    # Rendered at delivery (notice_render), in the recipient's language (issue 22) and `zone`.
+    return notice_save(notice_build(template=template, context=context, zone=zone, **fields))
 
 
 def notice_save(notice: Notice) -> Notice:
@@ -272,14 +495,76 @@ def notices_enqueue(notice_ids: list[int]) -> bool:
     return True
 
 
-def _claim(notice_id: int, now: datetime) -> bool:
-    """pending → sending, only if still pending and due: the one guard against sending twice."""
-    return (
-        Notice.objects.filter(pk=notice_id, state=NoticeState.PENDING, send_after__lte=now).update(
-            state=NoticeState.SENDING, claimed_at=now, attempts=F("attempts") + 1
+def _claim(notice_ids: list[int], now: datetime) -> list[int]:
+    """pending → sending for those of `notice_ids` still pending and due, in one statement: the
+    one guard against sending twice. On PostgreSQL rows another worker is claiming are skipped,
+    not waited for (FOR UPDATE SKIP LOCKED). Returns the ids this call claimed."""
+    if not notice_ids:
+        return []
+    table = db_connection.ops.quote_name(Notice._meta.db_table)
+    at = db_connection.ops.adapt_datetimefield_value(now)
+    if db_connection.vendor == "postgresql":
+        where = (
+            f"id IN (SELECT id FROM {table} WHERE id = ANY(%s) AND state = %s AND send_after <= %s"
+            " FOR UPDATE SKIP LOCKED)"
         )
-        == 1
-    )
+        params = [list(notice_ids), NoticeState.PENDING, at]
+    else:
+        where = f"id IN ({', '.join(['%s'] * len(notice_ids))}) AND state = %s AND send_after <= %s"
+        params = [*notice_ids, NoticeState.PENDING, at]
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET state = %s, claimed_at = %s, attempts = attempts + 1 WHERE {where}"
+            " RETURNING id",
+            [NoticeState.SENDING, at, *params],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _release(notices: list[Notice]) -> None:
+    """Claimed rows this call never tried (the lease ran short): pending again, uncounted."""
+    if notices:
+        Notice.objects.filter(pk__in=[n.pk for n in notices], state=NoticeState.SENDING).update(
+            state=NoticeState.PENDING, claimed_at=None, attempts=models.F("attempts") - 1
+        )
+
+
+class StoredEmail(mail.EmailMultiAlternatives):
+    """The row's email whose message is the bytes stored on the row: Django's SMTP backend sends
+    them as they are (`message().as_bytes()`), nothing is parsed or flattened again."""
+
+    stored: bytes = b""
+
+    def message(self, *, policy=email.policy.default):
+        return _Stored(self.stored, policy)
+
+
+class _Stored:
+    """The stored bytes; parsed only if something reads a header or a part (tests, the admin)."""
+
+    def __init__(self, data: bytes, policy):
+        self.data, self.policy, self._parsed = data, policy, None
+
+    def as_bytes(self, *args, **kwargs) -> bytes:
+        return self.data
+
+    def _message(self):
+        if self._parsed is None:
+            self._parsed = email.message_from_bytes(self.data, policy=self.policy)
+        return self._parsed
+
+    def __getitem__(self, name):
+        return self._message()[name]
+
+    def __getattr__(self, name):
+        return getattr(self._message(), name)
+
+
+def _stored_email(notice: Notice) -> StoredEmail:
+    built = _message(notice)
+    built.__class__ = StoredEmail
+    built.stored = bytes(notice.message)
+    return built
 
 
 def _message(notice: Notice) -> mail.EmailMultiAlternatives:
@@ -325,41 +610,83 @@ def send_deadline(started: float) -> float:
 
 
 def notice_deliver(*, notice_ids: list[int], connection=None) -> list[int]:
-    """Claim, send and mark each notice; return the ids sent by this call. Rows already taken
-    by another worker, sent, or not yet due are skipped. One SMTP connection serves the batch.
+    """Claim, build, send and mark the notices in chunks of DELIVERY_CHUNK; return the ids sent by
+    this call. Rows already taken by another worker, sent, or not yet due are skipped. One SMTP
+    connection serves every chunk.
 
-    The rows are read once up front (their content never changes after queueing); each is then
-    claimed on its own just before its send, so a crash strands at most one claimed row.
-    A failure before the message's end was sent goes back to the queue; one after it, with no
-    reply (`portal.mail.DeliveryUncertain`), stays "sending" until its lease runs out."""
+    Per chunk: one claiming statement, one read, one UPDATE storing the messages built for rows
+    that had none (rendered once: a retry sends the same bytes), the sends, one UPDATE marking
+    the accepted rows sent. A failure before a message's end was sent sends that row back to
+    the queue; one after it, with no reply (`portal.mail.DeliveryUncertain`), stays "sending"
+    until its lease runs out. Rows the lease leaves no time for are released and claimed anew."""
     from .mail import DeliveryUncertain
 
-    notices = Notice.objects.filter(pk__in=notice_ids, state=NoticeState.PENDING).in_bulk()
-    sent: list[int] = []
-    if not notices:
-        return sent
+    queue, sent = deque(dict.fromkeys(notice_ids)), []
     connection = connection or mail.mailers.default
     with connection:
-        for notice_id in notice_ids:
-            notice = notices.get(notice_id)
+        while queue:
+            chunk = [queue.popleft() for _ in range(min(DELIVERY_CHUNK, len(queue)))]
             started, claimed_at = time.monotonic(), timezone.now()
-            if notice is None or not _claim(notice_id, claimed_at):
+            claimed = _claim(chunk, claimed_at)
+            if not claimed:
                 continue
-            notice.attempts += 1
-            connection.deadline = send_deadline(started)
-            try:
-                connection.send_messages([_message(notice)])
-            except DeliveryUncertain as error:
-                _record_uncertain(notice, error, claimed_at)
-                connection.close()  # a new connection for the next one
-                continue
-            except Exception as error:  # noqa: BLE001 - SMTP and socket errors alike go back to the queue
-                _record_failure(notice, error, timezone.now())
-                connection.close()
-                continue
-            notice_mark_sent(notice)
-            sent.append(notice_id)
+            rows = Notice.objects.select_related(
+                "recipient__profile",
+                "recipient__membership__organization",  # the language's sources
+            ).in_bulk(claimed)
+            notices = _prepared([rows[pk] for pk in chunk if pk in rows], claimed_at)
+            deadline = send_deadline(started)
+            connection.deadline = deadline
+            journal, accepted = AcceptedJournal(), []
+            for index, notice in enumerate(notices):
+                if index and deadline - time.monotonic() < max(float(settings.EMAIL_TIMEOUT or 0), 1.0):
+                    _release(notices[index:])  # not tried: claimed again with a lease of their own
+                    queue.extendleft(reversed([n.pk for n in notices[index:]]))
+                    break
+                try:
+                    _send(connection, notice)
+                except DeliveryUncertain as error:
+                    _record_uncertain(notice, error, claimed_at)
+                    connection.close()  # a new connection for the next one
+                    continue
+                except Exception as error:  # noqa: BLE001 - SMTP and socket errors alike go back to the queue
+                    _record_failure(notice, error, timezone.now())
+                    connection.close()
+                    continue
+                journal.add(notice)
+                accepted.append(notice)
+            notices_mark_sent(accepted, journal=journal)
+            sent += [n.pk for n in accepted]
     return sent
+
+
+def _send(connection, notice: Notice) -> None:
+    """The stored bytes over the open connection: straight to smtplib with portal.mail's backend
+    (`send_raw`), else through Django's API (the test and console backends)."""
+    send_raw = getattr(connection, "send_raw", None)
+    if send_raw is None:
+        connection.send_messages([_stored_email(notice)])
+        return
+    from_email = notice.headers.get("From") or settings.DEFAULT_FROM_EMAIL
+    send_raw(envelope_sender(from_email), [notice.to_email], bytes(notice.message))
+
+
+def _prepared(notices: list[Notice], claimed_at: datetime) -> list[Notice]:
+    """Build and store the message of each row that has none (one UPDATE); a row whose template
+    fails to render is recorded as a failed attempt and left out."""
+    fresh, ready = [], []
+    for notice in notices:
+        if notice.message is None:
+            try:
+                _build(notice)
+            except Exception as error:  # noqa: BLE001 - one broken email must not hold the others back
+                logger.exception("Notice %s could not be rendered", notice.pk)
+                _record_failure(notice, error, claimed_at)
+                continue
+            fresh.append(notice)
+        ready.append(notice)
+    _store(fresh)
+    return ready
 
 
 def _record_uncertain(notice: Notice, error: Exception, claimed_at: datetime) -> None:
@@ -376,36 +703,89 @@ MARK_SENT_PATIENCE = 600.0  # seconds a worker keeps retrying "sent" through a d
 
 
 def notice_mark_sent(notice: Notice, *, patience: float = MARK_SENT_PATIENCE) -> None:
-    """Record that the SMTP server accepted `notice`, whatever the database is doing.
+    """Record that the SMTP server accepted `notice` (notices_mark_sent for one)."""
+    journal = AcceptedJournal()
+    journal.add(notice)
+    notices_mark_sent([notice], journal=journal, patience=patience)
 
-    The first thing after the server's 250. If the database refuses (a restart, a failover),
-    the acceptance is first written to the journal (NOTICE_JOURNAL_DIR), which the sweep reads
-    before it releases any expired lease, and the update is retried with backoff until it
-    succeeds. A row the sweep already released, or another worker took, is marked sent all the
-    same: the server has the message."""
+
+def notices_mark_sent(
+    notices: list[Notice], *, journal: AcceptedJournal, patience: float = MARK_SENT_PATIENCE
+) -> None:
+    """Record in one UPDATE that the SMTP server accepted `notices`, whatever the database does.
+
+    `journal` already names them (written after each 250, before this). If the database refuses
+    (a restart, a failover), the journal is flushed to disk, which the sweep reads before it
+    releases any expired lease, and the update is retried with backoff until it succeeds. A row
+    the sweep already released, or another worker took, is marked sent all the same: the server
+    has the message. The journal's file is removed once the rows are marked."""
     from django.db import DatabaseError, connection
 
-    deadline, delay, journaled = time.monotonic() + patience, 0.1, False
+    if not notices:
+        journal.forget()
+        return
+    deadline, delay, flushed = time.monotonic() + patience, 0.1, False
+    ids = [n.pk for n in notices]
     while True:
         try:
-            Notice.objects.filter(pk=notice.pk).exclude(state=NoticeState.SENT).update(
+            Notice.objects.filter(pk__in=ids).exclude(state=NoticeState.SENT).update(
                 state=NoticeState.SENT, sent_at=timezone.now(), last_error=""
             )
         except DatabaseError:
+            if not flushed:
+                flushed = journal.flush()
             if connection.in_atomic_block:
                 raise  # the caller's transaction is lost anyway; nothing to retry here
-            if not journaled:
-                journaled = _journal_write(notice)
             if time.monotonic() > deadline:
                 raise
-            logger.warning("Notice %s accepted, database unavailable: retrying 'sent'", notice.pk)
+            logger.warning(
+                "Notice(s) %s accepted, database unavailable: retrying 'sent'", ", ".join(map(str, ids))
+            )
             connection.close()  # a fresh connection on the next try
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
             continue
-        if journaled:
-            _journal_forget(notice)
+        journal.forget()
         return
+
+
+class AcceptedJournal:
+    """One file per chunk under NOTICE_JOURNAL_DIR, a line "<pk> <message-id>" appended after each
+    250: a killed worker leaves it in the page cache (no fsync per message), flushed to disk
+    when the database refuses "sent". Opened at the first acceptance, removed once marked."""
+
+    def __init__(self):
+        self.path = Path(settings.NOTICE_JOURNAL_DIR) / f"accepted-{uuid.uuid4().hex}"
+        self.descriptor: int | None = None
+        self.failed = False
+
+    def add(self, notice: Notice) -> None:
+        if self.failed:
+            return
+        try:
+            if self.descriptor is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.write(self.descriptor, f"{notice.pk} {notice.message_id}\n".encode())
+        except OSError:
+            self.failed = True
+            logger.exception("Notice %s: could not journal its acceptance", notice.pk)
+
+    def flush(self) -> bool:
+        if self.descriptor is None or self.failed:
+            return False
+        try:
+            os.fsync(self.descriptor)
+        except OSError:
+            logger.exception("Could not flush the journal %s", self.path)
+            return False
+        return True
+
+    def forget(self) -> None:
+        if self.descriptor is not None:
+            os.close(self.descriptor)
+            self.descriptor = None
+            self.path.unlink(missing_ok=True)
 
 
 def _journal_path(notice: Notice) -> Path:
@@ -414,7 +794,7 @@ def _journal_path(notice: Notice) -> Path:
 
 
 def _journal_write(notice: Notice) -> bool:
-    """One file per accepted notice, "<pk> <message-id>", flushed to disk."""
+    """One file naming one accepted notice, "<pk> <message-id>", flushed to disk."""
     path = _journal_path(notice)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -430,29 +810,41 @@ def _journal_write(notice: Notice) -> bool:
     return True
 
 
-def _journal_forget(notice: Notice) -> None:
-    _journal_path(notice).unlink(missing_ok=True)
-
-
 JOURNAL_STALE = timedelta(days=1)  # an entry naming no row here (another database's) is dropped
 
 
 def notices_journal_replay() -> int:
-    """Mark sent every notice the journal says the SMTP server accepted; return how many."""
+    """Mark sent every notice the journal says the SMTP server accepted; return how many. A file
+    is removed once every row it names is here and it is older than a lease (its worker can no
+    longer be appending), or after JOURNAL_STALE whatever it names (another database's rows)."""
     folder, marked = Path(settings.NOTICE_JOURNAL_DIR), 0
     if not folder.is_dir():
         return 0
+    lease = timedelta(seconds=settings.NOTICE_LEASE_SECONDS)
     for path in folder.glob("accepted-*"):
         try:
-            pk, message_id = path.read_text().split()
+            entries = [line.split() for line in path.read_text().splitlines() if line.strip()]
             mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.get_current_timezone())
-        except (OSError, ValueError):
-            continue  # being written, or already forgotten by its worker
-        rows = Notice.objects.filter(pk=int(pk), message_id=message_id)
-        marked += rows.exclude(state=NoticeState.SENT).update(
-            state=NoticeState.SENT, sent_at=timezone.now(), last_error=""
-        )
-        if rows.exists() or timezone.now() - mtime > JOURNAL_STALE:
+        except OSError:
+            continue  # already forgotten by its worker
+        pairs = {}
+        for entry in entries:
+            if len(entry) == 2 and entry[0].isdigit():
+                pairs[int(entry[0])] = entry[1]
+        rows = Notice.objects.filter(pk__in=pairs)
+        found = {
+            pk: message_id
+            for pk, message_id in rows.values_list("pk", "message_id")
+            if pairs[pk] == message_id
+        }
+        if found:
+            marked += (
+                rows.filter(pk__in=found)
+                .exclude(state=NoticeState.SENT)
+                .update(state=NoticeState.SENT, sent_at=timezone.now(), last_error="")
+            )
+        age = timezone.now() - mtime
+        if (len(found) == len(pairs) and pairs and age > lease) or age > JOURNAL_STALE:
             path.unlink(missing_ok=True)
     return marked
 

@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import Notice, NoticeKind, NoticeState
-from portal.outbox import notice_build, notice_queue, notice_save, notice_wanted, notices_queue, render_email
-from portal.selectors import email_language, user_timezone
+from portal.outbox import notice_build, notice_queue, notice_save, notice_wanted, notices_queue
+from portal.selectors import user_timezone
 
 from .models import SlaTarget, Status, TargetState, Ticket
 from .reply_address import reply_sender
@@ -143,7 +143,7 @@ def staff_replied(ticket: Ticket, reply) -> None:
 def ticket_resolved(ticket: Ticket, reply) -> None:
     """The resolution with the desk's message: one email, the message is the answer."""
     kind = NoticeKind.TICKET_RESOLVED
-    resolution = ticket.resolution_code.name if ticket.resolution_code_id else "resolved by the desk"
+    resolution = ticket.resolution_code.name if ticket.resolution_code_id else ""  # the template's words
     _to_requester(
         ticket,
         kind=kind,
@@ -264,23 +264,19 @@ def _to_desk(ticket: Ticket, *, kind: str, key: str, template: str, context: dic
 
 def _desk_rows(ticket: Ticket, recipients: list, *, kind: str, key: str, template: str, base: dict, **sender):
     """One unsaved row per desk recipient (a staff user, or None for the desk address), keyed
-    by the event. Staff emails show times in UTC unless the person chose a zone; each zone's
-    email is rendered once, not once per person."""
-    rendered: dict[tuple[str, str], object] = {}
+    by the event. Staff emails show times in UTC unless the person chose a zone. Rendered at
+    delivery (portal.outbox.notice_render), in the person's language (issue 22; the desk
+    address: the default)."""
     rows = []
     for person in recipients:
         zone = user_timezone(person) if person is not None else timezone.get_default_timezone()
-        # Issue 22: each in the person's language (the desk address: the default), once per pair.
-        language = email_language(person) if person is not None else settings.LANGUAGE_CODE
-        if (str(zone), language) not in rendered:
-            rendered[str(zone), language] = render_email(
-                template, {**base, "zone_name": str(zone)}, zone=zone, language=language
-            )
         rows.append(
             notice_build(
                 kind=kind,
                 dedupe_key=f"{key}:" + (f"user{person.pk}" if person else "desk"),
-                rendered=rendered[str(zone), language],
+                template=template,
+                context={**base, "zone_name": str(zone)},
+                zone=zone,
                 recipient=person,
                 to_email="" if person else settings.SUPPORT_DESK_EMAIL,
                 reference=ticket.number,
@@ -339,7 +335,7 @@ def _staff_notices(
         "ticket": ticket,
         "target": target,
         "admin_url": _admin_url(ticket),
-        "assignee_name": _name(ticket.assignee) if ticket.assignee else "nobody (unassigned)",
+        "assignee_name": _name(ticket.assignee) if ticket.assignee else "",  # the template says "nobody"
         **context,
     }
     return _desk_rows(ticket, recipients, kind=kind, key=event, template=template, base=base)
@@ -375,9 +371,9 @@ def sla_escalations(breached: list[SlaTarget]) -> int:
                 kind=NoticeKind.SLA_ESCALATION,
                 dedupe_key=f"{NoticeKind.SLA_ESCALATION}:{run[:40]}:"
                 + (f"user{person.pk}" if person else "desk"),
-                rendered=render_email(
-                    "sla_escalation", context, zone=zone, language=email_language(person) if person else None
-                ),
+                template="sla_escalation",  # rendered at delivery, in the person's language
+                context=context,
+                zone=zone,
                 recipient=person,
                 to_email="" if person else settings.SUPPORT_DESK_EMAIL,
                 reference=thread,

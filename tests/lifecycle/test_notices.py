@@ -18,7 +18,7 @@ from lifecycle.services import contract_create
 from policies.models import PolicyChannel
 from policies.services import policy_version_publish
 from portal.models import Notice, NoticeKind, NoticePreference
-from portal.outbox import notice_sweep
+from portal.outbox import notice_sweep, notices_render
 from tests.policies.test_services import _draft
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +53,7 @@ def test_publishing_queues_one_notice_per_customer_a_week_before_it_takes_effect
     notices = Notice.objects.filter(kind=NoticeKind.POLICY_CHANGE)
     assert sorted(n.recipient.username for n in notices) == ["alice", "bob"]
     assert {n.send_after for n in notices} == {NOW + timedelta(days=3)}
-    assert "The Chat channel is removed." in notices[0].body_text
+    assert "The Chat channel is removed." in notices_render([notices[0]])[0].body_text  # at delivery
     with time_machine.travel(NOW + timedelta(days=2), tick=False):
         assert notice_sweep().sent == 0
     with time_machine.travel(NOW + timedelta(days=3), tick=False):

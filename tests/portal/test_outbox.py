@@ -21,6 +21,7 @@ from portal.outbox import (
     notice_queue,
     notice_sweep,
     notices_enqueue,
+    notices_render,
     thread_id,
     thread_reference,
 )
@@ -32,7 +33,7 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 def queue(user, key="event-1", kind=NoticeKind.TICKET_RECEIVED, **fields) -> Notice | None:
     context = {
-        "ticket": mock.Mock(number="ALC-000042", subject="Export & import fail", targets=[]),
+        "ticket": {"number": "ALC-000042", "subject": "Export & import fail", "targets": []},
         "recipient_name": "Alice",
         "ticket_url": "http://portal.test/tickets/ALC-000042/",
         "targets": [],
@@ -49,10 +50,13 @@ def queue(user, key="event-1", kind=NoticeKind.TICKET_RECEIVED, **fields) -> Not
     )
 
 
-def test_queue_renders_subject_text_and_html_with_threading_headers(customer):
+def test_queue_stores_the_context_and_delivery_renders_subject_text_and_html_with_threading_headers(customer):
     notice = queue(customer)
     assert notice.state == NoticeState.PENDING
     assert notice.to_email == customer.email
+    assert (notice.template, notice.subject, notice.message) == ("ticket_received", "", None)
+    assert notice.context["ticket"]["subject"] == "Export & import fail"
+    [notice] = notices_render([Notice.objects.get(pk=notice.pk)])
     assert notice.subject == "[ALC-000042] We received your case: Export & import fail"
     assert "Export & import fail" in notice.body_text
     assert "Export &amp; import fail" in notice.body_html

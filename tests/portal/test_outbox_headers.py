@@ -4,8 +4,6 @@ sender and reply address."""
 
 from __future__ import annotations
 
-from unittest import mock
-
 import pytest
 from django.conf import settings
 from django.core import mail
@@ -16,7 +14,7 @@ from portal.outbox import notice_queue, thread_id
 pytestmark = pytest.mark.django_db
 
 CONTEXT = {
-    "ticket": mock.Mock(number="ALC-000042", subject="Export fails"),
+    "ticket": {"number": "ALC-000042", "subject": "Export fails"},
     "recipient_name": "Alice",
     "ticket_url": "http://portal.test/tickets/ALC-000042/",
     "targets": [],

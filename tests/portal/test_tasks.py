@@ -14,6 +14,7 @@ from lifecycle.models import Deployment, Plan, Product
 from lifecycle.notices import milestone_notices_queue, new_major_notices_queue
 from lifecycle.services import contract_create, major_version_create, major_version_save
 from portal.models import Notice, NoticeKind, NoticeState
+from portal.outbox import notices_render
 from portal.tasks import notice_sweep_task
 from tickets.tasks import sla_sweep_task
 
@@ -81,7 +82,7 @@ def test_a_milestone_six_months_ahead_is_announced_once_even_if_it_moves(coordin
     four.eos = date(2027, 6, 1)
     major_version_save(version=four)
     assert milestone_notices_queue(today=TODAY + timedelta(days=1)) == 0
-    notice = Notice.objects.get()
+    [notice] = notices_render([Notice.objects.get()])  # what delivery renders, from the stored context
     assert (notice.recipient, notice.kind) == (customer, NoticeKind.LIFECYCLE_MILESTONE)
     assert notice.subject == "ViPNet Coordinator 4: end of sales on 1 May 2027"
 
@@ -93,6 +94,6 @@ def test_a_new_major_version_is_announced_to_the_products_customers(coordinator,
     )
     assert new_major_notices_queue(today=TODAY) == 1
     assert new_major_notices_queue(today=TODAY) == 0
-    notice = Notice.objects.get()
+    [notice] = notices_render([Notice.objects.get()])
     assert notice.subject == "New major version: ViPNet Coordinator 5"
     assert notice.state == NoticeState.PENDING

@@ -13,6 +13,7 @@ import time_machine
 from django.urls import reverse
 
 from portal.models import Notice, NoticeKind
+from portal.outbox import notices_render
 from tests.factories import PASSWORD
 from tests.tickets.test_api import api, open_case
 from tickets.models import Chase, Ticket
@@ -55,7 +56,7 @@ def test_staff_send_a_reminder_recorded_with_its_time_and_mailed(customer, agent
     assert (chase.wait.ticket, chase.by, chase.at, chase.automatic) == (ticket, agent, NOW, False)
     assert response.json()["automatic"] is False
     assert response.json()["at"] == "2026-11-10T09:00:00+00:00"
-    notice = _chase_notices().get()
+    [notice] = notices_render([_chase_notices().get()])  # what delivery renders
     assert notice.recipient == customer
     assert "Please send the export log of last night." in notice.body_text
     assert "waiting on your answer" in notice.body_text

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from policies.models import TargetKind
 from portal.models import Notice
+from portal.outbox import notices_render
 from tests.factories import PASSWORD
 from tests.tickets.test_api import api, open_case
 from tickets.models import CaseExclusion, Status, Ticket
@@ -50,7 +51,7 @@ def test_staff_exclude_a_target_with_evidence_and_the_customer_sees_it(client, c
     assert exclusion.target.kind == TargetKind.FIRST_RESPONSE
     assert exclusion.recorded_by == agent
     # The customer is told, through the outbox.
-    notice = Notice.objects.get(kind="case_excluded")
+    [notice] = notices_render([Notice.objects.get(kind="case_excluded")])  # what delivery renders
     assert notice.recipient == customer
     assert "AWS eu-west-1 outage" in notice.body_text
     # ...and sees it on the case page and in the API.
@@ -105,7 +106,7 @@ def test_declining_out_of_scope_resolves_the_case_in_the_policys_words(
         "Alectrona has no obligation to provide Standard Technical Support Services for: Any Test Software."
     )
     assert words in ticket.replies.get().body
-    resolved = Notice.objects.get(kind="ticket_resolved")
+    [resolved] = notices_render([Notice.objects.get(kind="ticket_resolved")])
     assert resolved.recipient == customer and words in resolved.body_text
     client.login(username=customer.username, password=PASSWORD)
     page = client.get(reverse("tickets:detail", args=[ticket.number])).content.decode()

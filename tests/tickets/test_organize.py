@@ -15,6 +15,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from portal.models import Notice
+from portal.outbox import notices_render
 from tests.factories import MembershipFactory
 from tickets.models import Follower, Reply, Status, TargetState, Ticket
 from tickets.services import reply_add, ticket_open, ticket_split
@@ -80,6 +81,7 @@ def test_admin_merges_a_duplicate_and_the_customer_is_told(client, agent, custom
     assert Follower.objects.filter(ticket=kept, user=colleague).exists()
     assert kept.sla_targets.get(kind="first_response").state == kept_first.state == TargetState.MET
     assert duplicate.sla_targets.get(kind="first_response").state == TargetState.WITHDRAWN
+    notices_render(list(Notice.objects.filter(message__isnull=True)))  # what delivery renders
     told = Notice.objects.filter(
         reference=duplicate.number, to_email=colleague.email, subject__contains=kept.number
     )

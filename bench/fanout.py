@@ -1,0 +1,269 @@
+"""Notices delivered per second against raw smtplib to the same SMTP server (issue 24, fan-out).
+
+Run from the repo root: `.venv/bin/python bench/fanout.py` (`--notices 2000 --rounds 3`;
+DATABASE_URL=postgres://… for PostgreSQL, else var/bench/fanout.sqlite3). An aiosmtpd sink runs
+in a process of its own on 127.0.0.1 and writes the Message-ID of every message it accepts. Each
+round, interleaved:
+
+- raw: the same N messages, already built, sent by `smtplib.SMTP.sendmail` on one connection:
+  the wire's own cost here, the floor no delivery can beat;
+- outbox: N notices queued as a fan-out queues them (template and context, nothing rendered),
+  then delivered by `portal.outbox.notice_deliver` as the worker's task does: claimed in chunks,
+  rendered and built once, the messages stored, sent over one connection, marked sent in bulk;
+- stored: the same rows again with their messages stored (what a retry sends): claims, sends
+  and marks only.
+
+Printed per round and best of the rounds: delivered/s, the ratio outbox / raw (goal >= 0.5) and
+stored / raw, the SQL statements per chunk, and whether the sink received every Message-ID of
+the round exactly once (it must). A host check (bench/tickets.py's fixed pure-Python work) is
+printed before and after with the load average: a higher figure means a busier host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+GOAL = 0.5  # outbox delivered/s at least this share of raw smtplib's
+
+SINK = r"""
+import asyncio, sys
+from aiosmtpd.controller import Controller
+
+class Handler:
+    def __init__(self, path):
+        self.out = open(path, "a", buffering=1)
+
+    async def handle_DATA(self, server, session, envelope):
+        for line in envelope.content.split(b"\r\n"):
+            if not line:
+                break
+            if line[:11].lower() == b"message-id:":
+                self.out.write(line[11:].strip().decode() + "\n")
+                break
+        return "250 OK"
+
+controller = Controller(Handler(sys.argv[2]), hostname="127.0.0.1", port=int(sys.argv[1]))
+controller.start()
+print("ready", flush=True)
+sys.stdin.read()
+controller.stop()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.log = Path(tempfile.mkstemp(prefix="fanout-sink-")[1])
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", SINK, str(self.port), str(self.log)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout.readline().strip() == "ready"
+
+    def received(self) -> Counter:
+        return Counter(self.log.read_text().split())
+
+    def stop(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=10)
+        self.log.unlink(missing_ok=True)
+
+
+def people(count: int) -> list:
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()  # noqa: N806
+    names = [f"fanout{i:05d}" for i in range(count)]
+    existing = set(User.objects.filter(username__in=names).values_list("username", flat=True))
+    User.objects.bulk_create(
+        [
+            User(username=name, email=f"{name}@customer.test", first_name="Fan", last_name=name)
+            for name in names
+            if name not in existing
+        ],
+        batch_size=500,
+    )
+    return list(User.objects.filter(username__in=names).order_by("pk"))
+
+
+def queue(recipients: list, round_no: int) -> list[int]:
+    """A fan-out's rows, as lifecycle's and the SLA sweep's are written: one notices_queue."""
+    from django.db import transaction
+
+    from portal.models import Notice, NoticeKind
+    from portal.outbox import notice_build, notices_queue
+
+    tag = f"fanout:{round_no}:{time.monotonic_ns()}"
+    rows = [
+        notice_build(
+            kind=NoticeKind.TICKET_RECEIVED,
+            dedupe_key=f"{tag}:user{person.pk}",
+            template="ticket_received",
+            context={
+                "ticket": {
+                    "number": f"ALC-{i:06d}",
+                    "subject": "Export fails after the update",
+                    "targets": [],
+                },
+                "recipient_name": person.get_full_name(),
+                "ticket_url": f"http://portal.test/tickets/ALC-{i:06d}/",
+                "reply_by_email": "customer",
+                "targets": [],
+                "zone_name": "UTC",
+            },
+            recipient=person,
+            reference=f"ALC-{i:06d}",
+            thread=f"ALC-{i:06d}",
+            from_email="Alectrona Support <alectrona@support.portal.test>",
+            reply_to=f"alectrona+alc-{i:06d}.x@support.portal.test",
+        )
+        for i, person in enumerate(recipients)
+    ]
+    with transaction.atomic():
+        notices_queue(notices=rows)
+    return list(Notice.objects.filter(dedupe_key__startswith=tag).order_by("pk").values_list("pk", flat=True))
+
+
+def raw_round(port: int, messages: list[tuple[str, str, bytes]]) -> float:
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+        for from_addr, to_addr, data in messages:
+            smtp.sendmail(from_addr, [to_addr], data)
+    return len(messages) / (time.perf_counter() - started)
+
+
+class Statements:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def outbox_round(ids: list[int]) -> tuple[float, int, int]:
+    from django.db import connection
+
+    from portal.outbox import notice_deliver
+
+    counter = Statements()
+    started = time.perf_counter()
+    with connection.execute_wrapper(counter):
+        sent = notice_deliver(notice_ids=ids)
+    return len(ids) / (time.perf_counter() - started), len(sent), counter.count
+
+
+def once(sink: Sink, message_ids: list[str], before: Counter) -> str:
+    after = sink.received()
+    got = [after[m] - before[m] for m in message_ids]
+    missing, doubled = got.count(0), sum(1 for n in got if n > 1)
+    return "each once" if not missing and not doubled else f"MISSING {missing}, DOUBLED {doubled}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notices", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    sink = Sink()
+    os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{sink.port}"
+    from bench._seed import setup_django
+
+    setup_django("fanout")
+    from django.conf import settings
+    from django.db import connection
+
+    from bench.tickets import host_check_ms
+    from portal.models import Notice, NoticeState
+    from portal.outbox import DELIVERY_CHUNK
+
+    assert settings.EMAIL_BACKEND == "portal.mail.SMTPBackend", settings.EMAIL_BACKEND
+    settings.NOTICE_JOURNAL_DIR = tempfile.mkdtemp(prefix="fanout-journal-")
+    print(
+        f"{args.notices:,} notices, {connection.vendor}, chunks of {DELIVERY_CHUNK}; host check "
+        f"{host_check_ms():.0f} ms (75-95 quiet, 140-175 busy); load average "
+        f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs"
+    )
+    recipients = people(args.notices)
+    best = {"raw": 0.0, "outbox": 0.0, "stored": 0.0}
+    try:
+        for round_no in range(1, args.rounds + 1):
+            ids = queue(recipients, round_no)
+            # raw smtplib sends the bytes the outbox would send, built here, off the clock.
+            from portal.outbox import notices_render
+
+            probe = notices_render(list(Notice.objects.filter(pk__in=ids).select_related("recipient")))
+            messages = [
+                (settings.DEFAULT_FROM_EMAIL, n.to_email, bytes(n.message).replace(b"<notice.", b"<raw.", 1))
+                for n in probe
+            ]
+            Notice.objects.filter(pk__in=ids).update(message=None, subject="", body_text="", body_html="")
+            before = sink.received()
+            raw = raw_round(sink.port, messages)
+            raw_once = once(sink, [m.decode() for _, _, data in messages for m in [_mid(data)]], before)
+
+            before = sink.received()
+            rate, sent, statements = outbox_round(ids)
+            message_ids = list(Notice.objects.filter(pk__in=ids).values_list("message_id", flat=True))
+            outbox_once = once(sink, message_ids, before)
+            assert sent == len(ids), (sent, len(ids))
+
+            Notice.objects.filter(pk__in=ids).update(state=NoticeState.PENDING, sent_at=None, attempts=0)
+            before = sink.received()
+            stored, _, stored_statements = outbox_round(ids)
+            stored_once = once(sink, message_ids, before)
+            Notice.objects.filter(pk__in=ids).delete()
+
+            chunks = -(-len(ids) // DELIVERY_CHUNK)
+            best = {
+                "raw": max(best["raw"], raw),
+                "outbox": max(best["outbox"], rate),
+                "stored": max(best["stored"], stored),
+            }
+            print(
+                f"round {round_no}: raw smtplib {raw:,.0f}/s ({raw_once}); outbox {rate:,.0f}/s "
+                f"= {rate / raw:.2f} x raw, {statements / chunks:.1f} statements per chunk ({outbox_once}); "
+                f"stored {stored:,.0f}/s = {stored / raw:.2f} x raw, "
+                f"{stored_statements / chunks:.1f} per chunk ({stored_once})"
+            )
+    finally:
+        sink.stop()
+    ratio = best["outbox"] / best["raw"]
+    print(
+        f"best: raw smtplib {best['raw']:,.0f}/s, outbox {best['outbox']:,.0f}/s, ratio {ratio:.2f} "
+        f"(goal >= {GOAL}: {'met' if ratio >= GOAL else 'MISSED'}); stored {best['stored']:,.0f}/s, "
+        f"ratio {best['stored'] / best['raw']:.2f}"
+    )
+    print(f"host check after: {host_check_ms():.0f} ms; load average {os.getloadavg()[0]:.1f}")
+    return 0 if ratio >= GOAL else 1
+
+
+def _mid(data: bytes) -> bytes:
+    for line in data.split(b"\r\n"):
+        if line[:11].lower() == b"message-id:":
+            return line[11:].strip()
+    return b""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
