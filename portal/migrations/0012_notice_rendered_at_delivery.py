@@ -4,45 +4,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0011_languages'),
+        ("portal", "0011_languages"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notice',
-            name='context',
-            field=models.JSONField(blank=True, default=dict, help_text='What the templates read, stored by the request.'),
+            model_name="notice",
+            name="context",
+            field=models.JSONField(
+                blank=True, default=dict, help_text="What the templates read, stored by the request."
+            ),
         ),
         migrations.AddField(
-            model_name='notice',
-            name='message',
-            field=models.BinaryField(blank=True, help_text='The built message, sent as is by every attempt.', null=True),
+            model_name="notice",
+            name="message",
+            field=models.BinaryField(
+                blank=True, help_text="The built message, sent as is by every attempt.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='notice',
-            name='template',
-            field=models.CharField(blank=True, help_text="The email's templates (templates/emails/<name>-…), rendered at delivery.", max_length=100),
+            model_name="notice",
+            name="template",
+            field=models.CharField(
+                blank=True,
+                help_text="The email's templates (templates/emails/<name>-…), rendered at delivery.",
+                max_length=100,
+            ),
         ),
         migrations.AddField(
-            model_name='notice',
-            name='zone',
+            model_name="notice",
+            name="zone",
             field=models.CharField(blank=True, help_text="The recipient's time zone.", max_length=64),
         ),
         migrations.AlterField(
-            model_name='notice',
-            name='body_html',
+            model_name="notice",
+            name="body_html",
             field=models.TextField(blank=True),
         ),
         migrations.AlterField(
-            model_name='notice',
-            name='body_text',
+            model_name="notice",
+            name="body_text",
             field=models.TextField(blank=True),
         ),
         migrations.AlterField(
-            model_name='notice',
-            name='subject',
+            model_name="notice",
+            name="subject",
             field=models.CharField(blank=True, max_length=300),
         ),
     ]
