@@ -25,16 +25,17 @@ def staff_client(client, agent):
     return client
 
 
-def _grow(ticket, customer, agent, *, replies: int, extras: int) -> None:
+def _grow(ticket, customer, agent, *, replies: int, extras: int) -> list:
     for n in range(replies):
         author = agent if n % 2 else customer
         reply = reply_add(ticket=ticket, author=author, body=f"Step {n}", internal=n % 4 == 3)
         if n < extras:
             upload = SimpleUploadedFile(f"log{n}.txt", b"02:00 stopped\n", content_type="text/plain")
             attachment_add(ticket=ticket, uploaded_by=author, upload=upload, reply=reply)
-    for _ in range(extras):
-        member = MembershipFactory(organization=customer.membership.organization).user
+    members = [MembershipFactory(organization=customer.membership.organization).user for _ in range(extras)]
+    for member in members:
         follower_add(ticket=ticket, user=member, by=agent)
+    return members
 
 
 def _case_page(client, ticket):
@@ -48,7 +49,7 @@ def test_the_case_page_costs_the_same_for_1_and_30_replies(staff_client, custome
     small = open_ticket(customer, vendors["secpod"])
     _grow(small, customer, agent, replies=1, extras=1)
     big = open_ticket(customer, vendors["secpod"], subject="Export fails")
-    _grow(big, customer, agent, replies=30, extras=4)
+    followers = _grow(big, customer, agent, replies=30, extras=4)
     _case_page(staff_client, small)  # warm per-process caches (calendars, templates)
     _, few = _case_page(staff_client, small)
     response, many = _case_page(staff_client, big)
@@ -58,7 +59,12 @@ def test_the_case_page_costs_the_same_for_1_and_30_replies(staff_client, custome
     assert content.index("Step 0") < content.index("Step 1") < content.index("Step 29")
     assert len(re.findall(r'id="reply-\d+"', content)) == 30
     assert "Internal note" in content and "Staff reply" in content and "Customer" in content
-    assert content.count("log") >= 4
+    # The read-only sections, as tables: the SLA targets, each file's download, each follower's account.
+    assert 'id="sla_targets-group"' in content and "First response" in content
+    for attachment in big.attachments.all():
+        assert reverse("api:ticket-attachment", args=[big.number, attachment.pk]) in content
+    for member in followers:
+        assert f'<a href="{reverse("admin:auth_user_change", args=[member.pk])}">{member}</a>' in content
 
 
 def test_the_reply_box_keeps_its_field_names(staff_client, customer, vendors):
