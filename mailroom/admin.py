@@ -12,7 +12,10 @@ from django.http import FileResponse, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from portal.models import Organization
 from tickets.admin import TicketAdmin
@@ -26,7 +29,8 @@ User = get_user_model()
 
 def raw_link(message: InboundMessage) -> str:
     url = reverse("admin:mailroom_inboundmessage_raw", args=[message.pk])
-    return format_html('<a href="{}">original ({} bytes)</a>', url, f"{message.size:,}")
+    label = gettext("original (%(size)s bytes)") % {"size": number_format(message.size, force_grouping=True)}
+    return format_html('<a href="{}">{}</a>', url, label)
 
 
 class InboundMessageAdmin(admin.ModelAdmin):
@@ -34,7 +38,7 @@ class InboundMessageAdmin(admin.ModelAdmin):
     list_filter = ["outcome", "vendor", "transport"]
     list_select_related = ["vendor", "ticket"]
     search_fields = ["message_id", "from_address", "subject", "ticket__number"]
-    search_help_text = "Message-ID, sender address, subject or case number."
+    search_help_text = _("Message-ID, sender address, subject or case number.")
     date_hierarchy = "received_at"
     fields = [
         "received_at",
@@ -64,14 +68,14 @@ class InboundMessageAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # every message is kept with its outcome
 
-    @admin.display(description="Case", ordering="ticket__number")
+    @admin.display(description=_("Case"), ordering="ticket__number")
     def case(self, message: InboundMessage) -> str:
         if message.ticket_id is None:
             return "—"
         url = reverse("admin:tickets_ticket_change", args=[message.ticket_id])
         return format_html('<a href="{}">{}</a>', url, message.ticket.number)
 
-    @admin.display(description="Original")
+    @admin.display(description=_("Original"))
     def original(self, message: InboundMessage) -> str:
         return raw_link(message)
 
@@ -115,10 +119,13 @@ class ImapCursorAdmin(admin.ModelAdmin):
 
 
 class OpenForForm(forms.Form):
-    organization = forms.ModelChoiceField(queryset=Organization.objects.order_by("name"))
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.order_by("name"), label=_("Organization")
+    )
     requester = forms.ModelChoiceField(
+        label=_("Requester"),
         queryset=User.objects.filter(membership__isnull=False).select_related("membership__organization"),
-        help_text="A member of that organization: the case is theirs, and so are its emails.",
+        help_text=_("A member of that organization: the case is theirs, and so are its emails."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -131,7 +138,10 @@ class OpenForForm(forms.Form):
 class AddSenderForm(forms.Form):
     organization = forms.ModelChoiceField(
         queryset=Organization.objects.order_by("name"),
-        help_text="The sender becomes a member of it (and can set a password through “forgotten password”).",
+        label=_("Organization"),
+        help_text=_(
+            "The sender becomes a member of it (and can set a password through “forgotten password”)."
+        ),
     )
 
 
@@ -158,10 +168,9 @@ class QuarantineAdmin(InboundMessageAdmin):
                     messages.ERROR,
                 )
                 continue
-            number = f" as {result.number}" if isinstance(result, Ticket) else ""
-            self.message_user(
-                request, f"{message.subject or message.message_id}: {done}{number}.", messages.SUCCESS
-            )
+            if isinstance(result, Ticket):
+                done = gettext("%(done)s as %(number)s") % {"done": done, "number": result.number}
+            self.message_user(request, f"{message.subject or message.message_id}: {done}.", messages.SUCCESS)
 
     def _form_page(self, request, queryset, form, title: str, action: str) -> TemplateResponse:
         context = {
@@ -175,27 +184,32 @@ class QuarantineAdmin(InboundMessageAdmin):
         }
         return TemplateResponse(request, "admin/mailroom/action_form.html", context)
 
-    @admin.action(description="Open as a case for an organization…", permissions=["change"])
+    @admin.action(description=_("Open as a case for an organization…"), permissions=["change"])
     def open_for(self, request, queryset):
         form = OpenForForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            self._each(request, queryset, message_open_for, "opened", **form.cleaned_data)
+            self._each(request, queryset, message_open_for, gettext("opened"), **form.cleaned_data)
             return None
-        return self._form_page(request, queryset, form, "Open as a case", "open_for")
+        return self._form_page(request, queryset, form, gettext("Open as a case"), "open_for")
 
-    @admin.action(description="Add the sender to an organization and open…", permissions=["change"])
+    @admin.action(description=_("Add the sender to an organization and open…"), permissions=["change"])
     def add_sender_and_open(self, request, queryset):
         form = AddSenderForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             self._each(
-                request, queryset, message_add_sender_and_open, "sender added, opened", **form.cleaned_data
+                request,
+                queryset,
+                message_add_sender_and_open,
+                gettext("sender added, opened"),
+                **form.cleaned_data,
             )
             return None
-        return self._form_page(request, queryset, form, "Add the sender and open", "add_sender_and_open")
+        title = gettext("Add the sender and open")
+        return self._form_page(request, queryset, form, title, "add_sender_and_open")
 
-    @admin.action(description="Discard", permissions=["change"])
+    @admin.action(description=_("Discard"), permissions=["change"])
     def discard(self, request, queryset):
-        self._each(request, queryset, message_discard, "discarded")
+        self._each(request, queryset, message_discard, gettext("discarded"))
 
 
 class InboundMessageInline(admin.TabularInline):
@@ -207,13 +221,13 @@ class InboundMessageInline(admin.TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
-    verbose_name = "email"
-    verbose_name_plural = "emails about this case"
+    verbose_name = _("email")
+    verbose_name_plural = _("emails about this case")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="Original")
+    @admin.display(description=_("Original"))
     def original(self, message: InboundMessage) -> str:
         return raw_link(message)
 

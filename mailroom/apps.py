@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MailroomConfig(AppConfig):
     name = "mailroom"
-    verbose_name = "Mailroom"
+    verbose_name = _("Mailroom")
 
     def ready(self) -> None:
         from tickets.signals import case_originals

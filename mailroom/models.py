@@ -5,24 +5,25 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Outcome(models.TextChoices):
-    OPENED = "opened", "Opened a case"
-    REPLIED = "replied", "Added a reply"
+    OPENED = "opened", _("Opened a case")
+    REPLIED = "replied", _("Added a reply")
     # Never stored: the second fetch of a message returns an unsaved row saying so.
-    DUPLICATE = "duplicate", "Duplicate"
-    IGNORED = "ignored", "Ignored (automatic mail)"
-    REFUSED = "refused", "Refused"
-    QUARANTINED = "quarantined", "Quarantined"
+    DUPLICATE = "duplicate", _("Duplicate")
+    IGNORED = "ignored", _("Ignored (automatic mail)")
+    REFUSED = "refused", _("Refused")
+    QUARANTINED = "quarantined", _("Quarantined")
     # Staff threw a quarantined message away.
-    DISCARDED = "discarded", "Discarded by staff"
+    DISCARDED = "discarded", _("Discarded by staff")
 
 
 class Transport(models.TextChoices):
     MAILDIR = "maildir", "Maildir"
     IMAP = "imap", "IMAP"
-    PIPE = "pipe", "Standard input or file"
+    PIPE = "pipe", _("Standard input or file")
 
 
 def raw_path(instance: InboundMessage, filename: str) -> str:
@@ -39,23 +40,27 @@ class InboundMessage(models.Model):
         "policies.Vendor", on_delete=models.PROTECT, related_name="inbound_messages", db_index=False
     )
     message_id = models.CharField(
-        max_length=255, help_text="The Message-ID header; sha256:<hash of the bytes> when it has none."
+        max_length=255, help_text=_("The Message-ID header; sha256:<hash of the bytes> when it has none.")
     )
     transport = models.CharField(max_length=10, choices=Transport.choices)
-    received_at = models.DateTimeField(help_text="When the desk received it: a new case opens at this time.")
-    sent_at = models.DateTimeField(null=True, blank=True, help_text="The sender's Date header, if readable.")
+    received_at = models.DateTimeField(
+        help_text=_("When the desk received it: a new case opens at this time.")
+    )
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("The sender's Date header, if readable.")
+    )
     from_address = models.CharField(max_length=254, blank=True)
     from_name = models.CharField(max_length=200, blank=True)
     subject = models.CharField(max_length=300, blank=True)
     # Kept through Django's storage API, outside the web root like attachments (MEDIA_ROOT):
     # a database row per message would carry megabytes; a file can move to object storage.
-    raw = models.FileField(upload_to=raw_path, max_length=200, help_text="The message as it arrived.")
+    raw = models.FileField(upload_to=raw_path, max_length=200, help_text=_("The message as it arrived."))
     size = models.PositiveIntegerField(
-        help_text="Bytes as delivered (only the headers are kept above the limit)."
+        help_text=_("Bytes as delivered (only the headers are kept above the limit).")
     )
     sha256 = models.CharField(max_length=64)
     outcome = models.CharField(max_length=12, choices=Outcome.choices)
-    reason = models.TextField(blank=True, help_text="Why this outcome, in words staff can act on.")
+    reason = models.TextField(blank=True, help_text=_("Why this outcome, in words staff can act on."))
     sender = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -68,14 +73,16 @@ class InboundMessage(models.Model):
     answered_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="When an email went back to the sender (MAIL_ANSWERS_PER_HOUR counts these).",
+        help_text=_("When an email went back to the sender (MAIL_ANSWERS_PER_HOUR counts these)."),
     )
-    times_seen = models.PositiveIntegerField(default=1, help_text="Fetched again: duplicates create nothing.")
+    times_seen = models.PositiveIntegerField(
+        default=1, help_text=_("Fetched again: duplicates create nothing.")
+    )
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     handled_at = models.DateTimeField(
-        null=True, blank=True, help_text="When staff took it out of quarantine."
+        null=True, blank=True, help_text=_("When staff took it out of quarantine.")
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -108,17 +115,17 @@ class ImapCursor(models.Model):
     mailbox = models.CharField(
         max_length=300,
         unique=True,
-        help_text="user@host:port/folder, from MAIL_IMAP_URLS (never the password).",
+        help_text=_("user@host:port/folder, from MAIL_IMAP_URLS (never the password)."),
     )
     vendor = models.ForeignKey("policies.Vendor", on_delete=models.PROTECT, related_name="+")
     uidvalidity = models.PositiveBigIntegerField()
     last_uid = models.PositiveBigIntegerField(
-        default=0, help_text="Every message up to this UID is taken in."
+        default=0, help_text=_("Every message up to this UID is taken in.")
     )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "IMAP mailbox"
+        verbose_name = _("IMAP mailbox")
 
     def __str__(self) -> str:
         return f"{self.mailbox} at UID {self.last_uid}"
@@ -129,5 +136,5 @@ class QuarantinedMessage(InboundMessage):
 
     class Meta:
         proxy = True
-        verbose_name = "quarantined message"
-        verbose_name_plural = "quarantine"
+        verbose_name = _("quarantined message")
+        verbose_name_plural = _("quarantine")

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django.utils.translation import gettext_lazy as _
 
 from portal.models import Membership, Organization, Role
 from portal.selectors import user_membership
@@ -18,11 +19,12 @@ from ..models import InboundMessage, Outcome
 from ..parsing import mail_parse
 from .ingest import Decision, acknowledgement_thread, case_from_mail
 
-NOT_QUARANTINED = "This message is no longer in the quarantine ({outcome})."
-NOT_A_MEMBER = "{user} is not a member of {organization}."
-ONLY_HEADERS = "Only the headers of this message were kept (it was over the size limit): nothing to open."
-NO_SENDER = "The message has no sender address to add."
-ALREADY_A_MEMBER = "{address} already belongs to {organization}."
+# Staff read these in admin, in their language: formatted when raised, in the request's.
+NOT_QUARANTINED = _("This message is no longer in the quarantine ({outcome}).")
+NOT_A_MEMBER = _("{user} is not a member of {organization}.")
+ONLY_HEADERS = _("Only the headers of this message were kept (it was over the size limit): nothing to open.")
+NO_SENDER = _("The message has no sender address to add.")
+ALREADY_A_MEMBER = _("{address} already belongs to {organization}.")
 
 
 def _claim(message: InboundMessage) -> InboundMessage:
@@ -88,7 +90,7 @@ def message_add_sender_and_open(*, message: InboundMessage, organization: Organi
     User = get_user_model()
     user = User.objects.filter(email__iexact=address).first()
     if user is None:
-        first, _, last = locked.from_name.partition(" ")
+        first, _space, last = locked.from_name.partition(" ")
         user = User(username=_username(address), email=address, first_name=first[:150], last_name=last[:150])
         user.set_password(get_random_string(40))
         user.full_clean()

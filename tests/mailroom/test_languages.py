@@ -83,4 +83,4 @@ def test_a_reply_the_desk_cannot_confirm_is_refused_in_russian(case, customer, a
     [email] = to(customer)
     assert email.subject.startswith(f"[{case.number}] Письмо не добавлено в обращение: ")
     assert "не является ответом ни на одно наше письмо" in email.body
-    assert "Служба поддержки · Выбрать, какие письма вы получаете" in email.body  # _base.txt's footer
+    assert "Служба поддержки · Выбрать, какие письма получать" in email.body  # _base.txt's footer
