@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -14,9 +16,9 @@ from .models import ApiToken, Membership, Notice, NoticePreference, NoticeState,
 from .outbox import notices_enqueue
 
 # Admin is the staff desk: name it so, and give the triage list the whole width.
-admin.site.site_header = "Support desk"
-admin.site.site_title = "Support desk"
-admin.site.index_title = "Triage, policies and reports"
+admin.site.site_header = _("Support desk")
+admin.site.site_title = _("Support desk")
+admin.site.index_title = _("Triage, policies and reports")
 admin.site.enable_nav_sidebar = False
 
 
@@ -38,7 +40,7 @@ class OrganizationAdmin(HistoryAdmin):
         # Explicit order: Meta.ordering is dropped from the GROUP BY query the count makes.
         return super().get_queryset(request).annotate(_members=Count("memberships")).order_by("name")
 
-    @admin.display(description="Members", ordering="_members")
+    @admin.display(description=_("Members"), ordering="_members")
     def member_count(self, organization: Organization) -> int:
         return organization._members
 
@@ -101,15 +103,24 @@ class NoticeAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # notices are written by the services that promise them
 
-    @admin.action(description="Send the selected failed or pending notices now")
+    @admin.action(description=_("Send the selected failed or pending notices now"))
     def retry_now(self, request, queryset):
         ids = list(
             queryset.filter(state__in=[NoticeState.FAILED, NoticeState.PENDING]).values_list("pk", flat=True)
         )
         Notice.objects.filter(pk__in=ids).update(state=NoticeState.PENDING, send_after=timezone.now())
         queued = notices_enqueue(ids) if ids else False
-        how = "handed to a worker" if queued else "left for the outbox sweep (within a minute)"
-        self.message_user(request, f"{len(ids)} notice(s) {how}.", messages.SUCCESS)
+        if queued:
+            said = ngettext(
+                "%(count)d notice handed to a worker.", "%(count)d notices handed to a worker.", len(ids)
+            )
+        else:
+            said = ngettext(
+                "%(count)d notice left for the outbox sweep (within a minute).",
+                "%(count)d notices left for the outbox sweep (within a minute).",
+                len(ids),
+            )
+        self.message_user(request, said % {"count": len(ids)}, messages.SUCCESS)
 
 
 class RevokeOnlyAdmin(admin.ModelAdmin):
