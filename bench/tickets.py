@@ -441,7 +441,7 @@ class Replay:
         try:
             for sql, params, many in self.statements:
                 if sql == "COMMIT":
-                    cursor.execute("COMMIT") if self.sqlite else self.raw.commit()
+                    cursor.execute("COMMIT")  # a statement on both: the replay's BEGIN was one too
                     continue
                 if params is None:
                     cursor.execute(sql)
