@@ -9,6 +9,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from portal.history import HistoryAdmin
 
@@ -51,7 +53,7 @@ class ProductAdmin(HistoryAdmin):
     search_fields = ["name", "vendor__name"]
     inlines = [MajorVersionInline]
 
-    @admin.display(description="Major versions")
+    @admin.display(description=_("Major versions"))
     def version_count(self, product: Product) -> int:
         return product.major_versions.count()
 
@@ -72,29 +74,33 @@ class MajorVersionAdmin(HistoryAdmin):
     inlines = [MinorVersionInline]
     fieldsets = [
         (None, {"fields": ["product", "number", "name", "announced_at", "ga", "eos"]}),
-        ("Computed (SPEC §3)", {"fields": ["eoms", "eol", "eoms_provisional", "eoms_bound"]}),
+        (_("Computed (SPEC §3)"), {"fields": ["eoms", "eol", "eoms_provisional", "eoms_bound"]}),
         (
-            "Override (stated otherwise in the product life cycle)",
+            _("Override (stated otherwise in the product life cycle)"),
             {"fields": ["eoms_override", "eol_override", "override_reason"]},
         ),
     ]
 
-    @admin.display(description="EOMS", ordering="eoms")
+    @admin.display(description=_("EOMS"), ordering="eoms")
     def eoms_display(self, version: MajorVersion) -> str:
         if version.eoms is None:
             return "—"
         suffix = (
-            " (override)" if version.eoms_override else " (provisional)" if version.eoms_provisional else ""
+            gettext(" (override)")
+            if version.eoms_override
+            else gettext(" (provisional)")
+            if version.eoms_provisional
+            else ""
         )
         return f"{version.eoms:%Y-%m-%d}{suffix}"
 
-    @admin.display(description="EOL", ordering="eol")
+    @admin.display(description=_("EOL"), ordering="eol")
     def eol_display(self, version: MajorVersion) -> str:
         if version.eol is None:
             return "—"
-        return f"{version.eol:%Y-%m-%d}{' (override)' if version.eol_override else ''}"
+        return f"{version.eol:%Y-%m-%d}{gettext(' (override)') if version.eol_override else ''}"
 
-    @admin.display(description="Phase today")
+    @admin.display(description=_("Phase today"))
     def phase_today(self, version: MajorVersion) -> str:
         return version.phase_words_at(timezone.localdate())
 
@@ -143,7 +149,10 @@ class ContractForm(forms.ModelForm):
             or getattr(getattr(person, "membership", None), "organization_id", None) != organization.pk
         ]
         if strangers:
-            self.add_error("authorized_contacts", f"Not members of the organization: {', '.join(strangers)}.")
+            self.add_error(
+                "authorized_contacts",
+                gettext("Not members of the organization: %(names)s.") % {"names": ", ".join(strangers)},
+            )
         return cleaned
 
     def _post_clean(self):
@@ -202,7 +211,7 @@ class ContractAdmin(HistoryAdmin):
     inlines = [PremiumOptionInline, ContractTargetInline]
     date_hierarchy = "start"
 
-    @admin.display(description="License price", ordering="license_price")
+    @admin.display(description=_("License price"), ordering="license_price")
     def price(self, contract: Contract) -> str:
         return format_html("{} {}", contract.license_price, contract.currency)
 

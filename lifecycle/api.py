@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
@@ -17,8 +18,8 @@ from portal.api import Serializer, page_of
 from .dates import EARLIEST_DATE, LATEST_DATE, compute_milestones, notice_by
 from .selectors import contract_list, contract_quota, product_list
 
-EOS_BEFORE_GA = "End of sales cannot be before general availability."
-NEXT_GA_BEFORE_GA = "The next major version cannot be generally available before this one."
+EOS_BEFORE_GA = _("End of sales cannot be before general availability.")
+NEXT_GA_BEFORE_GA = _("The next major version cannot be generally available before this one.")
 DATE_OUT_OF_RANGE = f"Give a date from {EARLIEST_DATE:%Y-%m-%d} to {LATEST_DATE:%Y-%m-%d}."
 
 

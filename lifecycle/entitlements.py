@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import prefetch_related_objects
+from django.utils.translation import gettext_lazy as _
 
 from policies.calendars import to_clock
 from policies.models import PolicyVersion, TargetKind, Vendor
@@ -50,58 +51,58 @@ LICENSE_EXCLUSION_CODE = "unlicensed"
 # Infotecs' Support Plans (seed 003, "Support Plans"): the only terms that charge for support.
 SUPPORT_PLANS = frozenset({Plan.BASIC, Plan.PREMIUM})
 
-NO_CONTRACT = (
+NO_CONTRACT = _(
     "Your organization has no active support contract for {product}. Only licensed software is supported."
 )
-NO_VENDOR_CONTRACT = "Your organization has no active support contract with {vendor}."
-CONTRACT_ENDED = "Your support contract for {product} ended on {end:%d %B %Y}; renew it to open new cases."
-CONTRACT_NOT_STARTED = "Your support contract for {product} starts on {start:%d %B %Y}."
-NAME_THE_PRODUCT = "Choose the {vendor} product the case is about."
-NOT_AUTHORIZED = (
+NO_VENDOR_CONTRACT = _("Your organization has no active support contract with {vendor}.")
+CONTRACT_ENDED = _("Your support contract for {product} ended on {end:%d %B %Y}; renew it to open new cases.")
+CONTRACT_NOT_STARTED = _("Your support contract for {product} starts on {start:%d %B %Y}.")
+NAME_THE_PRODUCT = _("Choose the {vendor} product the case is about.")
+NOT_AUTHORIZED = _(
     "Only the authorized contacts of contract {contract} open cases under it: ask {contacts} to open "
     "this case. Once it is open you may follow it."
 )
-NAME_THE_VERSION = "Choose the version of {product} you use."
-UNKNOWN_VERSION = "{version} is not a version of {product}."
-VERSION_NOT_COVERED = "Your contract covers {product} {covered} only, not version {version}."
-PRE_RELEASE = (
+NAME_THE_VERSION = _("Choose the version of {product} you use.")
+UNKNOWN_VERSION = _("{version} is not a version of {product}.")
+VERSION_NOT_COVERED = _("Your contract covers {product} {covered} only, not version {version}.")
+PRE_RELEASE = _(
     "{version} is not released yet{ga}. Cases about pre-release versions are accepted only "
     "with the Premium early-access option."
 )
-END_OF_LIFE = (
+END_OF_LIFE = _(
     "{version} reached the end of its life on {eol:%d %B %Y}: it is no longer supported. "
     "Upgrade to a supported version to get help."
 )
-EXTENDED_BILLABLE = (
+EXTENDED_BILLABLE = _(
     "{version} is in Extended Support since {eoms_next:%d %B %Y}: only vulnerabilities and critical "
     "bugs are covered, so this case will be charged."
 )
-QUOTA_BILLABLE = (
+QUOTA_BILLABLE = _(
     "Your Basic plan's {allowance} resolved cases for this contract year ({start:%d %B %Y} to "
     "{end:%d %B %Y}) are used up, so this case will be charged."
 )
-ONSITE_BASIC_REFUSED = (
+ONSITE_BASIC_REFUSED = _(
     "On the Basic plan an engineer visits your site only for a critical issue that could not be "
     "solved by phone or remote connection."
 )
-NO_ONSITE = (
+NO_ONSITE = _(
     "{vendor}'s support does not include on-site visits: the desk helps by phone, email or remote connection."
 )
-ONSITE_BILLABLE = "On-site visits are charged: the engineers' hours plus travel and accommodation."
-EMERGENCY_BILLABLE = "Each Premium emergency on-site call is charged extra, as agreed in your contract."
-EXTENDED_AGREEMENT = (
+ONSITE_BILLABLE = _("On-site visits are charged: the engineers' hours plus travel and accommodation.")
+EMERGENCY_BILLABLE = _("Each Premium emergency on-site call is charged extra, as agreed in your contract.")
+EXTENDED_AGREEMENT = _(
     " The fix needs an additional agreement: the desk sends you a quote to accept before the work starts."
 )
-NO_EMERGENCY = (
+NO_EMERGENCY = _(
     "Emergency calls are a Premium option: your contract does not include emergency support, "
     "so open the case at its priority instead."
 )
-NO_VULNERABILITY = (
+NO_VULNERABILITY = _(
     "{vendor}'s policy does not treat vulnerabilities apart: open the case at its priority, "
     "without marking it a vulnerability."
 )
-NO_EMERGENCY_CALLS = "{vendor}'s policy offers no emergency calls: open the case at its priority instead."
-EMERGENCY_CALL_BILLABLE = (
+NO_EMERGENCY_CALLS = _("{vendor}'s policy offers no emergency calls: open the case at its priority instead.")
+EMERGENCY_CALL_BILLABLE = _(
     "This is an emergency call, charged {price} {currency} per call as agreed in your contract."
 )
 # Issue 21 point 5: the catalog's "immediate reaction" when neither it nor the contract says more.
@@ -127,13 +128,13 @@ class Entitlement:
     def refuse(self, reason: str, *, field: str = "product") -> Entitlement:
         self.allowed = False
         self.billable = False
-        self.reasons.append(reason)
+        self.reasons.append(str(reason))  # in the active language, as the customer reads it
         self.refused_field = field
         return self
 
     def charge(self, reason: str) -> None:
         self.billable = True
-        self.reasons.append(reason)
+        self.reasons.append(str(reason))
 
     @property
     def billable_reason(self) -> str:

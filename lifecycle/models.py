@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from policies.models import DurationUnit, TargetKind
 from policies.selectors import version_in_force, version_terms
@@ -19,19 +20,19 @@ from portal.history import HistoricalRecords
 
 from .dates import PHASE_WORDS, Phase, add_months, phase_at
 
-OVERRIDE_NEEDS_REASON = "Say why the product life cycle states another date."
-EOS_BEFORE_GA = "End of sales cannot be before general availability."
-EOL_BEFORE_EOMS = "End of life cannot be before end of mainstream support."
+OVERRIDE_NEEDS_REASON = _("Say why the product life cycle states another date.")
+EOS_BEFORE_GA = _("End of sales cannot be before general availability.")
+EOL_BEFORE_EOMS = _("End of life cannot be before end of mainstream support.")
 END_BEFORE_START = "A contract cannot end before it starts."
-ON_PREMISE_TERM = (
+ON_PREMISE_TERM = _(
     "On-premise support is bought in 12-month steps: end the term on {suggestion:%Y-%m-%d} "
     "(or another whole number of years after the start, minus one day)."
 )
-VERSION_OF_OTHER_PRODUCT = "Choose a version of {product}."
-PRODUCT_OF_OTHER_VENDOR = "Choose a product of {vendor}."
-PRIORITY_NOT_IN_POLICY = "{vendor}'s policy in force has no priority “{code}”: use one of {codes}."
-NO_POLICY_IN_FORCE = "{vendor} has no policy version in force yet, so no priority can be agreed."
-CALENDAR_OF_OTHER_VENDOR = "Choose a calendar of {vendor}, or none for the 24×7 clock."
+VERSION_OF_OTHER_PRODUCT = _("Choose a version of {product}.")
+PRODUCT_OF_OTHER_VENDOR = _("Choose a product of {vendor}.")
+PRIORITY_NOT_IN_POLICY = _("{vendor}'s policy in force has no priority “{code}”: use one of {codes}.")
+NO_POLICY_IN_FORCE = _("{vendor} has no policy version in force yet, so no priority can be agreed.")
+CALENDAR_OF_OTHER_VENDOR = _("Choose a calendar of {vendor}, or none for the 24×7 clock.")
 
 
 class Product(models.Model):
@@ -54,20 +55,24 @@ class MajorVersion(models.Model):
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="major_versions")
     number = models.PositiveIntegerField(
-        help_text="Orders the generations: the next major is the next number."
+        help_text=_("Orders the generations: the next major is the next number.")
     )
-    name = models.CharField(max_length=100, help_text='As customers say it, e.g. "4" or "4.x".')
+    name = models.CharField(max_length=100, help_text=_('As customers say it, e.g. "4" or "4.x".'))
     announced_at = models.DateField(
-        null=True, blank=True, help_text="When the new major version was announced."
+        null=True, blank=True, help_text=_("When the new major version was announced.")
     )
-    ga = models.DateField("GA", null=True, blank=True, help_text="General availability: start of sales.")
-    eos = models.DateField("EOS", null=True, blank=True, help_text="End of sales. Empty while still on sale.")
+    ga = models.DateField("GA", null=True, blank=True, help_text=_("General availability: start of sales."))
+    eos = models.DateField(
+        "EOS", null=True, blank=True, help_text=_("End of sales. Empty while still on sale.")
+    )
     eoms = models.DateField(
-        "EOMS", null=True, blank=True, editable=False, help_text="End of mainstream support."
+        "EOMS", null=True, blank=True, editable=False, help_text=_("End of mainstream support.")
     )
-    eol = models.DateField("EOL", null=True, blank=True, editable=False, help_text="End of life.")
+    eol = models.DateField("EOL", null=True, blank=True, editable=False, help_text=_("End of life."))
     eoms_provisional = models.BooleanField(default=True, editable=False)
-    eoms_bound = models.CharField(max_length=20, blank=True, editable=False, help_text="Which rule set EOMS.")
+    eoms_bound = models.CharField(
+        max_length=20, blank=True, editable=False, help_text=_("Which rule set EOMS.")
+    )
     eoms_override = models.DateField("EOMS override", null=True, blank=True)
     eol_override = models.DateField("EOL override", null=True, blank=True)
     override_reason = models.CharField(max_length=300, blank=True)
@@ -128,15 +133,15 @@ class MinorVersion(models.Model):
 
 
 class Plan(models.TextChoices):
-    BASIC = "basic", "Basic"
-    PREMIUM = "premium", "Premium"
+    BASIC = "basic", _("Basic")
+    PREMIUM = "premium", _("Premium")
     # Vendors without Infotecs-style plans (Alectrona, SecPod, Albert): their published policy.
-    STANDARD = "standard", "Standard (vendor policy)"
+    STANDARD = "standard", _("Standard (vendor policy)")
 
 
 class Deployment(models.TextChoices):
-    HOSTED = "hosted", "Hosted"
-    ON_PREMISE = "on_premise", "On-premise"
+    HOSTED = "hosted", _("Hosted")
+    ON_PREMISE = "on_premise", _("On-premise")
 
 
 class ContractQuerySet(models.QuerySet):
@@ -168,13 +173,13 @@ class Contract(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="contracts",
-        help_text="Empty: any current version of the product.",
+        help_text=_("Empty: any current version of the product."),
     )
-    reference = models.CharField(max_length=50, blank=True, help_text="The contract number on paper.")
+    reference = models.CharField(max_length=50, blank=True, help_text=_("The contract number on paper."))
     plan = models.CharField(max_length=10, choices=Plan.choices, default=Plan.BASIC)
     deployment = models.CharField(max_length=12, choices=Deployment.choices, default=Deployment.ON_PREMISE)
     start = models.DateField()
-    end = models.DateField(help_text="Last day covered.")
+    end = models.DateField(help_text=_("Last day covered."))
     license_price = models.DecimalField(
         max_digits=14, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
     )
@@ -189,13 +194,13 @@ class Contract(models.Model):
         decimal_places=2,
         default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
-        help_text="Price of one hour of the specialists' work, in the contract's currency.",
+        help_text=_("Price of one hour of the specialists' work, in the contract's currency."),
     )
     emergency_reaction_minutes = models.PositiveIntegerField(
         null=True,
         blank=True,
         validators=[MinValueValidator(1)],
-        help_text="The agreed “immediate reaction” to an emergency call; empty: the vendor policy's.",
+        help_text=_("The agreed “immediate reaction” to an emergency call; empty: the vendor policy's."),
     )
     # Issue 20 point 7 (Albert: "Request Resolution services are available to Authorized Users"):
     # where a contract names its contacts, only they open cases under it; anyone of the
@@ -204,7 +209,9 @@ class Contract(models.Model):
         settings.AUTH_USER_MODEL,
         blank=True,
         related_name="authorized_contracts",
-        help_text="Members of the organization who may open cases under this contract. Empty: every member.",
+        help_text=_(
+            "Members of the organization who may open cases under this contract. Empty: every member."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
@@ -261,14 +268,14 @@ class Contract(models.Model):
 
 
 class PremiumOptionKind(models.TextChoices):
-    ACCOUNT_MANAGER = "account_manager", "Personal account manager"
-    EMERGENCY_ONSITE = "emergency_onsite", "Emergency on-site support (each call charged)"
-    FEATURE_REQUESTS = "feature_requests", "Feature requests"
-    EARLY_ACCESS = "early_access", "Early access to new versions"
-    DEDICATED_SPECIALIST = "dedicated_specialist", "Dedicated technical support specialist"
-    WORKSHOPS = "workshops", "Webinars and workshops"
-    INFRASTRUCTURE_ANALYSIS = "infrastructure_analysis", "Infrastructure analysis and deployment plan"
-    SECURITY_REVIEW = "security_review", "Comprehensive security review"
+    ACCOUNT_MANAGER = "account_manager", _("Personal account manager")
+    EMERGENCY_ONSITE = "emergency_onsite", _("Emergency on-site support (each call charged)")
+    FEATURE_REQUESTS = "feature_requests", _("Feature requests")
+    EARLY_ACCESS = "early_access", _("Early access to new versions")
+    DEDICATED_SPECIALIST = "dedicated_specialist", _("Dedicated technical support specialist")
+    WORKSHOPS = "workshops", _("Webinars and workshops")
+    INFRASTRUCTURE_ANALYSIS = "infrastructure_analysis", _("Infrastructure analysis and deployment plan")
+    SECURITY_REVIEW = "security_review", _("Comprehensive security review")
 
 
 class PremiumOption(models.Model):
@@ -277,7 +284,7 @@ class PremiumOption(models.Model):
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="premium_options")
     kind = models.CharField(max_length=30, choices=PremiumOptionKind.choices)
     price = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
-    note = models.CharField(max_length=200, blank=True, help_text='e.g. "per call" or "per year".')
+    note = models.CharField(max_length=200, blank=True, help_text=_('e.g. "per call" or "per year".'))
 
     class Meta:
         ordering = ["contract", "kind"]
@@ -288,16 +295,16 @@ class PremiumOption(models.Model):
 
     def clean(self) -> None:
         if self.contract_id and self.contract.plan != Plan.PREMIUM:
-            raise ValidationError({"contract": "Premium options belong to a Premium contract."})
+            raise ValidationError({"contract": _("Premium options belong to a Premium contract.")})
 
 
 class TermsPhase(models.TextChoices):
     """Issue 21 point 8: "the Agreement shall be drawn up on Extended Support terms or shall cover
     several periods, within which support will be provided under different terms"."""
 
-    ANY = "", "Every phase"
-    MAINSTREAM = "mainstream", "Mainstream support"
-    EXTENDED = "extended", "Extended support"
+    ANY = "", _("Every phase")
+    MAINSTREAM = "mainstream", _("Mainstream support")
+    EXTENDED = "extended", _("Extended support")
 
 
 class ContractTarget(models.Model):
@@ -312,9 +319,9 @@ class ContractTarget(models.Model):
         choices=TermsPhase.choices,
         default=TermsPhase.ANY,
         blank=True,
-        help_text="The support phase of the case's version these terms hold in; empty: every phase.",
+        help_text=_("The support phase of the case's version these terms hold in; empty: every phase."),
     )
-    priority_code = models.SlugField(help_text="The vendor's priority code, e.g. critical.")
+    priority_code = models.SlugField(help_text=_("The vendor's priority code, e.g. critical."))
     kind = models.CharField(max_length=20, choices=TargetKind.choices)
     duration = models.DecimalField(
         max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
@@ -326,7 +333,7 @@ class ContractTarget(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Empty: the 24×7 clock.",
+        help_text=_("Empty: the 24×7 clock."),
     )
 
     class Meta:
@@ -371,13 +378,13 @@ class ContractTarget(models.Model):
 
 
 class LedgerKind(models.TextChoices):
-    EXCHANGE = "exchange", "Exchanged for Premium services"
-    USE = "use", "Used by a resolved case"
+    EXCHANGE = "exchange", _("Exchanged for Premium services")
+    USE = "use", _("Used by a resolved case")
 
 
-EXCHANGE_NEEDS_SERVICE = "Say what the tickets were exchanged for."
-USE_NEEDS_CASE = "A used ticket names the case that used it."
-USE_IS_ONE_TICKET = "A case uses one ticket."
+EXCHANGE_NEEDS_SERVICE = _("Say what the tickets were exchanged for.")
+USE_NEEDS_CASE = _("A used ticket names the case that used it.")
+USE_IS_ONE_TICKET = _("A case uses one ticket.")
 
 
 class QuotaLedgerEntry(models.Model):
@@ -388,14 +395,14 @@ class QuotaLedgerEntry(models.Model):
     quota is counted from these rows alone: lifecycle never reads the cases."""
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="quota_entries")
-    contract_year = models.PositiveSmallIntegerField(help_text="1 is the first contract year.")
+    contract_year = models.PositiveSmallIntegerField(help_text=_("1 is the first contract year."))
     kind = models.CharField(max_length=10, choices=LedgerKind.choices, default=LedgerKind.EXCHANGE)
     tickets = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     ticket_number = models.CharField(
-        max_length=20, blank=True, help_text="The case that used the ticket (uses only), e.g. INF-000123."
+        max_length=20, blank=True, help_text=_("The case that used the ticket (uses only), e.g. INF-000123.")
     )
     premium_service = models.CharField(
-        max_length=200, blank=True, help_text="What the tickets were exchanged for (exchanges only)."
+        max_length=200, blank=True, help_text=_("What the tickets were exchanged for (exchanges only).")
     )
     recorded_at = models.DateTimeField()
     recorded_by = models.ForeignKey(
@@ -404,8 +411,8 @@ class QuotaLedgerEntry(models.Model):
 
     class Meta:
         ordering = ["contract", "contract_year", "recorded_at"]
-        verbose_name = "quota ledger entry"
-        verbose_name_plural = "quota ledger"
+        verbose_name = _("quota ledger entry")
+        verbose_name_plural = _("quota ledger")
         constraints = [
             models.CheckConstraint(condition=Q(contract_year__gte=1), name="ledger_year_from_one"),
             models.CheckConstraint(

@@ -99,6 +99,7 @@ def milestone_notices_queue(*, today: date) -> int:
                 continue
             context = {
                 "major": major,
+                "milestone": field,  # the templates name it in the recipient's language (issue 22)
                 "milestone_name": name,
                 "milestone_meaning": meaning,
                 "milestone_date": day,

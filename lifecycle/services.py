@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from . import entitlements
 from .dates import compute_milestones
@@ -25,13 +26,13 @@ from .quota import contract_year as year_of
 from .quota import contract_year_at
 from .selectors import basic_contract_covering, contract_quota
 
-PREMIUM_NEEDS_BASIC = (
+PREMIUM_NEEDS_BASIC = gettext_lazy(
     "A Premium contract needs a valid Basic contract for {product} "
     "covering its whole term ({start} to {end})."
 )
-NOT_BASIC = "Only a Basic contract has a ticket quota to exchange."
-EXCHANGE_TOO_LARGE = "Only {remaining} unused tickets are left in contract year {year}."
-YEAR_OUTSIDE_TERM = "Contract year {year} is outside this contract's term."
+NOT_BASIC = gettext_lazy("Only a Basic contract has a ticket quota to exchange.")
+EXCHANGE_TOO_LARGE = gettext_lazy("Only {remaining} unused tickets are left in contract year {year}.")
+YEAR_OUTSIDE_TERM = gettext_lazy("Contract year {year} is outside this contract's term.")
 
 
 # ---------------------------------------------------------------------------- lifecycle

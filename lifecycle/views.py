@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from portal.selectors import user_organization
@@ -140,7 +141,7 @@ def my_products(request):
 @require_POST
 def calendar_regenerate(request):
     calendar_token_regenerate(user=request.user)
-    messages.success(request, "Your calendar address has changed; the old one no longer works.")
+    messages.success(request, _("Your calendar address has changed; the old one no longer works."))
     return redirect(reverse("lifecycle:my-products") + "#calendar")
 
 
@@ -150,7 +151,7 @@ def calendar_feed(request, token: str):
     user = calendar_feed_owner(token)
     organization = user_organization(user) if user is not None else None
     if organization is None:
-        raise Http404("Unknown calendar")
+        raise Http404(_("Unknown calendar"))
     products = organization_products(organization=organization)
     body = milestones_calendar(products, name=f"{organization.name} product milestones", now=timezone.now())
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")

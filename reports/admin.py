@@ -194,7 +194,7 @@ class DashboardAdmin(admin.ModelAdmin):
                 {
                     "target": target,
                     "link": self._ticket_link(target),
-                    "due_in": duration_words(target.due_at - now),
+                    "due_in": duration_words(target.due_at - now, after_preposition=True),
                 }
                 for target in selectors.next_to_breach(now=now)
             ],

@@ -5,6 +5,7 @@ program, not a browser session: a staff user's token, or a dedicated user holdin
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission
@@ -17,7 +18,7 @@ from portal.authentication import TokenAuthentication
 from .models import END_BEFORE_START, THIRD_PARTY_GONE, MonitoredService, Outage, OutageCause
 from .services import outage_end, outage_record
 
-UNKNOWN_SERVICE = "No monitored service {slug!r}."
+UNKNOWN_SERVICE = _("No monitored service {slug!r}.")
 
 
 class CanRecordOutages(BasePermission):

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from policies.clock import business_time_between
 from policies.models import Vendor
@@ -24,10 +25,10 @@ from tickets.services.sla import clock_of
 from . import selectors
 from .models import MeasurementPeriod, PeriodReview, ReviewDecision, ReviewItem
 
-PERIOD_CLOSED = "This period is closed: its figures are frozen."
-ADMIN_ONLY = "Only your organization's administrator accepts or disputes the month's items."
-DESK_ONLY = "Only the support desk closes a period."
-NOT_AN_ITEM = "No such pause or exclusion in this period."
+PERIOD_CLOSED = gettext_lazy("This period is closed: its figures are frozen.")
+ADMIN_ONLY = gettext_lazy("Only your organization's administrator accepts or disputes the month's items.")
+DESK_ONLY = gettext_lazy("Only the support desk closes a period.")
+NOT_AN_ITEM = gettext_lazy("No such pause or exclusion in this period.")
 
 
 def period_get(*, organization: Organization, vendor: Vendor, month: date) -> MeasurementPeriod:
@@ -182,7 +183,12 @@ def period_review(
         raise PermissionDenied(ADMIN_ONLY)
     period = _open_period(period)
     if decision not in ReviewDecision.values:
-        raise ValidationError({"decision": f"Choose one of: {', '.join(ReviewDecision.values)}."})
+        raise ValidationError(
+            {
+                "decision": gettext("Choose one of: %(choices)s.")
+                % {"choices": ", ".join(ReviewDecision.values)}
+            }
+        )
     if (item, object_id) not in {(i.kind, i.object_id) for i in period_items(period)}:
         raise ValidationError({"item": NOT_AN_ITEM})
     review, _ = PeriodReview.objects.update_or_create(

@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from lifecycle.dates import add_months
 from lifecycle.models import Contract, LedgerKind, Plan, PremiumOptionKind, QuotaLedgerEntry
@@ -36,8 +37,8 @@ from .models import Statement
 
 # Options charged per use, not per contract year: each emergency call, each feature request's quote.
 PER_USE_OPTIONS = frozenset({PremiumOptionKind.EMERGENCY_ONSITE, PremiumOptionKind.FEATURE_REQUESTS})
-ALREADY_CLOSED = "The statement for {month:%B %Y} is already closed."
-MONTH_NOT_OVER = "A statement is closed once its month is over."
+ALREADY_CLOSED = gettext_lazy("The statement for {month:%B %Y} is already closed.")
+MONTH_NOT_OVER = gettext_lazy("A statement is closed once its month is over.")
 
 
 @dataclass

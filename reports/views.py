@@ -4,13 +4,16 @@ organization's or all of them. The same report prints cleanly and downloads as C
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
+from policies.words import duration_words
 from portal.errors import BadInput
 from portal.exports import csv_response
 from portal.models import Organization
@@ -22,7 +25,10 @@ from .availability import month_of, months_back
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 # The months a report can cover: its charts reach a year back and its links a month ahead.
 FIRST_YEAR, LAST_YEAR = 2000, 2999
-MONTH_INVALID = f"give a month as YYYY-MM, from {FIRST_YEAR}-01 to {LAST_YEAR}-12."
+MONTH_INVALID = gettext_lazy("give a month as YYYY-MM, from %(first)s-01 to %(last)s-12.") % {
+    "first": FIRST_YEAR,
+    "last": LAST_YEAR,
+}
 
 
 def _scope(request) -> Organization | None:
@@ -33,7 +39,7 @@ def _scope(request) -> Organization | None:
         return get_object_or_404(Organization, slug=slug) if slug else None
     own = user_organization(request.user)
     if own is None or (slug and slug != own.slug):
-        raise Http404("No report here.")
+        raise Http404(_("No report here."))
     return own
 
 
@@ -109,11 +115,11 @@ def period_scope(user, organization_slug: str, vendor_slug: str, month: str):
 
     organization = get_object_or_404(Organization, slug=organization_slug)
     if not user.is_staff and getattr(user_organization(user), "pk", None) != organization.pk:
-        raise Http404("No such period.")
+        raise Http404(_("No such period."))
     vendor = get_object_or_404(Vendor, slug=vendor_slug)
     match = MONTH.match(month)
     if match is None or not (1 <= int(match[2]) <= 12 and FIRST_YEAR <= int(match[1]) <= LAST_YEAR):
-        raise Http404("No such period.")
+        raise Http404(_("No such period."))
     return organization, vendor, date(int(match[1]), int(match[2]), 1)
 
 
@@ -133,7 +139,7 @@ def period(request, organization: str, vendor: str, month: str):
         try:
             if request.POST.get("action") == "close":
                 periods.period_close(period=current, by=request.user)
-                messages.success(request, "The period is closed; its figures are frozen.")
+                messages.success(request, _("The period is closed; its figures are frozen."))
             else:
                 periods.period_review(
                     period=current,
@@ -143,7 +149,7 @@ def period(request, organization: str, vendor: str, month: str):
                     decision=request.POST.get("decision", ""),
                     comment=request.POST.get("comment", ""),
                 )
-                messages.success(request, "Your decision is recorded.")
+                messages.success(request, _("Your decision is recorded."))
         except PermissionDenied:
             raise
         except ValidationError as error:
@@ -168,7 +174,7 @@ def _duration(minutes: int | None) -> str:
     if minutes is None:
         return "—"
     hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
+    return duration_words(timedelta(minutes=minutes))
 
 
 @login_required
@@ -179,7 +185,7 @@ def vendor_responsiveness(request):
     from .responsiveness import vendor_responsiveness as rows_of
 
     if not request.user.is_staff:
-        raise PermissionDenied("The vendor-responsiveness table is the desk's.")
+        raise PermissionDenied(_("The vendor-responsiveness table is the desk's."))
     month = _month(request)
     rows = [
         {"row": row, "median": _duration(row.median_minutes), "longest": _duration(row.longest_minutes)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext_lazy as _
 
 from . import selectors
 from .models import Attachment
@@ -20,12 +21,12 @@ def attachment_response(*, user, number: str, attachment_id: int) -> FileRespons
     try:
         attachment = selectors.attachment_for(user=user, number=number, attachment_id=attachment_id)
     except Attachment.DoesNotExist:
-        raise Http404("No such attachment.") from None
+        raise Http404(_("No such attachment.")) from None
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:
         # The row survived its file (a restore without media, a manual clean-up): nothing to send.
-        raise Http404("No such attachment.") from None
+        raise Http404(_("No such attachment.")) from None
     return private_download(handle, filename=attachment.filename, content_type=attachment.content_type)
 
 

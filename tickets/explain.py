@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext as _
+
 from policies import clock
 from policies.words import duration_words, support_hours_words
 
@@ -13,14 +16,16 @@ from .models import SlaEvent
 
 
 def _local(moment: datetime, zone: str) -> str:
+    """'Wed 02 Dec 2026 14:00 EST', the day and month in the active language."""
     local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%a %d %b %Y %H:%M} {local.tzname()}"
+    return f"{date_format(local, 'D d M Y H:i')} {local.tzname()}"
 
 
 def hours_text(calendar: clock.Calendar) -> str:
     if calendar.always_open:
-        return "the 24×7 clock (every hour of every day counts)"
-    return f"support hours ({support_hours_words(calendar.windows, calendar.timezone)})"
+        return _("the 24×7 clock (every hour of every day counts)")
+    hours = support_hours_words(calendar.windows, calendar.timezone)
+    return _("support hours (%(hours)s)") % {"hours": hours}
 
 
 def _holiday_names(days, calendar: clock.Calendar) -> list[str]:
@@ -28,40 +33,55 @@ def _holiday_names(days, calendar: clock.Calendar) -> list[str]:
     public = getattr(calendar.closed_dates, "public", None)
     for day in days:
         name = public.get(day) if hasattr(public, "get") else None
-        names.append(f"{name or 'closed day'} ({day:%d %b %Y})")
+        names.append(f"{name or _('closed day')} ({date_format(day, 'd M Y')})")
     return names
 
 
 def explain_target(target, calendar: clock.Calendar, *, at: datetime) -> str:
-    """Plain-words explanation of `target` as it stands after the change at `at`."""
+    """Plain-words explanation of `target` as it stands after the change at `at`, in the active
+    language (the caller chooses it: sla writes a case's in its organization's language)."""
     zone = "UTC" if calendar.always_open else calendar.timezone
     kind = target.get_kind_display()
     lines = [
-        f"{kind} within {duration_words(target.duration)} of open time on {hours_text(calendar)}, "
-        f"from {target.source}."
+        _("%(kind)s within %(duration)s of open time on %(hours)s, from %(source)s.")
+        % {
+            "kind": kind,
+            "duration": duration_words(target.duration),
+            "hours": hours_text(calendar),
+            "source": target.source,
+        }
     ]
     if target.started_at is None:
         return " ".join(lines)
-    lines.append(f"The clock started {_local(target.started_at, zone)}.")
+    lines.append(_("The clock started %(when)s.") % {"when": _local(target.started_at, zone)})
     if target.paused:
         lines.append(
-            f"{duration_words(target.paused)} of support time spent waiting on the customer is credited."
+            _("%(duration)s of support time spent waiting on the customer is credited.")
+            % {"duration": duration_words(target.paused)}
         )
     if target.paused_since:
-        lines.append(f"Paused since {_local(target.paused_since, zone)} while waiting on the customer.")
+        lines.append(
+            _("Paused since %(when)s while waiting on the customer.")
+            % {"when": _local(target.paused_since, zone)}
+        )
     if target.due_at is not None and not calendar.always_open:
         wall = target.due_at - target.started_at
         skipped = wall - target.duration - target.paused
         if skipped > timedelta(0):
-            lines.append(f"{duration_words(skipped)} outside support hours is not counted.")
+            lines.append(
+                _("%(duration)s outside support hours is not counted.")
+                % {"duration": duration_words(skipped)}
+            )
         closed = clock.closed_dates_between(target.started_at, target.due_at, calendar)
         if closed:
-            lines.append("Holidays skipped: " + ", ".join(_holiday_names(closed, calendar)) + ".")
+            days = ", ".join(_holiday_names(closed, calendar))
+            lines.append(_("Holidays skipped: %(days)s.") % {"days": days})
     changes = [e for e in target.events.all() if e.kind == SlaEvent.Kind.RECOMPUTED] if target.pk else []
     for change in changes:
         lines.append(f"{change.detail} ({_local(change.at, zone)}).")
     if target.due_at is not None:
         lines.append(
-            f"Due {_local(target.due_at, zone)} ({target.due_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)."
+            _("Due %(when)s (%(utc)s UTC).")
+            % {"when": _local(target.due_at, zone), "utc": f"{target.due_at.astimezone(UTC):%Y-%m-%d %H:%M}"}
         )
     return " ".join(lines)

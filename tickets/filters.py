@@ -13,6 +13,7 @@ import django_filters
 from django.db.models import DateTimeField, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .deadlines import overdue_q
 from .models import Status, TargetState, Ticket
@@ -31,7 +32,7 @@ ORDERINGS = {
     "-number": ("-number",),
 }
 DEFAULT_ORDERING = "-opened_at"
-ASSIGNEE_IS_THE_DESKS = "Only staff filter by assignee."
+ASSIGNEE_IS_THE_DESKS = _("Only staff filter by assignee.")
 
 
 def with_due_order(queryset: QuerySet[Ticket], ordering: str) -> QuerySet[Ticket]:

@@ -9,6 +9,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from lifecycle.models import MajorVersion, Product
 from policies.models import Vendor
@@ -19,8 +21,10 @@ from .models import Kind, Status
 from .services import attachment_validate
 
 MAX_FILES = 5
-TOO_MANY_FILES = f"Attach at most {MAX_FILES} files at a time."
-CHOOSE_PRIORITY = "Choose a priority: each level's meaning is shown beside it."
+TOO_MANY_FILES = ngettext_lazy(
+    "Attach at most %(count)d file at a time.", "Attach at most %(count)d files at a time.", MAX_FILES
+) % {"count": MAX_FILES}
+CHOOSE_PRIORITY = _("Choose a priority: each level's meaning is shown beside it.")
 
 
 # ---------------------------------------------------------------------------- priority helper
@@ -68,13 +72,13 @@ UNANSWERED = [("", "Choose…")]  # no answer is pre-selected: a suggestion need
 
 class ImpactForm(forms.Form):
     users = forms.ChoiceField(
-        label="Who is affected?", choices=UNANSWERED + UsersAffected.CHOICES, required=False
+        label=_("Who is affected?"), choices=UNANSWERED + UsersAffected.CHOICES, required=False
     )
     workaround = forms.ChoiceField(
-        label="Is there a work-around?", choices=UNANSWERED + Workaround.CHOICES, required=False
+        label=_("Is there a work-around?"), choices=UNANSWERED + Workaround.CHOICES, required=False
     )
     halted = forms.ChoiceField(
-        label="Is a business function halted?",
+        label=_("Is a business function halted?"),
         choices=UNANSWERED + [("no", "No"), ("yes", "Yes")],
         required=False,
     )
@@ -167,46 +171,46 @@ class TicketOpenForm(forms.Form):
     product = ProductChoiceField(
         queryset=Product.objects.none(),
         required=False,
-        empty_label="Not about one product",
-        help_text="Needed for Infotecs, which supports licensed products only.",
+        empty_label=_("Not about one product"),
+        help_text=_("Needed for Infotecs, which supports licensed products only."),
         widget=TaggedSelect(key="vendor", owner=lambda product: product.vendor.slug),
     )
     major_version = VersionChoiceField(
-        label="Version",
+        label=_("Version"),
         queryset=MajorVersion.objects.none(),
         required=False,
         empty_label="—",
-        help_text="The major version the problem is reproduced in.",
+        help_text=_("The major version the problem is reproduced in."),
         widget=TaggedSelect(key="product", owner=lambda version: version.product_id),
     )
-    onsite = forms.BooleanField(label="We need an engineer on site", required=False)
-    remote_failed = forms.BooleanField(label="Remote diagnosis could not solve it", required=False)
+    onsite = forms.BooleanField(label=_("We need an engineer on site"), required=False)
+    remote_failed = forms.BooleanField(label=_("Remote diagnosis could not solve it"), required=False)
     # Issue 21: shown in the policy panel where the vendor's policy offers them (Infotecs).
-    vulnerability = forms.BooleanField(label="This is a security vulnerability", required=False)
+    vulnerability = forms.BooleanField(label=_("This is a security vulnerability"), required=False)
     cve_id = forms.CharField(
-        label="CVE id", max_length=20, required=False, help_text="Where known, e.g. CVE-2026-12345."
+        label=_("CVE id"), max_length=20, required=False, help_text=_("Where known, e.g. CVE-2026-12345.")
     )
     emergency = forms.BooleanField(
-        label="Emergency call: immediate reaction (charged per call, Premium)", required=False
+        label=_("Emergency call: immediate reaction (charged per call, Premium)"), required=False
     )
     # Shown in the policy panel only when the case will be charged; ticket_open decides and refuses.
-    confirm_billable = forms.BooleanField(label="I understand this case will be charged", required=False)
+    confirm_billable = forms.BooleanField(label=_("I understand this case will be charged"), required=False)
     kind = forms.ChoiceField(
         choices=Kind.choices,
         initial=Kind.INCIDENT,
         widget=forms.RadioSelect,
-        help_text="Only vendors whose policy separates requests from incidents accept requests.",
+        help_text=_("Only vendors whose policy separates requests from incidents accept requests."),
     )
     priority = forms.ChoiceField(choices=[], error_messages={"required": CHOOSE_PRIORITY})
     subject = forms.CharField(max_length=200)
     body = forms.CharField(
-        label="Description",
+        label=_("Description"),
         widget=forms.Textarea(attrs={"rows": 10}),
         validators=[BODY_LENGTH],
-        help_text="Markdown: **bold**, *italic*, `code`, lists, links. What happened, what you expected?",
+        help_text=_("Markdown: **bold**, *italic*, `code`, lists, links. What happened, what you expected?"),
     )
     files = MultipleFileField(
-        label="Attachments", help_text="PDF, images, ZIP/Office or text; up to 10 MB each."
+        label=_("Attachments"), help_text=_("PDF, images, ZIP/Office or text; up to 10 MB each.")
     )
 
     def __init__(self, *args, priorities=(), **kwargs):
@@ -231,11 +235,11 @@ class TicketOpenForm(forms.Form):
 
 class ReplyForm(forms.Form):
     body = forms.CharField(
-        label="Your reply",
+        label=_("Your reply"),
         widget=forms.Textarea(attrs={"rows": 6}),
         validators=[BODY_LENGTH],
     )
-    files = MultipleFileField(label="Attach files")
+    files = MultipleFileField(label=_("Attach files"))
 
 
 # ---------------------------------------------------------------------------- my cases
@@ -260,11 +264,11 @@ class StatusFilter:
 
 
 class TicketFilterForm(forms.Form):
-    status = forms.ChoiceField(label="Show", choices=StatusFilter.CHOICES, required=False)
+    status = forms.ChoiceField(label=_("Show"), choices=StatusFilter.CHOICES, required=False)
     vendor = forms.ChoiceField(required=False)
     product = forms.ChoiceField(required=False)
-    requester = forms.ChoiceField(label="Opened by", required=False)
-    q = forms.CharField(label="Search", max_length=100, required=False)
+    requester = forms.ChoiceField(label=_("Opened by"), required=False)
+    q = forms.CharField(label=_("Search"), max_length=100, required=False)
 
     def __init__(self, *args, vendors, products, requesters=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.lookups import IsNull
+from django.utils.translation import gettext_lazy as _
 
 from policies.models import TargetKind
 from portal.history import HistoricalRecords
@@ -17,38 +18,38 @@ from .deadlines import overdue
 
 
 class Kind(models.TextChoices):
-    INCIDENT = "incident", "Incident"
-    REQUEST = "request", "Request"
+    INCIDENT = "incident", _("Incident")
+    REQUEST = "request", _("Request")
 
 
 class TicketChannel(models.TextChoices):
-    PORTAL = "portal", "Portal"
-    EMAIL = "email", "Email"
-    PHONE = "phone", "Phone"
-    CHAT = "chat", "Chat"
-    API = "api", "API"
+    PORTAL = "portal", _("Portal")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    CHAT = "chat", _("Chat")
+    API = "api", _("API")
 
 
 class Status(models.TextChoices):
-    NEW = "new", "New"
-    OPEN = "open", "Open"
-    WAITING_ON_CUSTOMER = "waiting", "Waiting on customer"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    WAITING_ON_CUSTOMER = "waiting", _("Waiting on customer")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
 
 
 OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER)
 
 
 class TargetState(models.TextChoices):
-    RUNNING = "running", "Running"
-    PAUSED = "paused", "Paused"
-    MET = "met", "Met"
-    BREACHED = "breached", "Breached"
+    RUNNING = "running", _("Running")
+    PAUSED = "paused", _("Paused")
+    MET = "met", _("Met")
+    BREACHED = "breached", _("Breached")
     # The customer closed the case before any answer and before the deadline: neither met nor
     # breached, left out of met rates and response-time statistics (SPEC §2).
-    WITHDRAWN = "withdrawn", "Withdrawn"
-    NOT_APPLICABLE = "not_applicable", "Not applicable"
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
 
 
 class TicketCounter(models.Model):
@@ -121,23 +122,25 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="tickets",
-        help_text="The version the problem is reproduced in.",
+        help_text=_("The version the problem is reproduced in."),
         db_index=False,
     )
-    onsite_requested = models.BooleanField(default=False, help_text="The customer asks for an on-site visit.")
+    onsite_requested = models.BooleanField(
+        default=False, help_text=_("The customer asks for an on-site visit.")
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INCIDENT)
     channel = models.CharField(max_length=10, choices=TicketChannel.choices, default=TicketChannel.PORTAL)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     subject = models.CharField(max_length=200)
-    body = models.TextField(help_text="Markdown, as the customer wrote it.")
-    body_html = models.TextField(editable=False, help_text="Sanitized rendering of the body.")
+    body = models.TextField(help_text=_("Markdown, as the customer wrote it."))
+    body_html = models.TextField(editable=False, help_text=_("Sanitized rendering of the body."))
     parent = models.ForeignKey(
         "self",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="subordinates",
-        help_text="The case this incident was split from.",
+        help_text=_("The case this incident was split from."),
         db_index=False,  # almost every case has no parent: see the partial index below
     )
     merged_into = models.ForeignKey(
@@ -146,7 +149,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="merged",
-        help_text="The case this duplicate was merged into (tickets.services.ticket_merge).",
+        help_text=_("The case this duplicate was merged into (tickets.services.ticket_merge)."),
         db_index=False,  # almost every case is no duplicate: see the partial index below
     )
     resolution_code = models.ForeignKey(
@@ -161,26 +164,30 @@ class Ticket(models.Model):
     billable_reason = models.TextField(blank=True)
     # Issue 21: Infotecs' services on a case.
     vulnerability = models.BooleanField(
-        default=False, help_text="Reported as a security vulnerability (covered in Extended Support)."
+        default=False, help_text=_("Reported as a security vulnerability (covered in Extended Support).")
     )
     cve_id = models.CharField(
-        "CVE id", max_length=20, blank=True, help_text="e.g. CVE-2026-12345, where known."
+        "CVE id", max_length=20, blank=True, help_text=_("e.g. CVE-2026-12345, where known.")
     )
     emergency = models.BooleanField(
-        default=False, help_text="A Premium emergency call: immediate reaction, charged per call."
+        default=False, help_text=_("A Premium emergency call: immediate reaction, charged per call.")
     )
     agreement_required = models.BooleanField(
         default=False,
-        help_text="Chargeable work not covered by the plan: staff quote it and the customer accepts first.",
+        help_text=_(
+            "Chargeable work not covered by the plan: staff quote it and the customer accepts first."
+        ),
     )
     # Issue 20 point 6: the vendor's own case for this one ("assigned to Albert in Albert's
     # incident management system") and whether the desk now waits on the vendor. Only a marker:
     # the desk's clocks keep running, the customer's promise is the desk's (tickets.services.vendors).
     vendor_reference = models.CharField(
-        max_length=100, blank=True, help_text="The vendor's own case number for this case."
+        max_length=100, blank=True, help_text=_("The vendor's own case number for this case.")
     )
     with_vendor_since = models.DateTimeField(
-        null=True, blank=True, help_text="With the vendor: since when the desk waits on the vendor's answer."
+        null=True,
+        blank=True,
+        help_text=_("With the vendor: since when the desk waits on the vendor's answer."),
     )
     opened_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -269,13 +276,13 @@ class Reply(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     body = models.TextField()
     body_html = models.TextField(editable=False)
-    internal = models.BooleanField(default=False, help_text="An internal note: staff only.")
+    internal = models.BooleanField(default=False, help_text=_("An internal note: staff only."))
     by_staff = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["created_at", "id"]
-        verbose_name_plural = "replies"
+        verbose_name_plural = _("replies")
         indexes = [models.Index(fields=["ticket", "created_at"], name="reply_ticket_created")]
 
     def __str__(self) -> str:
@@ -313,9 +320,9 @@ class SavedView(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
     name = models.CharField(max_length=80)
     query = models.CharField(
-        max_length=500, blank=True, help_text="The triage list's filters, e.g. sla=breached."
+        max_length=500, blank=True, help_text=_("The triage list's filters, e.g. sla=breached.")
     )
-    shared = models.BooleanField(default=False, help_text="Shown to every agent, not only its owner.")
+    shared = models.BooleanField(default=False, help_text=_("Shown to every agent, not only its owner."))
 
     class Meta:
         ordering = ["name", "id"]
@@ -335,14 +342,16 @@ class CannedReply(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
-        help_text="Empty: offered on every vendor's cases.",
+        help_text=_("Empty: offered on every vendor's cases."),
     )
     title = models.CharField(max_length=100)
-    body = models.TextField(help_text="Markdown with placeholders such as {customer_name} or {case_number}.")
+    body = models.TextField(
+        help_text=_("Markdown with placeholders such as {customer_name} or {case_number}.")
+    )
 
     class Meta:
         ordering = ["title", "id"]
-        verbose_name_plural = "canned replies"
+        verbose_name_plural = _("canned replies")
 
     def __str__(self) -> str:
         return self.title
@@ -357,7 +366,7 @@ class SlaTarget(models.Model):
     kind = models.CharField(max_length=20, choices=TargetKind.choices)
     state = models.CharField(max_length=20, choices=TargetState.choices, default=TargetState.RUNNING)
     source = models.CharField(
-        max_length=200, help_text="Where the target comes from: policy version or contract."
+        max_length=200, help_text=_("Where the target comes from: policy version or contract.")
     )
     calendar = models.ForeignKey(
         "policies.SupportCalendar",
@@ -365,31 +374,31 @@ class SlaTarget(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Empty: the 24×7 clock.",
+        help_text=_("Empty: the 24×7 clock."),
     )
-    duration = models.DurationField(help_text="Open time on the target's clock (business days converted).")
+    duration = models.DurationField(help_text=_("Open time on the target's clock (business days converted)."))
     started_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
-    paused = models.DurationField(default=timedelta(0), help_text="Business time credited for pauses.")
+    paused = models.DurationField(default=timedelta(0), help_text=_("Business time credited for pauses."))
     paused_since = models.DateTimeField(null=True, blank=True)
     met_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the desk answered, on time or late."
+        null=True, blank=True, help_text=_("When the desk answered, on time or late.")
     )
     warned_at = models.DateTimeField(null=True, blank=True)
     warn_at = models.DateTimeField(
         null=True,
         blank=True,
         editable=False,
-        help_text="When the SLA warning is due: SLA_WARNING_SHARE of the target's time used.",
+        help_text=_("When the SLA warning is due: SLA_WARNING_SHARE of the target's time used."),
     )
-    explanation = models.TextField(blank=True, help_text="Why it is due when it is, in plain words.")
+    explanation = models.TextField(blank=True, help_text=_("Why it is due when it is, in plain words."))
     response_business_time = models.DurationField(
         null=True,
         blank=True,
         editable=False,
-        help_text="Open time on the target's clock from start to the desk's answer, pauses excluded.",
+        help_text=_("Open time on the target's clock from start to the desk's answer, pauses excluded."),
     )
 
     class Meta:
@@ -435,7 +444,7 @@ class Wait(models.Model):
     # The (ticket, started_at) index serves "this case's waits, in order".
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="waits", db_index=False)
     started_at = models.DateTimeField()
-    ended_at = models.DateTimeField(null=True, blank=True, help_text="Empty while still waiting.")
+    ended_at = models.DateTimeField(null=True, blank=True, help_text=_("Empty while still waiting."))
 
     class Meta:
         ordering = ["started_at", "id"]
@@ -449,21 +458,21 @@ class SlaEvent(models.Model):
     """What happened to a target, in order: the target's own history and explanation."""
 
     class Kind(models.TextChoices):
-        STARTED = "started", "Started"
-        PAUSED = "paused", "Paused"
-        RESUMED = "resumed", "Resumed"
-        MET = "met", "Met"
-        BREACHED = "breached", "Breached"
-        RESTARTED = "restarted", "Restarted"
-        RECOMPUTED = "recomputed", "Recomputed"
-        STOPPED = "stopped", "Stopped"
-        ANSWERED_LATE = "answered_late", "Answered late"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        STARTED = "started", _("Started")
+        PAUSED = "paused", _("Paused")
+        RESUMED = "resumed", _("Resumed")
+        MET = "met", _("Met")
+        BREACHED = "breached", _("Breached")
+        RESTARTED = "restarted", _("Restarted")
+        RECOMPUTED = "recomputed", _("Recomputed")
+        STOPPED = "stopped", _("Stopped")
+        ANSWERED_LATE = "answered_late", _("Answered late")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     target = models.ForeignKey(SlaTarget, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     at = models.DateTimeField()
-    due_at = models.DateTimeField(null=True, blank=True, help_text="The deadline after this event.")
+    due_at = models.DateTimeField(null=True, blank=True, help_text=_("The deadline after this event."))
     detail = models.CharField(max_length=500, blank=True)
 
     class Meta:
@@ -473,7 +482,30 @@ class SlaEvent(models.Model):
         return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
 
 
-class CaseExclusion(models.Model):
+class DeskRecord(models.Model):
+    """Abstract: who at the desk recorded a case's row, and when (an exclusion, an expense).
+    The row's own `ticket` key stays on each model, for its related name."""
+
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+
+class SpecialistTime(models.Model):
+    """Abstract: time a specialist spent on a case, from when and how long (work logged, a remote
+    diagnosis session)."""
+
+    started_at = models.DateTimeField()
+    minutes = models.PositiveIntegerField()
+    specialist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class CaseExclusion(DeskRecord):
     """The desk's claim that a case, or one of its targets, is not the vendor's to measure
     (issue 20): one of the vendor's exclusion codes and the evidence. The customer is told and
     sees it; its month's review lists it for the customer's organization to accept or dispute
@@ -486,14 +518,12 @@ class CaseExclusion(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="exclusions",
-        help_text="Empty: every target of the case.",
+        help_text=_("Empty: every target of the case."),
     )
     exclusion = models.ForeignKey("policies.Exclusion", on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(help_text="Why, with the evidence: what happened, references, proof.")
+    reason = models.TextField(help_text=_("Why, with the evidence: what happened, references, proof."))
     attachments = models.ManyToManyField(Attachment, blank=True, related_name="+")
-    declined = models.BooleanField(default=False, help_text="The case was declined as out of scope.")
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField()
+    declined = models.BooleanField(default=False, help_text=_("The case was declined as out of scope."))
 
     class Meta:
         ordering = ["recorded_at", "id"]
@@ -516,7 +546,7 @@ class Chase(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="Empty: the automatic reminder.",
+        help_text=_("Empty: the automatic reminder."),
     )
     message = models.TextField(blank=True)
 
@@ -533,25 +563,22 @@ class Chase(models.Model):
 
 
 class WorkLocation(models.TextChoices):
-    REMOTE = "remote", "Remote"
-    ONSITE = "onsite", "On site"
+    REMOTE = "remote", _("Remote")
+    ONSITE = "onsite", _("On site")
 
 
-class WorkEntry(models.Model):
+class WorkEntry(SpecialistTime):
     """Time a specialist spent on a billable case (issue 21 point 1): "the customer shall pay for
     the specialists' work (hourly)". Charged at the contract's hourly rate (lifecycle.pricing)."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="work_entries")
-    started_at = models.DateTimeField()
-    minutes = models.PositiveIntegerField()
     location = models.CharField(max_length=10, choices=WorkLocation.choices, default=WorkLocation.REMOTE)
-    specialist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     description = models.CharField(max_length=300, blank=True)
     recorded_at = models.DateTimeField()
 
     class Meta:
         ordering = ["started_at", "id"]
-        verbose_name_plural = "work entries"
+        verbose_name_plural = _("work entries")
         # Statements: a case's work by start, and the month's work of an organization's cases.
         indexes = [models.Index(fields=["ticket", "started_at"], name="work_ticket_started")]
 
@@ -560,12 +587,12 @@ class WorkEntry(models.Model):
 
 
 class ExpenseKind(models.TextChoices):
-    TRAVEL = "travel", "Travel"
-    ACCOMMODATION = "accommodation", "Accommodation"
-    OTHER = "other", "Other"
+    TRAVEL = "travel", _("Travel")
+    ACCOMMODATION = "accommodation", _("Accommodation")
+    OTHER = "other", _("Other")
 
 
-class Expense(models.Model):
+class Expense(DeskRecord):
     """An expense the customer reimburses (issue 21 point 1): "reimburse all transport and
     accommodation expenses". In the currency it was paid in; statements total per currency."""
 
@@ -578,8 +605,6 @@ class Expense(models.Model):
     receipt = models.ForeignKey(
         Attachment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField()
 
     class Meta:
         ordering = ["incurred_on", "id"]
@@ -591,19 +616,16 @@ class Expense(models.Model):
 
 
 class SessionOutcome(models.TextChoices):
-    SOLVED = "solved", "Solved remotely"
-    FAILED = "failed", "Could not be solved remotely"
+    SOLVED = "solved", _("Solved remotely")
+    FAILED = "failed", _("Could not be solved remotely")
 
 
-class RemoteSession(models.Model):
+class RemoteSession(SpecialistTime):
     """One remote diagnosis "over the means of remote connection provided by the customer"
     (issue 21 point 4). A failed one opens the way to an on-site visit for a critical Basic case."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="remote_sessions")
-    started_at = models.DateTimeField()
-    minutes = models.PositiveIntegerField()
     outcome = models.CharField(max_length=10, choices=SessionOutcome.choices)
-    specialist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     notes = models.TextField(blank=True)
 
     class Meta:
@@ -628,18 +650,18 @@ class OnsiteVisit(models.Model):
 
 
 class OrderKind(models.TextChoices):
-    CASE_WORK = "case_work", "Chargeable work on a case"
-    FEATURE_REQUEST = "feature_request", "Feature request"
-    ADDITIONAL_SERVICE = "additional_service", "Additional service"
-    PILOT = "pilot", "Pilot version"
+    CASE_WORK = "case_work", _("Chargeable work on a case")
+    FEATURE_REQUEST = "feature_request", _("Feature request")
+    ADDITIONAL_SERVICE = "additional_service", _("Additional service")
+    PILOT = "pilot", _("Pilot version")
 
 
 class OrderState(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    QUOTED = "quoted", "Quoted"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
-    DELIVERED = "delivered", "Delivered"
+    REQUESTED = "requested", _("Requested")
+    QUOTED = "quoted", _("Quoted")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    DELIVERED = "delivered", _("Delivered")
 
 
 class OrderQuerySet(models.QuerySet):
@@ -675,7 +697,7 @@ class Order(models.Model):
     requested_at = models.DateTimeField()
     price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
-    quote_text = models.TextField(blank=True, help_text="What the price covers, as quoted.")
+    quote_text = models.TextField(blank=True, help_text=_("What the price covers, as quoted."))
     quoted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -686,7 +708,7 @@ class Order(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     declined_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
-    download_reference = models.CharField(max_length=500, blank=True, help_text="Pilot versions.")
+    download_reference = models.CharField(max_length=500, blank=True, help_text=_("Pilot versions."))
 
     objects = OrderQuerySet.as_manager()
 
@@ -740,13 +762,15 @@ class VendorHandoff(models.Model):
     point 6): the vendor-responsiveness table of a month measures sent_at to answered_at."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="vendor_handoffs")
-    reference = models.CharField(max_length=100, blank=True, help_text="The vendor's case number, if given.")
+    reference = models.CharField(
+        max_length=100, blank=True, help_text=_("The vendor's case number, if given.")
+    )
     sent_at = models.DateTimeField()
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     answered_at = models.DateTimeField(
-        null=True, blank=True, help_text="Empty while the vendor owes its answer."
+        null=True, blank=True, help_text=_("Empty while the vendor owes its answer.")
     )
 
     class Meta:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from portal.markdown import MAX_LENGTH, TOO_LONG
 
@@ -10,7 +11,7 @@ from portal.markdown import MAX_LENGTH, TOO_LONG
 class SplitForm(forms.Form):
     subject = forms.CharField(max_length=200)
     body = forms.CharField(
-        label="Description",
+        label=_("Description"),
         widget=forms.Textarea,
         max_length=MAX_LENGTH,
         error_messages={"max_length": TOO_LONG},

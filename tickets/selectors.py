@@ -20,6 +20,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Concat
+from django.utils.translation import gettext_lazy as _
 
 from policies.models import Vendor
 from tickets.models import Attachment, Reply, SlaTarget, Ticket
@@ -90,7 +91,7 @@ def attachment_for(*, user, number: str, attachment_id: int) -> Attachment:
 # PostgreSQL matches the words on the GIN-indexed `search` column (migration tickets.0008); SQLite,
 # which has no such index, scans the same words as word starts with its REGEXP.
 SEARCH_ORDERING = ("-search_rank", "-opened_at", "-id")
-SEARCH_HELP = (
+SEARCH_HELP = _(
     "Words in any order (each the start of a word of the number, subject or description), a case "
     "number (ALC-000003, ALC-3, 3) or a requester's username or email; ranked unless ordered."
 )

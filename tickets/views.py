@@ -19,6 +19,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from lifecycle.models import Product
@@ -60,7 +62,7 @@ from .timeline import timeline
 
 PAGE_SIZE = 25
 MAX_PAGE = 1_000_000
-NO_ORGANIZATION = "Your account does not belong to a customer organization yet; ask your administrator."
+NO_ORGANIZATION = _("Your account does not belong to a customer organization yet; ask your administrator.")
 # A customer reads the status from their side of the desk.
 CUSTOMER_STATUS = {
     Status.NEW: "Received",
@@ -71,17 +73,17 @@ CUSTOMER_STATUS = {
 }
 # A form's one-time token came back with another text (the back button, then an edit): nothing
 # is created, and what was typed is shown again with a new token.
-ALREADY_OPENED = (
+ALREADY_OPENED = _(
     "This form was already sent and opened case {number}. To open another case with what is "
     "below, check it and open it again."
 )
-ALREADY_REPLIED = (
+ALREADY_REPLIED = _(
     "This form was already sent and its reply is on the case. To send what is below as "
     "another reply, check it and send it again."
 )
-ALREADY_SENT = "This form was already sent. Reload the page to see the case as it is now."
-OPENED = "Your case {number} is open. We will answer by the deadlines below."
-REPLIED = "Your reply is sent."
+ALREADY_SENT = _("This form was already sent. Reload the page to see the case as it is now.")
+OPENED = _("Your case {number} is open. We will answer by the deadlines below.")
+REPLIED = _("Your reply is sent.")
 # Operations whose form posts are submitted once (portal.idempotency).
 OPEN_SCOPE, REPLY_SCOPE = "tickets.open", "tickets.reply"
 CLOSE_SCOPE, REOPEN_SCOPE = "tickets.close", "tickets.reopen"
@@ -119,8 +121,10 @@ def due_words(*, status: str, due_at: datetime | None, now: datetime, sla_state:
     if due_at is None:
         return "a deadline was missed" if sla_state == TargetState.BREACHED else "no deadline running"
     if overdue(due_at, now):
-        return f"overdue by {duration_words(now - due_at)}"
-    return f"due in {duration_words(due_at - now)}"
+        return gettext("overdue by %(duration)s") % {
+            "duration": duration_words(now - due_at, after_preposition=True)
+        }
+    return gettext("due in %(duration)s") % {"duration": duration_words(due_at - now, after_preposition=True)}
 
 
 def _apply_errors(form, error: ValidationError) -> None:
@@ -167,7 +171,7 @@ def _page_number(request) -> int:
     except ValueError:
         return 1
     if number > MAX_PAGE:
-        raise Http404("No such page.")
+        raise Http404(_("No such page."))
     return number
 
 
@@ -445,7 +449,7 @@ def _ticket_or_404(request, number: str) -> Ticket:
     try:
         return cases.get(number=number)
     except Ticket.DoesNotExist:
-        raise Http404("No such case") from None
+        raise Http404(_("No such case")) from None
 
 
 def _subordinates(ticket: Ticket) -> list[Ticket]:
@@ -466,8 +470,10 @@ def _remaining_words(seen) -> str:
     if seen.left is None:
         return ""
     if seen.left < timedelta(0):
-        return f"overdue by {duration_words(-seen.left)}"
-    return f"due in {duration_words(seen.left)}"
+        return gettext("overdue by %(duration)s") % {
+            "duration": duration_words(-seen.left, after_preposition=True)
+        }
+    return gettext("due in %(duration)s") % {"duration": duration_words(seen.left, after_preposition=True)}
 
 
 def _targets(ticket: Ticket, now: datetime) -> list[dict]:
@@ -608,9 +614,9 @@ def ticket_reopen_view(request, number: str):
 
 # ---------------------------------------------------------------------------- organizing a case
 
-FOLLOWING = "You follow this case: its emails are copied to you."
-NOT_FOLLOWING = "You no longer follow this case."
-SPLIT_DONE = "Case {number} is open as a subordinate incident of {parent}, measured on its own from now."
+FOLLOWING = _("You follow this case: its emails are copied to you.")
+NOT_FOLLOWING = _("You no longer follow this case.")
+SPLIT_DONE = _("Case {number} is open as a subordinate incident of {parent}, measured on its own from now.")
 
 
 def _organize_context(request, ticket: Ticket) -> dict:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from lifecycle.dates import add_months
@@ -45,7 +46,7 @@ def _contract(request, contract_id: int):
 def statement_list(request):
     contracts = list(statements.statement_contracts(user=request.user))
     if not contracts and not request.user.is_staff:
-        raise Http404("No statements here.")
+        raise Http404(gettext_lazy("No statements here."))
     today = timezone.now().date().replace(day=1)
     months = [add_months(today, -i) for i in range(6)]
     return render(request, "reports/statements.html", {"contracts": contracts, "months": months})
@@ -92,11 +93,11 @@ def statement_csv(request, contract_id: int, month: str):
 @require_POST
 def statement_close_view(request, contract_id: int, month: str):
     if not request.user.is_staff:
-        raise Http404("No statements here.")
+        raise Http404(gettext_lazy("No statements here."))
     contract = _contract(request, contract_id)
     try:
         statements.statement_close(contract=contract, month=_month(month), by=request.user)
-        messages.success(request, "The statement is closed: its figures no longer change.")
+        messages.success(request, gettext_lazy("The statement is closed: its figures no longer change."))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("reports:statement", contract_id=contract.pk, month=month)

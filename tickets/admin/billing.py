@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from ..models import Expense, OnsiteVisit, Order, OrderState, RemoteSession, WorkEntry
 from ..services import billing
@@ -47,6 +49,8 @@ class RemoteSessionAdmin(admin.ModelAdmin):
     search_fields = ["ticket__number", "notes"]
     list_select_related = ["ticket", "specialist"]
     raw_id_fields = ["ticket", "specialist"]
+    # The form's order (the model's fields start with SpecialistTime's, inherited).
+    fields = ["ticket", "started_at", "minutes", "outcome", "specialist", "notes"]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -64,7 +68,7 @@ class OnsiteVisitAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # the customer asks from the case page (billing.onsite_request)
 
-    @admin.action(description="The specialist arrived on site now")
+    @admin.action(description=_("The specialist arrived on site now"))
     def arrived_now(self, request, queryset):
         """billing.visit_arrive on each: a visit already arrived keeps its first arrival."""
         done = 0
@@ -72,7 +76,11 @@ class OnsiteVisitAdmin(admin.ModelAdmin):
             if visit.arrived_at is None:
                 billing.visit_arrive(ticket=visit.ticket, by=request.user)
                 done += 1
-        self.message_user(request, f"{done} arrival(s) recorded.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d arrival recorded.", "%(count)d arrivals recorded.", done) % {"count": done},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Order)
@@ -97,7 +105,7 @@ class OrderAdmin(admin.ModelAdmin):
         if change and obj.state == OrderState.REQUESTED and obj.price is not None:
             billing.order_quote(order=obj, by=request.user, price=obj.price, quote_text=obj.quote_text)
 
-    @admin.action(description="Deliver the chosen accepted orders (pilots: give the download reference)")
+    @admin.action(description=_("Deliver the chosen accepted orders (pilots: give the download reference)"))
     def deliver(self, request, queryset):
         done = 0
         for order in queryset:
@@ -109,4 +117,8 @@ class OrderAdmin(admin.ModelAdmin):
             except ValidationError as error:
                 self.message_user(request, f"#{order.pk}: {' '.join(error.messages)}", messages.ERROR)
         if done:
-            self.message_user(request, f"{done} delivered.", messages.SUCCESS)
+            self.message_user(
+                request,
+                ngettext("%(count)d order delivered.", "%(count)d orders delivered.", done) % {"count": done},
+                messages.SUCCESS,
+            )

@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from portal.selectors import person_name
@@ -47,7 +49,13 @@ def save_view(request: HttpRequest) -> HttpResponseRedirect:
         messages.error(request, " ".join(error.messages))
         return HttpResponseRedirect(changelist)
     messages.success(
-        request, f"View “{view.name}” saved{' and shared with the desk' if view.shared else ''}."
+        request,
+        (
+            gettext("View “%(name)s” saved and shared with the desk.")
+            if view.shared
+            else gettext("View “%(name)s” saved.")
+        )
+        % {"name": view.name},
     )
     return HttpResponseRedirect(f"{changelist}?{view.query}" if view.query else changelist)
 
@@ -88,11 +96,11 @@ class SavedViewAdmin(admin.ModelAdmin):
         )
         obj.pk, obj.owner_id = saved.pk, saved.owner_id
 
-    @admin.display(description="Owner", ordering="owner__first_name")
+    @admin.display(description=_("Owner"), ordering="owner__first_name")
     def owner_name(self, view: SavedView) -> str:
         return person_name(view.owner)
 
-    @admin.display(description="Open")
+    @admin.display(description=_("Open"))
     def open_link(self, view: SavedView) -> str:
         return format_html(
             '<a href="{}?{}">Open the list</a>', reverse("admin:tickets_ticket_changelist"), view.query
@@ -127,6 +135,6 @@ class CannedReplyAdmin(admin.ModelAdmin):
     list_select_related = ["vendor"]
     search_fields = ["title", "body"]
 
-    @admin.display(description="Vendor", ordering="vendor__name")
+    @admin.display(description=_("Vendor"), ordering="vendor__name")
     def vendor_or_all(self, canned: CannedReply) -> str:
         return canned.vendor.name if canned.vendor_id else "All vendors"

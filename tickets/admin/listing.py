@@ -14,6 +14,7 @@ from django.db import connection, models
 from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy
 
 from policies.models import PriorityLevel, Vendor
 from portal.errors import BadInput
@@ -30,9 +31,12 @@ class Badge(models.TextChoices):
     """What the triage list's SLA badge and filter show beyond a stored target state (the `sla`
     parameter's values; the escalation email links to ?sla=breached)."""
 
-    BREACHED = TargetState.BREACHED.value, "Breached"  # stored, or running past due and not yet swept
-    DUE_SOON = "due_soon", "Due within 1 h"
-    PAUSED = TargetState.PAUSED.value, "Paused"
+    BREACHED = (
+        TargetState.BREACHED.value,
+        gettext_lazy("Breached"),
+    )  # stored, or running past due and not yet swept
+    DUE_SOON = "due_soon", gettext_lazy("Due within 1 h")
+    PAUSED = TargetState.PAUSED.value, gettext_lazy("Paused")
 
 
 BADGE_COLOURS = {  # each at least 4.5:1 on the admin's white and light grey rows (WCAG 1.4.3)
@@ -101,7 +105,7 @@ def breached_case(now) -> Case:
 class SlaStateFilter(admin.SimpleListFilter):
     """Due within 1 h is a range on ticket_next_due_open, paused an equality on ticket_sla_state_due."""
 
-    title = "SLA state"
+    title = gettext_lazy("SLA state")
     parameter_name = "sla"
 
     def lookups(self, request, model_admin):
@@ -123,7 +127,7 @@ class PriorityFilter(admin.SimpleListFilter):
     across vendors ("high") would mix cases measured against different promises. The value is
     `vendor-slug:code`; each policy version has its own rows, matched by code."""
 
-    title = "priority"
+    title = gettext_lazy("priority")
     parameter_name = "priority"
 
     def lookups(self, request, model_admin):
@@ -145,17 +149,17 @@ class PriorityFilter(admin.SimpleListFilter):
         return queryset.filter(vendor_id=vendor_id, priority__code=code)
 
 
-PRIORITY_INVALID = "choose a vendor's priority from the filter's list."
+PRIORITY_INVALID = gettext_lazy("choose a vendor's priority from the filter's list.")
 
 
 class OpenFilter(admin.SimpleListFilter):
     """New, open or waiting on the customer: the cases the desk still owes something."""
 
-    title = "open cases"
+    title = gettext_lazy("open cases")
     parameter_name = "open"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Open cases only")]
+        return [("yes", gettext_lazy("Open cases only"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -166,12 +170,12 @@ class OpenFilter(admin.SimpleListFilter):
 class AssigneeFilter(admin.SimpleListFilter):
     """Staff only: the plain FK filter would list every customer account too."""
 
-    title = "assignee"
+    title = gettext_lazy("assignee")
     parameter_name = "assignee"
 
     def lookups(self, request, model_admin):
         staff = User.objects.filter(is_staff=True).order_by("first_name", "last_name", "username")
-        return [("none", "Unassigned"), *((str(user.pk), person_name(user)) for user in staff)]
+        return [("none", gettext_lazy("Unassigned")), *((str(user.pk), person_name(user)) for user in staff)]
 
     def queryset(self, request, queryset):
         if self.value() == "none":
@@ -181,7 +185,7 @@ class AssigneeFilter(admin.SimpleListFilter):
         return queryset
 
 
-ASSIGNEE_INVALID = "choose “Unassigned” or a member of the desk from the filter's list."
+ASSIGNEE_INVALID = gettext_lazy("choose “Unassigned” or a member of the desk from the filter's list.")
 
 
 def _user_id(value: str) -> int:
@@ -199,11 +203,11 @@ def _user_id(value: str) -> int:
 
 
 class MineFilter(admin.SimpleListFilter):
-    title = "mine"
+    title = gettext_lazy("mine")
     parameter_name = "mine"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Assigned to me")]
+        return [("yes", gettext_lazy("Assigned to me"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ..services import chases, vendors
 
 
 class WithVendorFilter(admin.SimpleListFilter):
-    title = "with the vendor"
+    title = _("with the vendor")
     parameter_name = "with_vendor"
 
     def lookups(self, request, model_admin):
-        return [("yes", "With the vendor"), ("no", "Not with the vendor")]
+        return [("yes", _("With the vendor")), ("no", _("Not with the vendor"))]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -30,10 +32,10 @@ class WithVendorFilter(admin.SimpleListFilter):
 
 class ChaseForm(forms.Form):
     message = forms.CharField(
-        label="Message to the customer",
+        label=_("Message to the customer"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Optional: what the desk still needs. The reminder is recorded with its time.",
+        help_text=_("Optional: what the desk still needs. The reminder is recorded with its time."),
     )
 
 
@@ -54,18 +56,18 @@ class VendorAndChaseActions:
     and handing cases to their vendor and recording its answer (tickets.services.vendors), each
     reported case by case. The vendor's case number itself is edited on the case page."""
 
-    @admin.action(description="Remind the customer (chase)…", permissions=["change"])
+    @admin.action(description=_("Remind the customer (chase)…"), permissions=["change"])
     def chase(self, request, queryset):
         form = ChaseForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            self._each(request, queryset, _chase, "reminded", message=form.cleaned_data["message"])
+            self._each(request, queryset, _chase, gettext("reminded"), message=form.cleaned_data["message"])
             return None
-        return self._action_page(request, queryset, form, "Remind the customer", "chase")
+        return self._action_page(request, queryset, form, gettext("Remind the customer"), "chase")
 
-    @admin.action(description="Hand to the vendor", permissions=["change"])
+    @admin.action(description=_("Hand to the vendor"), permissions=["change"])
     def hand_to_vendor(self, request, queryset):
-        self._each(request, queryset, _hand_over, "handed to the vendor")
+        self._each(request, queryset, _hand_over, gettext("handed to the vendor"))
 
-    @admin.action(description="The vendor answered", permissions=["change"])
+    @admin.action(description=_("The vendor answered"), permissions=["change"])
     def vendor_answered(self, request, queryset):
-        self._each(request, queryset, _answered, "answered by the vendor")
+        self._each(request, queryset, _answered, gettext("answered by the vendor"))

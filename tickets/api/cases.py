@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -48,16 +49,16 @@ from .common import (
     ticket_or_404,
 )
 
-UNKNOWN_VENDOR = "Unknown vendor {slug!r}."
-NO_ORGANIZATION = "Your account does not belong to a customer organization."
-OTHER_ORGANIZATION = "You can open cases only for your own organization."
-STAFF_NAME_ORGANIZATION = "Name the customer organization (its slug) the case is for."
-STAFF_NAME_REQUESTER = "Name the requester (a username) the case is opened for."
-UNKNOWN_ORGANIZATION = "Unknown organization {slug!r}."
-REQUESTER_IS_SELF = "Customers open cases as themselves."
-RESOLUTION_NEEDS_STATUS = "Give a resolution code and message together with status resolved."
-REASON_NEEDS_PRIORITY = "Give a reason together with the new priority."
-NOT_STAFF = "Cases are assigned to staff; {username!r} is not on the desk."
+UNKNOWN_VENDOR = _("Unknown vendor {slug!r}.")
+NO_ORGANIZATION = _("Your account does not belong to a customer organization.")
+OTHER_ORGANIZATION = _("You can open cases only for your own organization.")
+STAFF_NAME_ORGANIZATION = _("Name the customer organization (its slug) the case is for.")
+STAFF_NAME_REQUESTER = _("Name the requester (a username) the case is opened for.")
+UNKNOWN_ORGANIZATION = _("Unknown organization {slug!r}.")
+REQUESTER_IS_SELF = _("Customers open cases as themselves.")
+RESOLUTION_NEEDS_STATUS = _("Give a resolution code and message together with status resolved.")
+REASON_NEEDS_PRIORITY = _("Give a reason together with the new priority.")
+NOT_STAFF = _("Cases are assigned to staff; {username!r} is not on the desk.")
 
 
 class TicketPagination(CursorPagination):
@@ -115,9 +116,9 @@ class TicketListApi(TicketApi):
         return paginator.get_paginated_response(data)
 
 
-PRODUCT_OF_ANOTHER_VENDOR = "Choose one of {vendor}'s products."
+PRODUCT_OF_ANOTHER_VENDOR = _("Choose one of {vendor}'s products.")
 # A case a customer opens through the API came by the API; staff record a call or a chat they took.
-CUSTOMER_CHANNEL = "A case you open through the API is recorded as api; only staff record another channel."
+CUSTOMER_CHANNEL = _("A case you open through the API is recorded as api; only staff record another channel.")
 
 
 class TicketCreateApi(TicketApi):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -25,7 +26,7 @@ from .common import (
     ticket_or_404,
 )
 
-NO_SUCH_CASE = "No such case."
+NO_SUCH_CASE = _("No such case.")
 
 
 class TicketMergeApi(TicketApi):
@@ -151,6 +152,6 @@ class FollowerItemApi(TicketApi):
         ticket = ticket_or_404(request.user, number)
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
-            raise Http404("No such follower.")
+            raise Http404(_("No such follower."))
         services.follower_remove(ticket=ticket, user=user, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

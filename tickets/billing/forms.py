@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from lifecycle.models import Contract, MajorVersion
 
@@ -11,7 +12,7 @@ from ..models import OrderKind
 
 class OrderForm(forms.Form):
     kind = forms.ChoiceField(
-        label="What you order",
+        label=_("What you order"),
         choices=[
             (OrderKind.FEATURE_REQUEST, "A feature request (Premium option; priced separately)"),
             (OrderKind.ADDITIONAL_SERVICE, "An additional service (charged under your SLA)"),
@@ -31,9 +32,9 @@ class OrderForm(forms.Form):
 
 class PilotForm(forms.Form):
     major_version = forms.ModelChoiceField(
-        label="Announced version", queryset=MajorVersion.objects.none(), empty_label=None
+        label=_("Announced version"), queryset=MajorVersion.objects.none(), empty_label=None
     )
-    note = forms.CharField(label="What you will try it on", required=False, max_length=2000)
+    note = forms.CharField(label=_("What you will try it on"), required=False, max_length=2000)
 
     def __init__(self, *args, versions, **kwargs):
         super().__init__(*args, **kwargs)

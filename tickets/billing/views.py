@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from lifecycle.models import Contract, Plan
@@ -23,7 +24,7 @@ from ..models import OnsiteVisit, Order, OrderKind, OrderState, Ticket
 from ..services import billing
 from .forms import OrderForm, PilotForm
 
-DESK = "Support desk"
+DESK = _("Support desk")
 
 
 def _person(person, viewer) -> str:
@@ -69,7 +70,7 @@ def _case(request, number: str) -> Ticket:
     try:
         return selectors.ticket_list_for(request.user).get(number=number)
     except Ticket.DoesNotExist:
-        raise Http404("No such case") from None
+        raise Http404(_("No such case")) from None
 
 
 def _done(request, change, success: str) -> None:
@@ -100,7 +101,7 @@ def onsite_request_view(request, number: str):
 def _quote(request, number: str, order_id: int) -> Order:
     quote = _case(request, number).orders.filter(pk=order_id, kind=OrderKind.CASE_WORK).first()
     if quote is None:
-        raise Http404("No such quote")
+        raise Http404(_("No such quote"))
     return quote
 
 
@@ -126,7 +127,7 @@ def quote_decline_view(request, number: str, order_id: int):
 def _organization(request):
     organization = user_organization(request.user)
     if organization is None:
-        raise Http404("Orders are made by members of a customer organization.")
+        raise Http404(_("Orders are made by members of a customer organization."))
     return organization
 
 
@@ -170,7 +171,7 @@ def order_new(request):
     if order_form.is_valid():
         try:
             billing.order_request(organization=organization, by=request.user, **order_form.cleaned_data)
-            messages.success(request, "Ordered: the desk sends you a quote to accept.")
+            messages.success(request, _("Ordered: the desk sends you a quote to accept."))
             return redirect("services:orders")
         except ValidationError as error:
             _apply(order_form, error)
@@ -185,7 +186,7 @@ def pilot_new(request):
     if pilot_form.is_valid():
         try:
             billing.pilot_request(organization=organization, by=request.user, **pilot_form.cleaned_data)
-            messages.success(request, "Asked: the desk sends you the pilot version's download reference.")
+            messages.success(request, _("Asked: the desk sends you the pilot version's download reference."))
             return redirect("services:orders")
         except ValidationError as error:
             _apply(pilot_form, error)
@@ -195,7 +196,7 @@ def pilot_new(request):
 def _order(request, order_id: int) -> Order:
     order = Order.objects.visible_to(request.user).filter(pk=order_id).first()
     if order is None:
-        raise Http404("No such order")
+        raise Http404(_("No such order"))
     return order
 
 

@@ -9,15 +9,18 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext_lazy as _
 
 from ..models import Attachment, Reply, Status, Ticket
 
-TOO_LARGE = "{name} is {size:,} bytes; attachments may be at most {limit:,} bytes."
-TYPE_NOT_ALLOWED = (
+TOO_LARGE = _("{name} is {size:,} bytes; attachments may be at most {limit:,} bytes.")
+TYPE_NOT_ALLOWED = _(
     "{name}: only PDF, PNG, JPEG, GIF, ZIP (including Office files) and plain-text files are accepted."
 )
-CLOSED_CASE = "This case is closed; reopen it to add files."
-TYPE_MISMATCH = "{name} does not contain what its name says ({expected}); rename it or attach the right file."
+CLOSED_CASE = _("This case is closed; reopen it to add files.")
+TYPE_MISMATCH = _(
+    "{name} does not contain what its name says ({expected}); rename it or attach the right file."
+)
 
 # Content signatures of the allowed types, and the file name endings each may carry.
 SIGNATURES = [

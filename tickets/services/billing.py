@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from lifecycle.dates import Phase
 from lifecycle.models import Contract, MajorVersion, Plan, PremiumOptionKind
@@ -37,33 +38,33 @@ from ..models import (
     WorkLocation,
 )
 
-DESK_ONLY = "Only the support desk can record this."
-NOT_YOUR_ORGANIZATION = "This belongs to another organization."
-NOT_BILLABLE = "This case is covered by the support plan: no work or expenses are charged on it."
-AGREEMENT_FIRST = (
+DESK_ONLY = _("Only the support desk can record this.")
+NOT_YOUR_ORGANIZATION = _("This belongs to another organization.")
+NOT_BILLABLE = _("This case is covered by the support plan: no work or expenses are charged on it.")
+AGREEMENT_FIRST = _(
     "This work needs the customer's agreement: send a quote and wait until the customer accepts it."
 )
-VISIT_NOT_ARRIVED = "Record the specialist's arrival on site before logging on-site work."
-RECEIPT_OF_ANOTHER_CASE = "Choose a receipt attached to this case."
-POSITIVE_MINUTES = "Work lasts at least one minute."
-POSITIVE_AMOUNT = "An expense is more than zero."
-CURRENCY_CODE = "Use an ISO 4217 code, e.g. EUR."
-VISIT_ALREADY = "An on-site visit is already requested for this case."
-CASE_CLOSED = "This case is {status}: reopen it first."
-BILLABLE_NOT_CONFIRMED = "An on-site visit will be charged: {reason} Confirm that you accept the charge."
-NO_VISIT = "No on-site visit was requested for this case."
-RECLASSIFY_REASON = "Say why the case is re-classified."
-BAD_ORDER_STATE = "This order is {state}: it cannot be {action}."
-NO_PRICE = "Give the price the customer is asked to accept."
-NEEDS_CONTRACT = "Choose one of your organization's support contracts."
-CONTRACT_INACTIVE = "This contract is not active today."
-NEEDS_SUPPORT_PLAN = "Orders are made under an Infotecs Basic or Premium contract."
-NO_FEATURE_REQUESTS = "Feature requests are a Premium option your contract does not include."
-PILOT_NOT_ANNOUNCED = "{version} is not an announced version before its general availability."
-PILOT_NOT_HELD = "Your organization holds no support contract for {product}."
-PILOT_NEEDS_REFERENCE = "Give the download reference of the pilot version."
-DESCRIBE = "Describe what you need."
-CVE_FORMAT = "A CVE id reads CVE-<year>-<number>, e.g. CVE-2026-12345."
+VISIT_NOT_ARRIVED = _("Record the specialist's arrival on site before logging on-site work.")
+RECEIPT_OF_ANOTHER_CASE = _("Choose a receipt attached to this case.")
+POSITIVE_MINUTES = _("Work lasts at least one minute.")
+POSITIVE_AMOUNT = _("An expense is more than zero.")
+CURRENCY_CODE = _("Use an ISO 4217 code, e.g. EUR.")
+VISIT_ALREADY = _("An on-site visit is already requested for this case.")
+CASE_CLOSED = _("This case is {status}: reopen it first.")
+BILLABLE_NOT_CONFIRMED = _("An on-site visit will be charged: {reason} Confirm that you accept the charge.")
+NO_VISIT = _("No on-site visit was requested for this case.")
+RECLASSIFY_REASON = _("Say why the case is re-classified.")
+BAD_ORDER_STATE = _("This order is {state}: it cannot be {action}.")
+NO_PRICE = _("Give the price the customer is asked to accept.")
+NEEDS_CONTRACT = _("Choose one of your organization's support contracts.")
+CONTRACT_INACTIVE = _("This contract is not active today.")
+NEEDS_SUPPORT_PLAN = _("Orders are made under an Infotecs Basic or Premium contract.")
+NO_FEATURE_REQUESTS = _("Feature requests are a Premium option your contract does not include.")
+PILOT_NOT_ANNOUNCED = _("{version} is not an announced version before its general availability.")
+PILOT_NOT_HELD = _("Your organization holds no support contract for {product}.")
+PILOT_NEEDS_REFERENCE = _("Give the download reference of the pilot version.")
+DESCRIBE = _("Describe what you need.")
+CVE_FORMAT = _("A CVE id reads CVE-<year>-<number>, e.g. CVE-2026-12345.")
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,19}$")
 
 
@@ -416,7 +417,7 @@ def order_request(
     _member(organization.pk, by)
     at = _now(at)
     if kind not in (OrderKind.FEATURE_REQUEST, OrderKind.ADDITIONAL_SERVICE):
-        raise ValidationError({"kind": "Order a feature request or an additional service."})
+        raise ValidationError({"kind": _("Order a feature request or an additional service.")})
     if not description.strip():
         raise ValidationError({"description": DESCRIBE})
     contract = _order_contract(organization=organization, contract=contract, kind=kind, day=at.date())

@@ -11,6 +11,7 @@ from string import Formatter
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from portal.selectors import person_name, user_timezone
 
@@ -27,10 +28,12 @@ PLACEHOLDERS = {
     "update_due": "the next update deadline, in the customer's time zone",
     "next_due": "the case's next deadline, in the customer's time zone",
 }
-UNKNOWN_PLACEHOLDER = "Unknown placeholder {{{name}}}; use one of: {choices}. Write {{{{ and }}}} for braces."
-BAD_BRACES = "Unmatched brace: write {{ and }} for a literal brace."
+UNKNOWN_PLACEHOLDER = gettext_lazy(
+    "Unknown placeholder {{{name}}}; use one of: {choices}. Write {{{{ and }}}} for braces."
+)
+BAD_BRACES = gettext_lazy("Unmatched brace: write {{ and }} for a literal brace.")
 NO_DEADLINE = "no running deadline"
-NOT_THIS_VENDOR = "This canned reply is for another vendor's cases."
+NOT_THIS_VENDOR = gettext_lazy("This canned reply is for another vendor's cases.")
 
 
 def canned_reply_check(body: str) -> None:

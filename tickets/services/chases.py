@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from policies.models import Vendor
 
@@ -24,7 +25,7 @@ from ..models import Chase, Status, Ticket, Wait
 from .tickets import _desk_only, _lock, _now
 
 CHASE_BATCH = 500
-NOT_WAITING = "Only a case waiting on the customer is chased; this one is {status}."
+NOT_WAITING = _("Only a case waiting on the customer is chased; this one is {status}.")
 
 
 def _open_wait(ticket: Ticket) -> Wait | None:

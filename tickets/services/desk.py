@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 
 from ..models import SavedView
 
-NAME_REQUIRED = "Name the view."
-DESK_ONLY = "Only the support desk has saved views."
+NAME_REQUIRED = _("Name the view.")
+DESK_ONLY = _("Only the support desk has saved views.")
 # Where on the list one is, not what it lists: a saved view always opens at its first page.
 NOT_FILTERS = {"p", "_changelist_filters", "_to_field", "_popup"}
 

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 
 from policies.models import Exclusion
 from policies.words import decline_words
@@ -19,10 +20,12 @@ from ..models import Attachment, CaseExclusion, Status, Ticket
 from . import sla
 from .tickets import _check, _desk_only, _lock, _now, _save, reply_save
 
-UNKNOWN_EXCLUSION = "Choose one of {vendor}'s exclusions: {choices}."
-REASON_REQUIRED = "Say why, with the evidence (what happened, references): the customer reads it."
-NO_SUCH_TARGET = "This case has no {kind} target."
-ATTACHMENT_OF_ANOTHER_CASE = "Attach evidence from this case's own attachments."
+UNKNOWN_EXCLUSION = gettext_lazy("Choose one of {vendor}'s exclusions: {choices}.")
+REASON_REQUIRED = gettext_lazy(
+    "Say why, with the evidence (what happened, references): the customer reads it."
+)
+NO_SUCH_TARGET = gettext_lazy("This case has no {kind} target.")
+ATTACHMENT_OF_ANOTHER_CASE = gettext_lazy("Attach evidence from this case's own attachments.")
 # The pause is recorded as waits, not claimed by hand.
 NOT_CLAIMED_BY_HAND = frozenset({"waiting-on-customer"})
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from portal.selectors import user_membership
 
@@ -20,12 +21,12 @@ from ..models import Attachment, Follower, Reply, Status, Ticket
 from . import sla
 from .tickets import _desk_only, _lock, _save, reply_save
 
-MERGE_ACROSS = "A duplicate is merged only into a case of the same organization and vendor."
-MERGE_ITSELF = "Choose another case to merge this one into."
-MERGE_CLOSED = "Case {number} is closed; reopen it first or choose another case."
-MERGE_DUPLICATE = "Case {number} was merged into another case already."
-NOT_A_COLLEAGUE = "Only members of the case's organization can follow it."
-FOLLOW_YOURSELF = "You can start or stop following a case only for yourself."
+MERGE_ACROSS = gettext_lazy("A duplicate is merged only into a case of the same organization and vendor.")
+MERGE_ITSELF = gettext_lazy("Choose another case to merge this one into.")
+MERGE_CLOSED = gettext_lazy("Case {number} is closed; reopen it first or choose another case.")
+MERGE_DUPLICATE = gettext_lazy("Case {number} was merged into another case already.")
+NOT_A_COLLEAGUE = gettext_lazy("Only members of the case's organization can follow it.")
+FOLLOW_YOURSELF = gettext_lazy("You can start or stop following a case only for yourself.")
 MERGED_FROM = "**Merged from {number}: {subject}**\n\n{body}"
 MERGED_NOTE = "This case was merged into {number}, where the desk continues with it. {message}"
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portal.selectors import user_membership
 from portal.transactions import retry_once_on_conflict
@@ -30,9 +31,9 @@ from .tickets import (
 
 __all__ = ["EMPTY_REPLY", "reply_add"]
 
-NOTES_ARE_STAFF_ONLY = "Only the desk can add internal notes."
-CLOSED_CASE = "This case is closed; reopen it to reply."
-NOT_YOUR_CASE = "You can reply only to your organization's cases."
+NOTES_ARE_STAFF_ONLY = _("Only the desk can add internal notes.")
+CLOSED_CASE = _("This case is closed; reopen it to reply.")
+NOT_YOUR_CASE = _("You can reply only to your organization's cases.")
 
 
 def _check_author(ticket: Ticket, author, internal: bool, wait_on_customer: bool) -> None:

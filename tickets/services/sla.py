@@ -13,6 +13,8 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db.models import F
+from django.utils import translation
+from django.utils.translation import gettext, gettext_lazy
 
 from policies import clock
 from policies.calendars import to_clock
@@ -20,6 +22,7 @@ from policies.models import PolicyVersion, PriorityLevel, SupportCalendar, Targe
 from policies.selectors import version_terms
 from policies.services import PlannedTarget, target_duration
 from policies.words import duration_words
+from portal.models import Organization
 
 from ..deadlines import TargetNow, overdue, target_now
 from ..explain import explain_target
@@ -55,13 +58,20 @@ def forget_clocks() -> None:
 
 
 def version_label(version: PolicyVersion) -> str:
-    return f"{version.vendor.name} {version.name} (version {version.key})"
+    return gettext("%(vendor)s %(name)s (version %(key)s)") % {
+        "vendor": version.vendor.name,
+        "name": version.name,
+        "key": version.key,
+    }
 
 
 def planned_targets(*, version: PolicyVersion, priority: PriorityLevel) -> list[PlannedTarget]:
     """What the vendor's policy promises for this priority (contract overrides come first
     where a contract defines them; see `lifecycle`)."""
-    source = f"{version_label(version)}, priority {priority.name}"
+    source = gettext("%(version)s, priority %(priority)s") % {
+        "version": version_label(version),
+        "priority": priority.name,
+    }
     return [
         PlannedTarget(
             kind=target.kind,
@@ -87,11 +97,23 @@ def warn_at(target: SlaTarget) -> datetime | None:
     return clock.add_business_time(target.started_at, used, clock_of(target))
 
 
+def case_language(ticket: Ticket) -> str:
+    """The language a case's SLA explanations are written in (issue 22): its organization's, whose
+    people read them, else the desk's default."""
+    if Ticket.organization.is_cached(ticket):
+        language = ticket.organization.language
+    else:
+        language = Organization.objects.filter(pk=ticket.organization_id).values_list("language", flat=True)
+        language = language.first()
+    return language or settings.LANGUAGE_CODE
+
+
 def _record(target: SlaTarget, kind: str, at: datetime, detail: str = "") -> None:
     target.warn_at = warn_at(target)
     target.save()
     SlaEvent.objects.create(target=target, kind=kind, at=at, due_at=target.due_at, detail=detail)
-    target.explanation = explain_target(target, clock_of(target), at=at)
+    with translation.override(case_language(target.ticket)):
+        target.explanation = explain_target(target, clock_of(target), at=at)
     target.save(update_fields=["explanation"])
 
 
@@ -164,10 +186,14 @@ def _targets(ticket: Ticket) -> list[SlaTarget]:
     return list(ticket.sla_targets.select_for_update().order_by("kind"))
 
 
-UPDATE_WAITS = "Starts with the desk's first public reply: the longest gap allowed between updates."
+UPDATE_WAITS = gettext_lazy(
+    "Starts with the desk's first public reply: the longest gap allowed between updates."
+)
 
 
-def sla_plan(*, planned: list[PlannedTarget], opened_at: datetime) -> list[SlaTarget]:
+def sla_plan(
+    *, planned: list[PlannedTarget], opened_at: datetime, language: str | None = None
+) -> list[SlaTarget]:
     """The targets a case opened at `opened_at` gets, computed but not saved, so the case row
     can carry its SLA columns from its first insert. The update target waits for the desk's
     first reply: it measures the gap between updates of a case in progress."""
@@ -175,12 +201,14 @@ def sla_plan(*, planned: list[PlannedTarget], opened_at: datetime) -> list[SlaTa
     for plan in planned:
         target = SlaTarget(kind=plan.kind, duration=plan.duration, calendar=plan.calendar, source=plan.source)
         if plan.kind == TargetKind.UPDATE:
-            target.state, target.explanation = TargetState.NOT_APPLICABLE, UPDATE_WAITS
+            with translation.override(language or settings.LANGUAGE_CODE):
+                target.state, target.explanation = TargetState.NOT_APPLICABLE, str(UPDATE_WAITS)
         else:
             target.state, target.started_at = TargetState.RUNNING, opened_at
             target.due_at = _due(target)
             target.warn_at = warn_at(target)
-            target.explanation = explain_target(target, clock_of(target), at=opened_at)
+            with translation.override(language or settings.LANGUAGE_CODE):
+                target.explanation = explain_target(target, clock_of(target), at=opened_at)
         targets.append(target)
     return targets
 
@@ -407,7 +435,8 @@ def sla_recompute(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime,
         if target.state == TargetState.NOT_APPLICABLE:
             target.started_at = ticket.opened_at if plan.kind != TargetKind.UPDATE else None
         if target.started_at is None:
-            target.explanation = UPDATE_WAITS
+            with translation.override(case_language(ticket)):
+                target.explanation = str(UPDATE_WAITS)
             target.save()
             continue
         _replan(target, waits, at, reason)

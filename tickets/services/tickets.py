@@ -9,6 +9,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from lifecycle.models import MajorVersion, Product
 from lifecycle.services import entitlement_check, quota_use_record, quota_use_withdraw
@@ -23,20 +24,22 @@ from .. import notices
 from ..models import Kind, Reply, SlaTarget, Status, Ticket, TicketChannel, TicketCounter
 from . import sla
 
-NOT_A_MEMBER = "You can open cases only for your own organization."
-UNKNOWN_PRIORITY = "Choose one of {vendor}'s priorities: {choices}."
-KIND_NOT_OFFERED = "{vendor} does not distinguish requests from incidents; open an incident."
-BAD_TRANSITION = "A case that is {current} cannot be {action}."
-RESOLUTION_REQUIRED = "Choose how the case was resolved."
-VERSION_OF_ANOTHER_PRODUCT = "Choose a version of {product}."
-BILLABLE_NOT_CONFIRMED = "This case will be charged: {reason} Confirm that you accept the charge to open it."
-WRONG_RESOLUTION = "Choose one of {vendor}'s resolution codes."
-RESOLUTION_MESSAGE_REQUIRED = "Write the customer a message saying how the case was resolved."
-DESK_ONLY = "Only the support desk can make this change."
-NOT_YOUR_CASE = "This case belongs to another organization."
-RESOLVE_FIRST = "Resolve the case with a message to the customer; the customer or the desk closes it then."
-EMPTY_REPLY = "Write a reply before sending."
-SPLIT_CLOSED = "A closed case cannot be split; reopen it first."
+NOT_A_MEMBER = _("You can open cases only for your own organization.")
+UNKNOWN_PRIORITY = _("Choose one of {vendor}'s priorities: {choices}.")
+KIND_NOT_OFFERED = _("{vendor} does not distinguish requests from incidents; open an incident.")
+BAD_TRANSITION = _("A case that is {current} cannot be {action}.")
+RESOLUTION_REQUIRED = _("Choose how the case was resolved.")
+VERSION_OF_ANOTHER_PRODUCT = _("Choose a version of {product}.")
+BILLABLE_NOT_CONFIRMED = _(
+    "This case will be charged: {reason} Confirm that you accept the charge to open it."
+)
+WRONG_RESOLUTION = _("Choose one of {vendor}'s resolution codes.")
+RESOLUTION_MESSAGE_REQUIRED = _("Write the customer a message saying how the case was resolved.")
+DESK_ONLY = _("Only the support desk can make this change.")
+NOT_YOUR_CASE = _("This case belongs to another organization.")
+RESOLVE_FIRST = _("Resolve the case with a message to the customer; the customer or the desk closes it then.")
+EMPTY_REPLY = _("Write a reply before sending.")
+SPLIT_CLOSED = _("A closed case cannot be split; reopen it first.")
 
 
 def _now(at: datetime | None) -> datetime:
@@ -182,7 +185,8 @@ def _new_ticket(
 def _plan(ticket: Ticket, *, remote_failed: bool, at: datetime) -> list[SlaTarget]:
     """The entitlement check and the targets the case gets (the contract's first), unsaved:
     what `ticket_open` writes and `ticket_preview` shows."""
-    return sla.sla_plan(planned=_entitle(ticket, remote_failed=remote_failed, at=at), opened_at=at)
+    planned = _entitle(ticket, remote_failed=remote_failed, at=at)
+    return sla.sla_plan(planned=planned, opened_at=at, language=sla.case_language(ticket))
 
 
 def _check_confirmed(ticket: Ticket, confirm_billable: bool) -> None:
@@ -481,7 +485,7 @@ def ticket_assign(*, ticket: Ticket, assignee, by, at: datetime | None = None) -
     at = _now(at)
     _desk_only(by, "assignee")
     if assignee is not None and not assignee.is_staff:
-        raise ValidationError({"assignee": "Cases are assigned to staff."})
+        raise ValidationError({"assignee": _("Cases are assigned to staff.")})
     ticket.assignee = assignee
     return _save(ticket, at)
 

@@ -12,13 +12,14 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from ..models import OPEN_STATUSES, Ticket, VendorHandoff
 from .tickets import _desk_only, _lock, _now
 
-ALREADY_WITH_VENDOR = "The case is with the vendor since {since:%Y-%m-%d %H:%M}: record its answer first."
-NOT_WITH_VENDOR = "The case is not with the vendor."
-NOT_OPEN = "Only an open case is handed to the vendor; this one is {status}."
+ALREADY_WITH_VENDOR = _("The case is with the vendor since {since:%Y-%m-%d %H:%M}: record its answer first.")
+NOT_WITH_VENDOR = _("The case is not with the vendor.")
+NOT_OPEN = _("Only an open case is handed to the vendor; this one is {status}.")
 
 
 def _reference(ticket: Ticket, reference: str | None) -> None:

@@ -1,0 +1,128 @@
+"""Issue 22 point 1: the API's own error messages and the SLA explanations in Russian, with
+Russian plural forms (1 час, 2 часа, 5 часов, 21 час, 11 часов)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+from types import SimpleNamespace
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone, translation
+from rest_framework.test import APIClient
+
+from policies import clock
+from policies.words import due_words, duration_words
+from portal.models import ApiToken
+from portal.services import api_token_create
+from tickets.explain import explain_target
+from tickets.models import TargetKind
+from tickets.services import ticket_open
+
+pytestmark = pytest.mark.django_db
+
+
+def _api(user) -> APIClient:
+    client = APIClient()
+    token, key = api_token_create(user=user)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+def test_an_api_error_message_in_russian(customer):
+    body = {"vendor": "nobody", "priority": "high", "subject": "Сбой", "body": "Не работает"}
+    russian = _api(customer).post(reverse("api:ticket-list"), body, format="json", HTTP_ACCEPT_LANGUAGE="ru")
+    assert russian.status_code == HTTPStatus.BAD_REQUEST
+    assert russian.json()["vendor"] == ["Неизвестный поставщик 'nobody'."]
+    english = _api(customer).post(reverse("api:ticket-list"), body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["vendor"] == ["Unknown vendor 'nobody'."]
+
+
+def test_a_missing_case_is_404_in_russian(customer):
+    response = _api(customer).get(
+        reverse("api:ticket-detail", args=["ALC-999999"]), HTTP_ACCEPT_LANGUAGE="ru"
+    )
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json()["detail"] == "Такого обращения нет."
+
+
+@pytest.mark.parametrize(
+    ("hours", "minutes", "words"),
+    [
+        (1, 1, "1 час 1 минута"),
+        (2, 2, "2 часа 2 минуты"),
+        (5, 5, "5 часов 5 минут"),
+        (21, 21, "21 час 21 минута"),
+        (11, 11, "11 часов 11 минут"),
+    ],
+)
+def test_russian_durations_decline_by_number(hours, minutes, words):
+    with translation.override("ru"):
+        assert duration_words(timedelta(hours=hours, minutes=minutes)) == words
+
+
+@pytest.mark.parametrize(
+    ("left", "words"),
+    [
+        (timedelta(minutes=1), "через 1 минуту"),
+        (timedelta(minutes=21), "через 21 минуту"),
+        (timedelta(minutes=2), "через 2 минуты"),
+        (timedelta(minutes=11), "через 11 минут"),
+        (-timedelta(hours=5), "просрочено на 5 часов"),
+        (-timedelta(days=1, hours=2), "просрочено на 1 день 2 часа"),
+    ],
+)
+def test_russian_deadlines_after_a_preposition(left, words):
+    with translation.override("ru"):
+        assert due_words(left) == words
+
+
+def _target(duration: timedelta):
+    started = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    return SimpleNamespace(
+        get_kind_display=lambda: "Первый ответ",
+        duration=duration,
+        source="Alectrona Support Policy",
+        started_at=started,
+        paused=timedelta(0),
+        paused_since=None,
+        due_at=started + duration,
+        pk=None,
+        events=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("hours", "words"),
+    [(1, "1 час"), (2, "2 часа"), (5, "5 часов"), (21, "21 час"), (11, "11 часов")],
+)
+def test_a_russian_sla_explanation_with_the_right_plural(hours, words):
+    calendar = clock.Calendar.twenty_four_seven()
+    with translation.override("ru"):
+        text = explain_target(_target(timedelta(hours=hours)), calendar, at=timezone.now())
+    assert text.startswith(
+        f"Первый ответ: срок — {words} учитываемого времени по круглосуточному графику 24×7"
+    )
+    assert "Отсчёт начался Пн 23 Ноя 2026 09:00 UTC." in text
+    assert "Срок:" in text
+
+
+def test_a_case_of_a_russian_organization_explains_its_deadlines_in_russian(customer, vendors):
+    organization = customer.membership.organization
+    organization.language = "ru"
+    organization.save(update_fields=["language"])
+    ticket = ticket_open(
+        organization=organization,
+        requester=customer,
+        vendor=vendors["alectrona"],
+        priority="high",
+        subject="Экспорт не работает",
+        body="Ночной экспорт останавливается.",
+    )
+    target = ticket.sla_targets.get(kind=TargetKind.FIRST_RESPONSE)
+    assert (
+        "учитываемого времени в часы поддержки (с понедельника по пятницу, 09:00–17:30" in target.explanation
+    )
+    assert "местное время America/New_York" in target.explanation
