@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,9 @@ from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
+from lifecycle.models import Deployment, Plan, Product
+from lifecycle.notices import milestone_notices_queue
+from lifecycle.services import contract_create, major_version_create
 from portal.models import Profile
 from tickets.models import Follower
 from tickets.services import reply_add, ticket_open
@@ -143,3 +147,29 @@ def test_the_password_reset_email_in_the_person_s_language(client, customer):
     [email] = mail.outbox
     assert email.subject == "Сброс пароля на портале поддержки"
     assert "Здравствуйте" in email.body and "Hello" not in email.body
+
+
+def test_a_lifecycle_milestone_names_the_milestone_in_russian(
+    customer, vendors, django_capture_on_commit_callbacks
+):
+    """The milestone's name and meaning are the template's words, in the recipient's language,
+    not English text computed before rendering."""
+    product = Product.objects.create(vendor=vendors["infotecs"], name="ViPNet Coordinator")
+    four = major_version_create(product=product, number=4, ga=date(2023, 9, 1), eos=date(2027, 5, 1))
+    contract_create(
+        organization=customer.membership.organization,
+        product=product,
+        plan=Plan.STANDARD,
+        start=date(2026, 1, 1),
+        end=date(2027, 12, 31),
+        deployment=Deployment.HOSTED,
+        license_price=Decimal("0"),
+        major_version=four,
+    )
+    _speaks(customer, "ru")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert milestone_notices_queue(today=date(2026, 11, 24)) == 1
+    [email] = _to(customer.email)
+    assert email.subject == "ViPNet Coordinator 4: окончание продаж (EOS) — 1 мая 2027"
+    assert "После этой даты версия больше не продаётся" in email.body
+    assert "end of sales" not in email.body
