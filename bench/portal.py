@@ -174,6 +174,7 @@ def main() -> int:
     cookie = session_cookie(customer)
     pages = [
         ("My cases, page 1", "/tickets/"),
+        ("My cases, page 2", "/tickets/?page=2"),
         ("My cases, page 40", "/tickets/?page=40"),
         ("My cases, open + search", "/tickets/?status=open&q=export"),
         (f"Case page, {REPLIES} replies", f"/tickets/{ticket.number}/"),
@@ -244,31 +245,43 @@ def _signed_in(user):
 
 
 def agent_report(portal: list[Page], agent: list[Page], *, customer_client, staff_client, host) -> bool:
-    """The agent's pages beside the customer's for the same data: time, function calls, queries."""
+    """The agent's pages beside the customer's for the same data: time, function calls, queries.
+    The changelist shows 50 cases a page and My cases 25, so the list is compared twice: page for
+    page, and for the same 50 cases (My cases pages 1 and 2, summed), which the goal judges."""
     by_name = {page.name: page for page in portal + agent}
-    pairs = [
-        ("Case page, 50 replies", f"Case page, {REPLIES} replies", "Admin case page, 50 replies"),
-        ("Case page, 2 replies", "Case page, 2 replies", "Admin case page, 2 replies"),
-        ("Case list, page 1", "My cases, page 1", "Admin changelist, page 1"),
+    pairs = [  # (label, the portal's pages, summed, the admin's page, judged by the goal: 1)
+        ("Case page, 50 replies", [f"Case page, {REPLIES} replies"], "Admin case page, 50 replies", 1),
+        ("Case page, 2 replies", ["Case page, 2 replies"], "Admin case page, 2 replies", 1),
+        (
+            "Case list, same 50 cases",
+            ["My cases, page 1", "My cases, page 2"],
+            "Admin changelist, page 1",
+            True,
+        ),
+        ("Case list, page for page", ["My cases, page 1"], "Admin changelist, page 1", 0),
     ]
     print(
         f"\nAgent pages beside the portal's, same data (goal: admin / portal <= {AGENT_GOAL:g} in time "
         "and function calls, constant queries)"
     )
     print(
-        f"{'page':<24} {'portal ms':>9} {'admin ms':>9} {'ratio':>6}  {'portal calls':>12} "
+        f"{'page':<26} {'portal ms':>9} {'admin ms':>9} {'ratio':>6}  {'portal calls':>12} "
         f"{'admin calls':>11} {'ratio':>6}  {'queries':>9}"
     )
     ok = True
-    for label, portal_name, agent_name in pairs:
-        mine, theirs = by_name[portal_name], by_name[agent_name]
-        portal_calls = function_calls(customer_client, mine.path)
+    for label, portal_names, agent_name, judged in pairs:
+        mine, theirs = [by_name[name] for name in portal_names], by_name[agent_name]
+        portal_ms = sum(page.median for page in mine)
+        portal_calls = sum(function_calls(customer_client, page.path) for page in mine)
         agent_calls = function_calls(staff_client, theirs.path)
-        time_ratio, call_ratio = theirs.median / mine.median, agent_calls / portal_calls
-        ok &= time_ratio <= AGENT_GOAL and call_ratio <= AGENT_GOAL
+        time_ratio, call_ratio = theirs.median / portal_ms, agent_calls / portal_calls
+        if judged:
+            ok &= time_ratio <= AGENT_GOAL and call_ratio <= AGENT_GOAL
+        queries = "+".join(str(page.queries) for page in mine)
         print(
-            f"{label:<24} {mine.median:>9.1f} {theirs.median:>9.1f} {time_ratio:>5.2f}x  {portal_calls:>12,} "
-            f"{agent_calls:>11,} {call_ratio:>5.2f}x  {mine.queries:>4}/{theirs.queries:<4}"
+            f"{label:<26} {portal_ms:>9.1f} {theirs.median:>9.1f} {time_ratio:>5.2f}x  {portal_calls:>12,} "
+            f"{agent_calls:>11,} {call_ratio:>5.2f}x  {queries:>5}/{theirs.queries:<4}"
+            + ("" if judged else "  (not judged: 50 rows against 25)")
         )
     case_queries = {p.queries for p in agent if p.name.startswith("Admin case")}
     list_queries = {p.queries for p in agent if p.name.startswith("Admin changelist")}
