@@ -62,6 +62,7 @@ class NewReplyInline(admin.StackedInline):
     model = Reply
     form = NewReplyForm
     formset = NewReplyFormSet
+    template = "admin/tickets/ticket/reply_box.html"  # stacked.html without the unused empty form
     fields = ["body", "files", "internal", "wait_on_customer"]
     desk_column = "main"
     extra = 1
