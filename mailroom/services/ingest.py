@@ -115,7 +115,7 @@ def _format(message, params: dict) -> str:
 
 
 _text = lazy(_format, str)  # _text(message, params): formatted in the language active when read
-UNANSWERED = " Not answered: {count} answers to {address} in the last hour (MAIL_ANSWERS_PER_HOUR)."
+UNANSWERED = _("Not answered: {count} answers to {address} in the last hour (MAIL_ANSWERS_PER_HOUR).")
 
 
 @dataclass
@@ -191,10 +191,10 @@ def _store_raw(message: InboundMessage, data: bytes) -> None:
 def _duplicate(original: InboundMessage, message: InboundMessage) -> InboundMessage:
     InboundMessage.objects.filter(pk=original.pk).update(times_seen=F("times_seen") + 1)
     message.outcome = Outcome.DUPLICATE
-    message.reason = (
-        f"Already received on {original.received_at:%Y-%m-%d %H:%M} UTC "
-        f"({original.get_outcome_display().lower()}); nothing was done again."
-    )
+    message.reason = gettext("Already received on %(when)s UTC (%(outcome)s); nothing was done again.") % {
+        "when": f"{original.received_at:%Y-%m-%d %H:%M}",
+        "outcome": original.get_outcome_display().lower(),
+    }
     message.ticket_id, message.reply_id = original.ticket_id, original.reply_id
     message.original = original
     return message
@@ -206,16 +206,18 @@ def _duplicate(original: InboundMessage, message: InboundMessage) -> InboundMess
 def _sender(address: str):
     """The one active person with this address, or None and why not."""
     if not address:
-        return None, "No sender address could be read from the message."
+        return None, gettext("No sender address could be read from the message.")
     users = list(
         get_user_model()
         .objects.filter(email__iexact=address, is_active=True)
         .select_related("membership__organization")[:2]
     )
     if not users:
-        return None, f"{address} is not the address of anyone in the portal."
+        return None, gettext("%(address)s is not the address of anyone in the portal.") % {"address": address}
     if len(users) > 1:
-        return None, f"Several people in the portal have the address {address}: staff must choose."
+        return None, gettext(
+            "Several people in the portal have the address %(address)s: staff must choose."
+        ) % {"address": address}
     return users[0], ""
 
 
@@ -226,9 +228,9 @@ def _ours(mail: ParsedMail) -> str:
         and mail.message_id.startswith(("<notice.", "<case."))
         or Notice.objects.filter(message_id=mail.message_id).exists()
     ):
-        return "the desk's own email came back (its Message-ID is one the desk sent)"
+        return gettext("the desk's own email came back (its Message-ID is one the desk sent)")
     if mail.from_address and Vendor.objects.filter(support_email__iexact=mail.from_address).exists():
-        return f"sent from the desk's own address {mail.from_address}"
+        return gettext("sent from the desk's own address %(address)s") % {"address": mail.from_address}
     return ""
 
 
@@ -339,7 +341,7 @@ def _may_answer(message: InboundMessage, decision: Decision) -> bool:
     if _answers_left(message) > 0:
         return True
     decision.reasons.append(
-        UNANSWERED.format(count=settings.MAIL_ANSWERS_PER_HOUR, address=message.from_address).strip()
+        UNANSWERED.format(count=settings.MAIL_ANSWERS_PER_HOUR, address=message.from_address)
     )
     return False
 
@@ -350,7 +352,12 @@ def _answered(message: InboundMessage, notice) -> None:
 
 
 def _refuse(message: InboundMessage, decision: Decision, *, user, reasons, advice, url, ticket=None) -> None:
-    decision.set(Outcome.REFUSED, "Refused: " + _said(reasons), sender=user, ticket=ticket)
+    decision.set(
+        Outcome.REFUSED,
+        gettext("Refused: %(reasons)s") % {"reasons": _said(reasons)},
+        sender=user,
+        ticket=ticket,
+    )
     if _may_answer(message, decision):
         notice = notices.mail_refused(
             message=message, user=user, reasons=reasons, advice=advice, portal_url=url, ticket=ticket
@@ -361,7 +368,7 @@ def _refuse(message: InboundMessage, decision: Decision, *, user, reasons, advic
 def _attachments_refused(message: InboundMessage, decision: Decision, *, user, ticket, refused) -> None:
     if not refused:
         return
-    decision.reasons.append("Attachments refused: " + _said(refused))
+    decision.reasons.append(gettext("Attachments refused: %(reasons)s") % {"reasons": _said(refused)})
     if _may_answer(message, decision):
         _answered(
             message,
@@ -421,15 +428,23 @@ def _open_case(message: InboundMessage, mail: ParsedMail, decision: Decision, se
     if sender is None:
         decision.set(
             Outcome.QUARANTINED,
-            unknown + " Quarantined for staff: open it for an organization or discard it.",
+            f"{unknown} " + gettext("Quarantined for staff: open it for an organization or discard it."),
         )
         return
     membership = user_membership(sender)
     if membership is None:
-        who = "a member of the staff" if sender.is_staff else "a person in no organization"
+        if sender.is_staff:
+            text = gettext(
+                "%(address)s is a member of the staff: open it as a case for an organization, or discard it."
+            )
+        else:
+            text = gettext(
+                "%(address)s is a person in no organization: open it as a case for an organization, "
+                "or discard it."
+            )
         decision.set(
             Outcome.QUARANTINED,
-            f"{mail.from_address} is {who}: open it as a case for an organization, or discard it.",
+            text % {"address": mail.from_address},
             sender=sender,
         )
         return
@@ -446,7 +461,12 @@ def _open_case(message: InboundMessage, mail: ParsedMail, decision: Decision, se
         return
     decision.set(
         Outcome.OPENED,
-        f"Opened {ticket.number} for {membership.organization.name}, requested by {sender.get_username()}.",
+        gettext("Opened %(number)s for %(organization)s, requested by %(username)s.")
+        % {
+            "number": ticket.number,
+            "organization": membership.organization.name,
+            "username": sender.get_username(),
+        },
         ticket=ticket,
         sender=sender,
     )
@@ -459,15 +479,27 @@ def _reply(
 ) -> None:
     decision.ticket = ticket
     if sender is None:
-        decision.set(Outcome.QUARANTINED, f"{unknown} It replied to {ticket.number}; nothing was added.")
+        decision.set(
+            Outcome.QUARANTINED,
+            f"{unknown} "
+            + gettext("It replied to %(number)s; nothing was added.") % {"number": ticket.number},
+        )
         return
     if not _may_see(sender, ticket):
         membership = user_membership(sender)
-        where = membership.organization.name if membership else "no organization"
+        where = membership.organization.name if membership else gettext("no organization")
         decision.set(
             Outcome.QUARANTINED,
-            f"{mail.from_address} ({where}) replied to {ticket.number} of {ticket.organization.name} "
-            "with its reply address: nothing was added.",
+            gettext(
+                "%(address)s (%(where)s) replied to %(number)s of %(organization)s with its reply address: "
+                "nothing was added."
+            )
+            % {
+                "address": mail.from_address,
+                "where": where,
+                "number": ticket.number,
+                "organization": ticket.organization.name,
+            },
             sender=sender,
         )
         return
@@ -494,10 +526,13 @@ def _reply(
         return
     for upload in accepted:
         attachment_add(ticket=ticket, uploaded_by=sender, upload=upload, reply=reply)
-    kind = "staff public reply" if sender.is_staff else "reply"
+    if sender.is_staff:
+        text = gettext("Added a staff public reply to %(number)s by %(username)s.")
+    else:
+        text = gettext("Added a reply to %(number)s by %(username)s.")
     decision.set(
         Outcome.REPLIED,
-        f"Added a {kind} to {ticket.number} by {sender.get_username()}.",
+        text % {"number": ticket.number, "username": sender.get_username()},
         reply=reply,
         sender=sender,
     )
@@ -521,17 +556,24 @@ def _reply_token(mail: ParsedMail, vendor: Vendor) -> tuple[str, str]:
 def _decide(message: InboundMessage, mail: ParsedMail, decision: Decision) -> None:
     vendor = message.vendor
     if mail.automatic or (ours := _ours(mail)):
-        decision.set(Outcome.IGNORED, f"Automatic mail, never answered: {mail.automatic or ours}.")
+        decision.set(
+            Outcome.IGNORED,
+            gettext("Automatic mail, never answered: %(why)s.") % {"why": mail.automatic or ours},
+        )
         return
     if mail.dmarc_failed:
         decision.set(
             Outcome.QUARANTINED,
-            f"DMARC failed for {mail.from_address or 'the sender'}: the From may be forged.",
+            gettext("DMARC failed for %(address)s: the From may be forged.")
+            % {"address": mail.from_address or gettext("the sender")},
         )
         return
     if not mail.from_address:
         problems = "; ".join(mail.problems) or "no headers"
-        decision.set(Outcome.QUARANTINED, f"The message could not be read ({problems}).")
+        decision.set(
+            Outcome.QUARANTINED,
+            gettext("The message could not be read (%(problems)s).") % {"problems": problems},
+        )
         return
     sender, unknown = _sender(mail.from_address)
     token, address = _reply_token(mail, vendor)
@@ -539,13 +581,18 @@ def _decide(message: InboundMessage, mail: ParsedMail, decision: Decision) -> No
         ticket = reply_token_ticket(token)
         if ticket is None:
             decision.set(
-                Outcome.QUARANTINED, f"{address} is a reply address no case has (forged or mistyped)."
+                Outcome.QUARANTINED,
+                gettext("%(address)s is a reply address no case has (forged or mistyped).")
+                % {"address": address},
             )
         elif ticket.vendor_id != vendor.pk:
             decision.set(
                 Outcome.QUARANTINED,
-                f"{address} is the reply address of {ticket.number}, a case of {ticket.vendor.name}, "
-                "not of this mailbox.",
+                gettext(
+                    "%(address)s is the reply address of %(number)s, a case of %(vendor)s, "
+                    "not of this mailbox."
+                )
+                % {"address": address, "number": ticket.number, "vendor": ticket.vendor.name},
                 ticket=ticket,
             )
         else:
@@ -573,18 +620,20 @@ def _too_large(message: InboundMessage, mail: ParsedMail, decision: Decision) ->
     limit = settings.MAIL_MAX_BYTES
     reason = _text(TOO_LARGE, {"size": message.size, "limit": limit})
     if mail.automatic:
-        decision.set(Outcome.IGNORED, f"Automatic mail, never answered: {mail.automatic}. {reason}")
+        why = gettext("Automatic mail, never answered: %(why)s.") % {"why": mail.automatic}
+        decision.set(Outcome.IGNORED, f"{why} {reason}")
         return
     sender, _unknown = _sender(mail.from_address)
     if sender is None or mail.dmarc_failed:
         decision.set(
-            Outcome.REFUSED, f"{reason} Only its headers are kept; the sender is not known, so not answered."
+            Outcome.REFUSED,
+            f"{reason} " + gettext("Only its headers are kept; the sender is not known, so not answered."),
         )
         return
     advice = _text(TOO_LARGE_ADVICE, {"limit": settings.ATTACHMENT_MAX_BYTES})
     url = _portal_url("tickets:open", query=f"?vendor={message.vendor.slug}")
     _refuse(message, decision, user=sender, reasons=[reason], advice=advice, url=url)
-    decision.reasons.append("Only its headers are kept.")
+    decision.reasons.append(gettext("Only its headers are kept."))
 
 
 # ---------------------------------------------------------------------------- the service
@@ -635,7 +684,8 @@ def message_ingest(
         except Exception as error:  # noqa: BLE001 - bad input must never escape; the raw bytes are kept
             logger.exception("Mail %s could not be processed", message.message_id)
             decision = Decision().set(
-                Outcome.QUARANTINED, f"Could not be processed: {type(error).__name__}: {error}"
+                Outcome.QUARANTINED,
+                gettext("Could not be processed: %(error)s") % {"error": f"{type(error).__name__}: {error}"},
             )
             message.answered_at = None
         message.outcome = decision.outcome

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Membership, Organization, Role
@@ -61,9 +62,12 @@ def message_open_for(*, message: InboundMessage, organization: Organization, req
     decision = Decision()
     if requester.email.lower() == message.from_address:
         acknowledgement_thread(message, decision, ticket)
-    notes = [f"Opened as {ticket.number} for {organization.name} by {by.get_username()}."]
+    notes = [
+        gettext("Opened as %(number)s for %(organization)s by %(username)s.")
+        % {"number": ticket.number, "organization": organization.name, "username": by.get_username()}
+    ]
     if refused:
-        notes.append("Attachments refused: " + " ".join(refused))
+        notes.append(gettext("Attachments refused: %(reasons)s") % {"reasons": " ".join(map(str, refused))})
     message.ticket, message.sender = ticket, requester
     _handled(message, by=by, outcome=Outcome.OPENED, note=" ".join(notes + decision.reasons))
     return ticket
@@ -106,5 +110,10 @@ def message_add_sender_and_open(*, message: InboundMessage, organization: Organi
 @transaction.atomic
 def message_discard(*, message: InboundMessage, by) -> InboundMessage:
     message = _claim(message)
-    _handled(message, by=by, outcome=Outcome.DISCARDED, note=f"Discarded by {by.get_username()}.")
+    _handled(
+        message,
+        by=by,
+        outcome=Outcome.DISCARDED,
+        note=gettext("Discarded by %(username)s.") % {"username": by.get_username()},
+    )
     return message
