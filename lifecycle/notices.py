@@ -15,14 +15,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from policies.models import PolicyVersion
 from policies.selectors import version_in_force
 from policies.services import policy_version_reductions
 from portal.models import NoticeKind
 from portal.outbox import notice_build, notices_queue
-from portal.selectors import user_timezone
+from portal.selectors import email_language, user_timezone
 
 from .dates import add_months, notice_by
 from .models import MajorVersion
@@ -192,13 +192,19 @@ def policy_change_notices_queue(*, version: PolicyVersion, now: datetime | None 
     context = {
         "vendor": version.vendor,
         "version": version,
-        "reductions": policy_version_reductions(draft=version, current=previous),
         "policy_url": settings.SITE_URL + reverse("policies:vendor", args=[version.vendor.slug]),
     }
+    # The reductions are text made before rendering: written once per recipients' language (issue 22).
+    reductions: dict[str, list[str]] = {}
     send_at, rows = policy_change_send_at(version), []
     for person in policy_change_recipients(version=version, today=now.date()):
+        language = email_language(person)
+        if language not in reductions:
+            with translation.override(language):
+                reductions[language] = policy_version_reductions(draft=version, current=previous)
         personal = {
             **context,
+            "reductions": reductions[language],
             "recipient_name": person.get_full_name() or person.username,
             "organization_name": person.membership.organization.name,
         }

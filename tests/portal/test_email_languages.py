@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core import mail
 from django.urls import reverse
@@ -173,3 +174,36 @@ def test_a_lifecycle_milestone_names_the_milestone_in_russian(
     assert email.subject == "ViPNet Coordinator 4: окончание продаж (EOS) — 1 мая 2027"
     assert "После этой даты версия больше не продаётся" in email.body
     assert "end of sales" not in email.body
+
+
+def test_a_policy_change_to_a_russian_and_an_english_customer(vendors, agent, customer, colleague):
+    """One publication, two languages: each recipient's email, and the reductions it lists, are
+    written in that recipient's language."""
+    from policies.models import PolicyChannel
+    from policies.services import policy_version_publish
+    from portal.outbox import notice_sweep
+    from tests.policies.test_services import _draft
+
+    product = Product.objects.create(vendor=vendors["alectrona"], name="Alectrona Cloud")
+    contract_create(
+        organization=customer.membership.organization,
+        product=product,
+        plan=Plan.STANDARD,
+        start=date(2026, 1, 1),
+        end=date(2026, 12, 31),
+        deployment=Deployment.HOSTED,
+        license_price=Decimal("0"),
+    )
+    _speaks(customer, "ru")
+    published = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    draft = _draft(vendors["alectrona"], key="2027", effective_from=published + timedelta(days=10))
+    PolicyChannel.objects.filter(version=draft, channel="chat").delete()
+    policy_version_publish(version=draft, published_at=published, acknowledged_by=agent)
+    with time_machine.travel(published + timedelta(days=3), tick=False):
+        assert notice_sweep().sent == 2
+    [russian] = _to(customer.email)
+    [english] = _to(colleague.email)
+    assert russian.subject.startswith("Политика поддержки Alectrona меняется с ")
+    assert "Что меняется не в вашу пользу:" in russian.body
+    assert english.subject.startswith("Alectrona support policy changes on ")
+    assert "The Chat channel is removed." in english.body
