@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from lifecycle.dates import add_months
@@ -279,7 +280,7 @@ def statement_compute(*, contract: Contract, month: date) -> StatementData:
 
 def _to_json(data: StatementData) -> dict:
     def plain(value):
-        if isinstance(value, Decimal):
+        if isinstance(value, Decimal | Promise):  # Promise: a translated label, as text
             return str(value)
         if isinstance(value, dict):
             return {k: plain(v) for k, v in value.items()}

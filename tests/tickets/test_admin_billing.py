@@ -104,7 +104,7 @@ def test_the_arrived_now_action_records_an_arrival_once(
     changelist = reverse("admin:tickets_onsitevisit_changelist")
     action = {"action": "arrived_now", "_selected_action": [visit.pk]}
     answer = staff_client.post(changelist, action, follow=True)
-    assert "1 arrival(s) recorded." in answer.content.decode()
+    assert "1 arrival recorded." in answer.content.decode()
     visit.refresh_from_db()
     assert visit.arrived_at == NOW
     staff_client.post(changelist, action)
