@@ -4,16 +4,16 @@ organization's or all of them. The same report prints cleanly and downloads as C
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from policies.words import duration_words
 from portal.errors import BadInput
 from portal.exports import csv_response
 from portal.models import Organization
@@ -25,10 +25,14 @@ from .availability import month_of, months_back
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 # The months a report can cover: its charts reach a year back and its links a month ahead.
 FIRST_YEAR, LAST_YEAR = 2000, 2999
-MONTH_INVALID = gettext_lazy("give a month as YYYY-MM, from %(first)s-01 to %(last)s-12.") % {
-    "first": FIRST_YEAR,
-    "last": LAST_YEAR,
-}
+# Lazy: the message is read in the language of the request that gets it.
+MONTH_INVALID = lazy(
+    lambda: (
+        gettext("give a month as YYYY-MM, from %(first)s-01 to %(last)s-12.")
+        % {"first": FIRST_YEAR, "last": LAST_YEAR}
+    ),
+    str,
+)()
 
 
 def _scope(request) -> Organization | None:
@@ -174,7 +178,9 @@ def _duration(minutes: int | None) -> str:
     if minutes is None:
         return "—"
     hours, rest = divmod(minutes, 60)
-    return duration_words(timedelta(minutes=minutes))
+    if rest:
+        return gettext("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": rest}
+    return gettext("%(hours)d h") % {"hours": hours}
 
 
 @login_required

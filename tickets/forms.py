@@ -9,8 +9,9 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext
 
 from lifecycle.models import MajorVersion, Product
 from policies.models import Vendor
@@ -21,9 +22,15 @@ from .models import Kind, Status
 from .services import attachment_validate
 
 MAX_FILES = 5
-TOO_MANY_FILES = ngettext_lazy(
-    "Attach at most %(count)d file at a time.", "Attach at most %(count)d files at a time.", MAX_FILES
-) % {"count": MAX_FILES}
+TOO_MANY_FILES = lazy(  # read in the language of the request that gets it
+    lambda: (
+        ngettext(
+            "Attach at most %(count)d file at a time.", "Attach at most %(count)d files at a time.", MAX_FILES
+        )
+        % {"count": MAX_FILES}
+    ),
+    str,
+)()
 CHOOSE_PRIORITY = _("Choose a priority: each level's meaning is shown beside it.")
 
 
