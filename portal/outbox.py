@@ -234,7 +234,23 @@ def _build(notice: Notice) -> None:
     notice.message = message_bytes(notice)
 
 
-_WIRE = email.policy.compat32.clone(linesep="\r\n")
+class _WirePolicy(email.policy.Compat32):
+    """compat32 with CRLF, and a short ASCII header written as is: what `email.header.Header`
+    would return for it, without building one for each of a message's 17 headers."""
+
+    def _fold(self, name, value, sanitize):
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and len(name) + len(value) + 2 <= (self.max_line_length or 78)
+            and "\n" not in value
+            and "\r" not in value
+        ):
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)
+
+
+_WIRE = _WirePolicy(linesep="\r\n")
 
 
 def message_bytes(notice: Notice) -> bytes:
