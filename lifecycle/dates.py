@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from django.utils.translation import gettext_lazy
+
 # SPEC §3: "Customers with that product are emailed at least 6 months before each of EOS, EOMS and EOL".
 NOTICE_MONTHS = 6
 # SPEC §3: "EOL = EOMS + 1 year (Extended Support lasts 1 year)."
@@ -31,10 +33,10 @@ class Phase(StrEnum):
 
 
 PHASE_WORDS = {
-    Phase.PRE_RELEASE: "Not yet released",
-    Phase.MAINSTREAM: "Mainstream support",
-    Phase.EXTENDED: "Extended support (vulnerabilities and critical bugs only)",
-    Phase.END_OF_LIFE: "End of life (no support)",
+    Phase.PRE_RELEASE: gettext_lazy("Not yet released"),
+    Phase.MAINSTREAM: gettext_lazy("Mainstream support"),
+    Phase.EXTENDED: gettext_lazy("Extended support (vulnerabilities and critical bugs only)"),
+    Phase.END_OF_LIFE: gettext_lazy("End of life (no support)"),
 }
 
 

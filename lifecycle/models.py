@@ -105,7 +105,7 @@ class MajorVersion(models.Model):
         return phase_at(day, ga=self.ga, eoms=self.eoms, eol=self.eol)
 
     def phase_words_at(self, day: date) -> str:
-        return PHASE_WORDS[self.phase_at(day)]
+        return str(PHASE_WORDS[self.phase_at(day)])
 
     def clean(self) -> None:
         errors = {}

@@ -1,5 +1,6 @@
-"""The lifecycle timeline picture: an inline SVG drawn on the server from plain values, no
-Django import and no JavaScript, so it works offline and in every browser and e-mail client.
+"""The lifecycle timeline picture: an inline SVG drawn on the server from plain values (its
+words through Django's translations), no JavaScript, so it works offline and in every browser and
+e-mail client.
 
 One row per major version: a dashed bar before GA (announced), a solid bar for mainstream
 support (GA → EOMS), a lighter bar for extended support (EOMS → EOL), a tick at EOS, and a
@@ -11,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from html import escape
+
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext
 
 WIDTH = 760
 LABEL_WIDTH = 150
@@ -30,6 +34,11 @@ class TimelineRow:
     announced: date | None = None
     highlighted: bool = False
     provisional: bool = False
+
+
+def _day(day: date) -> str:
+    """'02 Dec 2026', the month in the reader's language."""
+    return date_format(day, "d M Y")
 
 
 def _bounds(rows: list[TimelineRow], today: date) -> tuple[date, date]:
@@ -69,7 +78,8 @@ def _row(row: TimelineRow, index: int, start: date, end: date) -> list[str]:
                 y,
                 COLOURS["pre_release"],
                 dashed=True,
-                title=f"Announced {row.announced:%d %b %Y}, GA {row.ga:%d %b %Y}",
+                title=gettext("Announced %(announced)s, GA %(ga)s")
+                % {"announced": _day(row.announced), "ga": _day(row.ga)},
             )
         )
     elif row.ga is None and row.announced is not None:
@@ -80,18 +90,19 @@ def _row(row: TimelineRow, index: int, start: date, end: date) -> list[str]:
                 y,
                 COLOURS["pre_release"],
                 dashed=True,
-                title="Announced; no release date yet",
+                title=gettext("Announced; no release date yet"),
             )
         )
     if row.ga is not None and row.eoms is not None:
-        note = " (provisional)" if row.provisional else ""
+        note = gettext(" (provisional)") if row.provisional else ""
         parts.append(
             _bar(
                 _x(row.ga, start, end),
                 _x(row.eoms, start, end),
                 y,
                 COLOURS["mainstream"],
-                title=f"Mainstream support {row.ga:%d %b %Y} – {row.eoms:%d %b %Y}{note}",
+                title=gettext("Mainstream support %(ga)s – %(eoms)s%(note)s")
+                % {"ga": _day(row.ga), "eoms": _day(row.eoms), "note": note},
             )
         )
     if row.eoms is not None and row.eol is not None:
@@ -101,7 +112,7 @@ def _row(row: TimelineRow, index: int, start: date, end: date) -> list[str]:
                 _x(row.eol, start, end),
                 y,
                 COLOURS["extended"],
-                title=f"Extended support until {row.eol:%d %b %Y}",
+                title=gettext("Extended support until %(eol)s") % {"eol": _day(row.eol)},
             )
         )
     if row.eos is not None:

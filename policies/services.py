@@ -12,7 +12,7 @@ from typing import Protocol
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from . import clock
 from .calendars import to_clock
@@ -155,31 +155,44 @@ def policy_version_reductions(*, draft: PolicyVersion, current: PolicyVersion | 
     for old in current.priorities.prefetch_related("targets__calendar__windows"):
         new = new_priorities.get(old.code)
         if new is None:
-            reductions.append(f"Priority {old.name} is removed.")
+            reductions.append(gettext("Priority %(priority)s is removed.") % {"priority": old.name})
             continue
         new_targets = {t.kind: t for t in new.targets.all()}
         for target in old.targets.all():
             replacement = new_targets.get(target.kind)
             if replacement is None:
-                reductions.append(f"{old.name}: the {target.get_kind_display().lower()} target is removed.")
+                reductions.append(
+                    gettext("%(priority)s: the %(kind)s target is removed.")
+                    % {"priority": old.name, "kind": str(target.get_kind_display()).lower()}
+                )
             elif target_hours(replacement) > target_hours(target) or (
                 target.calendar_id is None and replacement.calendar_id is not None
             ):
                 reductions.append(
-                    f"{old.name}: {target.get_kind_display().lower()} goes from "
-                    f"{target.duration_text} to {replacement.duration_text}."
+                    gettext("%(priority)s: %(kind)s goes from %(before)s to %(after)s.")
+                    % {
+                        "priority": old.name,
+                        "kind": str(target.get_kind_display()).lower(),
+                        "before": target.duration_text,
+                        "after": replacement.duration_text,
+                    }
                 )
     new_channels = set(draft.channels.values_list("channel", flat=True))
     for channel in current.channels.all():
         if channel.channel not in new_channels:
-            reductions.append(f"The {channel.get_channel_display()} channel is removed.")
+            reductions.append(
+                gettext("The %(channel)s channel is removed.") % {"channel": channel.get_channel_display()}
+            )
     new_calendars = {c.slug: c for c in draft.calendars.prefetch_related("windows")}
     for calendar in current.calendars.prefetch_related("windows"):
         new_calendar = new_calendars.get(calendar.slug)
         before = _weekly_open_hours(calendar)
         after = _weekly_open_hours(new_calendar) if new_calendar else 0.0
         if after < before:
-            reductions.append(f"{calendar.name}: support hours go from {before:g} to {after:g} a week.")
+            reductions.append(
+                gettext("%(calendar)s: support hours go from %(before)s to %(after)s a week.")
+                % {"calendar": calendar.name, "before": f"{before:g}", "after": f"{after:g}"}
+            )
     return reductions
 
 
