@@ -268,7 +268,7 @@ def _email_priority(vendor: Vendor, at: datetime) -> str:
 
 
 def _subject(mail: ParsedMail) -> str:
-    subject = mail.subject.strip() or "(no subject)"
+    subject = mail.subject.strip() or gettext("(no subject)")
     return subject if len(subject) <= SUBJECT_LENGTH else subject[: SUBJECT_LENGTH - 1] + "…"
 
 
@@ -288,7 +288,7 @@ def _said(texts) -> str:
 
 
 def _case_body(mail: ParsedMail) -> str:
-    return text_markdown(mail.text) or "(The email had no text.)"
+    return text_markdown(mail.text) or gettext("(The email had no text.)")
 
 
 def _refusal(error: ValidationError, *, body: str, what: str, advice: str) -> tuple[list[str], str]:
