@@ -207,3 +207,19 @@ def test_a_policy_change_to_a_russian_and_an_english_customer(vendors, agent, cu
     assert "Что меняется не в вашу пользу:" in russian.body
     assert english.subject.startswith("Alectrona support policy changes on ")
     assert "The Chat channel is removed." in english.body
+
+
+def test_a_staff_notice_in_the_agent_s_language(customer, agent, vendors, django_capture_on_commit_callbacks):
+    """The desk's notices follow the same rule: an agent who chose Russian reads a customer's reply
+    in Russian; the English customer's own emails stay English."""
+    _speaks(agent, "ru", "Europe/Moscow")
+    ticket = _open(customer, vendors, django_capture_on_commit_callbacks)
+    ticket.assignee = agent
+    ticket.save(update_fields=["assignee"])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        reply_add(ticket=ticket, author=customer, body="Version 7.2.", at=NOW + timedelta(minutes=5))
+    [desk] = _to(agent.email)
+    assert desk.subject == f"Re: [{ticket.number}] Ответ клиента: Export fails"
+    assert f"ответил(а) в обращении {ticket.number}" in desk.body and "Текущий статус" in desk.body
+    assert "Чтобы ответить клиенту, ответьте на это письмо" in desk.body
