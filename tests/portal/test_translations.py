@@ -77,11 +77,15 @@ def test_catalog_is_complete(extracted, catalog):
 
 
 def test_a_new_string_without_translation_is_found(extracted, tmp_path):
-    """The check itself: a template string nobody translated makes the root catalog incomplete."""
+    """The check itself: a template string nobody translated makes the root catalog incomplete, a
+    Python one its app's catalog."""
     copy = tmp_path / "project"
     shutil.copytree(extracted, copy)
     (copy / "templates" / "portal" / "untranslated.html").write_text(
         '{% load i18n %}<p>{% translate "A sentence nobody translated" %}</p>'
+    )
+    (copy / "portal" / "untranslated.py").write_text(
+        'from django.utils.translation import gettext as _\n\nWORDS = _("Python words nobody translated")\n'
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
     ignored = [f"--ignore={name}" for name in NOT_SOURCES]
@@ -94,3 +98,5 @@ def test_a_new_string_without_translation_is_found(extracted, tmp_path):
     )
     po = copy / "locale" / "ru" / "LC_MESSAGES" / "django.po"
     assert "A sentence nobody translated" in _entries(po, "--untranslated")
+    po = copy / "portal" / "locale" / "ru" / "LC_MESSAGES" / "django.po"
+    assert "Python words nobody translated" in _entries(po, "--untranslated")
