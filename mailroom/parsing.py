@@ -15,6 +15,8 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
 
+from django.utils.translation import gettext
+
 from .htmltext import html_to_text
 
 # Headers naming who the message was delivered to, where an MTA records them: the reply token
@@ -93,7 +95,7 @@ def _sender(message: Message, problems: list[str]) -> tuple[str, str]:
     value = _header(message, "from", problems)
     name, address = parseaddr(value)
     if "@" not in address:
-        problems.append("no sender address in From")
+        problems.append(gettext("no sender address in From"))
         return "", name
     return address.strip().lower(), name.strip()
 
@@ -178,17 +180,17 @@ def _automatic(message: Message, from_address: str, problems: list[str]) -> str:
     if precedence in BULK_PRECEDENCE:
         return f"Precedence: {precedence}"
     if message.get_content_type() == "multipart/report":
-        return "a delivery status report (multipart/report)"
+        return gettext("a delivery status report (multipart/report)")
     if _header(message, "return-path", problems).replace(" ", "") == "<>":
-        return "a null return path (Return-Path: <>), as bounces have"
+        return gettext("a null return path (Return-Path: <>), as bounces have")
     for name in ("list-id", "list-unsubscribe", "list-post"):
         if message.get(name) is not None:
-            return f"list mail ({name})"
+            return gettext("list mail (%(header)s)") % {"header": name}
     for name in AUTO_REPLY_HEADERS:
         if message.get(name) is not None:
-            return f"an auto-reply ({name})"
+            return gettext("an auto-reply (%(header)s)") % {"header": name}
     if from_address.partition("@")[0] in ROBOT_SENDERS:
-        return f"sent by a mail robot ({from_address})"
+        return gettext("sent by a mail robot (%(address)s)") % {"address": from_address}
     return ""
 
 
