@@ -42,9 +42,9 @@ class UsersAffected:
     SEVERAL = "several"
     MAJORITY = "majority"
     CHOICES = [
-        (ONE, "One person"),
-        (SEVERAL, "Several people or a department"),
-        (MAJORITY, "Most or all users"),
+        (ONE, _("One person")),
+        (SEVERAL, _("Several people or a department")),
+        (MAJORITY, _("Most or all users")),
     ]
 
 
@@ -52,7 +52,7 @@ class Workaround:
     YES = "yes"
     NOT_OPTIMAL = "not_optimal"
     NO = "no"
-    CHOICES = [(YES, "Yes"), (NOT_OPTIMAL, "Yes, but not a good one"), (NO, "No")]
+    CHOICES = [(YES, _("Yes")), (NOT_OPTIMAL, _("Yes, but not a good one")), (NO, _("No"))]
 
 
 # Vendors whose policy states impact criteria the helper asks about (Albert, seed 002).
@@ -74,7 +74,7 @@ def suggest_priority(*, users: str, workaround: str, halted: bool) -> str:
     return "medium"
 
 
-UNANSWERED = [("", "Choose…")]  # no answer is pre-selected: a suggestion needs all three of the customer's
+UNANSWERED = [("", _("Choose…"))]  # no answer is pre-selected: a suggestion needs all three of the customer's
 
 
 class ImpactForm(forms.Form):
@@ -86,7 +86,7 @@ class ImpactForm(forms.Form):
     )
     halted = forms.ChoiceField(
         label=_("Is a business function halted?"),
-        choices=UNANSWERED + [("no", "No"), ("yes", "Yes")],
+        choices=UNANSWERED + [("no", _("No")), ("yes", _("Yes"))],
         required=False,
     )
 
@@ -258,10 +258,10 @@ class StatusFilter:
     WAITING = "waiting"
     RESOLVED = "resolved"
     CHOICES = [
-        (ALL, "All cases"),
-        (OPEN, "Open"),
-        (WAITING, "Waiting on you"),
-        (RESOLVED, "Resolved or closed"),
+        (ALL, _("All cases")),
+        (OPEN, _("Open")),
+        (WAITING, _("Waiting on you")),
+        (RESOLVED, _("Resolved or closed")),
     ]
     STATUSES = {
         OPEN: (Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER),
