@@ -62,6 +62,7 @@ bench: install
 	$(PY) bench/reports.py
 	$(PY) bench/mail.py
 	$(PY) bench/render.py
+	$(PY) bench/fanout.py
 
 clean:
 	rm -rf $(VENV) var staticfiles
