@@ -6,12 +6,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
 from policies.services import policy_catalog_load_file
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _desk_language_after():
+    """A request in Russian leaves Russian active in this thread (the middleware activates the
+    reader's language and nothing resets it): the next test starts in the desk's language."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
 
 TRANSLATED = Path(__file__).resolve().parent / "catalog" / "translated.toml"
 ONE_LANGUAGE_NOTICE = "Поставщик публикует условия только на английском; показан оригинал."

@@ -8,6 +8,7 @@ from http import HTTPStatus
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
@@ -21,6 +22,14 @@ from tickets.models import TargetKind
 from tickets.services import ticket_open
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _desk_language_after():
+    """A request in Russian leaves Russian active in this thread (the middleware activates the
+    reader's language and nothing resets it): the next test starts in the desk's language."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def _api(user) -> APIClient:
