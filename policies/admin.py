@@ -301,7 +301,7 @@ class PolicyVersionAdmin(HistoryAdmin):
         problems = problems or {}
         context = {
             **self.admin_site.each_context(request),
-            "title": "Publish policy versions",
+            "title": _("Publish policy versions"),
             "opts": self.model._meta,
             "items": [(v, reductions[v.pk], _labelled(problems.get(v.pk))) for v in drafts],
             "blocked": any(problems.values()),
@@ -316,9 +316,9 @@ class PolicyVersionAdmin(HistoryAdmin):
 
 # The fields (inlines) of a version page where each kind of problem is fixed.
 PROBLEM_FIELDS = {
-    "priorities": "Priorities",
-    "resolution_codes": "Resolution codes",
-    "calendars": "Calendars",
+    "priorities": _("Priorities"),
+    "resolution_codes": _("Resolution codes"),
+    "calendars": _("Calendars"),
 }
 
 

@@ -175,7 +175,7 @@ class DashboardAdmin(admin.ModelAdmin):
         breaches = selectors.breaches_between(start=week_start, now=now)
         return {
             **self.admin_site.each_context(request),
-            "title": "Staff dashboard",
+            "title": gettext("Staff dashboard"),
             "opts": self.model._meta,
             "now": now,
             "open_by_state": [

@@ -22,10 +22,10 @@ from ..services.desk import saved_view_save
 
 # The views every agent starts with; the changelist's own filters, so a click is an ordinary page.
 BUILT_IN_VIEWS = [
-    ("My open cases", "mine=yes&open=yes"),
-    ("Breached", "open=yes&sla=breached"),
-    ("Due within 1 h", "sla=due_soon"),
-    ("Unassigned", "assignee=none&open=yes"),
+    (_("My open cases"), "mine=yes&open=yes"),
+    (_("Breached"), "open=yes&sla=breached"),
+    (_("Due within 1 h"), "sla=due_soon"),
+    (_("Unassigned"), "assignee=none&open=yes"),
 ]
 
 
