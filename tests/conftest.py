@@ -45,6 +45,18 @@ def _broker_not_paused():
 
 
 @pytest.fixture(autouse=True)
+def _desk_language():
+    """A request activates its reader's language for the thread (portal.middleware.UserLanguage) and
+    nothing switches it back: each test starts, and leaves the next, in the desk's default."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: throttle counts (API writes, password resets) are keyed
     by user id and address, and the ids of a rolled-back test come back in the next one."""
