@@ -5,6 +5,9 @@ in another, and `agent` on the staff. The policy catalog is loaded once per test
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +45,16 @@ def _broker_not_paused():
     broker_pause.clear()
     yield
     broker_pause.clear()
+
+
+def pytest_configure(config):
+    """The Russian catalogs' .mo files are build output (`make install`): compiled once here too,
+    before any test activates a language, so that a run straight after editing a .po reads it."""
+    if not shutil.which("msgfmt"):
+        return
+    for po in Path(__file__).resolve().parents[1].glob("**/locale/ru/LC_MESSAGES/django.po"):
+        if ".venv" not in po.parts:
+            subprocess.run(["msgfmt", "-o", str(po.with_suffix(".mo")), str(po)], check=True)
 
 
 @pytest.fixture(autouse=True)

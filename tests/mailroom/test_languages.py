@@ -5,7 +5,6 @@ portal page of theirs would show, its figures grouped as that language groups th
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,17 +17,6 @@ from tests.mailroom.test_services import HeadOnly, to
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _compile_catalogs() -> None:
-    """The .mo files are build output (`make install`): compiled at collection, before any test
-    activates a language, so that a fresh checkout reads the current catalogs."""
-    if not shutil.which("msgfmt"):
-        return
-    for po in ROOT.glob("**/locale/ru/LC_MESSAGES/django.po"):
-        if ".venv" not in po.parts:
-            subprocess.run(["msgfmt", "-o", str(po.with_suffix(".mo")), str(po)], check=True)
-
-
-_compile_catalogs()
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(not shutil.which("msgfmt"), reason="gettext's msgfmt compiles the catalogs"),

@@ -6,7 +6,6 @@ every email here is written in the active language, English, and these tests fai
 from __future__ import annotations
 
 import shutil
-import subprocess
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -28,17 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)  # a Monday, inside Alectrona's support hours
 
 
-def _compile_catalogs() -> None:
-    """The .mo files are build output (`make install`): compiled at collection, before any test
-    activates a language, so that a fresh checkout reads the current catalogs."""
-    if not shutil.which("msgfmt"):
-        return
-    for po in ROOT.glob("**/locale/ru/LC_MESSAGES/django.po"):
-        if ".venv" not in po.parts:
-            subprocess.run(["msgfmt", "-o", str(po.with_suffix(".mo")), str(po)], check=True)
-
-
-_compile_catalogs()
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(not shutil.which("msgfmt"), reason="gettext's msgfmt compiles the catalogs"),

@@ -5,7 +5,6 @@ dates."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -21,17 +20,6 @@ from portal.views import code_wait
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _compile_catalogs() -> None:
-    """The .mo files are build output (`make install`); compiled here, at collection, before any
-    test activates a language, so that a fresh checkout's test run reads the current catalogs."""
-    if not shutil.which("msgfmt"):
-        return
-    for po in ROOT.glob("**/locale/ru/LC_MESSAGES/django.po"):
-        if ".venv" not in po.parts:
-            subprocess.run(["msgfmt", "-o", str(po.with_suffix(".mo")), str(po)], check=True)
-
-
-_compile_catalogs()
 pytestmark = pytest.mark.skipif(not shutil.which("msgfmt"), reason="gettext's msgfmt compiles the catalogs")
 
 
