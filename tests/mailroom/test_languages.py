@@ -4,7 +4,6 @@ portal page of theirs would show, its figures grouped as that language groups th
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(not shutil.which("msgfmt"), reason="gettext's msgfmt compiles the catalogs"),
 ]
 
 

@@ -5,7 +5,6 @@ every email here is written in the active language, English, and these tests fai
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +28,6 @@ NOW = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)  # a Monday, inside Alectrona's 
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(not shutil.which("msgfmt"), reason="gettext's msgfmt compiles the catalogs"),
 ]
 
 

@@ -4,7 +4,6 @@ dates."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -18,9 +17,6 @@ from portal.models import Profile
 from portal.views import code_wait
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-pytestmark = pytest.mark.skipif(not shutil.which("msgfmt"), reason="gettext's msgfmt compiles the catalogs")
 
 
 def test_the_browser_s_language_when_nobody_chose_one(client, db):
