@@ -5,7 +5,11 @@ point 8): an anonymous 100 MiB post to the sign-in page costs a header, not 100 
 Every request may send REQUEST_MAX_BYTES; the views that take attachments (the case form, the
 reply form, the API's upload) may send UPLOAD_MAX_BYTES: MAX_FILES attachments of
 ATTACHMENT_MAX_BYTES each and the form's text. DATA_UPLOAD_MAX_MEMORY_SIZE still caps what Django
-parses of a body without a length, and the attachment rules check each file afterwards."""
+parses of a body without a length, and the attachment rules check each file afterwards.
+
+The refusal is in the reader's language: every middleware's request step (portal.middleware.
+UserLanguage's included: the profile's, else the organization's, else the cookie or Accept-Language)
+has run before any process_view, so the language is active here."""
 
 from __future__ import annotations
 
@@ -13,10 +17,14 @@ from http import HTTPStatus
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils.formats import number_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 # view names (namespace:url_name) that take files
 UPLOAD_VIEWS = frozenset({"tickets:open", "tickets:reply", "api:ticket-attachments"})
-TOO_LARGE = "Request body too large: at most {limit:,} bytes."
+TOO_LARGE = _("Request body too large: at most %(limit)s bytes.")
+BAD_LENGTH = _("Bad Content-Length.")
 
 
 def upload_max_bytes() -> int:
@@ -38,14 +46,12 @@ class RequestBodyLimit:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return HttpResponse(
-                "Bad Content-Length.", status=HTTPStatus.BAD_REQUEST, content_type="text/plain"
-            )
+            return HttpResponse(gettext(BAD_LENGTH), status=HTTPStatus.BAD_REQUEST, content_type="text/plain")
         uploads = request.resolver_match is not None and request.resolver_match.view_name in UPLOAD_VIEWS
         limit = upload_max_bytes() if uploads else settings.REQUEST_MAX_BYTES
         if length > limit:
             response = HttpResponse(
-                TOO_LARGE.format(limit=limit),
+                gettext(TOO_LARGE) % {"limit": number_format(limit, force_grouping=True)},
                 status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                 content_type="text/plain",
             )
