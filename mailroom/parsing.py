@@ -15,7 +15,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 
 from .htmltext import html_to_text
 
@@ -38,6 +38,25 @@ class Part:
     content: bytes
 
 
+# The line that introduces a forwarded message in a case's text, and its headers' names: written in
+# the language active when the text is read (ingestion reads it as the sender, in their language).
+FORWARDED = pgettext_lazy("email", "---------- Forwarded message ----------")
+FORWARDED_HEADERS = {
+    "from": pgettext_lazy("email header", "From"),
+    "date": pgettext_lazy("email header", "Date"),
+    "subject": pgettext_lazy("email header", "Subject"),
+    "to": pgettext_lazy("email header", "To"),
+}
+
+
+@dataclass
+class Forwarded:
+    """A message forwarded as an attachment (message/rfc822): its headers and its text."""
+
+    headers: list[tuple[str, str]]  # (from / date / subject / to, value), those it has
+    text: str
+
+
 @dataclass
 class ParsedMail:
     message_id: str = ""  # the Message-ID header, <…> included; empty when missing
@@ -47,11 +66,24 @@ class ParsedMail:
     sent_at: datetime | None = None  # the sender's Date, when it can be read: informative only
     recipients: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)  # In-Reply-To and References, in order
-    text: str = ""
+    body: str = ""  # the message's own text
+    forwarded: list[Forwarded] = field(default_factory=list)
     attachments: list[Part] = field(default_factory=list)
     automatic: str = ""  # why a program sent it (auto-reply, bounce, list): never answered
     dmarc_failed: bool = False
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The text a case or reply takes: the body, then each forwarded message introduced by its
+        headers, in the active language."""
+        texts = [self.body]
+        for forwarded in self.forwarded:
+            lines = [str(FORWARDED)] + [
+                f"{FORWARDED_HEADERS[name]}: {value}" for name, value in forwarded.headers
+            ]
+            texts.append("\n".join(lines) + "\n\n" + forwarded.text)
+        return "\n\n".join(t for t in texts if t)
 
 
 def _decode(data: bytes, charset: str | None) -> str:
@@ -154,22 +186,20 @@ def _attachments(message: Message) -> list[Part]:
     return parts
 
 
-def _forwarded(message: Message, problems: list[str]) -> list[str]:
-    """The text of each forwarded message (message/rfc822 part), introduced by its headers."""
-    texts = []
+def _forwarded(message: Message, problems: list[str]) -> list[Forwarded]:
+    """Each forwarded message (message/rfc822 part): its headers and its text."""
+    found = []
     for part in message.walk():
         if part.get_content_type() != "message/rfc822" or part is message:
             continue
         inner = part.get_payload(0) if part.is_multipart() else None
         if inner is None:
             continue
-        lines = ["---------- Forwarded message ----------"]
-        for name in ("from", "date", "subject", "to"):
-            value = _header(inner, name, problems)
-            if value:
-                lines.append(f"{name.capitalize()}: {value}")
-        texts.append("\n".join(lines) + "\n\n" + _body(inner))
-    return texts
+        headers = [(name, _header(inner, name, problems)) for name in FORWARDED_HEADERS]
+        found.append(
+            Forwarded(headers=[(name, value) for name, value in headers if value], text=_body(inner))
+        )
+    return found
 
 
 def _automatic(message: Message, from_address: str, problems: list[str]) -> str:
@@ -218,7 +248,8 @@ def mail_parse(raw: bytes) -> ParsedMail:
         problems=problems,
     )
     try:
-        mail.text = "\n\n".join(t for t in [_body(message), *_forwarded(message, problems)] if t)
+        mail.body = _body(message)
+        mail.forwarded = _forwarded(message, problems)
         mail.attachments = _attachments(message)
     except Exception as error:  # noqa: BLE001 - a broken MIME structure: keep what was read
         problems.append(f"body: {error}")

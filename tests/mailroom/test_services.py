@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from email.header import Header
 
 import pytest
 from django.conf import settings
@@ -103,6 +104,16 @@ def test_a_forwarded_message_is_part_of_the_case(customer, deliver):
     assert "Job 7781 (monthly export) failed at step 4" in case.body
 
 
+def test_a_forwarded_message_is_introduced_in_the_senders_language(customer, deliver):
+    # issue 22: the separator and the header names the case shows are the sender's words.
+    organization = customer.membership.organization
+    organization.language = "ru"
+    organization.save(update_fields=["language"])
+    case = deliver(corpus("new_forwarded.eml")).ticket
+    assert "Пересланное сообщение" in case.body and "От: Scheduler <scheduler@example.test>" in case.body
+    assert "Forwarded message" not in case.body and "From:" not in case.body
+
+
 def test_a_garbage_date_is_no_obstacle(customer, deliver):
     message = deliver(corpus("new_garbage_date.eml"))
     assert message.outcome == Outcome.OPENED and message.sent_at is None
@@ -185,6 +196,21 @@ def test_a_reply_adds_what_the_customer_wrote_without_quotes_or_signature(
     assert reply.created_at == NOW
     # The desk hears of it, the customer gets nothing back.
     assert to(customer) == [] and [m.to for m in mail.outbox] == [[settings.SUPPORT_DESK_EMAIL]]
+
+
+@pytest.mark.parametrize("prefix", ["Re: ", "RE: ", "Отв: ", "Ответ: ", "Re[2]: ", ""])
+def test_a_reply_is_threaded_whatever_its_subject_prefix(prefix, case, answer, deliver):
+    # issue 22: the desk writes "Re:" in every language (Russian clients do too) and some Russian
+    # clients answer "Отв:"; a reply is matched by its reply address and In-Reply-To/References,
+    # never by its subject, so any prefix (or none) threads alike.
+    subject = f"{prefix}[{case.number}] Reply from the desk: Export fails"
+    encoded = Header(subject, "utf-8").encode()
+    raw = answer("reply_gmail.eml").replace(
+        f"Subject: Re: [{case.number}] Reply from the desk: Export fails".encode(),
+        f"Subject: {encoded}".encode(),
+    )
+    message = deliver(raw)
+    assert (message.outcome, message.ticket, message.subject) == (Outcome.REPLIED, case, subject)
 
 
 def test_a_replys_attachment_joins_the_reply(case, customer, answer, deliver):
