@@ -37,56 +37,89 @@ class InboundMessage(models.Model):
     (Maildir, IMAP, a pipe), a second copy of it is a duplicate of the first."""
 
     vendor = models.ForeignKey(
-        "policies.Vendor", on_delete=models.PROTECT, related_name="inbound_messages", db_index=False
+        "policies.Vendor",
+        on_delete=models.PROTECT,
+        related_name="inbound_messages",
+        db_index=False,
+        verbose_name=_("vendor"),
     )
     message_id = models.CharField(
-        max_length=255, help_text=_("The Message-ID header; sha256:<hash of the bytes> when it has none.")
+        _("Message-ID"),
+        max_length=255,
+        help_text=_("The Message-ID header; sha256:<hash of the bytes> when it has none."),
     )
-    transport = models.CharField(max_length=10, choices=Transport.choices)
+    transport = models.CharField(_("delivered by"), max_length=10, choices=Transport.choices)
     received_at = models.DateTimeField(
-        help_text=_("When the desk received it: a new case opens at this time.")
+        _("received"), help_text=_("When the desk received it: a new case opens at this time.")
     )
     sent_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("The sender's Date header, if readable.")
+        _("sent"), null=True, blank=True, help_text=_("The sender's Date header, if readable.")
     )
-    from_address = models.CharField(max_length=254, blank=True)
-    from_name = models.CharField(max_length=200, blank=True)
-    subject = models.CharField(max_length=300, blank=True)
+    from_address = models.CharField(_("sender address"), max_length=254, blank=True)
+    from_name = models.CharField(_("sender name"), max_length=200, blank=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
     # Kept through Django's storage API, outside the web root like attachments (MEDIA_ROOT):
     # a database row per message would carry megabytes; a file can move to object storage.
-    raw = models.FileField(upload_to=raw_path, max_length=200, help_text=_("The message as it arrived."))
-    size = models.PositiveIntegerField(
-        help_text=_("Bytes as delivered (only the headers are kept above the limit).")
+    raw = models.FileField(
+        _("original message"), upload_to=raw_path, max_length=200, help_text=_("The message as it arrived.")
     )
-    sha256 = models.CharField(max_length=64)
-    outcome = models.CharField(max_length=12, choices=Outcome.choices)
-    reason = models.TextField(blank=True, help_text=_("Why this outcome, in words staff can act on."))
+    size = models.PositiveIntegerField(
+        _("size"), help_text=_("Bytes as delivered (only the headers are kept above the limit).")
+    )
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    reason = models.TextField(
+        _("reason"), blank=True, help_text=_("Why this outcome, in words staff can act on.")
+    )
     sender = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("sender"),
     )
     ticket = models.ForeignKey(
-        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"
+        "tickets.Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inbound_messages",
+        verbose_name=_("case"),
     )
     reply = models.ForeignKey(
-        "tickets.Reply", null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"
+        "tickets.Reply",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inbound_messages",
+        verbose_name=_("reply"),
     )
     answered_at = models.DateTimeField(
+        _("answered"),
         null=True,
         blank=True,
         help_text=_("When an email went back to the sender (MAIL_ANSWERS_PER_HOUR counts these)."),
     )
     times_seen = models.PositiveIntegerField(
-        default=1, help_text=_("Fetched again: duplicates create nothing.")
+        _("times seen"), default=1, help_text=_("Fetched again: duplicates create nothing.")
     )
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("handled by"),
     )
     handled_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When staff took it out of quarantine.")
+        _("handled"), null=True, blank=True, help_text=_("When staff took it out of quarantine.")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("inbound message")
+        verbose_name_plural = _("inbound messages")
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["vendor", "message_id"], name="inbound_message_once"),
@@ -113,19 +146,23 @@ class ImapCursor(models.Model):
     a new UIDVALIDITY (the server renumbered the folder) starts it again from UID 1."""
 
     mailbox = models.CharField(
+        _("mailbox"),
         max_length=300,
         unique=True,
         help_text=_("user@host:port/folder, from MAIL_IMAP_URLS (never the password)."),
     )
-    vendor = models.ForeignKey("policies.Vendor", on_delete=models.PROTECT, related_name="+")
-    uidvalidity = models.PositiveBigIntegerField()
-    last_uid = models.PositiveBigIntegerField(
-        default=0, help_text=_("Every message up to this UID is taken in.")
+    vendor = models.ForeignKey(
+        "policies.Vendor", on_delete=models.PROTECT, related_name="+", verbose_name=_("vendor")
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    uidvalidity = models.PositiveBigIntegerField(_("UIDVALIDITY"))
+    last_uid = models.PositiveBigIntegerField(
+        _("last UID"), default=0, help_text=_("Every message up to this UID is taken in.")
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("IMAP mailbox")
+        verbose_name_plural = _("IMAP mailboxes")
 
     def __str__(self) -> str:
         return f"{self.mailbox} at UID {self.last_uid}"

@@ -12,8 +12,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core import mail
 from django.urls import reverse
 
-from mailroom.models import InboundMessage, Outcome
-from portal.models import Membership
+from mailroom.models import ImapCursor, InboundMessage, Outcome
+from portal.models import Membership, Profile
 from tests.mailroom.conftest import NOW, corpus
 from tickets.models import Ticket, TicketChannel
 
@@ -151,3 +151,30 @@ def test_the_imap_mailboxes_show_how_far_each_folder_is_read(staff_client, vendo
     assert "desk@imap.example.test:993/INBOX" in html and "1700000000" in html and "42" in html
     assert staff_client.get(url, {"q": "imap.example"}).status_code == HTTPStatus.OK
     assert staff_client.get(reverse("admin:mailroom_imapcursor_add")).status_code == HTTPStatus.FORBIDDEN
+
+
+# ------------------------------------------------------------------ names (issue 22)
+
+
+@pytest.mark.parametrize("model", [InboundMessage, ImapCursor], ids=lambda m: m.__name__)
+def test_every_field_and_the_model_are_named_for_translation(model):
+    """The admin shows a field's verbose_name; one derived from the attribute ("from address") is
+    English in every language, so each field names itself through gettext."""
+    unnamed = [
+        f.name for f in model._meta.get_fields() if f.concrete and not f.auto_created and not f._verbose_name
+    ]
+    assert unnamed == []
+    assert (
+        "verbose_name" in model._meta.original_attrs and "verbose_name_plural" in model._meta.original_attrs
+    )
+
+
+def test_the_message_page_names_its_fields_in_russian(staff_client, agent, customer, deliver):
+    Profile.objects.update_or_create(user=agent, defaults={"language": "ru"})
+    opened = deliver(corpus("new_gmail_plain.eml"))
+    page = staff_client.get(reverse("admin:mailroom_inboundmessage_change", args=[opened.pk]))
+    assert page.status_code == HTTPStatus.OK
+    for label in ("Адрес отправителя", "Получено", "Исход", "Способ доставки"):
+        assert label in page.text
+    changelist = staff_client.get(MESSAGES)
+    assert "Входящие письма" in changelist.text
