@@ -15,11 +15,10 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    TextField,
     Value,
     When,
 )
-from django.db.models.functions import Concat
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from policies.models import Vendor
@@ -88,8 +87,8 @@ def attachment_for(*, user, number: str, attachment_id: int) -> Attachment:
 # in any order, starts a word of its number, subject or description ("sea slo" finds "Slow search"),
 # or when the whole query is part of its requester's username or email. Ranked: the named case,
 # then cases whose number and subject hold every word, then the rest, newest first in each rank.
-# PostgreSQL matches the words on the GIN-indexed `search` column (migration tickets.0008); SQLite,
-# which has no such index, scans the same words as word starts with its REGEXP.
+# The words are read from an index on both databases (_words_match): PostgreSQL's GIN-indexed
+# `search` column, SQLite's FTS5 table kept in step by triggers. Neither scans the cases.
 SEARCH_ORDERING = ("-search_rank", "-opened_at", "-id")
 SEARCH_HELP = _(
     "Words in any order (each the start of a word of the number, subject or description), a case "
@@ -99,6 +98,7 @@ SHORT_NUMBER = re.compile(r"#?(?:(?P<prefix>[A-Za-z]{2,5})-?)?0*(?P<digits>\d{1,
 QUERY_WORD = re.compile(r"[^\W_]+")
 RANK_NUMBER, RANK_TITLE, RANK_TEXT = 3, 2, 1
 MAX_WORDS = 8
+SQLITE_SEARCH_INDEX = "tickets_ticket_search"  # migration tickets.0016
 
 
 def search_words(text: str) -> list[str]:
@@ -136,28 +136,23 @@ class _SearchColumnMatch(Expression):
         return f"{table}.search @@ to_tsquery('simple', %s)", [self.tsquery]
 
 
-def _tsquery(words: list[str], weight: str = "") -> str:
-    return " & ".join(f"{word}:*{weight}" for word in words)
+def _words_match(words: list[str], *, title: bool = False) -> Q:
+    """Every word starts a word of the case's number, subject or description (with `title`: of its
+    number or subject), read from the database's full-text index, never by scanning the cases.
 
-
-def _word_matches(words: list[str], field: str) -> Q:
-    """SQLite: every word starts a word of `field`. A LIKE first, which SQLite answers without
-    calling Python, so the REGEXP runs only on rows that hold the word somewhere (LIKE folds the
-    case of ASCII letters only: other words go to the REGEXP alone)."""
-    condition = Q()
-    for word in words:
-        if word.isascii():
-            condition &= Q(**{f"{field}__icontains": word})
-        condition &= Q(**{f"{field}__iregex": r"\b" + re.escape(word)})
-    return condition
-
-
-def _text_conditions(words: list[str]) -> tuple[Q | Expression, Q | Expression]:
-    """(every word in number, subject or description; every word in number and subject)."""
+    PostgreSQL: `search @@ to_tsquery('simple', 'word:*')` on the GIN-indexed `search` column
+    (migrations 0009, 0014), whose weight A holds the number and subject. SQLite: the case's id among
+    the rows of the FTS5 index (migration 0016) that MATCH `"word"*`, in its number and subject
+    columns for the title; a key look-up (`id IN`), which SQLite's planner reads as an index, where
+    a boolean expression would be compared with `= 1` row by row."""
     if connection.vendor == "postgresql":
-        # Weight A holds the number and subject in the search column: `word:*A` matches those only.
-        return _SearchColumnMatch(_tsquery(words)), _SearchColumnMatch(_tsquery(words, "A"))
-    return _word_matches(words, "search_text"), _word_matches(words, "search_title")
+        weight = "A" if title else ""
+        return Q(_SearchColumnMatch(" & ".join(f"{word}:*{weight}" for word in words)))
+    # The words hold letters and digits only (QUERY_WORD); quoted, none is read as an operator.
+    columns = "{number subject} : " if title else ""
+    match = " AND ".join(f'{columns}"{word}"*' for word in words)
+    index = SQLITE_SEARCH_INDEX
+    return Q(pk__in=RawSQL(f"SELECT rowid FROM {index} WHERE {index} MATCH %s", [match]))
 
 
 def ticket_search(tickets: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
@@ -167,20 +162,14 @@ def ticket_search(tickets: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
     words, numbers = search_words(text), search_numbers(text)
     if not text:
         return tickets
-    if connection.vendor != "postgresql":
-        tickets = tickets.alias(
-            search_title=Concat("number", Value(" "), "subject", output_field=TextField()),
-            search_text=Concat("number", Value(" "), "subject", Value(" "), "body", output_field=TextField()),
-        )
     requesters = get_user_model().objects.filter(Q(username__icontains=text) | Q(email__icontains=text))
     found = Q(requester__in=requesters.values("pk"))
     rank = [When(number__in=numbers, then=Value(RANK_NUMBER))] if numbers else []
     if numbers:
         found |= Q(number__in=numbers)
     if words:
-        anywhere, title = _text_conditions(words)
-        found |= Q(anywhere)
-        rank.append(When(title, then=Value(RANK_TITLE)))
+        found |= _words_match(words)
+        rank.append(When(_words_match(words, title=True), then=Value(RANK_TITLE)))
     return (
         tickets.filter(found)
         .annotate(search_rank=Case(*rank, default=Value(RANK_TEXT), output_field=IntegerField()))

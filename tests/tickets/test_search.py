@@ -5,6 +5,7 @@ case first, then cases whose subject holds every word, then the rest, newest fir
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 
 import pytest
@@ -124,3 +125,50 @@ def test_queries_per_page_do_not_grow_with_the_matches(client, customer, agent, 
     for i in range(12):
         open_case(customer, alectrona, f"Slow search {i}")
     assert counts() == few
+
+
+sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's FTS5 index (tickets.0016)")
+
+
+def test_an_edit_of_subject_or_body_is_what_search_finds(client, agent, cases):
+    # No desk page edits a case's words today; a data fix or a migration does, through the ORM.
+    case = cases["unrelated"]
+    case.subject, case.body = "Quarterly invoice missing", "The invoice for Zanzibar never came."
+    case.save(update_fields=["subject", "body"])
+    assert admin_numbers(client, agent, "invoice quarter") == [case.number]
+    assert admin_numbers(client, agent, "zanzib") == [case.number]
+    assert admin_numbers(client, agent, "licence renewal") == []  # the old words are gone
+    Ticket.objects.filter(pk=case.pk).update(subject="Licence renewal again")  # a bulk update too
+    assert admin_numbers(client, agent, "renewal licence") == [case.number]
+    assert admin_numbers(client, agent, "quarterly") == []
+
+
+def test_a_deleted_case_leaves_no_words_behind(client, agent, cases):
+    cases["unrelated"].delete()
+    assert admin_numbers(client, agent, "licence renewal") == []
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:  # rank 1: the index checked against the case table
+            cursor.execute(
+                "INSERT INTO tickets_ticket_search (tickets_ticket_search, rank) "
+                "VALUES ('integrity-check', 1)"
+            )
+
+
+def _plan(queryset) -> list[str]:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return [row[-1] for row in cursor.fetchall()]
+
+
+@sqlite_only
+@pytest.mark.parametrize("q", ["upgrade login loop", "ALC-3", "3"])
+def test_sqlite_search_reads_the_index_never_every_case(agent, customer, cases, q):
+    from tickets.selectors import ticket_list_for, ticket_search
+
+    for user in (agent, customer):
+        found = ticket_search(ticket_list_for(user), q)
+        for plan in (_plan(found), _plan(found.values("pk").order_by()[:1])):
+            # Every case table access goes through a key: the FTS5 index, the number, the requester.
+            assert not [step for step in plan if re.match(r"SCAN tickets_ticket\b(?!_search)", step)], plan
+            assert any(step.startswith("SCAN tickets_ticket_search VIRTUAL TABLE") for step in plan), plan
