@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from lifecycle import views as lifecycle_views
@@ -27,6 +28,9 @@ urlpatterns = [
     path("profile/", portal_views.profile, name="profile"),
     # The footer's language switch (Django's set_language, which also saves a signed-in person's choice).
     path("i18n/setlang/", portal_views.set_language, name="set_language"),
+    # The words of static/js in the reader's language (the djangojs catalog of locale/), a script file
+    # like any other under the CSP; the portal's own strings only, not every app's.
+    path("jsi18n/", JavaScriptCatalog.as_view(packages=["portal"]), name="javascript-catalog"),
     path("accounts/email/confirm/<str:token>/", portal_views.email_confirm, name="email-confirm"),
     path("profile/tokens/", portal_views.api_token_new, name="api-token-create"),
     path("profile/tokens/<int:token_id>/revoke/", portal_views.api_token_delete, name="api-token-revoke"),

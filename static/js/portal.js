@@ -1,9 +1,30 @@
 // Progressive enhancement for the customer portal. Every page works without this file:
 // the buttons marked .js-hide submit the form and the server re-renders it. With it, the
 // same server-rendered fragments are fetched in place, so nothing typed is ever lost.
+// Its words come from Django's JavaScript catalog (/jsi18n/, loaded before this file): gettext()
+// and interpolate() in the reader's language; without the catalog they stay English.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
+
+  var gettext = window.gettext || function (text) { return text; };
+  var interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%s/g, function () { return String(values.shift()); });
+  };
+
+  // A fetch that failed says so next to what it would have updated, and the buttons that do the
+  // same without JavaScript come back, so the person can go on (the page keeps what they typed).
+  function showProblem(box, text) {
+    var note = box.querySelector("[data-js-problem]");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "errorlist";
+      note.setAttribute("role", "alert");
+      note.setAttribute("data-js-problem", "");
+      box.insertBefore(note, box.firstChild);
+    }
+    note.textContent = text;
+  }
 
   function csrfToken(form) {
     var input = form.querySelector("input[name=csrfmiddlewaretoken]");
@@ -46,7 +67,13 @@
         var again = focusedId && document.getElementById(focusedId);
         if (stayed && again && panel.contains(again)) again.focus();
       }).catch(function () {
+        if (ticket !== pending) return;
         panel.removeAttribute("aria-busy");
+        var fallback = panel.querySelector("button[value=refresh].js-hide");
+        if (fallback) fallback.classList.remove("js-hide");
+        showProblem(panel, fallback
+          ? interpolate(gettext("The deadlines could not be updated. Press “%s” to try again."), [fallback.textContent.trim()])
+          : gettext("The deadlines could not be updated. Send the form to see them."));
       });
     }
 
@@ -98,7 +125,12 @@
         data.set("body", form.elements.body.value);
         var box = document.getElementById("body-preview");
         post(form.dataset.markdownUrl, form, data).then(function (html) {
+          var note = box.querySelector("[data-js-problem]");
+          if (note) note.remove();
           box.querySelector("[data-preview-body]").innerHTML = html;
+          box.hidden = false;
+        }).catch(function () {
+          showProblem(box, gettext("The preview could not be shown. Try again in a moment."));
           box.hidden = false;
         });
       }

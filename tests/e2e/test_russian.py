@@ -85,3 +85,30 @@ def test_the_footer_switch_changes_the_language_and_keeps_it(browser, live_serve
         assert Profile.objects.get(user__username="alice").language == "ru"
     finally:
         context.close()
+
+
+def test_the_scripts_words_are_russian_too(browser, live_server, acme):  # noqa: F811
+    """static/js/portal.js speaks through the JavaScript catalog (/jsi18n/): when the deadlines
+    cannot be fetched (the request is cut here), it says so in Russian and brings back the button
+    that fetches them without JavaScript."""
+    from django.urls import reverse
+
+    context, page = _russian_page(browser, live_server, SIZES["desktop"])
+    try:
+        page.goto("/accounts/login/")
+        page.get_by_label("Имя пользователя").fill("alice")
+        page.get_by_label("Пароль").fill(PASSWORD)
+        page.get_by_role("button", name="Войти").click()
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        page.route(f"**{reverse('tickets:open_panel')}*", lambda route: route.abort())
+        page.goto("/tickets/new/")
+        page.locator("#id_vendor").select_option("alectrona")
+        problem = page.locator("#policy-panel [data-js-problem]")
+        problem.wait_for()
+        assert (
+            problem.inner_text()
+            == "Не удалось обновить сроки. Нажмите «Показать сроки», чтобы попробовать ещё раз."
+        )
+        assert page.get_by_role("button", name="Показать сроки").is_visible()
+    finally:
+        context.close()

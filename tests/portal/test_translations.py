@@ -5,7 +5,10 @@ runs theirs: `pytest tests/portal/test_translations.py -k "locale-portal"`.
 
 Every app gets its own catalog (`<app>/locale/`): the copy creates the directory when an app has
 none yet, so an app's strings never land in the root catalog (makemessages puts a file's strings in
-the nearest enclosing locale directory)."""
+the nearest enclosing locale directory).
+
+The JavaScript in static/ dirs has its own domain, djangojs (`makemessages -d djangojs -l ru`, served
+by Django's JavaScriptCatalog at /jsi18n/): its catalogs are held to the same rule."""
 
 from __future__ import annotations
 
@@ -50,6 +53,23 @@ def extracted(tmp_path_factory) -> Path:
         check=True,
         capture_output=True,
     )
+    subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "makemessages",
+            "-d",
+            "djangojs",
+            "-l",
+            "ru",
+            "--no-obsolete",
+            *ignored,
+        ],
+        cwd=copy,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return copy
 
 
@@ -76,9 +96,19 @@ def test_catalog_is_complete(extracted, catalog):
     )
 
 
+def test_the_javascript_catalogs_are_complete(extracted):
+    catalogs = sorted(extracted.glob("**/locale/ru/LC_MESSAGES/djangojs.po"))
+    assert catalogs, "no djangojs catalog: static/js has Russian words (locale/ru/LC_MESSAGES/djangojs.po)"
+    problems = {
+        str(po.relative_to(extracted)): _entries(po, "--untranslated") + _entries(po, "--only-fuzzy")
+        for po in catalogs
+    }
+    assert not any(problems.values()), f"run makemessages -d djangojs -l ru and translate: {problems}"
+
+
 def test_a_new_string_without_translation_is_found(extracted, tmp_path):
     """The check itself: a template string nobody translated makes the root catalog incomplete, a
-    Python one its app's catalog."""
+    Python one its app's catalog, a script's the root djangojs catalog."""
     copy = tmp_path / "project"
     shutil.copytree(extracted, copy)
     (copy / "templates" / "portal" / "untranslated.html").write_text(
@@ -96,6 +126,18 @@ def test_a_new_string_without_translation_is_found(extracted, tmp_path):
         check=True,
         capture_output=True,
     )
+    (copy / "static" / "js" / "untranslated.js").write_text(
+        'alert(gettext("Script words nobody translated"));\n'
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-d", "djangojs", "-l", "ru", *ignored],
+        cwd=copy,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    po = copy / "locale" / "ru" / "LC_MESSAGES" / "djangojs.po"
+    assert "Script words nobody translated" in _entries(po, "--untranslated")
     po = copy / "locale" / "ru" / "LC_MESSAGES" / "django.po"
     assert "A sentence nobody translated" in _entries(po, "--untranslated")
     po = copy / "portal" / "locale" / "ru" / "LC_MESSAGES" / "django.po"
