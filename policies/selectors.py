@@ -10,6 +10,8 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.compiled import CompiledGet
+
 from .models import Exclusion, PolicyVersion, PriorityLevel, ResponseTarget, SupportCalendar, Vendor
 
 NO_VERSION_IN_FORCE = _("{vendor} has no support policy in force at {at:%Y-%m-%d %H:%M} UTC.")
@@ -17,6 +19,14 @@ NO_VERSION_IN_FORCE = _("{vendor} has no support policy in force at {at:%Y-%m-%d
 
 def vendor_list() -> QuerySet[Vendor]:
     return Vendor.objects.order_by("name")
+
+
+_VENDOR_BY_SLUG = CompiledGet(Vendor, lambda slug: Vendor.objects.filter(slug=slug))
+
+
+def vendor_by_slug(slug: str) -> Vendor:
+    """The vendor a form or an API call names, or Vendor.DoesNotExist: the SQL built once."""
+    return _VENDOR_BY_SLUG.get(slug)
 
 
 def _calendars() -> QuerySet[SupportCalendar]:

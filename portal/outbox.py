@@ -40,7 +40,7 @@ from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, parseaddr
-from functools import lru_cache
+from functools import cache, lru_cache
 from hashlib import sha256
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -96,22 +96,44 @@ SNAPSHOT_DEPTH = 2  # a case, its vendor, the vendor's ... : related objects the
 _SECRET_FIELDS = frozenset({"password"})
 
 
-def context_dump(value, _depth: int = 0):
+class Snapshot:
+    """A value already dumped (`context_snapshots`): stored as it is in each row that names it, so
+    an event mailed to two people walks its case once."""
+
+    __slots__ = ("dumped",)
+
+    def __init__(self, dumped):
+        self.dumped = dumped
+
+
+def context_snapshots(*values) -> list[Snapshot]:
+    """`values` dumped now, together (an instance named twice is walked once), for the contexts of
+    several rows of one event; each stores what `context_dump` of the value would."""
+    memo: dict = {}
+    return [Snapshot(context_dump(value, _memo=memo)) for value in values]
+
+
+def context_dump(value, _depth: int = 0, _memo: dict | None = None):
     """`value` as JSON the delivery task turns back into what the templates read (context_load):
     a model instance becomes a snapshot of its concrete fields as they are now (the email tells
     of this moment, not of the row when it is sent), with the forward relations the caller had
     loaded and its public plain attributes; datetimes, dates, decimals and safe strings keep
-    their type. Passwords are never stored; anything else raises TypeError."""
+    their type. Passwords are never stored; anything else raises TypeError. An instance met
+    twice at the same depth (a case and its targets' case) is walked once."""
+    if _memo is None:
+        _memo = {}
     if isinstance(value, models.Model):
-        return _instance_dump(value, _depth)
+        return _instance_dump(value, _depth, _memo)
+    if isinstance(value, Snapshot):
+        return value.dumped
     if isinstance(value, SafeData):
         return {"$safe": str(value)}
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
     if isinstance(value, dict):
-        return {str(key): context_dump(item, _depth) for key, item in value.items()}
+        return {str(key): context_dump(item, _depth, _memo) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [context_dump(item, _depth) for item in value]
+        return [context_dump(item, _depth, _memo) for item in value]
     if isinstance(value, datetime):
         return {"$datetime": value.isoformat()}
     if isinstance(value, date):
@@ -123,32 +145,63 @@ def context_dump(value, _depth: int = 0):
     raise TypeError(f"A notice's context cannot store {type(value).__name__}: {value!r}")
 
 
-def _instance_dump(instance: models.Model, depth: int) -> dict:
-    meta, deferred = instance._meta, instance.get_deferred_fields()
-    fields, related = {}, {}
-    for field in meta.concrete_fields:
-        if field.attname in deferred or field.name in _SECRET_FIELDS or getattr(field, "generated", False):
+_PLAIN, _FILE, _UUID, _JSON = range(4)
+
+
+@cache
+def _dump_plan(model: type[models.Model]) -> tuple[tuple, frozenset]:
+    """Per model, once: the fields a snapshot stores (attname, how to store it, the field when it
+    is a relation) and the names its plain attributes must not shadow."""
+    fields = []
+    for field in model._meta.concrete_fields:
+        if field.name in _SECRET_FIELDS or getattr(field, "generated", False):
             continue
         if isinstance(field, models.BinaryField):
             continue
-        value = field.value_from_object(instance)
         if isinstance(field, models.FileField):
-            value = value.name or ""
-        elif isinstance(field, models.UUIDField) and value is not None:
-            value = str(value)
+            how = _FILE
+        elif isinstance(field, models.UUIDField):
+            how = _UUID
         elif isinstance(field, models.JSONField):
+            how = _JSON
+        else:
+            how = _PLAIN
+        fields.append((field.attname, how, field if field.is_relation else None))
+    concrete = model._meta.concrete_fields
+    names = frozenset({f.attname for f in concrete} | {f.name for f in concrete})
+    return tuple(fields), names
+
+
+def _instance_dump(instance: models.Model, depth: int, memo: dict) -> dict:
+    key = (id(instance), depth)
+    if key in memo:
+        return memo[key][1]
+    plan, names = _dump_plan(type(instance))
+    deferred = instance.get_deferred_fields()
+    state = instance.__dict__
+    fields, related = {}, {}
+    for attname, how, relation in plan:
+        if attname in deferred:
+            continue
+        value = state[attname]
+        if how == _FILE:
+            value = getattr(instance, attname).name or ""
+        elif how == _UUID and value is not None:
+            value = str(value)
+        elif how == _JSON:
             value = {"$json": value}
-        fields[field.attname] = context_dump(value, depth)
-        if field.is_relation and depth < SNAPSHOT_DEPTH and field.is_cached(instance):
-            target = field.get_cached_value(instance)
-            related[field.name] = None if target is None else _instance_dump(target, depth + 1)
-    names = {f.attname for f in meta.concrete_fields} | {f.name for f in meta.concrete_fields}
+        fields[attname] = context_dump(value, depth, memo)
+        if relation is not None and depth < SNAPSHOT_DEPTH and relation.is_cached(instance):
+            target = relation.get_cached_value(instance)
+            related[relation.name] = None if target is None else _instance_dump(target, depth + 1, memo)
     extra = {
         key: value
-        for key, value in vars(instance).items()
+        for key, value in state.items()
         if not key.startswith("_") and key not in names and isinstance(value, (str, int, float, bool))
     }
-    return {"$model": meta.label_lower, "fields": fields, "related": related, "extra": extra}
+    dumped = {"$model": instance._meta.label_lower, "fields": fields, "related": related, "extra": extra}
+    memo[key] = (instance, dumped)  # the instance kept alive: its id is not reused meanwhile
+    return dumped
 
 
 def context_load(value):
@@ -426,6 +479,25 @@ def notice_save(notice: Notice) -> Notice:
     if notice.send_after <= timezone.now():
         notices_enqueue_on_commit([notice.pk])
     return notice
+
+
+def notices_save(notices: list[Notice]) -> list[Notice]:
+    """notice_save for the rows of one event (mutes are the caller's to check): one INSERT in one
+    savepoint and one hand-off after commit, instead of one of each per row. If a key was already
+    written, the batch is rolled back to its savepoint and each row goes through notice_save, which
+    keeps the first row of its key."""
+    if len(notices) < 2:
+        return [notice_save(notice) for notice in notices]
+    try:
+        with transaction.atomic():
+            Notice.objects.bulk_create(notices)
+    except IntegrityError:
+        for notice in notices:
+            notice.pk = None
+        return [notice_save(notice) for notice in notices]
+    now = timezone.now()
+    notices_enqueue_on_commit([n.pk for n in notices if n.send_after <= now])
+    return notices
 
 
 def _muted_user_ids(notices: list[Notice]) -> set[int]:

@@ -18,7 +18,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import Notice, NoticeKind, NoticeState
-from portal.outbox import notice_build, notice_queue, notice_save, notice_wanted, notices_queue
+from portal.outbox import (
+    context_snapshots,
+    notice_build,
+    notice_save,
+    notice_wanted,
+    notices_queue,
+    notices_save,
+)
 from portal.selectors import user_timezone
 
 from .models import SlaTarget, Status, TargetState, Ticket
@@ -58,28 +65,42 @@ def _to_requester(
 ) -> list[Notice]:
     """One email per person (case_recipients, or `people`), each in their own zone and name and
     keyed by the event and the person: a follower is copied as the requester is mailed."""
+    rows = []
+    for row in _requester_rows(ticket, kind=kind, key=key, template=template, context=context, people=people):
+        notice = notice_save(row)
+        if notice is not None:
+            rows.append(notice)
+    return rows
+
+
+def _requester_rows(
+    ticket: Ticket, *, kind: str, key: str, template: str, context: dict, people: list | None = None
+) -> list[Notice]:
+    """The unsaved rows of `_to_requester`, those its people want and can receive."""
     sender = reply_sender(ticket)  # the vendor's address, and the case's for replies (SPEC §7)
     rows = []
     for person in case_recipients(ticket) if people is None else people:
-        notice = notice_queue(
-            kind=kind,
-            dedupe_key=f"{key}:user{person.pk}",
-            template=template,
-            context={
-                "ticket": ticket,
-                "recipient_name": _name(person),
-                "ticket_url": _ticket_url(ticket),
-                "reply_by_email": "customer" if sender else "",
-                **context,
-            },
-            recipient=person,
-            zone=user_timezone(person),
-            reference=ticket.number,
-            thread=ticket.number,
-            **sender,
+        if not person.email or not notice_wanted(user=person, kind=kind):
+            continue
+        rows.append(
+            notice_build(
+                kind=kind,
+                dedupe_key=f"{key}:user{person.pk}",
+                template=template,
+                context={
+                    "ticket": ticket,
+                    "recipient_name": _name(person),
+                    "ticket_url": _ticket_url(ticket),
+                    "reply_by_email": "customer" if sender else "",
+                    **context,
+                },
+                recipient=person,
+                zone=user_timezone(person),
+                reference=ticket.number,
+                thread=ticket.number,
+                **sender,
+            )
         )
-        if notice is not None:
-            rows.append(notice)
     return rows
 
 
@@ -90,21 +111,31 @@ def _occurrence(ticket: Ticket, kind: str) -> int:
 
 
 def ticket_received(ticket: Ticket, *, targets: list[SlaTarget]) -> None:
-    """`targets` are the case's targets as just written: the email promises the running ones."""
-    targets = sorted(
+    """`targets` are the case's targets as just written: the email promises the running ones.
+    The requester's email and the desk's are written together: the case and its targets are
+    snapshot once for both rows, which go in one INSERT and one hand-off to the worker."""
+    promised = sorted(
         (t for t in targets if t.state == TargetState.RUNNING and t.due_at is not None),
         key=lambda t: t.due_at,
     )
+    running = sorted((t for t in targets if t.due_at is not None), key=lambda t: t.due_at)
+    ticket_snapshot, promised_snapshot, running_snapshot = context_snapshots(ticket, promised, running)
     zone = user_timezone(ticket.requester)
-    _to_requester(
+    rows = _requester_rows(
         ticket,
         kind=NoticeKind.TICKET_RECEIVED,
         key=f"{NoticeKind.TICKET_RECEIVED}:case{ticket.pk}",
         template="ticket_received",
-        context={"targets": targets, "zone_name": str(zone)},
+        context={"ticket": ticket_snapshot, "targets": promised_snapshot, "zone_name": str(zone)},
         people=[ticket.requester],  # a case just opened has no followers yet
     )
-    new_case_for_desk(ticket, targets=targets)
+    desk = _desk_notice_rows(
+        ticket, **_new_case(ticket, targets=running_snapshot), base={"ticket": ticket_snapshot}
+    )
+    if len(desk) > 1:  # a desk group: notices_queue drops the rows of those who muted new cases
+        notices_queue(notices=desk)
+        desk = []
+    notices_save(rows + desk)
 
 
 def waiting_on_customer(ticket: Ticket) -> None:
@@ -241,11 +272,31 @@ def desk_recipients(ticket: Ticket) -> list:
 
 def _to_desk(ticket: Ticket, *, kind: str, key: str, template: str, context: dict, author=None) -> None:
     """One row per desk recipient, keyed by the event; never to the author of the event."""
+    rows = _desk_notice_rows(ticket, kind=kind, key=key, template=template, context=context, author=author)
+    if len(rows) <= 1:  # the usual case, one statement: the assignee or the desk address
+        notices_save(rows)
+        return
+    notices_queue(notices=rows)
+
+
+def _desk_notice_rows(
+    ticket: Ticket,
+    *,
+    kind: str,
+    key: str,
+    template: str,
+    context: dict,
+    author=None,
+    base: dict | None = None,
+) -> list[Notice]:
+    """The unsaved rows of `_to_desk`; a single row is left out if its recipient muted the kind
+    (several go through notices_queue, which drops the muted ones itself)."""
     sender = reply_sender(ticket)  # staff answer the customer by replying (SPEC §7)
     base = {
         "ticket": ticket,
         "admin_url": _admin_url(ticket),
         "reply_by_email": "staff" if sender else "",
+        **(base or {}),
         **context,
     }
     recipients = [
@@ -254,12 +305,11 @@ def _to_desk(ticket: Ticket, *, kind: str, key: str, template: str, context: dic
         if person is None or author is None or person.pk != author.pk
     ]
     rows = _desk_rows(ticket, recipients, kind=kind, key=key, template=template, base=base, **sender)
-    if len(rows) == 1:  # the usual case, one statement: the assignee or the desk address
+    if len(rows) == 1:
         row = rows[0]
-        if row.recipient is None or notice_wanted(user=row.recipient, kind=kind):
-            notice_save(row)
-        return
-    notices_queue(notices=rows)
+        if row.recipient is not None and not notice_wanted(user=row.recipient, kind=kind):
+            return []
+    return rows
 
 
 def _desk_rows(ticket: Ticket, recipients: list, *, kind: str, key: str, template: str, base: dict, **sender):
@@ -287,16 +337,19 @@ def _desk_rows(ticket: Ticket, recipients: list, *, kind: str, key: str, templat
     return rows
 
 
+def _new_case(ticket: Ticket, *, targets) -> dict:
+    return {
+        "kind": NoticeKind.NEW_CASE,
+        "key": f"{NoticeKind.NEW_CASE}:case{ticket.pk}",
+        "template": "new_case",
+        "context": {"targets": targets, "requester_name": _name(ticket.requester)},
+        "author": ticket.requester,
+    }
+
+
 def new_case_for_desk(ticket: Ticket, *, targets: list[SlaTarget]) -> None:
     running = sorted((t for t in targets if t.due_at is not None), key=lambda t: t.due_at)
-    _to_desk(
-        ticket,
-        kind=NoticeKind.NEW_CASE,
-        key=f"{NoticeKind.NEW_CASE}:case{ticket.pk}",
-        template="new_case",
-        context={"targets": running, "requester_name": _name(ticket.requester)},
-        author=ticket.requester,
-    )
+    _to_desk(ticket, **_new_case(ticket, targets=running))
 
 
 def customer_replied(ticket: Ticket, reply) -> None:

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from lifecycle.models import MajorVersion, Product
 from policies.models import Vendor
+from policies.selectors import vendor_by_slug
 from portal.api import (
     IDEMPOTENCY_KEY,
     KEY_REUSED_ANSWER,
@@ -184,7 +185,7 @@ class TicketCreateApi(TicketApi):
 
         def validate_vendor(self, slug: str) -> Vendor:
             try:
-                return Vendor.objects.get(slug=slug)
+                return vendor_by_slug(slug)
             except Vendor.DoesNotExist:
                 raise serializers.ValidationError(UNKNOWN_VENDOR.format(slug=slug)) from None
 
