@@ -94,6 +94,7 @@ class NoticeKind(models.TextChoices):
     MAINTENANCE = "maintenance_notice", _("Planned maintenance or upgrade")
     MAINTENANCE_EXTENDED = "maintenance_extended", _("Planned work extended")
     MAINTENANCE_CANCELLED = "maintenance_cancelled", _("Planned work cancelled")
+    MAINTENANCE_MOVED = "maintenance_moved", _("Planned work moved")
 
 
 # A vendor's policy promises these (SPEC §1 and §3; Albert "shall … notify Customer in advance of
@@ -106,6 +107,7 @@ MANDATORY_NOTICES = frozenset(
         NoticeKind.MAINTENANCE,
         NoticeKind.MAINTENANCE_EXTENDED,
         NoticeKind.MAINTENANCE_CANCELLED,
+        NoticeKind.MAINTENANCE_MOVED,
     }
 )
 

@@ -17,7 +17,7 @@ from tickets.models import TargetState
 from . import charts, selectors
 from .availability import month_of, months_back
 from .models import Dashboard, MonitoredService, Outage, Statement
-from .services import outage_announce, outage_cancel, outage_extension_announce, outage_record
+from .services import outage_cancel, outage_changes_announce, outage_record
 
 STATE_LABELS = dict(TargetState.choices)
 
@@ -113,10 +113,11 @@ class OutageAdmin(admin.ModelAdmin):
             )
             obj.pk = saved.pk
             return
-        previous_end = form.initial.get("end")
+        previous_start, previous_end = form.initial.get("start"), form.initial.get("end")
         super().save_model(request, obj, form, change)
-        outage_announce(outage=obj)  # planned work edited into its notice period
-        outage_extension_announce(outage=obj, previous_end=previous_end)  # announced work now ends later
+        # Planned work edited into its notice period is announced; announced work that now starts at
+        # another time, or ends later, is told to those who were told.
+        outage_changes_announce(outage=obj, previous_start=previous_start, previous_end=previous_end)
 
     @admin.action(description=gettext_lazy("Cancel the selected planned work (tells those who were told)"))
     def cancel_planned_work(self, request: HttpRequest, queryset) -> None:

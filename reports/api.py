@@ -1,6 +1,7 @@
-"""The monitor's API: record an outage, end it. Token authentication only — a monitor is a
-program, not a browser session: a staff user's token, or a dedicated user holding the
-`reports.add_outage` permission (README, "Reports and availability")."""
+"""The monitor's API: record an outage, end it; and the desk's: move or cancel planned work (staff
+only). Token authentication only — a monitor is a program, not a browser session: a staff user's
+token, or a dedicated user holding the `reports.add_outage` permission (README, "Reports and
+availability")."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from portal.api import Serializer, UtcDateTimeField
 from portal.authentication import TokenAuthentication
 
 from .models import END_BEFORE_START, THIRD_PARTY_GONE, MonitoredService, Outage, OutageCause
-from .services import outage_end, outage_record
+from .services import outage_cancel, outage_end, outage_record, outage_reschedule
 
 UNKNOWN_SERVICE = _("No monitored service {slug!r}.")
 
@@ -32,6 +33,7 @@ class OutageOutputSerializer(serializers.ModelSerializer):
     start = UtcDateTimeField()
     end = UtcDateTimeField(allow_null=True)
     announced_at = UtcDateTimeField(allow_null=True, read_only=True)
+    cancelled_at = UtcDateTimeField(allow_null=True, read_only=True)
     counts_as_downtime = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -45,6 +47,7 @@ class OutageOutputSerializer(serializers.ModelSerializer):
             "notes",
             "reference",
             "announced_at",
+            "cancelled_at",
             "counts_as_downtime",
         ]
 
@@ -125,6 +128,53 @@ class OutageEndApi(MonitorApi):
         if serializer.validated_data["end"] <= outage.start:
             raise serializers.ValidationError({"end": [END_BEFORE_START]})
         outage = outage_end(outage=outage, end=serializer.validated_data["end"])
+        return Response(OutageOutputSerializer(outage).data)
+
+
+class IsStaff(BasePermission):
+    """Moving or cancelling planned work is the desk's decision, not a monitor's."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_staff)
+
+
+class PlannedWorkApi(APIView):
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsStaff]
+
+
+class OutageRescheduleApi(PlannedWorkApi):
+    """Move planned work that has not begun: a new start, a new end, or both. Announced work is told
+    to those who were told (a new start once per start, a later end once per end); work not yet
+    announced is announced with its new times when its notice is due."""
+
+    class InputSerializer(Serializer):
+        start = UtcDateTimeField(required=False, help_text="The new start; leave out to keep it.")
+        end = UtcDateTimeField(required=False, help_text="The new end; leave out to keep it.")
+
+        def validate(self, data: dict) -> dict:
+            if "start" in data and "end" in data and data["end"] <= data["start"]:
+                raise serializers.ValidationError({"end": END_BEFORE_START})
+            return data
+
+    @extend_schema(request=InputSerializer, responses={200: OutageOutputSerializer})
+    def patch(self, request, outage_id: int):
+        outage = get_object_or_404(Outage, pk=outage_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        outage = outage_reschedule(outage=outage, **serializer.validated_data)
+        return Response(OutageOutputSerializer(outage).data)
+
+
+class OutageCancelApi(PlannedWorkApi):
+    """Call off planned work that has not begun; those told of it are told once."""
+
+    @extend_schema(request=None, responses={200: OutageOutputSerializer})
+    def post(self, request, outage_id: int):
+        outage = get_object_or_404(Outage, pk=outage_id)
+        outage_cancel(outage=outage, by=request.user)
+        outage.refresh_from_db()
         return Response(OutageOutputSerializer(outage).data)
 
 

@@ -15,7 +15,9 @@ urlpatterns = [
     # Anything else under statements/ answers the API's JSON 404, not the site's HTML page.
     not_found_under("statements", name="statement-not-found"),
     path("outages/", api.OutageCreateApi.as_view(), name="outage-create"),
+    path("outages/<int:outage_id>/", api.OutageRescheduleApi.as_view(), name="outage-reschedule"),
     path("outages/<int:outage_id>/end/", api.OutageEndApi.as_view(), name="outage-end"),
+    path("outages/<int:outage_id>/cancel/", api.OutageCancelApi.as_view(), name="outage-cancel"),
     path(
         "periods/<slug:organization>/<slug:vendor>/<str:month>/",
         api.PeriodDetailApi.as_view(),

@@ -129,10 +129,16 @@ def outage_end(*, outage: Outage, end: datetime) -> Outage:
     return outage
 
 
-# ------------------------------------------------------------------ planned work extended or cancelled
+# ------------------------------------------------------------ planned work moved, extended or cancelled
 
 NOT_PLANNED = _("Only planned work (scheduled maintenance, an upgrade) is cancelled: end an outage instead.")
 ALREADY_BEGUN = _("This work has begun: it cannot be cancelled, give its end instead.")
+NOT_PLANNED_MOVED = _(
+    "Only planned work (scheduled maintenance, an upgrade) is moved: end an outage instead."
+)
+BEGUN_NOT_MOVED = _("This work has begun: it cannot be moved, give its end instead.")
+CANCELLED_NOT_MOVED = _("This work was cancelled: record new planned work instead.")
+START_PAST = _("The new start has passed: planned work is moved to a time still ahead.")
 
 
 def _told(outage: Outage) -> list:
@@ -204,6 +210,76 @@ def outage_extension_announce(
             context={"previous_end": previous_end},
         )
     )
+
+
+def outage_move_announce(*, outage: Outage, previous_start: datetime, now: datetime | None = None) -> int:
+    """Planned work that was announced and now starts at another time, earlier or later: the people
+    told of it are told the new start (and its end), once per new start (the dedupe key names it),
+    however close the new start is: work moved earlier than the announcement lead is still told.
+    Nothing when it was not announced yet (its announcement will carry the new times), is
+    cancelled, or the new start is already past. Returns the emails queued."""
+    now = now or timezone.now()
+    if outage.cause not in ANNOUNCED_CAUSES or outage.announced_at is None or outage.is_cancelled:
+        return 0
+    if outage.start == previous_start or outage.start <= now:
+        return 0
+    outage = Outage.objects.select_related("service__vendor").get(pk=outage.pk)
+    return notices_queue(
+        notices=_change_notices(
+            outage,
+            kind=NoticeKind.MAINTENANCE_MOVED,
+            change=f"start{int(outage.start.timestamp())}",
+            context={"previous_start": previous_start, "earlier": outage.start < previous_start},
+        )
+    )
+
+
+def outage_changes_announce(
+    *, outage: Outage, previous_start: datetime, previous_end: datetime | None, now: datetime | None = None
+) -> int:
+    """After planned work was edited: its announcement if the edit brought it into its notice
+    period, else the change to those told of it: a new start (whose notice carries the end too),
+    or a later end. Returns the emails queued."""
+    now = now or timezone.now()
+    if outage.announced_at is None:
+        return outage_announce(outage=outage, now=now)
+    if outage.start != previous_start:
+        return outage_move_announce(outage=outage, previous_start=previous_start, now=now)
+    return outage_extension_announce(outage=outage, previous_end=previous_end, now=now)
+
+
+def outage_reschedule(
+    *,
+    outage: Outage,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    now: datetime | None = None,
+) -> Outage:
+    """Move planned work that has not begun (a new start, a new end, or both; None keeps the one
+    recorded) and tell the change (outage_changes_announce). Rescheduling to the times it has is
+    a no-op."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Outage.objects.select_for_update().get(pk=outage.pk)
+        if locked.cause not in ANNOUNCED_CAUSES:
+            raise ValidationError({"cause": NOT_PLANNED_MOVED})
+        if locked.is_cancelled:
+            raise ValidationError({"cancelled_at": CANCELLED_NOT_MOVED})
+        if locked.start <= now:
+            raise ValidationError({"start": BEGUN_NOT_MOVED})
+        previous_start, previous_end = locked.start, locked.end
+        locked.start = previous_start if start is None else start
+        locked.end = previous_end if end is None else end
+        if (locked.start, locked.end) == (previous_start, previous_end):
+            return locked
+        if locked.start <= now:
+            raise ValidationError({"start": START_PAST})
+        locked.full_clean()
+        locked.save(update_fields=["start", "end"])
+        outage_changes_announce(
+            outage=locked, previous_start=previous_start, previous_end=previous_end, now=now
+        )
+    return locked
 
 
 def outage_cancel(*, outage: Outage, by=None, now: datetime | None = None) -> int:
