@@ -274,14 +274,33 @@ def transactional_db(services_available, django_db_blocker):
     Overrides pytest-django's fixture of this name for these tests: its name is what tells
     pytest-django to create the test database, and unlike the original it leaves the policy
     catalog in place for the tests that run after these."""
-    from django.core.management import call_command
-
     from policies.services import policy_catalog_load
 
     with django_db_blocker.unblock():
         yield
-        call_command("flush", interactive=False, verbosity=0)
+        empty_database()
         policy_catalog_load()
+
+
+def empty_database() -> None:
+    """What `manage.py flush` leaves (every table empty, its ids restarting at 1) in a fraction
+    of its time: DELETE in one transaction, the foreign keys checked at commit (Django declares
+    them deferrable), instead of a TRUNCATE of ~80 tables (a new file for each table and index:
+    4-5 s a test on PostgreSQL) and the post_migrate that rebuilds the content types and
+    permissions, which are kept here instead."""
+    from django.core.management.color import no_style
+    from django.db import connection, transaction
+
+    keep = {"django_content_type", "auth_permission"}
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    sequences = [s for s in connection.introspection.sequence_list() if s["table"] not in keep]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        for table in tables:
+            if table not in keep:
+                cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+        for statement in connection.ops.sequence_reset_by_name_sql(no_style(), sequences):
+            cursor.execute(statement)
 
 
 @pytest.fixture
