@@ -251,6 +251,50 @@ def compliance_tables(
     """One table per grouping, from one GROUP BY query and one pass over the answered targets.
     With `month`, the organization × vendor periods of that month already closed answer with the
     figures frozen at their closing (issue 20 point 3), whatever the cases say now."""
+    figures = month_figures(
+        start=start, end=end, now=now, organization=organization, vendor=vendor, month=month
+    )
+    return [figures.table(group_by) for group_by in groupings]
+
+
+class MonthFigures:
+    """A month's counts and answered times per (vendor, organization, priority, target) group, each
+    closed period's frozen ones in place of its cases', and the names to show them by. A table of
+    one grouping is built from them only when asked: the page does not pay for the CSV's."""
+
+    def __init__(self, *, counts: list[dict], times: dict, closed: dict[tuple[int, int], tuple]) -> None:
+        self.counts, self.times = counts, times
+        # (vendor id, organization id) of each closed period: (vendor name, organization name,
+        # its frozen availability verdict).
+        self.closed = closed
+        self.labels = _Labels.for_groups(counts)
+
+    def table(self, group_by: tuple[str, ...]) -> list[ComplianceRow]:
+        return _table(group_by, self.counts, self.times, self.labels)
+
+    @cached_property
+    def pairs(self) -> set[tuple[str, str]]:
+        """(vendor name, organization name) of every organization × vendor the month measures."""
+        return {
+            (
+                self.labels.vendors[group["ticket__vendor_id"]],
+                self.labels.organizations[group["ticket__organization_id"]],
+            )
+            for group in self.counts
+        }
+
+
+def month_figures(
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    organization: Organization | None = None,
+    vendor: Vendor | None = None,
+    month: date | None = None,
+) -> MonthFigures:
+    """The figures of the targets whose clock started in [start, end); with `month`, the periods of
+    that month already closed answer with their snapshots (compliance_tables)."""
     targets = _targets(start=start, end=end, organization=organization, vendor=vendor)
     frozen = closed_periods(month=month, organization=organization, vendor=vendor) if month else []
     if frozen:
@@ -266,31 +310,49 @@ def compliance_tables(
                 )
             )
         )
-    counts = live_counts(targets=targets, now=now)
-    times = first_response_times(targets=targets)
+    if frozen and not targets.exists():
+        # Every period of the month with cases is closed: one probe instead of the three scans
+        # of the month's targets (counts, disputed pauses, response times) that would find nothing.
+        counts, times = [], {}
+    else:
+        counts = live_counts(targets=targets, now=now)
+        times = first_response_times(targets=targets)
     counts, times = _with_frozen(counts, times, frozen)
-    labels = _Labels.for_groups(counts)
-    return [_table(group_by, counts, times, labels) for group_by in groupings]
+    closed = {
+        (vendor_id, organization_id): (
+            vendor_name,
+            organization_name,
+            bool(snapshot and snapshot.get("availability_failure")),
+        )
+        for vendor_id, organization_id, vendor_name, organization_name, snapshot in frozen
+    }
+    return MonthFigures(counts=counts, times=times, closed=closed)
 
 
 def closed_periods(
     *, month: date, organization: Organization | None = None, vendor: Vendor | None = None
-) -> list[tuple[int, int, dict | None]]:
-    """(vendor id, organization id, snapshot) of the month's closed periods: rows, not models (a
-    closed month of every organization is hundreds of them)."""
+) -> list[tuple[int, int, str, str, dict | None]]:
+    """(vendor id, organization id, vendor name, organization name, snapshot) of the month's closed
+    periods, in one query: rows, not models (a closed month of every organization is hundreds)."""
     periods = MeasurementPeriod.objects.filter(month=month, closed_at__isnull=False)
     if organization is not None:
         periods = periods.filter(organization=organization)
     if vendor is not None:
         periods = periods.filter(vendor=vendor)
-    return list(periods.values_list("vendor_id", "organization_id", "snapshot"))
+    return list(
+        periods.order_by().values_list(
+            "vendor_id", "organization_id", "vendor__name", "organization__name", "snapshot"
+        )
+    )
 
 
-def _with_frozen(counts: list[dict], times: dict, periods: list[tuple[int, int, dict | None]]):
+def _with_frozen(counts: list[dict], times: dict, periods: list[tuple]):
     """The live figures with each closed period's replaced by its snapshot."""
     if not periods:
         return counts, times
-    frozen = {(vendor_id, organization_id): snapshot for vendor_id, organization_id, snapshot in periods}
+    frozen = {
+        (vendor_id, organization_id): snapshot for vendor_id, organization_id, _, _, snapshot in periods
+    }
     counts = [c for c in counts if (c["ticket__vendor_id"], c["ticket__organization_id"]) not in frozen]
     times = {key: value for key, value in times.items() if key[:2] not in frozen}
     for (vendor_id, organization_id), snapshot in frozen.items():
@@ -595,34 +657,32 @@ class MonthlyReport:
         return availability.months_back(self.month, HISTORY_MONTHS)
 
     @cached_property
-    def _tables(self) -> list[list[ComplianceRow]]:
+    def _figures(self) -> MonthFigures:
         start, end = month_range(self.month)
-        return compliance_tables(
-            start=start,
-            end=end,
-            now=self.now,
-            organization=self.organization,
-            groupings=[("vendor",), PAGE_GROUPING, ALL_DIMENSIONS],
-            month=self.month,
+        return month_figures(
+            start=start, end=end, now=self.now, organization=self.organization, month=self.month
         )
 
     @cached_property
     def closed(self) -> dict[tuple[str, str], bool]:
         """The month's closed periods by (vendor name, organization name), each with its frozen
-        availability verdict (issue 20 point 3): rows, not models, and only that key of the snapshot."""
-        periods = MeasurementPeriod.objects.filter(month=self.month, closed_at__isnull=False)
-        if self.organization is not None:
-            periods = periods.filter(organization=self.organization)
-        rows = periods.values_list("vendor__name", "organization__name", "snapshot__availability_failure")
-        return {(vendor, organization): bool(failure) for vendor, organization, failure in rows}
+        availability verdict (issue 20 point 3), from the same query as their figures."""
+        return {
+            (vendor, organization): failure for vendor, organization, failure in self._figures.closed.values()
+        }
 
     def period_status(self, vendor: str, organization: str) -> str:
         return "closed" if (vendor, organization) in self.closed else "provisional"
 
+    def _organizations_of(self, vendor: str) -> set[str]:
+        """The organizations the month measures for a vendor (the CSV's rows of that vendor), from
+        the grouped counts: no table is built for it."""
+        return {organization for name, organization in self._figures.pairs if name == vendor}
+
     def vendor_closed(self, vendor: str) -> bool:
         """Every organization's period of the vendor this month is closed."""
-        pairs = {(row.vendor, row.organization) for row in self.csv_rows if row.vendor == vendor}
-        return bool(pairs) and all(pair in self.closed for pair in pairs)
+        organizations = self._organizations_of(vendor)
+        return bool(organizations) and all((vendor, o) in self.closed for o in organizations)
 
     def vendor_status(self, vendor: str) -> str:
         return "closed" if self.vendor_closed(vendor) else "provisional"
@@ -651,23 +711,23 @@ class MonthlyReport:
                 "rate_failure": row.rate_failure,
                 "availability_failure": any(
                     self.availability_failure(row.vendor, organization)
-                    for organization in {r.organization for r in self.csv_rows if r.vendor == row.vendor}
+                    for organization in self._organizations_of(row.vendor)
                 ),
             }
             for row in self.by_vendor
         ]
 
-    @property
+    @cached_property
     def by_vendor(self) -> list[ComplianceRow]:
-        return self._tables[0]
+        return self._figures.table(("vendor",))
 
-    @property
+    @cached_property
     def rows(self) -> list[ComplianceRow]:
-        return self._tables[1]
+        return self._figures.table(PAGE_GROUPING)
 
-    @property
+    @cached_property
     def csv_rows(self) -> list[ComplianceRow]:
-        return self._tables[2]
+        return self._figures.table(ALL_DIMENSIONS)
 
     @cached_property
     def met_rates(self) -> list[MonthlyRate]:
