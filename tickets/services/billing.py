@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lifecycle.dates import Phase
 from lifecycle.models import Contract, MajorVersion, Plan, PremiumOptionKind
@@ -439,10 +440,11 @@ def _locked_order(order: Order) -> Order:
     return Order.objects.select_for_update().get(pk=order.pk)
 
 
-def _order_state(order: Order, allowed: tuple[str, ...], action: str) -> None:
+def _order_state(order: Order, allowed: tuple[str, ...], action) -> None:
+    # `action` is what was asked, in the reader's words (pgettext_lazy, context "order action").
     if order.state not in allowed:
         raise ValidationError(
-            {"state": BAD_ORDER_STATE.format(state=order.get_state_display().lower(), action=action)}
+            {"state": BAD_ORDER_STATE.format(state=order.get_state_display().lower(), action=str(action))}
         )
 
 
@@ -452,7 +454,7 @@ def order_quote(
 ) -> Order:
     _desk_only(by)
     order = _locked_order(order)
-    _order_state(order, (OrderState.REQUESTED, OrderState.QUOTED), "quoted")
+    _order_state(order, (OrderState.REQUESTED, OrderState.QUOTED), pgettext_lazy("order action", "quoted"))
     if price is None or price < 0:
         raise ValidationError({"price": NO_PRICE})
     order.price, order.quote_text = price, quote_text
@@ -468,7 +470,7 @@ def order_accept(*, order: Order, by, at: datetime | None = None) -> Order:
     order = _locked_order(order)
     if order.state == OrderState.ACCEPTED:
         return order
-    _order_state(order, (OrderState.QUOTED,), "accepted")
+    _order_state(order, (OrderState.QUOTED,), pgettext_lazy("order action", "accepted"))
     order.state, order.accepted_by, order.accepted_at = OrderState.ACCEPTED, by, _now(at)
     order.save()
     return order
@@ -478,7 +480,7 @@ def order_accept(*, order: Order, by, at: datetime | None = None) -> Order:
 def order_decline(*, order: Order, by, at: datetime | None = None) -> Order:
     _member(order.organization_id, by)
     order = _locked_order(order)
-    _order_state(order, (OrderState.REQUESTED, OrderState.QUOTED), "declined")
+    _order_state(order, (OrderState.REQUESTED, OrderState.QUOTED), pgettext_lazy("order action", "declined"))
     order.state, order.declined_at = OrderState.DECLINED, _now(at)
     order.save()
     return order
@@ -491,11 +493,11 @@ def order_deliver(*, order: Order, by, download_reference: str = "", at: datetim
     _desk_only(by)
     order = _locked_order(order)
     if order.kind == OrderKind.PILOT:
-        _order_state(order, (OrderState.REQUESTED,), "fulfilled")
+        _order_state(order, (OrderState.REQUESTED,), pgettext_lazy("order action", "fulfilled"))
         if not download_reference.strip():
             raise ValidationError({"download_reference": PILOT_NEEDS_REFERENCE})
     else:
-        _order_state(order, (OrderState.ACCEPTED,), "delivered")
+        _order_state(order, (OrderState.ACCEPTED,), pgettext_lazy("order action", "delivered"))
     order.state, order.delivered_at = OrderState.DELIVERED, _now(at)
     order.download_reference = download_reference.strip()
     order.save()

@@ -10,9 +10,9 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from policies.models import Exclusion
+from policies.models import Exclusion, TargetKind
 from policies.words import decline_words
 
 from .. import notices
@@ -54,7 +54,9 @@ def _validated(
     if target_kind:
         target = ticket.sla_targets.filter(kind=target_kind).first()
         if target is None:
-            errors["target"] = NO_SUCH_TARGET.format(kind=target_kind.replace("_", " "))
+            errors["target"] = NO_SUCH_TARGET.format(
+                kind=dict(TargetKind.choices).get(target_kind, target_kind)
+            )
     if any(attachment.ticket_id != ticket.pk for attachment in attachments):
         errors["attachments"] = ATTACHMENT_OF_ANOTHER_CASE
     if errors:
@@ -114,7 +116,11 @@ def ticket_decline(
     ticket = _lock(ticket)
     at = _now(at)
     _desk_only(by, "code")
-    _check(ticket, (Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER), "declined")
+    _check(
+        ticket,
+        (Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER),
+        pgettext_lazy("case action", "declined"),
+    )
     exclusion, _ = _validated(ticket, code=code, reason=reason or "-", target_kind=None, attachments=())
     words = decline_words(
         vendor=ticket.vendor.name,

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lifecycle.models import MajorVersion, Product
 from lifecycle.services import entitlement_check, quota_use_record, quota_use_withdraw
@@ -359,10 +360,11 @@ def _lock(ticket: Ticket) -> Ticket:
     )
 
 
-def _check(ticket: Ticket, allowed: tuple[str, ...], action: str) -> None:
+def _check(ticket: Ticket, allowed: tuple[str, ...], action) -> None:
+    # `action` is what was asked, in the reader's words (pgettext_lazy, context "case action").
     if ticket.status not in allowed:
         raise ValidationError(
-            {"status": BAD_TRANSITION.format(current=ticket.get_status_display().lower(), action=action)}
+            {"status": BAD_TRANSITION.format(current=ticket.get_status_display().lower(), action=str(action))}
         )
 
 
@@ -427,7 +429,7 @@ def ticket_wait_on_customer(*, ticket: Ticket, by, at: datetime | None = None) -
     _desk_only(by)
     if ticket.status == Status.WAITING_ON_CUSTOMER:
         return ticket
-    _check(ticket, (Status.NEW, Status.OPEN), "set to wait on the customer")
+    _check(ticket, (Status.NEW, Status.OPEN), pgettext_lazy("case action", "set to wait on the customer"))
     ticket.status = Status.WAITING_ON_CUSTOMER
     sla.sla_pause(ticket=ticket, at=at)
     notices.waiting_on_customer(ticket)
@@ -513,7 +515,11 @@ def ticket_resolve(
     _desk_only(by)
     if ticket.status == Status.RESOLVED:
         return ticket
-    _check(ticket, (Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER), "resolved")
+    _check(
+        ticket,
+        (Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER),
+        pgettext_lazy("case action", "resolved"),
+    )
     errors = {}
     code = ResolutionCode.objects.filter(version=ticket.policy_version, code=resolution_code).first()
     if not resolution_code:
@@ -546,7 +552,11 @@ def ticket_close(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
     if ticket.status == Status.CLOSED:
         return ticket
     if ticket.status != Status.RESOLVED:
-        _check(ticket, (Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER), "closed")
+        _check(
+            ticket,
+            (Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER),
+            pgettext_lazy("case action", "closed"),
+        )
         if by.is_staff:
             raise ValidationError({"status": RESOLVE_FIRST})
         sla.sla_withdraw(ticket=ticket, at=at)
@@ -570,7 +580,7 @@ def ticket_reopen(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
 def _reopen_locked(ticket: Ticket, *, at: datetime) -> Ticket:
     if ticket.status in (Status.NEW, Status.OPEN):
         return ticket
-    _check(ticket, (Status.RESOLVED, Status.CLOSED), "reopened")
+    _check(ticket, (Status.RESOLVED, Status.CLOSED), pgettext_lazy("case action", "reopened"))
     ticket.status, ticket.resolved_at, ticket.closed_at, ticket.resolution_code = (
         Status.OPEN,
         None,
