@@ -210,3 +210,48 @@ def test_a_case_notice_renders_from_the_snapshot_taken_when_it_happened(customer
     notice = Notice.objects.get(kind=NoticeKind.TICKET_RECEIVED, reference=ticket.number)
     notice_deliver(notice_ids=[notice.pk])
     assert mail.outbox[0].subject.endswith("Export fails")
+
+
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        ("Plain ASCII\nsecond line\n", "<p>ascii</p>"),  # 7bit parts, no final newline in the HTML
+        ("Hello Dana,\r\nbare\rreturns\n\n-- \nSupport Desk · settings\n", "<p>“quoted”</p>\n"),  # utf-8
+        ("x" * 1200 + "\n", ""),  # a line over SMTP's limit: base64 even if ASCII; an empty part
+    ],
+)
+def test_the_written_message_is_what_email_mime_flattens(text, html):
+    """message_bytes writes the MIME bytes itself; they must be what email.mime's classes give
+    flattened under the same compat32 CRLF policy (bar the drawn boundary and the Date)."""
+    import re
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    notice = notice_build(
+        kind=NoticeKind.TICKET_RECEIVED,
+        dedupe_key="mime",
+        rendered=outbox.RenderedEmail("[ALC-000001] Мы получили ваше обращение " + "long " * 12, text, html),
+        to_email="Jörg <j@customer.test>",
+        thread="ALC-000001",
+        from_email="Инфотекс <infotecs@support.portal.test>",
+        reply_to="alectrona+alc-000001.x@support.portal.test",
+    )
+    data = outbox.message_bytes(notice)
+    boundary = re.search(rb'boundary="([^"]+)"', data).group(1).decode()
+    date = re.search(rb"\r\nDate: ([^\r]+)", data).group(1).decode()
+    reference = MIMEMultipart("alternative", boundary=boundary)
+    reference["Subject"] = outbox._header(notice.subject)
+    reference["From"] = outbox._address(notice.headers["From"])
+    reference["To"] = outbox._address(notice.to_email)
+    reference["Date"] = date
+    reference["Message-ID"] = notice.message_id
+    reference["Reply-To"] = notice.headers["Reply-To"]
+    reference["In-Reply-To"] = reference["References"] = outbox.thread_id("ALC-000001")
+    reference["Auto-Submitted"] = "auto-generated"
+    for body, subtype in ((notice.body_text, "plain"), (notice.body_html, "html")):
+        plain = body.isascii() and all(len(line) < 990 for line in body.splitlines())
+        reference.attach(MIMEText(body, subtype, "us-ascii" if plain else "utf-8"))
+    expected = reference.as_bytes(policy=outbox._WIRE)
+    # compat32 folds the long Content-Type line the boundary makes; ours is short enough for one.
+    expected = expected.replace(b";\r\n boundary=", b"; boundary=", 1)
+    assert data == expected
