@@ -110,7 +110,9 @@ class VendorPolicyApi(APIView):
         vendor = VendorSerializer()
         key = serializers.CharField()
         name = serializers.CharField()
-        last_updated = serializers.DateField(allow_null=True, help_text="Null when the document gives none.")
+        last_updated = serializers.DateField(
+            allow_null=True, help_text=_("Null when the document gives none.")
+        )
         effective_from = UtcDateTimeField()
         published_at = UtcDateTimeField()
         channels = serializers.SerializerMethodField()

@@ -68,28 +68,32 @@ class MonitorApi(APIView):
 
 class OutageCreateApi(MonitorApi):
     class InputSerializer(Serializer):
-        service = serializers.SlugField(help_text="The monitored service's slug.")
+        service = serializers.SlugField(help_text=_("The monitored service's slug."))
         start = UtcDateTimeField()
-        end = UtcDateTimeField(required=False, allow_null=True, help_text="Leave out while the outage lasts.")
+        end = UtcDateTimeField(
+            required=False, allow_null=True, help_text=_("Leave out while the outage lasts.")
+        )
         cause = CauseField(
             choices=OutageCause.choices,
             default=OutageCause.UNPLANNED,
-            help_text="Every cause but beyond_control, customer_side and emergency_maintenance counts as "
-            "downtime outside the Sunday window; scheduled_maintenance and upgrade are excused when "
-            "announced MAINTENANCE_NOTICE_HOURS before they begin (recorded in advance, with an end).",
+            help_text=_(
+                "Every cause but beyond_control, customer_side and emergency_maintenance counts as "
+                "downtime outside the Sunday window; scheduled_maintenance and upgrade are excused when "
+                "announced MAINTENANCE_NOTICE_HOURS before they begin (recorded in advance, with an end)."
+            ),
         )
         notes = serializers.CharField(
             required=False,
             allow_blank=True,
             default="",
-            help_text="Required for an excused or announced cause: why, or what the planned work is.",
+            help_text=_("Required for an excused or announced cause: why, or what the planned work is."),
         )
         reference = serializers.CharField(
             required=False,
             allow_blank=True,
             default="",
             max_length=100,
-            help_text="The monitor's own id; posting it again returns the outage already recorded.",
+            help_text=_("The monitor's own id; posting it again returns the outage already recorded."),
         )
 
         def validate_service(self, slug: str) -> MonitoredService:
@@ -150,8 +154,8 @@ class OutageRescheduleApi(PlannedWorkApi):
     announced is announced with its new times when its notice is due."""
 
     class InputSerializer(Serializer):
-        start = UtcDateTimeField(required=False, help_text="The new start; leave out to keep it.")
-        end = UtcDateTimeField(required=False, help_text="The new end; leave out to keep it.")
+        start = UtcDateTimeField(required=False, help_text=_("The new start; leave out to keep it."))
+        end = UtcDateTimeField(required=False, help_text=_("The new end; leave out to keep it."))
 
         def validate(self, data: dict) -> dict:
             if "start" in data and "end" in data and data["end"] <= data["start"]:

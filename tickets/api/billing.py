@@ -67,10 +67,10 @@ class ExpenseOutput(Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=ExpenseKind.choices)
     incurred_on = serializers.DateField()
-    amount = serializers.DecimalField(**MONEY, help_text="As paid, in `currency`; never converted.")
+    amount = serializers.DecimalField(**MONEY, help_text=_("As paid, in `currency`; never converted."))
     currency = serializers.CharField()
     description = serializers.CharField()
-    receipt = serializers.IntegerField(source="receipt_id", allow_null=True, help_text="An attachment id.")
+    receipt = serializers.IntegerField(source="receipt_id", allow_null=True, help_text=_("An attachment id."))
     recorded_at = UtcDateTimeField()
 
 
@@ -111,7 +111,7 @@ class OrderOutput(_Viewer, Serializer):
     description = serializers.CharField()
     requested_by = serializers.SerializerMethodField()
     requested_at = UtcDateTimeField()
-    price = serializers.DecimalField(**MONEY, allow_null=True, help_text="Null until quoted.")
+    price = serializers.DecimalField(**MONEY, allow_null=True, help_text=_("Null until quoted."))
     currency = serializers.CharField()
     quote_text = serializers.CharField()
     quoted_at = UtcDateTimeField(allow_null=True)
@@ -119,7 +119,7 @@ class OrderOutput(_Viewer, Serializer):
     accepted_at = UtcDateTimeField(allow_null=True)
     declined_at = UtcDateTimeField(allow_null=True)
     delivered_at = UtcDateTimeField(allow_null=True)
-    download_reference = serializers.CharField(help_text="Pilot versions, once fulfilled.")
+    download_reference = serializers.CharField(help_text=_("Pilot versions, once fulfilled."))
 
     def get_requested_by(self, order) -> str | None:
         return self.shown(order.requested_by)
@@ -160,14 +160,14 @@ class ExpenseCollectionApi(CaseRecordsApi):
         kind = serializers.ChoiceField(choices=ExpenseKind.choices)
         incurred_on = serializers.DateField()
         amount = serializers.DecimalField(max_digits=12, decimal_places=2)
-        currency = serializers.CharField(max_length=3, help_text="ISO 4217, e.g. EUR or RUB.")
+        currency = serializers.CharField(max_length=3, help_text=_("ISO 4217, e.g. EUR or RUB."))
         description = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
         receipt = PrimaryKeyRelatedField(
             queryset=Attachment.objects.all(),
             required=False,
             allow_null=True,
             default=None,
-            help_text="Id of the receipt attached to this case.",
+            help_text=_("Id of the receipt attached to this case."),
         )
 
     def rows(self, ticket):
@@ -185,7 +185,7 @@ class RemoteSessionCollectionApi(CaseRecordsApi):
         started_at = UtcDateTimeField()
         minutes = serializers.IntegerField(min_value=1, max_value=24 * 60)
         outcome = serializers.ChoiceField(
-            choices=SessionOutcome.choices, help_text="failed: remote help could not solve it."
+            choices=SessionOutcome.choices, help_text=_("failed: remote help could not solve it.")
         )
         notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
@@ -200,8 +200,10 @@ class OnsiteVisitApi(TicketApi):
     class InputSerializer(Serializer):
         confirm_billable = serializers.BooleanField(
             default=False,
-            help_text="The customer accepts the visit's charge; without it the answer is 400 on this "
-            "field, saying what would be charged.",
+            help_text=_(
+                "The customer accepts the visit's charge; without it the answer is 400 on this "
+                "field, saying what would be charged."
+            ),
         )
         address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
@@ -235,7 +237,7 @@ class OnsiteVisitApi(TicketApi):
 
 class OnsiteScheduleApi(TicketApi):
     class InputSerializer(Serializer):
-        scheduled_for = UtcDateTimeField(help_text="When the specialist is expected on site.")
+        scheduled_for = UtcDateTimeField(help_text=_("When the specialist is expected on site."))
 
     @extend_schema(
         operation_id="tickets_onsite_schedule",
@@ -255,7 +257,7 @@ class OnsiteScheduleApi(TicketApi):
 
 class OnsiteArrivalApi(TicketApi):
     class InputSerializer(Serializer):
-        at = UtcDateTimeField(required=False, help_text="When the specialist arrived; now if left out.")
+        at = UtcDateTimeField(required=False, help_text=_("When the specialist arrived; now if left out."))
 
     @extend_schema(
         operation_id="tickets_onsite_arrival",
@@ -287,7 +289,7 @@ class ClassificationApi(TicketApi):
     class InputSerializer(Serializer):
         vulnerability = serializers.BooleanField()
         cve_id = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
-        reason = serializers.CharField(max_length=2000, help_text="Why: kept as an internal note.")
+        reason = serializers.CharField(max_length=2000, help_text=_("Why: kept as an internal note."))
 
     @extend_schema(
         operation_id="tickets_classification_update",
@@ -313,7 +315,7 @@ class QuoteCollectionApi(CaseRecordsApi):
 
     class InputSerializer(Serializer):
         price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
-        quote_text = serializers.CharField(max_length=5000, help_text="What the price covers.")
+        quote_text = serializers.CharField(max_length=5000, help_text=_("What the price covers."))
 
     def rows(self, ticket):
         return ticket.orders.filter(kind=OrderKind.CASE_WORK).select_related(
@@ -396,13 +398,13 @@ def _contract(organization: Organization, contract_id: int | None) -> Contract |
 class OrderCollectionApi(TicketApi):
     class InputSerializer(Serializer):
         kind = serializers.ChoiceField(
-            choices=OrderKind.choices, help_text="feature_request or additional_service."
+            choices=OrderKind.choices, help_text=_("feature_request or additional_service.")
         )
         description = serializers.CharField(max_length=5000)
         contract = serializers.IntegerField(
-            min_value=1, max_value=2**31 - 1, help_text="Id of your Basic or Premium contract."
+            min_value=1, max_value=2**31 - 1, help_text=_("Id of your Basic or Premium contract.")
         )
-        organization = serializers.SlugField(required=False, help_text="Staff: the organization's slug.")
+        organization = serializers.SlugField(required=False, help_text=_("Staff: the organization's slug."))
 
     @extend_schema(
         operation_id="orders_list",
@@ -489,7 +491,7 @@ class OrderQuoteApi(TicketApi):
 class OrderDeliverApi(TicketApi):
     class InputSerializer(Serializer):
         download_reference = serializers.CharField(
-            max_length=500, required=False, allow_blank=True, default="", help_text="Pilot versions."
+            max_length=500, required=False, allow_blank=True, default="", help_text=_("Pilot versions.")
         )
 
     @extend_schema(
@@ -511,10 +513,10 @@ class PilotCollectionApi(TicketApi):
     class InputSerializer(Serializer):
         major_version = PrimaryKeyRelatedField(
             queryset=MajorVersion.objects.select_related("product"),
-            help_text="Id of an announced major version before its GA (GET /api/products/).",
+            help_text=_("Id of an announced major version before its GA (GET /api/products/)."),
         )
         note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-        organization = serializers.SlugField(required=False, help_text="Staff: the organization's slug.")
+        organization = serializers.SlugField(required=False, help_text=_("Staff: the organization's slug."))
 
     @extend_schema(
         operation_id="pilots_create",

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -75,8 +76,8 @@ class TicketPagination(CursorPagination):
 
 @extend_schema_serializer(component_name="TicketPage")
 class TicketPageOutput(Serializer):
-    next = serializers.CharField(allow_null=True, help_text="URL of the next page, or null.")
-    previous = serializers.CharField(allow_null=True, help_text="URL of the previous page, or null.")
+    next = serializers.CharField(allow_null=True, help_text=_("URL of the next page, or null."))
+    previous = serializers.CharField(allow_null=True, help_text=_("URL of the previous page, or null."))
     results = TicketSummaryOutput(many=True)
 
 
@@ -125,8 +126,8 @@ CUSTOMER_CHANNEL = _("A case you open through the API is recorded as api; only s
 class TicketCreateApi(TicketApi):
     @extend_schema_serializer(component_name="TicketOpen")
     class InputSerializer(Serializer):
-        vendor = serializers.SlugField(help_text="Vendor slug, e.g. alectrona.")
-        priority = serializers.CharField(max_length=50, help_text="One of the vendor's priority codes.")
+        vendor = serializers.SlugField(help_text=_("Vendor slug, e.g. alectrona."))
+        priority = serializers.CharField(max_length=50, help_text=_("One of the vendor's priority codes."))
         subject = serializers.CharField(max_length=200)
         body = serializers.CharField(
             max_length=MAX_LENGTH,
@@ -137,50 +138,56 @@ class TicketCreateApi(TicketApi):
         channel = serializers.ChoiceField(
             choices=TicketChannel.choices,
             default=TicketChannel.API,
-            help_text="How the case reached the desk; customers may only send api (the default).",
+            help_text=_("How the case reached the desk; customers may only send api (the default)."),
         )
         product = PrimaryKeyRelatedField(
             queryset=Product.objects.all(),
             required=False,
             allow_null=True,
             default=None,
-            help_text="Id of the product the case is about (GET /api/products/); required by vendors that "
-            "support licensed products only (Infotecs).",
+            help_text=_(
+                "Id of the product the case is about (GET /api/products/); required by vendors that "
+                "support licensed products only (Infotecs)."
+            ),
         )
         major_version = PrimaryKeyRelatedField(
             queryset=MajorVersion.objects.all(),
             required=False,
             allow_null=True,
             default=None,
-            help_text="Id of the major version the problem is reproduced in.",
+            help_text=_("Id of the major version the problem is reproduced in."),
         )
-        onsite = serializers.BooleanField(default=False, help_text="Ask for an on-site visit.")
+        onsite = serializers.BooleanField(default=False, help_text=_("Ask for an on-site visit."))
         remote_failed = serializers.BooleanField(
-            default=False, help_text="Remote diagnosis could not solve it (Basic plans' on-site rule)."
+            default=False, help_text=_("Remote diagnosis could not solve it (Basic plans' on-site rule).")
         )
         vulnerability = serializers.BooleanField(
             default=False,
-            help_text="A security vulnerability, where the vendor's policy treats them apart (Infotecs: "
-            "fixed free in Extended Support); elsewhere the answer is 400 on this field.",
+            help_text=_(
+                "A security vulnerability, where the vendor's policy treats them apart (Infotecs: "
+                "fixed free in Extended Support); elsewhere the answer is 400 on this field."
+            ),
         )
         cve_id = serializers.CharField(
-            max_length=20, required=False, allow_blank=True, default="", help_text="e.g. CVE-2026-12345."
+            max_length=20, required=False, allow_blank=True, default="", help_text=_("e.g. CVE-2026-12345.")
         )
         emergency = serializers.BooleanField(
             default=False,
-            help_text="A Premium emergency call (immediate reaction, charged per call), where offered.",
+            help_text=_("A Premium emergency call (immediate reaction, charged per call), where offered."),
         )
         confirm_billable = serializers.BooleanField(
             default=False,
-            help_text="The customer accepts that this case will be charged. Required (true) when the "
-            "entitlement makes the case billable (e.g. Infotecs Extended Support, quota used up, on-site "
-            "visits); without it the answer is 400 on this field, saying why the case would be charged.",
+            help_text=_(
+                "The customer accepts that this case will be charged. Required (true) when the "
+                "entitlement makes the case billable (e.g. Infotecs Extended Support, quota used up, on-site "
+                "visits); without it the answer is 400 on this field, saying why the case would be charged."
+            ),
         )
         organization = serializers.SlugField(
-            required=False, help_text="Staff: the customer organization's slug."
+            required=False, help_text=_("Staff: the customer organization's slug.")
         )
         requester = serializers.CharField(
-            max_length=150, required=False, help_text="Staff: the username the case is opened for."
+            max_length=150, required=False, help_text=_("Staff: the username the case is opened for.")
         )
 
         def validate_vendor(self, slug: str) -> Vendor:
@@ -279,23 +286,32 @@ class TicketUpdateApi(TicketApi):
         status = serializers.ChoiceField(
             choices=[s for s in Status.choices if s[0] != Status.NEW],
             required=False,
-            help_text="waiting / open (resume or reopen) / resolved (with resolution_code) / closed. "
-            "Customers may close their case or reopen it.",
+            help_text=_(
+                "waiting / open (resume or reopen) / resolved (with resolution_code) / closed. "
+                "Customers may close their case or reopen it."
+            ),
         )
         resolution_code = serializers.CharField(
-            max_length=50, required=False, help_text="Staff, with resolved."
+            max_length=50, required=False, help_text=_("Staff, with resolved.")
         )
         message = serializers.CharField(
             required=False,
             max_length=MAX_LENGTH,
             error_messages={"max_length": TOO_LONG},
-            help_text="Staff, with resolved: the message to the customer (a public reply, the answer), "
-            f"Markdown up to {MAX_LENGTH:,} characters.",
+            help_text=format_lazy(
+                _(
+                    "Staff, with resolved: the message to the customer (a public reply, the answer), "
+                    "Markdown up to {limit} characters."
+                ),
+                limit=f"{MAX_LENGTH:,}",
+            ),
         )
-        priority = serializers.CharField(max_length=50, required=False, help_text="Staff: a priority code.")
+        priority = serializers.CharField(
+            max_length=50, required=False, help_text=_("Staff: a priority code.")
+        )
         priority_reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
         assignee = serializers.CharField(
-            max_length=150, required=False, allow_null=True, help_text="Staff: a staff username, or null."
+            max_length=150, required=False, allow_null=True, help_text=_("Staff: a staff username, or null.")
         )
 
         def validate(self, attrs: dict) -> dict:

@@ -3,6 +3,7 @@ case's viewers), POST sends one (the desk's alone: 403 for customers, 400 unless
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from portal.api import Serializer, UtcDateTimeField
@@ -16,7 +17,7 @@ class ChaseOutput(Serializer):
     id = serializers.IntegerField()
     at = UtcDateTimeField()
     automatic = serializers.BooleanField()
-    by = serializers.SerializerMethodField(help_text="Who at the desk; empty for the automatic reminder.")
+    by = serializers.SerializerMethodField(help_text=_("Who at the desk; empty for the automatic reminder."))
     message = serializers.CharField()
     waiting_since = UtcDateTimeField(source="wait.started_at")
 
@@ -30,7 +31,7 @@ class ChaseCollectionApi(CaseRecordsApi):
 
     class InputSerializer(Serializer):
         message = serializers.CharField(
-            required=False, allow_blank=True, default="", help_text="Added to the reminder's email."
+            required=False, allow_blank=True, default="", help_text=_("Added to the reminder's email.")
         )
 
     def rows(self, ticket):

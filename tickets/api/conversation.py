@@ -49,11 +49,11 @@ class ReplyCreateApi(TicketApi):
             help_text=f"Markdown, up to {MAX_LENGTH:,} characters.",
         )
         internal = serializers.BooleanField(
-            default=False, help_text="Staff: an internal note, never shown to customers."
+            default=False, help_text=_("Staff: an internal note, never shown to customers.")
         )
         wait_on_customer = serializers.BooleanField(
             default=False,
-            help_text="Staff: the reply asks the customer something; the clocks pause until they answer.",
+            help_text=_("Staff: the reply asks the customer something; the clocks pause until they answer."),
         )
 
     @extend_schema(
@@ -88,7 +88,7 @@ class AttachmentUploadApi(TicketApi):
     @extend_schema_serializer(component_name="AttachmentUpload")
     class InputSerializer(Serializer):
         file = serializers.FileField(
-            help_text="PDF, PNG, JPEG, GIF, ZIP (Office files included) or plain text, checked on content."
+            help_text=_("PDF, PNG, JPEG, GIF, ZIP (Office files included) or plain text, checked on content.")
         )
 
     @extend_schema(

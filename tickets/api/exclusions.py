@@ -3,6 +3,7 @@ one, POST …/decline/ declines the case out of scope (the desk's alone: 403 for
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -37,16 +38,16 @@ class ExclusionCollectionApi(CaseRecordsApi):
     output = ExclusionOutput
 
     class InputSerializer(Serializer):
-        code = serializers.CharField(help_text="One of the vendor's exclusion codes.")
-        reason = serializers.CharField(allow_blank=True, help_text="Why, with the evidence.")
+        code = serializers.CharField(help_text=_("One of the vendor's exclusion codes."))
+        reason = serializers.CharField(allow_blank=True, help_text=_("Why, with the evidence."))
         target = serializers.ChoiceField(
-            choices=TargetKind.choices, required=False, allow_null=True, help_text="Empty: the whole case."
+            choices=TargetKind.choices, required=False, allow_null=True, help_text=_("Empty: the whole case.")
         )
         attachments = serializers.ListField(
             child=serializers.IntegerField(),
             required=False,
             default=list,
-            help_text="The case's attachment ids.",
+            help_text=_("The case's attachment ids."),
         )
 
     def rows(self, ticket):
@@ -65,7 +66,7 @@ class ExclusionCollectionApi(CaseRecordsApi):
 
 class DeclineApi(TicketApi):
     class InputSerializer(Serializer):
-        code = serializers.CharField(help_text="The exclusion the case falls under.")
+        code = serializers.CharField(help_text=_("The exclusion the case falls under."))
         reason = serializers.CharField(required=False, allow_blank=True, default="")
 
     @extend_schema(

@@ -32,9 +32,9 @@ NO_SUCH_CASE = _("No such case.")
 class TicketMergeApi(TicketApi):
     @extend_schema_serializer(component_name="TicketMerge")
     class InputSerializer(Serializer):
-        into = serializers.CharField(max_length=20, help_text="The case that is kept, e.g. ALC-000003.")
+        into = serializers.CharField(max_length=20, help_text=_("The case that is kept, e.g. ALC-000003."))
         message = serializers.CharField(
-            required=False, allow_blank=True, max_length=2000, help_text="Added to the customer's email."
+            required=False, allow_blank=True, max_length=2000, help_text=_("Added to the customer's email.")
         )
 
     @extend_schema(
@@ -68,7 +68,7 @@ class TicketSplitApi(TicketApi):
         subject = serializers.CharField(max_length=200)
         body = serializers.CharField(max_length=MAX_LENGTH, error_messages={"max_length": TOO_LONG})
         priority = serializers.CharField(
-            max_length=50, required=False, help_text="A priority code; the parent's by default."
+            max_length=50, required=False, help_text=_("A priority code; the parent's by default.")
         )
         confirm_billable = serializers.BooleanField(default=False)
 
@@ -110,7 +110,9 @@ class FollowerCollectionApi(TicketApi):
     @extend_schema_serializer(component_name="FollowerNew")
     class InputSerializer(Serializer):
         username = serializers.CharField(
-            max_length=150, required=False, help_text="A member of the case's organization; you by default."
+            max_length=150,
+            required=False,
+            help_text=_("A member of the case's organization; you by default."),
         )
 
     @extend_schema(operation_id="tickets_followers_list", parameters=[NUMBER],

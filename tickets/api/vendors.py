@@ -4,6 +4,7 @@ the case's handings to the vendor, POST hands it over (with the vendor's case re
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
@@ -32,7 +33,7 @@ class HandoffOutput(Serializer):
 
 class InputSerializer(Serializer):
     reference = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=100, help_text="The vendor's case number."
+        required=False, allow_blank=True, default="", max_length=100, help_text=_("The vendor's case number.")
     )
 
 
