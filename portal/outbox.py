@@ -773,24 +773,28 @@ def notice_deliver(*, notice_ids: list[int], connection=None) -> list[int]:
             deadline = send_deadline(started)
             connection.deadline = deadline
             journal, accepted = AcceptedJournal(), []
-            for index, notice in enumerate(notices):
-                if index and deadline - time.monotonic() < max(float(settings.EMAIL_TIMEOUT or 0), 1.0):
-                    _release(notices[index:])  # not tried: claimed again with a lease of their own
-                    queue.extendleft(reversed([n.pk for n in notices[index:]]))
-                    break
-                try:
-                    _send(connection, notice)
-                except DeliveryUncertain as error:
-                    _record_uncertain(notice, error, claimed_at)
-                    connection.close()  # a new connection for the next one
-                    continue
-                except Exception as error:  # noqa: BLE001 - SMTP and socket errors alike go back to the queue
-                    _record_failure(notice, error, timezone.now())
-                    connection.close()
-                    continue
-                journal.add(notice)
-                accepted.append(notice)
-            notices_mark_sent(accepted, journal=journal)
+            try:
+                for index, notice in enumerate(notices):
+                    if index and deadline - time.monotonic() < max(float(settings.EMAIL_TIMEOUT or 0), 1.0):
+                        _release(notices[index:])  # not tried: claimed again with a lease of their own
+                        queue.extendleft(reversed([n.pk for n in notices[index:]]))
+                        break
+                    try:
+                        _send(connection, notice)
+                    except DeliveryUncertain as error:
+                        _record_uncertain(notice, error, claimed_at)
+                        connection.close()  # a new connection for the next one
+                        continue
+                    except Exception as error:  # noqa: BLE001 - SMTP and socket errors alike go back to the queue
+                        _record_failure(notice, error, timezone.now())
+                        connection.close()
+                        continue
+                    journal.add(notice)
+                    accepted.append(notice)
+            finally:
+                # Even when releasing or failing a later row meets a database error: what the
+                # server accepted is marked sent (retried through the outage), not left to the journal.
+                notices_mark_sent(accepted, journal=journal)
             sent += [n.pk for n in accepted]
     return sent
 

@@ -89,15 +89,15 @@ class SlaOutput(Serializer):
     kind = serializers.ChoiceField(choices=TargetKind.choices)
     due_at = UtcDateTimeField(allow_null=True)
     state = serializers.ChoiceField(
-        choices=TargetState.choices, help_text="As of now: running past due is breached."
+        choices=TargetState.choices, help_text=_("As of now: running past due is breached.")
     )
     remaining_seconds = serializers.IntegerField(
         allow_null=True,
-        help_text="Until due (negative when overdue) while the desk owes the answer; for a paused "
-        "target, the business time left; null once answered, withdrawn or without a deadline.",
+        help_text=_("Until due (negative when overdue) while the desk owes the answer; for a paused "
+        "target, the business time left; null once answered, withdrawn or without a deadline."),
     )
-    answered_at = UtcDateTimeField(allow_null=True, help_text="The desk's answer, on time or late.")
-    answered_late = serializers.BooleanField(help_text="The answer came after the deadline.")
+    answered_at = UtcDateTimeField(allow_null=True, help_text=_("The desk's answer, on time or late."))
+    answered_late = serializers.BooleanField(help_text=_("The answer came after the deadline."))
     explanation = serializers.CharField()
 
 
@@ -122,7 +122,7 @@ class TicketSummaryOutput(Serializer):
     organization = serializers.CharField(source="organization.slug")
     requester = serializers.CharField(source="requester.username")
     assignee = serializers.SerializerMethodField(
-        help_text="Staff see the username; customers the person's name, or 'Support desk'."
+        help_text=_("Staff see the username; customers the person's name, or 'Support desk'.")
     )
     priority = serializers.CharField(source="priority.code")
     priority_name = serializers.CharField(source="priority.name")
@@ -181,12 +181,12 @@ class AttachmentOutput(Serializer):
 
 @extend_schema_serializer(component_name="TicketDetail")
 class TicketDetailOutput(TicketSummaryOutput):
-    body = serializers.CharField(help_text="Markdown, as written.")
-    body_html = serializers.CharField(help_text="The body rendered and sanitized.")
+    body = serializers.CharField(help_text=_("Markdown, as written."))
+    body_html = serializers.CharField(help_text=_("The body rendered and sanitized."))
     policy_version = serializers.CharField(source="policy_version.key")
     parent = serializers.CharField(source="parent.number", allow_null=True)
     merged_into = serializers.CharField(
-        source="merged_into.number", allow_null=True, help_text="The case this duplicate was merged into."
+        source="merged_into.number", allow_null=True, help_text=_("The case this duplicate was merged into.")
     )
     subordinates = serializers.SerializerMethodField()
     resolution_code = serializers.CharField(source="resolution_code.code", allow_null=True)
@@ -205,7 +205,7 @@ class TicketDetailOutput(TicketSummaryOutput):
 class ReplyOutput(Serializer):
     id = serializers.IntegerField()
     author = serializers.SerializerMethodField(
-        help_text="Staff see the username; customers a staff author's name, or 'Support desk'."
+        help_text=_("Staff see the username; customers a staff author's name, or 'Support desk'.")
     )
     author_name = serializers.SerializerMethodField()
     by_staff = serializers.BooleanField()
