@@ -6,7 +6,8 @@ Run from the repo root on PostgreSQL:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_scale \
         .venv/bin/python bench/scale.py --cases 1000000
 
-The first run seeds the database (bench/_seed.py, bulk inserts; later runs top it up or reuse it).
+The first run seeds the database (bench/_seed.py: on PostgreSQL the rows go in by COPY, a million
+cases in minutes; later runs top it up or reuse it).
 It starts its own redis-server on a spare port as the broker, an aiosmtpd SMTP server (bench/sweep.py's,
 in its own process), 2 gunicorn nodes (separate processes on separate ports, GUNICORN_WORKERS each,
 --preload) behind ROUND_ROBIN (a small TCP proxy in this process handing each connection to the next
@@ -99,8 +100,10 @@ def wait_port(port: int, process: subprocess.Popen, what: str, timeout: float = 
     raise SystemExit(f"{what} did not answer within {timeout:.0f} s")
 
 
-def start_cluster(env: dict, log_dir: Path) -> tuple[list[subprocess.Popen], RoundRobin]:
-    processes, ports = [], []
+def start_cluster(env: dict, log_dir: Path, processes: list[subprocess.Popen]) -> RoundRobin:
+    """Start the nodes, adding each process to `processes` as it starts (so the caller stops
+    them even if a later one fails)."""
+    ports = []
     for node in ("a", "b"):
         port = free_port()
         web = subprocess.Popen(
@@ -130,7 +133,7 @@ def start_cluster(env: dict, log_dir: Path) -> tuple[list[subprocess.Popen], Rou
         processes.append(worker)
     for port, web in zip(ports, processes[::2], strict=True):
         wait_port(port, web, "a gunicorn node")
-    return processes, RoundRobin(ports)
+    return RoundRobin(ports)
 
 
 def stop(processes: list[subprocess.Popen]) -> None:
@@ -346,22 +349,25 @@ def main() -> int:  # noqa: PLR0915 - the run's steps, in order
         f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores; host check before: "
         f"{host_check_ms():.0f} ms (75-95 quiet, 140-175 busy); load average {os.getloadavg()[0]:.1f}"
     )
-    started = time.monotonic()
-    world = seed(tickets=args.cases, organizations=args.organizations)
     from django.db import connection
 
     from tickets.models import Ticket
 
+    had, started = Ticket.objects.count(), time.monotonic()
+    world = seed(tickets=args.cases, organizations=args.organizations)
+    seeded, seconds = Ticket.objects.count() - had, time.monotonic() - started
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+    rate = f", {seeded / seconds:,.0f} cases/s" if seeded else ""
     print(
-        f"desk: {Ticket.objects.count():,} cases, {args.organizations} organizations "
-        f"(seeded or checked in {time.monotonic() - started:.0f} s)"
+        f"desk: {had + seeded:,} cases, {args.organizations} organizations "
+        f"({seeded:,} seeded in {seconds:.0f} s{rate}; load average {os.getloadavg()[0]:.1f})"
     )
 
     env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "false", "LOG_LEVEL": "ERROR"}
-    processes, balancer = start_cluster(env, log_dir)
+    processes = []
     try:
+        balancer = start_cluster(env, log_dir, processes)
         customer = world.members[world.organizations[0].pk][0]
         case_lists(balancer.port, customer, world.staff[0], args.requests)
         openings(balancer.port, customer, args.seconds)
