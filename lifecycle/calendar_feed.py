@@ -1,32 +1,34 @@
 """The iCalendar feed of product milestones (`icalendar` package): one all-day event per
 milestone of every major version, with stable UIDs so calendar apps update events in place
-when a date moves."""
+when a date moves. Its titles are in the feed owner's language (the caller activates it): a
+calendar app shows them as they come, with no Accept-Language of its own."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext, pgettext_lazy
 from icalendar import Calendar, Event, vText
 
 from .models import MajorVersion, Product
 
 MILESTONES = [
-    ("ga", "General availability"),
-    ("eos", "End of sales"),
-    ("eoms", "End of mainstream support"),
-    ("eol", "End of life"),
+    ("ga", pgettext_lazy("calendar event", "General availability")),
+    ("eos", pgettext_lazy("calendar event", "End of sales")),
+    ("eoms", pgettext_lazy("calendar event", "End of mainstream support")),
+    ("eol", pgettext_lazy("calendar event", "End of life")),
 ]
 
 
 def _summary(version: MajorVersion, field: str, words: str) -> str:
     note = ""
     if field == "eoms" and version.eoms_override:
-        note = " (stated in the product life cycle)"
+        note = gettext(" (stated in the product life cycle)")
     elif field == "eoms" and version.eoms_provisional:
-        note = " (provisional)"
+        note = gettext(" (provisional)")
     elif field == "eol" and version.eol_override:
-        note = " (stated in the product life cycle)"
+        note = gettext(" (stated in the product life cycle)")
     return f"{version}: {words}{note}"
 
 

@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 from policies.calendars import to_clock
 from policies.models import PolicyVersion, TargetKind, Vendor
 from policies.selectors import version_in_force, version_terms
-from policies.services import PlannedTarget, target_duration
+from policies.services import PlannedTarget, SourceCode, target_duration
 
 from .dates import Phase
 from .models import Contract, MajorVersion, Plan, PremiumOptionKind, Product, TermsPhase
@@ -452,14 +452,16 @@ def _emergency_targets(result: Entitlement, policy_version: PolicyVersion | None
     contract = result.premium_contract
     minutes = emergency_reaction_minutes(contract=contract, policy_version=policy_version)
     agreed = contract is not None and contract.emergency_reaction_minutes
-    where = (
-        f"Contract {contract.reference or contract.pk}" if agreed else f"{policy_version.vendor.name} policy"
-    )
+    if agreed:
+        source = (SourceCode.EMERGENCY_CONTRACT, {"reference": str(contract.reference or contract.pk)})
+    else:
+        source = (SourceCode.EMERGENCY_POLICY, {"vendor": policy_version.vendor.name})
     reaction = PlannedTarget(
         kind=TargetKind.FIRST_RESPONSE,
         duration=timedelta(minutes=minutes),
         calendar=None,
-        source=f"Emergency call: immediate reaction ({where})",
+        source_code=source[0],
+        source_params=source[1],
     )
     return [reaction] + [t for t in result.targets if t.kind != TargetKind.FIRST_RESPONSE]
 
@@ -499,13 +501,18 @@ def contract_targets_for(
         rows = _phase_rows([t for t in candidate.targets.all() if t.priority_code == priority_code], phase)
         if rows:
             rows.sort(key=lambda t: order.index(t.kind))
-            source = f"Contract {candidate.reference or candidate.pk} ({candidate.get_plan_display()})"
+            source = {
+                "reference": str(candidate.reference or candidate.pk),
+                "plan": candidate.plan,
+                "priority": priority_code,
+            }
             return [
                 PlannedTarget(
                     kind=t.kind,
                     duration=target_duration(t, to_clock(t.calendar)),
                     calendar=t.calendar,
-                    source=f"{source}, {priority_code}",
+                    source_code=SourceCode.CONTRACT,
+                    source_params=source,
                 )
                 for t in rows
             ]

@@ -11,12 +11,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from portal.selectors import user_organization
+from portal.selectors import email_language, user_organization
 
 from .calendar_feed import milestones_calendar
 from .dates import PHASE_WORDS, Phase
@@ -153,7 +154,9 @@ def calendar_feed(request, token: str):
     if organization is None:
         raise Http404(_("Unknown calendar"))
     products = organization_products(organization=organization)
-    body = milestones_calendar(products, name=f"{organization.name} product milestones", now=timezone.now())
+    with translation.override(email_language(user)):  # the owner's language, not the calendar app's
+        name = gettext("%(organization)s product milestones") % {"organization": organization.name}
+        body = milestones_calendar(products, name=name, now=timezone.now())
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="product-milestones.ics"'
     response["Cache-Control"] = "private, max-age=3600"

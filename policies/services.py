@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -74,7 +74,19 @@ class PlannedTarget:
     kind: str
     duration: timedelta  # open time on the clock below; business days already converted
     calendar: SupportCalendar | None  # None: the 24×7 clock
-    source: str  # the policy version or contract it comes from, in words
+    # Where it comes from, as a code (SourceCode) and plain parameters: worded in the reader's
+    # language when shown (tickets.words.source_words), never stored in one language.
+    source_code: str
+    source_params: dict = field(default_factory=dict)
+
+
+class SourceCode:
+    """Where a case's target comes from (PlannedTarget.source_code, SlaTarget.source_code)."""
+
+    POLICY = "policy"  # vendor, name, key (the version), priority
+    CONTRACT = "contract"  # reference, plan (Contract.plan's code), priority
+    EMERGENCY_CONTRACT = "emergency_contract"  # reference: the contract agrees its reaction
+    EMERGENCY_POLICY = "emergency_policy"  # vendor: the policy's catalog figure or the default
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """Each SLA target explains itself in plain words: which policy and clock, when it started,
-the closed hours and holidays it skipped, the pauses credited and the priority changes applied."""
+the closed hours and holidays it skipped, the pauses credited and the priority changes applied.
+
+Worded when read, in the reader's language (issue 22): nothing of it is stored but the target's
+own facts and its events' codes (tickets.words)."""
 
 from __future__ import annotations
 
@@ -8,11 +11,18 @@ from zoneinfo import ZoneInfo
 
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from policies import clock
+from policies.models import TargetKind
 from policies.words import duration_words, support_hours_words
 
-from .models import SlaEvent
+from .models import SlaEvent, SlaTarget
+from .words import event_text, target_source
+
+UPDATE_WAITS = gettext_lazy(
+    "Starts with the desk's first public reply: the longest gap allowed between updates."
+)
 
 
 def _local(moment: datetime, zone: str) -> str:
@@ -37,9 +47,27 @@ def _holiday_names(days, calendar: clock.Calendar) -> list[str]:
     return names
 
 
-def explain_target(target, calendar: clock.Calendar, *, at: datetime) -> str:
-    """Plain-words explanation of `target` as it stands after the change at `at`, in the active
-    language (the caller chooses it: sla writes a case's in its organization's language)."""
+def target_explanation(target: SlaTarget) -> str:
+    """Why `target` is due when it is, in the active language: the case page, admin and the API.
+    An update target waits for the desk's first public reply before it has a clock to explain."""
+    from .services.sla import clock_of
+
+    if target.kind == TargetKind.UPDATE and target.started_at is None:
+        return str(UPDATE_WAITS)
+    return explain_target(target, clock_of(target))
+
+
+def _recomputations(target) -> list:
+    """The target's priority changes: prefetched as `recomputations` (tickets.selectors), else read."""
+    if hasattr(target, "recomputations"):
+        return target.recomputations
+    if not target.pk:
+        return []
+    return [e for e in target.events.all() if e.kind == SlaEvent.Kind.RECOMPUTED]
+
+
+def explain_target(target, calendar: clock.Calendar) -> str:
+    """Plain-words explanation of `target` as it stands, in the active language."""
     zone = "UTC" if calendar.always_open else calendar.timezone
     kind = target.get_kind_display()
     lines = [
@@ -48,7 +76,7 @@ def explain_target(target, calendar: clock.Calendar, *, at: datetime) -> str:
             "kind": kind,
             "duration": duration_words(target.duration),
             "hours": hours_text(calendar),
-            "source": target.source,
+            "source": target_source(target),
         }
     ]
     if target.started_at is None:
@@ -76,9 +104,8 @@ def explain_target(target, calendar: clock.Calendar, *, at: datetime) -> str:
         if closed:
             days = ", ".join(_holiday_names(closed, calendar))
             lines.append(_("Holidays skipped: %(days)s.") % {"days": days})
-    changes = [e for e in target.events.all() if e.kind == SlaEvent.Kind.RECOMPUTED] if target.pk else []
-    for change in changes:
-        lines.append(f"{change.detail} ({_local(change.at, zone)}).")
+    for change in _recomputations(target):
+        lines.append(f"{event_text(change)} ({_local(change.at, zone)}).")
     if target.due_at is not None:
         lines.append(
             _("Due %(when)s (%(utc)s UTC).")

@@ -279,6 +279,10 @@ class Reply(models.Model):
     internal = models.BooleanField(default=False, help_text=_("An internal note: staff only."))
     by_staff = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField()
+    # A note the desk writes itself (a merge's): a code and its values (tickets.words.Note), worded
+    # in each reader's language; `body` keeps the English words. Empty for anything a person wrote.
+    note = models.CharField(max_length=30, blank=True, editable=False)
+    note_params = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -287,6 +291,23 @@ class Reply(models.Model):
 
     def __str__(self) -> str:
         return f"{'Note' if self.internal else 'Reply'} by {self.author} on {self.ticket.number}"
+
+    @property
+    def shown_body(self) -> str:
+        """The Markdown as the reader reads it: a desk's note in the active language."""
+        if not self.note:
+            return self.body
+        from .words import note_words
+
+        return note_words(self.note, self.note_params, self.body)
+
+    @property
+    def shown_body_html(self) -> str:
+        if not self.note:
+            return self.body_html
+        from portal.markdown import render_markdown
+
+        return render_markdown(self.shown_body)
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
@@ -366,8 +387,13 @@ class SlaTarget(models.Model):
     kind = models.CharField(max_length=20, choices=TargetKind.choices)
     state = models.CharField(max_length=20, choices=TargetState.choices, default=TargetState.RUNNING)
     source = models.CharField(
-        max_length=200, help_text=_("Where the target comes from: policy version or contract.")
+        max_length=200,
+        help_text=_("Where the target comes from: policy version or contract, in English words."),
     )
+    # The same as a code and its values (policies.services.SourceCode), worded for each reader
+    # (tickets.words.source_words); empty for an old row the migration could not read: `source` shows.
+    source_code = models.CharField(max_length=30, blank=True)
+    source_params = models.JSONField(default=dict, blank=True)
     calendar = models.ForeignKey(
         "policies.SupportCalendar",
         null=True,
@@ -393,7 +419,6 @@ class SlaTarget(models.Model):
         editable=False,
         help_text=_("When the SLA warning is due: SLA_WARNING_SHARE of the target's time used."),
     )
-    explanation = models.TextField(blank=True, help_text=_("Why it is due when it is, in plain words."))
     response_business_time = models.DurationField(
         null=True,
         blank=True,
@@ -473,6 +498,10 @@ class SlaEvent(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     at = models.DateTimeField()
     due_at = models.DateTimeField(null=True, blank=True, help_text=_("The deadline after this event."))
+    # Why it happened, as a code and its values (tickets.words.Cause), worded for each reader
+    # (tickets.words.event_words); `detail` keeps the English words, shown where `code` is empty.
+    code = models.CharField(max_length=30, blank=True)
+    params = models.JSONField(default=dict, blank=True)
     detail = models.CharField(max_length=500, blank=True)
 
     class Meta:

@@ -22,7 +22,7 @@ from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from policies.models import Vendor
-from tickets.models import Attachment, Reply, SlaTarget, Ticket
+from tickets.models import Attachment, Reply, SlaEvent, SlaTarget, Ticket
 
 # What a case row shows, loaded in a fixed number of queries: its organization and people joined,
 # the small look-up tables (vendors, priorities, products, versions) prefetched, one IN query each
@@ -44,7 +44,20 @@ def ticket_list_for(user) -> QuerySet[Ticket]:
     return (
         Ticket.objects.visible_to(user)
         .select_related(*CASE_JOINS)
-        .prefetch_related(*CASE_LOOKUPS, Prefetch("sla_targets", queryset=SlaTarget.objects.order_by("kind")))
+        .prefetch_related(
+            *CASE_LOOKUPS,
+            Prefetch(
+                "sla_targets", queryset=SlaTarget.objects.order_by("kind").prefetch_related(recomputations())
+            ),
+        )
+    )
+
+
+def recomputations() -> Prefetch:
+    """A target's priority changes, which its explanation lists (tickets.explain): one query for
+    all the targets of a page."""
+    return Prefetch(
+        "events", queryset=SlaEvent.objects.filter(kind=SlaEvent.Kind.RECOMPUTED), to_attr="recomputations"
     )
 
 

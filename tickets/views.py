@@ -35,6 +35,7 @@ from portal.selectors import user_membership, user_timezone
 from . import selectors
 from .billing.views import case_services
 from .deadlines import overdue
+from .explain import target_explanation
 from .forms import (
     IMPACT_HELPER_VENDORS,
     ImpactForm,
@@ -59,6 +60,7 @@ from .services import (
 from .services.sla import sla_now
 from .signals import case_originals
 from .timeline import timeline
+from .words import target_source
 
 PAGE_SIZE = 25
 MAX_PAGE = 1_000_000
@@ -308,7 +310,7 @@ def _deadline_preview(
     return {
         "preview": preview,
         "targets": rows,
-        "sources": list(dict.fromkeys(t.source for t in preview.targets)),
+        "sources": list(dict.fromkeys(target_source(t) for t in preview.targets)),
         "billable": preview.billable,
         "billable_reason": preview.billable_reason,
     }
@@ -489,6 +491,7 @@ def _targets(ticket: Ticket, now: datetime) -> list[dict]:
                 "overdue": seen.left is not None and seen.left < timedelta(0),
                 "answered_at": seen.answered_at,
                 "answered_late": seen.late,
+                "explanation": target_explanation(target),
             }
         )
     return rows

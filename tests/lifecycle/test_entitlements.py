@@ -11,7 +11,7 @@ from lifecycle import entitlements as e
 from lifecycle.models import ContractTarget, Deployment, Plan, PremiumOptionKind, Product
 from lifecycle.services import contract_create, contract_targets_for, entitlement_check, premium_option_set
 from policies.models import DurationUnit, ResponseTarget, SupportCalendar, TargetKind
-from policies.services import target_calendar, target_duration
+from policies.services import SourceCode, target_calendar, target_duration
 
 from .conftest import NOW, resolve_tickets
 
@@ -299,7 +299,10 @@ def test_business_days_on_a_calendar_use_its_day_length(organization, infotecs, 
     )
     [target] = contract_targets_for(contract=basic_contract, priority_code="normal")
     assert (target.duration, target.calendar) == (timedelta(hours=17), calendar)
-    assert target.source.startswith("Contract B-1")
+    assert (target.source_code, target.source_params) == (
+        SourceCode.CONTRACT,
+        {"reference": "B-1", "plan": "basic", "priority": "normal"},
+    )
 
 
 @pytest.mark.parametrize(

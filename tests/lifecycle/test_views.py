@@ -14,6 +14,7 @@ from icalendar import Calendar
 from lifecycle.models import CalendarFeedToken, Deployment, Plan, Product
 from lifecycle.selectors import calendar_token_for
 from lifecycle.services import contract_create, major_version_create
+from portal.models import Profile
 
 from .conftest import NOW
 
@@ -127,3 +128,16 @@ def test_staff_without_organization_get_no_feed(client, agent):
 def test_nav_links_to_my_products_when_signed_in(client, customer):
     client.force_login(customer)
     assert reverse("lifecycle:my-products") in client.get(reverse("home")).content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_calendar_feed_titles_are_in_the_owners_language(client, customer, outsider_product):
+    """A calendar app asks with no Accept-Language of the owner's: the feed speaks the owner's language."""
+    Profile.objects.create(user=customer, language="ru")
+    response = client.get(reverse("lifecycle:calendar", args=[calendar_token_for(customer).token]))
+    feed = Calendar.from_ical(response.content)
+    events = {str(e["summary"]) for e in feed.walk("VEVENT")}
+    assert "ViPNet Coordinator 3: Окончание основной поддержки (EOMS)" in events
+    assert "ViPNet Coordinator 5: Окончание основной поддержки (EOMS) (предварительно)" in events
+    assert "ViPNet Coordinator 3: Окончание жизненного цикла (EOL)" in events
+    assert str(feed["x-wr-calname"]).endswith(": этапы жизненного цикла продуктов")

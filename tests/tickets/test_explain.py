@@ -10,6 +10,7 @@ import time_machine
 from django.urls import reverse
 
 from policies.describe import calendar_summary
+from tickets.explain import target_explanation
 from tickets.models import TargetKind
 from tickets.services import ticket_open
 
@@ -44,7 +45,7 @@ def test_the_explanation_and_the_policy_page_say_the_same_support_hours(
     customer, vendors, vendor, priority, hours
 ):
     target = _first_response(customer, vendors[vendor], priority)
-    assert f"on support hours ({hours})" in target.explanation
+    assert f"on support hours ({hours})" in target_explanation(target)
     assert calendar_summary(target.calendar).startswith(hours)
 
 

@@ -17,7 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from policies.words import duration_words
 from portal.selectors import person_name
 
+from ..explain import target_explanation
 from ..models import Attachment, Reply, SlaTarget, TargetState
+from ..selectors import recomputations
 from ..services.sla import sla_now
 from .forms import NewReplyForm
 from .listing import BADGE_COLOURS, Badge
@@ -33,7 +35,12 @@ def conversation(ticket) -> list[dict]:
     replies = Reply.objects.filter(ticket=ticket).select_related("author").order_by("created_at", "id")
     # body_html is sanitized by portal.markdown (nh3) when the reply is added.
     return [
-        {"reply": r, "who": person_name(r.author), "kind": reply_kind(r), "text": mark_safe(r.body_html)}  # noqa: S308
+        {
+            "reply": r,
+            "who": person_name(r.author),
+            "kind": reply_kind(r),
+            "text": mark_safe(r.shown_body_html),  # noqa: S308
+        }
         for r in replies
     ]
 
@@ -84,7 +91,13 @@ class SlaTargetInline(admin.TabularInline):
     desk_column = "side"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("ticket").order_by("kind")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("ticket")
+            .prefetch_related(recomputations())
+            .order_by("kind")
+        )
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -119,6 +132,10 @@ class SlaTargetInline(admin.TabularInline):
                 "duration": duration_words(-seen.left, after_preposition=True)
             }
         return duration_words(seen.left)
+
+    @admin.display(description=_("Explanation"))
+    def explanation(self, target: SlaTarget) -> str:
+        return target_explanation(target)
 
 
 class AttachmentInline(admin.TabularInline):

@@ -32,6 +32,7 @@ from portal.api import Serializer, UtcDateTimeField
 from portal.authentication import TokenAuthentication
 
 from .. import selectors
+from ..explain import target_explanation
 from ..models import Attachment, Kind, SlaTarget, Status, TargetState, Ticket, TicketChannel
 from ..services.sla import STATE_RANK, sla_now
 from ..services.tickets import DESK_ONLY
@@ -78,7 +79,7 @@ def sla_rows(ticket: Ticket, now: datetime) -> list[dict]:
                 "remaining_seconds": None if seen.left is None else int(seen.left.total_seconds()),
                 "answered_at": seen.answered_at,
                 "answered_late": seen.late,
-                "explanation": target.explanation,
+                "explanation": target_explanation(target),
             }
         )
     return rows
@@ -93,8 +94,10 @@ class SlaOutput(Serializer):
     )
     remaining_seconds = serializers.IntegerField(
         allow_null=True,
-        help_text=_("Until due (negative when overdue) while the desk owes the answer; for a paused "
-        "target, the business time left; null once answered, withdrawn or without a deadline."),
+        help_text=_(
+            "Until due (negative when overdue) while the desk owes the answer; for a paused "
+            "target, the business time left; null once answered, withdrawn or without a deadline."
+        ),
     )
     answered_at = UtcDateTimeField(allow_null=True, help_text=_("The desk's answer, on time or late."))
     answered_late = serializers.BooleanField(help_text=_("The answer came after the deadline."))
@@ -210,8 +213,8 @@ class ReplyOutput(Serializer):
     author_name = serializers.SerializerMethodField()
     by_staff = serializers.BooleanField()
     internal = serializers.BooleanField()
-    body = serializers.CharField()
-    body_html = serializers.CharField()
+    body = serializers.CharField(source="shown_body")
+    body_html = serializers.CharField(source="shown_body_html")
     created_at = UtcDateTimeField()
     attachments = serializers.SerializerMethodField()
 

@@ -17,6 +17,7 @@ from policies.words import decline_words
 
 from .. import notices
 from ..models import Attachment, CaseExclusion, Status, Ticket
+from ..words import Cause, Said
 from . import sla
 from .tickets import _check, _desk_only, _lock, _now, _save, reply_save
 
@@ -132,7 +133,7 @@ def ticket_decline(
     if ticket.first_responded_at is None:
         ticket.first_responded_at = at
     ticket.status, ticket.resolved_at = Status.RESOLVED, at
-    sla.sla_resolve(ticket=ticket, at=at, detail=f"Declined: {exclusion.text}")
+    sla.sla_resolve(ticket=ticket, at=at, cause=Said(Cause.DECLINED, {"exclusion": exclusion.text}))
     record = _record(
         ticket, exclusion=exclusion, target=None, reason=message, attachments=(), by=by, at=at, declined=True
     )

@@ -18,6 +18,7 @@ from portal.selectors import user_membership
 
 from .. import notices
 from ..models import Attachment, Follower, Reply, Status, Ticket
+from ..words import Cause, Note, Said
 from . import sla
 from .tickets import _desk_only, _lock, _save, reply_save
 
@@ -27,8 +28,6 @@ MERGE_CLOSED = gettext_lazy("Case {number} is closed; reopen it first or choose 
 MERGE_DUPLICATE = gettext_lazy("Case {number} was merged into another case already.")
 NOT_A_COLLEAGUE = gettext_lazy("Only members of the case's organization can follow it.")
 FOLLOW_YOURSELF = gettext_lazy("You can start or stop following a case only for yourself.")
-MERGED_FROM = "**Merged from {number}: {subject}**\n\n{body}"
-MERGED_NOTE = "This case was merged into {number}, where the desk continues with it. {message}"
 
 
 def _lock_pair(a: Ticket, b: Ticket) -> tuple[Ticket, Ticket]:
@@ -83,7 +82,10 @@ def ticket_merge(
     opening = reply_save(
         ticket=into,
         author=duplicate.requester,
-        body=MERGED_FROM.format(number=duplicate.number, subject=duplicate.subject, body=duplicate.body),
+        note=Said(
+            Note.MERGED_FROM,
+            {"number": duplicate.number, "subject": duplicate.subject, "body": duplicate.body},
+        ),
         internal=False,
         at=duplicate.opened_at,
     )
@@ -99,12 +101,12 @@ def ticket_merge(
     note = reply_save(
         ticket=duplicate,
         author=by,
-        body=MERGED_NOTE.format(number=into.number, message=message.strip()).strip(),
+        note=Said(Note.MERGED_INTO, {"number": into.number, "message": message.strip()}),
         internal=False,
         at=at,
     )
     if duplicate.status != Status.RESOLVED:  # a resolved case's clocks stopped already
-        sla.sla_withdraw(ticket=duplicate, at=at, detail=f"Merged into {into.number}")
+        sla.sla_withdraw(ticket=duplicate, at=at, cause=Said(Cause.MERGED, {"number": into.number}))
     duplicate.status, duplicate.closed_at, duplicate.merged_into = Status.CLOSED, at, into
     duplicate.resolved_at = duplicate.resolved_at or at
     duplicate._change_reason = f"Merged into {into.number}"

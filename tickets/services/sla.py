@@ -13,20 +13,17 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db.models import F
-from django.utils import translation
-from django.utils.translation import gettext, gettext_lazy
 
 from policies import clock
 from policies.calendars import to_clock
 from policies.models import PolicyVersion, PriorityLevel, SupportCalendar, TargetKind
 from policies.selectors import version_terms
-from policies.services import PlannedTarget, target_duration
-from policies.words import duration_words
+from policies.services import PlannedTarget, SourceCode, target_duration
 from portal.models import Organization
 
 from ..deadlines import TargetNow, overdue, target_now
-from ..explain import explain_target
 from ..models import SlaEvent, SlaTarget, TargetState, Ticket, Wait
+from ..words import Cause, Said, event_words, in_english, source_words
 
 STATE_RANK = {  # the ticket's SLA state is its worst target's
     TargetState.BREACHED: 0,
@@ -57,19 +54,13 @@ def forget_clocks() -> None:
     _clock_for.cache_clear()
 
 
-def version_label(version: PolicyVersion) -> str:
-    return gettext("%(vendor)s %(name)s (version %(key)s)") % {
-        "vendor": version.vendor.name,
-        "name": version.name,
-        "key": version.key,
-    }
-
-
 def planned_targets(*, version: PolicyVersion, priority: PriorityLevel) -> list[PlannedTarget]:
     """What the vendor's policy promises for this priority (contract overrides come first
     where a contract defines them; see `lifecycle`)."""
-    source = gettext("%(version)s, priority %(priority)s") % {
-        "version": version_label(version),
+    source = {
+        "vendor": version.vendor.name,
+        "name": version.name,
+        "key": version.key,
         "priority": priority.name,
     }
     return [
@@ -77,7 +68,8 @@ def planned_targets(*, version: PolicyVersion, priority: PriorityLevel) -> list[
             kind=target.kind,
             duration=target_duration(target, _clock_for(target.calendar_id)),
             calendar=target.calendar,
-            source=source,
+            source_code=SourceCode.POLICY,
+            source_params=source,
         )
         for target in version_terms(version).targets_of(priority)
     ]
@@ -98,8 +90,8 @@ def warn_at(target: SlaTarget) -> datetime | None:
 
 
 def case_language(ticket: Ticket) -> str:
-    """The language a case's SLA explanations are written in (issue 22): its organization's, whose
-    people read them, else the desk's default."""
+    """A case's own language (issue 22): its organization's, whose people read it, else the desk's
+    default."""
     if Ticket.organization.is_cached(ticket):
         language = ticket.organization.language
     else:
@@ -108,16 +100,31 @@ def case_language(ticket: Ticket) -> str:
     return language or settings.LANGUAGE_CODE
 
 
-def _record(target: SlaTarget, kind: str, at: datetime, detail: str = "") -> None:
+def _event(target: SlaTarget, kind: str, at: datetime, cause: Said | None) -> SlaEvent:
+    """An event row: its cause as a code and values, worded for each reader (tickets.words), and the
+    English words kept beside them."""
+    cause = cause or Said("")
+    detail = in_english(event_words, cause.code, cause.params) if cause.code else ""
+    return SlaEvent(
+        target=target,
+        kind=kind,
+        at=at,
+        due_at=target.due_at,
+        code=cause.code,
+        params=cause.params,
+        detail=detail,
+    )
+
+
+def _record(target: SlaTarget, kind: str, at: datetime, cause: Said | None = None) -> None:
     target.warn_at = warn_at(target)
     target.save()
-    SlaEvent.objects.create(target=target, kind=kind, at=at, due_at=target.due_at, detail=detail)
-    with translation.override(case_language(target.ticket)):
-        target.explanation = explain_target(target, clock_of(target), at=at)
-    target.save(update_fields=["explanation"])
+    _event(target, kind, at, cause).save()
 
 
-def _start(target: SlaTarget, at: datetime, kind: str = SlaEvent.Kind.STARTED, detail: str = "") -> None:
+def _start(
+    target: SlaTarget, at: datetime, kind: str = SlaEvent.Kind.STARTED, cause: Said | None = None
+) -> None:
     target.state = TargetState.RUNNING
     target.started_at = at
     target.paused = timedelta(0)
@@ -125,7 +132,7 @@ def _start(target: SlaTarget, at: datetime, kind: str = SlaEvent.Kind.STARTED, d
     target.met_at = target.breached_at = target.fulfilled_at = target.warned_at = None
     target.response_business_time = None
     target.due_at = _due(target)
-    _record(target, kind, at, detail)
+    _record(target, kind, at, cause)
 
 
 def _answer(target: SlaTarget, at: datetime) -> None:
@@ -136,30 +143,30 @@ def _answer(target: SlaTarget, at: datetime) -> None:
     target.response_business_time = max(elapsed - target.paused, timedelta(0))
 
 
-def _fulfil(target: SlaTarget, at: datetime, detail: str) -> None:
+def _fulfil(target: SlaTarget, at: datetime, cause: Said) -> None:
     """Answer a running target: met at or before its deadline, breached after it."""
     _answer(target, at)
     if not overdue(target.due_at, at):
         target.state, target.met_at = TargetState.MET, at
-        _record(target, SlaEvent.Kind.MET, at, detail)
+        _record(target, SlaEvent.Kind.MET, at, cause)
     else:
         target.state, target.breached_at = TargetState.BREACHED, target.due_at
-        _record(target, SlaEvent.Kind.BREACHED, at, detail + " (after the deadline)")
+        _record(target, SlaEvent.Kind.BREACHED, at, cause.also(late=True))
 
 
-def _answer_late(target: SlaTarget, at: datetime, detail: str) -> None:
+def _answer_late(target: SlaTarget, at: datetime, cause: Said) -> None:
     """The sweep (or a pause) already wrote the breach; the answer still counts, with its time."""
     _answer(target, at)
-    _record(target, SlaEvent.Kind.ANSWERED_LATE, at, detail + " (after the deadline)")
+    _record(target, SlaEvent.Kind.ANSWERED_LATE, at, cause.also(late=True))
 
 
-def _answer_first_response(target: SlaTarget, at: datetime, detail: str) -> None:
+def _answer_first_response(target: SlaTarget, at: datetime, cause: Said) -> None:
     if target.state == TargetState.PAUSED:
-        _resume(target, at, "The desk replied")
+        _resume(target, at, Said(Cause.DESK_REPLIED))
     if target.state == TargetState.RUNNING:
-        _fulfil(target, at, detail)
+        _fulfil(target, at, cause)
     elif target.state == TargetState.BREACHED and target.fulfilled_at is None:
-        _answer_late(target, at, detail)
+        _answer_late(target, at, cause)
 
 
 def _paused_left(target: SlaTarget) -> timedelta:
@@ -186,29 +193,25 @@ def _targets(ticket: Ticket) -> list[SlaTarget]:
     return list(ticket.sla_targets.select_for_update().order_by("kind"))
 
 
-UPDATE_WAITS = gettext_lazy(
-    "Starts with the desk's first public reply: the longest gap allowed between updates."
-)
+def _set_source(target: SlaTarget, plan: PlannedTarget) -> None:
+    target.source_code, target.source_params = plan.source_code, plan.source_params
+    target.source = in_english(source_words, plan.source_code, plan.source_params)
 
 
-def sla_plan(
-    *, planned: list[PlannedTarget], opened_at: datetime, language: str | None = None
-) -> list[SlaTarget]:
+def sla_plan(*, planned: list[PlannedTarget], opened_at: datetime) -> list[SlaTarget]:
     """The targets a case opened at `opened_at` gets, computed but not saved, so the case row
     can carry its SLA columns from its first insert. The update target waits for the desk's
     first reply: it measures the gap between updates of a case in progress."""
     targets = []
     for plan in planned:
-        target = SlaTarget(kind=plan.kind, duration=plan.duration, calendar=plan.calendar, source=plan.source)
+        target = SlaTarget(kind=plan.kind, duration=plan.duration, calendar=plan.calendar)
+        _set_source(target, plan)
         if plan.kind == TargetKind.UPDATE:
-            with translation.override(language or settings.LANGUAGE_CODE):
-                target.state, target.explanation = TargetState.NOT_APPLICABLE, str(UPDATE_WAITS)
+            target.state = TargetState.NOT_APPLICABLE
         else:
             target.state, target.started_at = TargetState.RUNNING, opened_at
             target.due_at = _due(target)
             target.warn_at = warn_at(target)
-            with translation.override(language or settings.LANGUAGE_CODE):
-                target.explanation = explain_target(target, clock_of(target), at=opened_at)
         targets.append(target)
     return targets
 
@@ -217,6 +220,7 @@ def sla_start(*, ticket: Ticket, targets: list[SlaTarget]) -> list[SlaTarget]:
     """Save the planned targets of a newly saved case: two statements however many targets."""
     for target in targets:
         target.ticket = ticket
+        target.recomputations = []  # a new case's priority was never changed: its explanation need not look
     SlaTarget.objects.bulk_create(targets)
     SlaEvent.objects.bulk_create(
         SlaEvent(target=t, kind=SlaEvent.Kind.STARTED, at=t.started_at, due_at=t.due_at)
@@ -224,9 +228,6 @@ def sla_start(*, ticket: Ticket, targets: list[SlaTarget]) -> list[SlaTarget]:
         if t.started_at is not None
     )
     return targets
-
-
-BREACH_DETAIL = "No answer from the desk by the deadline"
 
 
 def sla_breach(*, targets: list[SlaTarget], at: datetime) -> None:
@@ -239,12 +240,9 @@ def sla_breach(*, targets: list[SlaTarget], at: datetime) -> None:
     SlaTarget.objects.filter(pk__in=[t.pk for t in targets]).update(
         state=TargetState.BREACHED, breached_at=F("due_at"), warn_at=None
     )
+    no_answer = Said(Cause.NO_ANSWER)
     SlaEvent.objects.bulk_create(
-        [
-            SlaEvent(target=t, kind=SlaEvent.Kind.BREACHED, at=at, due_at=t.due_at, detail=BREACH_DETAIL)
-            for t in targets
-        ],
-        batch_size=500,
+        [_event(t, SlaEvent.Kind.BREACHED, at, no_answer) for t in targets], batch_size=500
     )
 
 
@@ -258,12 +256,10 @@ def sla_pause(*, ticket: Ticket, at: datetime) -> None:
             continue
         if overdue(target.due_at, at):
             target.state, target.breached_at = TargetState.BREACHED, target.due_at
-            _record(
-                target, SlaEvent.Kind.BREACHED, at, "Overdue when the case was set to wait on the customer"
-            )
+            _record(target, SlaEvent.Kind.BREACHED, at, Said(Cause.OVERDUE_WHEN_WAITING))
             continue
         target.state, target.paused_since = TargetState.PAUSED, at
-        _record(target, SlaEvent.Kind.PAUSED, at, "Waiting on the customer")
+        _record(target, SlaEvent.Kind.PAUSED, at, Said(Cause.WAITING))
     refresh_ticket_sla(ticket, targets)
 
 
@@ -271,21 +267,26 @@ def _end_wait(ticket: Ticket, at: datetime) -> None:
     Wait.objects.filter(ticket=ticket, ended_at__isnull=True).update(ended_at=at)
 
 
-def _resume(target: SlaTarget, at: datetime, detail: str) -> None:
+def _resume(target: SlaTarget, at: datetime, cause: Said) -> None:
     credit = clock.business_time_between(target.paused_since, at, clock_of(target))
     target.paused += credit
     target.paused_since = None
     target.state = TargetState.RUNNING
     target.due_at = _due(target)
-    _record(target, SlaEvent.Kind.RESUMED, at, f"{detail}; {duration_words(credit)} of support time credited")
+    credited = int(credit.total_seconds())
+    _record(target, SlaEvent.Kind.RESUMED, at, cause.also(credited_seconds=credited))
 
 
-def sla_resume(*, ticket: Ticket, at: datetime, detail: str = "The customer answered") -> None:
+CUSTOMER_ANSWERED = Said(Cause.CUSTOMER_ANSWERED)
+CUSTOMER_CLOSED = Said(Cause.CUSTOMER_CLOSED)
+
+
+def sla_resume(*, ticket: Ticket, at: datetime, cause: Said = CUSTOMER_ANSWERED) -> None:
     _end_wait(ticket, at)
     targets = _targets(ticket)
     for target in targets:
         if target.state == TargetState.PAUSED:
-            _resume(target, at, detail)
+            _resume(target, at, cause)
     refresh_ticket_sla(ticket, targets)
 
 
@@ -295,20 +296,20 @@ def sla_staff_replied(*, ticket: Ticket, at: datetime, waiting: bool) -> None:
     targets = _targets(ticket)
     for target in targets:
         if target.kind == TargetKind.FIRST_RESPONSE:
-            _answer_first_response(target, at, "First public reply from the desk")
+            _answer_first_response(target, at, Said(Cause.DESK_FIRST_REPLY))
         elif target.kind == TargetKind.UPDATE and target.duration and ticket.is_open:
             # A resolved case's clocks have stopped: a later staff note to it starts none.
             if target.state == TargetState.RUNNING and overdue(target.due_at, at):
                 target.state, target.breached_at = TargetState.BREACHED, target.due_at
-                _record(target, SlaEvent.Kind.BREACHED, at, "The update came after the deadline")
-            _start(target, at, SlaEvent.Kind.RESTARTED, "The desk updated the case")
+                _record(target, SlaEvent.Kind.BREACHED, at, Said(Cause.UPDATE_LATE))
+            _start(target, at, SlaEvent.Kind.RESTARTED, Said(Cause.DESK_UPDATED))
             if waiting:
                 target.state, target.paused_since = TargetState.PAUSED, at
-                _record(target, SlaEvent.Kind.PAUSED, at, "Waiting on the customer")
+                _record(target, SlaEvent.Kind.PAUSED, at, Said(Cause.WAITING))
     refresh_ticket_sla(ticket, targets)
 
 
-def sla_resolve(*, ticket: Ticket, at: datetime, detail: str) -> None:
+def sla_resolve(*, ticket: Ticket, at: datetime, cause: Said) -> None:
     """Resolution stops every clock. The resolving message is the desk's answer: an unanswered
     first response is met or breached by it; an update target still open is met if the case
     was resolved by its deadline."""
@@ -316,28 +317,25 @@ def sla_resolve(*, ticket: Ticket, at: datetime, detail: str) -> None:
     targets = _targets(ticket)
     for target in targets:
         if target.kind == TargetKind.FIRST_RESPONSE:
-            _answer_first_response(target, at, detail)
+            _answer_first_response(target, at, cause)
         else:
-            _settle(target, at, detail)
+            _settle(target, at, cause)
     refresh_ticket_sla(ticket, targets)
 
 
-def _settle(target: SlaTarget, at: datetime, detail: str) -> None:
+def _settle(target: SlaTarget, at: datetime, cause: Said) -> None:
     """The case ends at `at`: an open target is met by then or breached; one the sweep already
     breached records the end as its late answer, so what the case shows never depends on
     whether the sweep came by first."""
     if target.state == TargetState.PAUSED:
-        _resume(target, at, detail)
+        _resume(target, at, cause)
     if target.state == TargetState.RUNNING:
-        _fulfil(target, at, detail)
+        _fulfil(target, at, cause)
     elif target.state == TargetState.BREACHED and target.fulfilled_at is None:
-        _answer_late(target, at, detail)
+        _answer_late(target, at, cause)
 
 
-WITHDRAWN_DETAIL = "The customer closed the case before the desk answered"
-
-
-def sla_withdraw(*, ticket: Ticket, at: datetime, detail: str = "Closed by the customer") -> None:
+def sla_withdraw(*, ticket: Ticket, at: datetime, cause: Said = CUSTOMER_CLOSED) -> None:
     """The customer closes a case they no longer need. An unanswered first response still in
     time is withdrawn (neither met nor breached); one already overdue stays breached, as a wait
     begun too late does. An update target still open is met if closed by its deadline."""
@@ -345,18 +343,18 @@ def sla_withdraw(*, ticket: Ticket, at: datetime, detail: str = "Closed by the c
     targets = _targets(ticket)
     for target in targets:
         if target.kind != TargetKind.FIRST_RESPONSE:
-            _settle(target, at, detail)
+            _settle(target, at, cause)
             continue
         if target.state == TargetState.PAUSED:
-            _resume(target, at, detail)
+            _resume(target, at, cause)
         if target.state != TargetState.RUNNING:
             continue
         if overdue(target.due_at, at):
             target.state, target.breached_at = TargetState.BREACHED, target.due_at
-            _record(target, SlaEvent.Kind.BREACHED, at, detail + " after the deadline, unanswered")
+            _record(target, SlaEvent.Kind.BREACHED, at, cause.also(unanswered=True))
         else:
             target.state, target.warn_at = TargetState.WITHDRAWN, None
-            _record(target, SlaEvent.Kind.WITHDRAWN, at, WITHDRAWN_DETAIL)
+            _record(target, SlaEvent.Kind.WITHDRAWN, at, Said(Cause.WITHDRAWN))
     refresh_ticket_sla(ticket, targets)
 
 
@@ -366,9 +364,9 @@ def sla_reopen(*, ticket: Ticket, at: datetime) -> None:
     targets = _targets(ticket)
     for target in targets:
         if target.state == TargetState.WITHDRAWN:
-            _start(target, at, SlaEvent.Kind.RESTARTED, "The case was reopened")
+            _start(target, at, SlaEvent.Kind.RESTARTED, Said(Cause.REOPENED))
         elif target.kind == TargetKind.UPDATE and ticket.first_responded_at and target.duration:
-            _start(target, at, SlaEvent.Kind.RESTARTED, "The case was reopened")
+            _start(target, at, SlaEvent.Kind.RESTARTED, Said(Cause.REOPENED))
     refresh_ticket_sla(ticket, targets)
 
 
@@ -401,7 +399,7 @@ def _recount(target: SlaTarget, waits: list[Wait], until: datetime | None = None
     target.due_at = _due(target)
 
 
-def _replan(target: SlaTarget, waits: list[Wait], at: datetime, reason: str) -> None:
+def _replan(target: SlaTarget, waits: list[Wait], at: datetime, reason: Said) -> None:
     """A running or paused target under its new terms, from its original start."""
     _recount(target, waits)
     if target.paused_since is not None and overdue(target.due_at, target.paused_since):
@@ -413,7 +411,7 @@ def _replan(target: SlaTarget, waits: list[Wait], at: datetime, reason: str) -> 
     _record(target, SlaEvent.Kind.RECOMPUTED, at, reason)
 
 
-def sla_recompute(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime, reason: str) -> None:
+def sla_recompute(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime, reason: Said) -> None:
     """A priority change: every target not yet settled is recomputed from its original start
     (the opening time for first response) with the new duration and clock, the case's waits
     recounted on that clock. A settled target (met, breached, withdrawn) keeps its outcome."""
@@ -422,7 +420,7 @@ def sla_recompute(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime,
         if target.state == TargetState.RUNNING and overdue(target.due_at, at):
             # Already missed under the old terms: settled, whether or not the sweep came by.
             target.state, target.breached_at = TargetState.BREACHED, target.due_at
-            _record(target, SlaEvent.Kind.BREACHED, at, BREACH_DETAIL)
+            _record(target, SlaEvent.Kind.BREACHED, at, Said(Cause.NO_ANSWER))
     waits = _waits(ticket)
     for plan in planned:
         target = targets.get(plan.kind)
@@ -431,12 +429,11 @@ def sla_recompute(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime,
             targets[plan.kind] = target
         if target.state not in (TargetState.RUNNING, TargetState.PAUSED, TargetState.NOT_APPLICABLE):
             continue  # settled: keeps its outcome and the terms it was measured by
-        target.duration, target.calendar, target.source = plan.duration, plan.calendar, plan.source
+        target.duration, target.calendar = plan.duration, plan.calendar
+        _set_source(target, plan)
         if target.state == TargetState.NOT_APPLICABLE:
             target.started_at = ticket.opened_at if plan.kind != TargetKind.UPDATE else None
         if target.started_at is None:
-            with translation.override(case_language(ticket)):
-                target.explanation = str(UPDATE_WAITS)
             target.save()
             continue
         _replan(target, waits, at, reason)
@@ -445,11 +442,11 @@ def sla_recompute(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime,
             # A target the new priority adds after the desk answered: measured at that answer.
             _recount(target, waits, until=answered)
             target.state = TargetState.PAUSED if target.paused_since else TargetState.RUNNING
-            _answer_first_response(target, answered, "First public reply from the desk")
+            _answer_first_response(target, answered, Said(Cause.DESK_FIRST_REPLY))
     planned_kinds = {plan.kind for plan in planned}
     for kind, target in targets.items():
         if kind not in planned_kinds and target.state in (TargetState.RUNNING, TargetState.PAUSED):
             target.state = TargetState.NOT_APPLICABLE
             target.due_at = target.paused_since = None
-            _record(target, SlaEvent.Kind.STOPPED, at, reason + "; the new priority has no such target")
+            _record(target, SlaEvent.Kind.STOPPED, at, reason.also(no_such_target=True))
     refresh_ticket_sla(ticket, list(targets.values()))

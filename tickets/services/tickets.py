@@ -23,6 +23,7 @@ from portal.transactions import retry_once_on_conflict
 
 from .. import notices
 from ..models import Kind, Reply, SlaTarget, Status, Ticket, TicketChannel, TicketCounter
+from ..words import Cause, Said, event_words, in_english, note_words
 from . import sla
 
 NOT_A_MEMBER = _("You can open cases only for your own organization.")
@@ -187,7 +188,7 @@ def _plan(ticket: Ticket, *, remote_failed: bool, at: datetime) -> list[SlaTarge
     """The entitlement check and the targets the case gets (the contract's first), unsaved:
     what `ticket_open` writes and `ticket_preview` shows."""
     planned = _entitle(ticket, remote_failed=remote_failed, at=at)
-    return sla.sla_plan(planned=planned, opened_at=at, language=sla.case_language(ticket))
+    return sla.sla_plan(planned=planned, opened_at=at)
 
 
 def _check_confirmed(ticket: Ticket, confirm_billable: bool) -> None:
@@ -389,10 +390,21 @@ def _save(ticket: Ticket, at: datetime) -> Ticket:
 
 
 def reply_save(
-    *, ticket: Ticket, author, body: str, internal: bool, at: datetime, field: str = "body"
+    *,
+    ticket: Ticket,
+    author,
+    internal: bool,
+    at: datetime,
+    body: str = "",
+    note: Said | None = None,
+    field: str = "body",
 ) -> Reply:
-    """Write one reply to a locked case (the caller checked who may write it). `field` names the
-    caller's field for the body in an error (a resolving message is `message`)."""
+    """Write one reply to a locked case (the caller checked who may write it): a person's `body`,
+    or a `note` the desk writes itself, stored as its code and worded for each reader (its English
+    words kept as the body). `field` names the caller's field for the body in an error (a
+    resolving message is `message`)."""
+    if note is not None:
+        body = in_english(note_words, note.code, note.params)
     if not body.strip():
         raise ValidationError({"body": EMPTY_REPLY})
     reply = Reply(
@@ -403,6 +415,8 @@ def reply_save(
         internal=internal,
         by_staff=author.is_staff,
         created_at=at,
+        note=note.code if note else "",
+        note_params=note.params if note else {},
     )
     reply.full_clean()
     reply.save()
@@ -439,7 +453,7 @@ def ticket_wait_on_customer(*, ticket: Ticket, by, at: datetime | None = None) -
 @retry_once_on_conflict
 @transaction.atomic
 def ticket_resume(
-    *, ticket: Ticket, by, at: datetime | None = None, detail: str = "The customer answered"
+    *, ticket: Ticket, by, at: datetime | None = None, cause: Said = sla.CUSTOMER_ANSWERED
 ) -> Ticket:
     """Back to open; paused clocks resume with the waiting time credited. A no-op when not waiting."""
     ticket = _lock(ticket)
@@ -447,12 +461,12 @@ def ticket_resume(
     _desk_or_customer(ticket, by)
     if ticket.status != Status.WAITING_ON_CUSTOMER:
         return ticket
-    return _resume_locked(ticket, at=at, detail=detail)
+    return _resume_locked(ticket, at=at, cause=cause)
 
 
-def _resume_locked(ticket: Ticket, *, at: datetime, detail: str) -> Ticket:
+def _resume_locked(ticket: Ticket, *, at: datetime, cause: Said) -> Ticket:
     ticket.status = Status.OPEN
-    sla.sla_resume(ticket=ticket, at=at, detail=detail)
+    sla.sla_resume(ticket=ticket, at=at, cause=cause)
     return _save(ticket, at)
 
 
@@ -471,11 +485,13 @@ def ticket_change_priority(
         return ticket
     old = ticket.priority
     ticket.priority = new
-    detail = f"Priority changed from {old.name} to {new.name}" + (f": {reason}" if reason else "")
+    change = Said(Cause.PRIORITY_CHANGED, {"old": old.name, "new": new.name})
+    if reason:
+        change = change.also(reason=reason)
     # The contract's targets for the new priority, if it agrees any; the case stays admitted.
     planned = _planned(ticket, _entitlement(ticket, at=ticket.opened_at))
-    sla.sla_recompute(ticket=ticket, planned=planned, at=at, reason=detail)
-    ticket._change_reason = detail
+    sla.sla_recompute(ticket=ticket, planned=planned, at=at, reason=change)
+    ticket._change_reason = in_english(event_words, change.code, change.params)
     notices.priority_changed(ticket, old=old, reason=reason, at=at)
     return _save(ticket, at)
 
@@ -534,7 +550,7 @@ def ticket_resolve(
     if ticket.first_responded_at is None:
         ticket.first_responded_at = at
     ticket.status, ticket.resolution_code, ticket.resolved_at = Status.RESOLVED, code, at
-    sla.sla_resolve(ticket=ticket, at=at, detail=f"Resolved: {code.name}")
+    sla.sla_resolve(ticket=ticket, at=at, cause=Said(Cause.RESOLVED, {"resolution": code.name}))
     _quota_use(ticket)
     notices.ticket_resolved(ticket, reply)
     return _save(ticket, at)
@@ -603,5 +619,5 @@ def ticket_set_open(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket
     at = _now(at)
     _desk_or_customer(ticket, by)
     if ticket.status == Status.WAITING_ON_CUSTOMER and by.is_staff:
-        return _resume_locked(ticket, at=at, detail="The desk resumed the case")
+        return _resume_locked(ticket, at=at, cause=Said(Cause.DESK_RESUMED))
     return _reopen_locked(ticket, at=at)
