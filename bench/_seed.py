@@ -191,6 +191,7 @@ def _targets_for(ticket: _Row, plan: _Plan, now, rng: random.Random) -> list[_Ro
     from policies import clock
     from tickets.models import Status, TargetState
     from tickets.services.sla import _clock_for
+    from tickets.words import in_english, source_words
 
     rows = []
     for planned in plan.targets:
@@ -200,7 +201,8 @@ def _targets_for(ticket: _Row, plan: _Plan, now, rng: random.Random) -> list[_Ro
             kind=planned.kind,
             duration=planned.duration,
             calendar_id=calendar_id,
-            source=planned.source,
+            # English words only, as a row from before the codes: the seed's rows show them as stored.
+            source=in_english(source_words, planned.source_code, planned.source_params),
         )
         is_update = planned.kind == "update"
         start = ticket.opened_at
@@ -231,7 +233,6 @@ def _targets_for(ticket: _Row, plan: _Plan, now, rng: random.Random) -> list[_Ro
             # As tickets.services.sla stores it when the desk answers (nothing paused here).
             target.fulfilled_at = fulfilled_at
             target.response_business_time = clock.business_time_between(start, fulfilled_at, calendar)
-        target.explanation = f"Seeded: {planned.source}."
         rows.append(target)
     return rows
 
