@@ -156,6 +156,7 @@ def context_dump(value, _depth: int = 0, _memo: dict | None = None):
 
 
 _PLAIN, _FILE, _UUID, _JSON = range(4)
+_AS_IS = frozenset({str, int, float, bool, type(None)})  # stored as they are (not their subclasses)
 
 
 @cache
@@ -186,21 +187,22 @@ def _instance_dump(instance: models.Model, depth: int, memo: dict) -> dict:
     key = (id(instance), depth)
     if key in memo:
         return memo[key][1]
-    plan, names = _dump_plan(type(instance))
+    plan, names = _dump_plan(instance.__class__)
     deferred = instance.get_deferred_fields()
-    state = instance.__dict__
+    state = vars(instance)
+    proxied = type(instance) is not instance.__class__  # request.user: a SimpleLazyObject
     fields, related = {}, {}
     for attname, how, relation in plan:
         if attname in deferred:
             continue
-        value = state[attname]
+        value = getattr(instance, attname) if proxied else state[attname]
         if how == _FILE:
             value = getattr(instance, attname).name or ""
         elif how == _UUID and value is not None:
             value = str(value)
         elif how == _JSON:
             value = {"$json": value}
-        fields[attname] = context_dump(value, depth, memo)
+        fields[attname] = value if type(value) in _AS_IS else context_dump(value, depth, memo)
         if relation is not None and depth < SNAPSHOT_DEPTH and relation.is_cached(instance):
             target = relation.get_cached_value(instance)
             related[relation.name] = None if target is None else _instance_dump(target, depth + 1, memo)

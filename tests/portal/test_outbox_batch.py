@@ -53,3 +53,10 @@ def test_a_snapshot_stores_what_the_value_itself_would(customer):
     [snapshot] = context_snapshots(context["people"])
     assert context_dump({**context, "people": snapshot}) == context_dump(context)
     assert "password" not in context_dump(customer)["fields"]
+
+
+def test_a_lazy_user_is_stored_as_the_user(customer):
+    from django.utils.functional import SimpleLazyObject
+
+    lazy = SimpleLazyObject(lambda: customer)
+    assert context_dump(lazy)["fields"] == context_dump(customer)["fields"]
