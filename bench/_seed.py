@@ -201,7 +201,10 @@ def _targets_for(ticket: _Row, plan: _Plan, now, rng: random.Random) -> list[_Ro
             kind=planned.kind,
             duration=planned.duration,
             calendar_id=calendar_id,
-            # English words only, as a row from before the codes: the seed's rows show them as stored.
+            # As tickets.services.sla._set_source stores it: the code and its values, worded for each
+            # reader, and the same in English words.
+            source_code=planned.source_code,
+            source_params=planned.source_params,
             source=in_english(source_words, planned.source_code, planned.source_params),
         )
         is_update = planned.kind == "update"
@@ -366,8 +369,8 @@ def _copy_columns(model) -> tuple[list[str], list, dict[str, int]]:
 
 
 def _plain(value):
-    """A default as COPY takes it: a dict or list as JSON. (Row values go as they are: choices
-    members are str, which psycopg writes as their value.)"""
+    """A value as COPY takes it: a dict or list (a default, a target's `source_params`) as JSON;
+    anything else as it is (choices members are str, which psycopg writes as their value)."""
     if isinstance(value, dict | list):
         from psycopg.types.json import Jsonb
 
@@ -413,7 +416,7 @@ def _reserve(cursor, model, count: int) -> list[int]:
 def _line(row: _Row, defaults: list, place: dict[str, int]) -> list:
     line = defaults.copy()
     for name, value in row.__dict__.items():
-        line[place[name]] = value
+        line[place[name]] = _plain(value)
     return line
 
 

@@ -15,7 +15,8 @@ node), and 2 worker processes (`celery worker --pool=solo`, one per node). Then 
 
 - the case list through the round-robin (API, a customer's organization and staff's whole desk):
   median and p95 ms over --requests requests, and SQL queries per list (counted in-process);
-- opening throughput: CLIENTS clients posting cases through the round-robin for --seconds;
+- opening throughput: CLIENTS clients posting cases through the round-robin for --seconds, each as
+  its own customer of its own organization (the write limit is per person), non-201 answers by status;
 - the SLA sweep with 1,000 targets due, in-process, best of 3;
 - the outbox drain rate: --notices pending notices queued to the 2 workers, until all are sent.
 
@@ -190,14 +191,19 @@ def case_lists(port: int, customer, staff, requests: int) -> None:
         )
 
 
-def openings(port: int, customer, seconds: float) -> None:
+def openings(port: int, customers: list, seconds: float) -> None:
+    """CLIENTS clients opening cases, each as its own customer of its own organization with its own
+    token: the API's write limit (API_WRITE_RATE) is per person, and one person for all clients
+    measures the limit, not the desk. Answers other than 201 are counted by status."""
+    from collections import Counter
+
     from portal.services import api_token_create
 
-    key = api_token_create(user=customer)[1]
-    counter, statuses, lock = itertools.count(), [], threading.Lock()
+    keys = [api_token_create(user=customer)[1] for customer in customers]
+    counter, statuses, lock = itertools.count(), Counter(), threading.Lock()
     until = time.monotonic() + seconds
 
-    def client() -> None:
+    def client(key: str) -> None:
         while time.monotonic() < until:
             # Three vendors in turn, as bench/tickets.py: each vendor's case numbers are one
             # counter row, which an opening holds until it commits.
@@ -222,19 +228,21 @@ def openings(port: int, customer, seconds: float) -> None:
             status = connection.getresponse().status
             connection.close()
             with lock:
-                statuses.append(status)
+                statuses[status] += 1
 
     started = time.monotonic()
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(key,)) for key in keys]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
-    opened = statuses.count(201)
+    opened = statuses.pop(201, 0)
+    refused = ", ".join(f"{count} × {status}" for status, count in sorted(statuses.items())) or "none"
     print(
-        f"opening through the round-robin, {CLIENTS} clients for {elapsed:.0f} s: "
-        f"{opened / elapsed:.0f} cases/s ({len(statuses) - opened} not 201)"
+        f"opening through the round-robin, {len(keys)} clients (one customer each, of "
+        f"{len(keys)} organizations) for {elapsed:.0f} s: {opened / elapsed:.0f} cases/s, "
+        f"{opened} opened; not 201: {refused}"
     )
 
 
@@ -370,7 +378,9 @@ def main() -> int:  # noqa: PLR0915 - the run's steps, in order
         balancer = start_cluster(env, log_dir, processes)
         customer = world.members[world.organizations[0].pk][0]
         case_lists(balancer.port, customer, world.staff[0], args.requests)
-        openings(balancer.port, customer, args.seconds)
+        # One customer per client, each of another organization (the write limit is per person).
+        openers = [world.members[organization.pk][0] for organization in world.organizations[1 : 1 + CLIENTS]]
+        openings(balancer.port, openers, args.seconds)
         sweep_due()
         drain(args.notices)
     finally:
