@@ -33,6 +33,26 @@ def upload_max_bytes() -> int:
     return MAX_FILES * settings.ATTACHMENT_MAX_BYTES + settings.REQUEST_MAX_BYTES
 
 
+def declared_length(request) -> int | None:
+    """The body's length as the client declared it: 0 without one, None when it is no length."""
+    value = request.META.get("CONTENT_LENGTH") or "0"
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+class WellFormedLength:
+    """Refuses a Content-Length that is no number, in the reader's language: listed after
+    portal.middleware.UserLanguage and before django-prometheus's last middleware, whose request
+    step reads the header with int() (a 500 on every path before this one)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if declared_length(request) is None:
+            return HttpResponse(gettext(BAD_LENGTH), status=HTTPStatus.BAD_REQUEST, content_type="text/plain")
+        return self.get_response(request)
+
+
 class RequestBodyLimit:
     """Listed before CsrfViewMiddleware, whose process_view reads the form: this one's runs first."""
 
@@ -43,10 +63,7 @@ class RequestBodyLimit:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return HttpResponse(gettext(BAD_LENGTH), status=HTTPStatus.BAD_REQUEST, content_type="text/plain")
+        length = declared_length(request) or 0  # WellFormedLength has refused one that is no number
         uploads = request.resolver_match is not None and request.resolver_match.view_name in UPLOAD_VIEWS
         limit = upload_max_bytes() if uploads else settings.REQUEST_MAX_BYTES
         if length > limit:

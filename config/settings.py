@@ -78,6 +78,8 @@ MIDDLEWARE = [
     # The reader's language: the profile's, else the organization's, else Accept-Language (a cookie
     # set by the footer's switch counts as the browser's choice).
     "portal.middleware.UserLanguage",
+    # A Content-Length that is no number answers 400 in that language (config.limits).
+    "config.limits.WellFormedLength",
     # The request id (X-Request-ID), the user and the case number on every log line (config.logs).
     "config.logs.RequestContext",
     # request.user.is_verified(): the session's second factor (django-otp); then the rule on who needs it.
