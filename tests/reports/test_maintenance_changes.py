@@ -33,6 +33,18 @@ START = RECORDED + 100 * H  # Fri 6 Nov 16:00 UTC
 END = START + 2 * H
 
 
+def open_albert_case(customer, vendors):
+    """A case of Acme's with Albert: what makes Acme's members the audience of Albert's work."""
+    return ticket_open(
+        organization=customer.membership.organization,
+        requester=customer,
+        vendor=vendors["albert"],
+        priority="urgent",
+        subject="Slow",
+        body="Slow",
+    )
+
+
 @pytest.fixture
 def service(db):
     return MonitoredServiceFactory(slug="albert-cloud", name="Albert Cloud")
@@ -43,14 +55,7 @@ def told(customer, colleague, vendors, settings, service, django_capture_on_comm
     """Acme has a case with Albert; an upgrade of Albert Cloud is recorded 100 h ahead and announced
     by the sweep 72 h before to Acme's two members. Returns (outage, [alice, bob])."""
     settings.MAINTENANCE_NOTICE_HOURS = 72
-    ticket_open(
-        organization=customer.membership.organization,
-        requester=customer,
-        vendor=vendors["albert"],
-        priority="urgent",
-        subject="Slow",
-        body="Slow",
-    )
+    open_albert_case(customer, vendors)
     with time_machine.travel(RECORDED, tick=False):
         outage, _ = outage_record(
             service=service, start=START, end=END, cause="upgrade", notes="Albert Platform 5.2"
@@ -190,14 +195,7 @@ def test_cancelling_in_the_admin_tells_those_who_were_told_once_and_removes_the_
 
 def test_unannounced_work_cancelled_is_never_announced(customer, colleague, vendors, service, settings):
     settings.MAINTENANCE_NOTICE_HOURS = 72
-    ticket_open(
-        organization=customer.membership.organization,
-        requester=customer,
-        vendor=vendors["albert"],
-        priority="urgent",
-        subject="Slow",
-        body="Slow",
-    )
+    open_albert_case(customer, vendors)
     with time_machine.travel(RECORDED, tick=False):
         outage, _ = outage_record(service=service, start=START, end=END, cause="upgrade", notes="5.2")
         assert outage_cancel(outage=outage) == 0

@@ -103,17 +103,8 @@ def test_each_new_start_is_a_new_change(told, django_capture_on_commit_callbacks
 def test_work_not_yet_announced_is_announced_with_its_new_start(
     customer, colleague, vendors, settings, service, django_capture_on_commit_callbacks
 ):
-    from tickets.services import ticket_open
-
     settings.MAINTENANCE_NOTICE_HOURS = 72
-    ticket_open(
-        organization=customer.membership.organization,
-        requester=customer,
-        vendor=vendors["albert"],
-        priority="urgent",
-        subject="Slow",
-        body="Slow",
-    )
+    changes.open_albert_case(customer, vendors)
     with time_machine.travel(RECORDED, tick=False):
         outage, _ = outage_record(service=service, start=START, end=END, cause="upgrade", notes="5.2")
         assert outage.announced_at is None  # 100 h ahead: not due yet
