@@ -25,6 +25,7 @@ from lifecycle.demo import load_lifecycle_demo
 from lifecycle.models import Contract, MajorVersion, Plan, Product
 from policies.models import ResolutionCode, Vendor
 from portal.models import Membership, Notice, NoticeState, Organization, Profile, Role
+from portal.outbox import enqueue_held
 from portal.twofactor import TOTP_NAME, recovery_codes_replace
 from tickets.models import ExpenseKind, Order, OrderKind, SessionOutcome, Ticket, WorkLocation
 from tickets.services import attachment_add, billing, reply_add, ticket_close, ticket_open, ticket_resolve
@@ -319,9 +320,11 @@ def demo_load(*, out=print, now: datetime | None = None) -> None:
     """Load the demo. The policy catalog must be loaded first (`manage.py loadpolicies`)."""
     now = now or timezone.now()
     before = Notice.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    _load(now=now, out=out)
+    with enqueue_held():
+        _load(now=now, out=out)
     # The demo is history: the emails its cases would have sent went out back then. They are
-    # recorded as sent when made, so a newcomer's console shows only what they trigger themselves.
+    # recorded as sent when made, and handed to no worker, so a newcomer's console and worker log
+    # show only what they trigger themselves.
     Notice.objects.filter(id__gt=before, state=NoticeState.PENDING).update(
         state=NoticeState.SENT, sent_at=F("created_at")
     )

@@ -36,6 +36,7 @@ import time
 import uuid
 from collections import deque
 from contextlib import ExitStack, contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -581,8 +582,23 @@ def notices_queue(*, notices: list[Notice]) -> int:
     return len(fresh)
 
 
+_held: ContextVar[bool] = ContextVar("outbox_enqueue_held", default=False)
+
+
+@contextmanager
+def enqueue_held():
+    """Rows queued inside are written but handed to no worker: for history recorded as sent when it
+    is made (the demo), whose deliveries would find nothing to send. Pending rows left inside are
+    still the sweep's."""
+    token = _held.set(True)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+
+
 def notices_enqueue_on_commit(notice_ids: list[int]) -> None:
-    if notice_ids:
+    if notice_ids and not _held.get():
         transaction.on_commit(lambda: notices_enqueue(notice_ids))
 
 
