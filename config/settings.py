@@ -269,6 +269,9 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":  # noqa: F821 - set just above
     # The same, with the lease's deadline on the one ambiguous step (portal/mail.py).
     EMAIL_BACKEND = "portal.mail.SMTPBackend"
+elif EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":
+    # The same, each email printed decoded, as its recipient reads it (portal/mail.py).
+    EMAIL_BACKEND = "portal.mail.ConsoleBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Support Desk <support@portal.test>")
 SUPPORT_DESK_EMAIL = env.str("SUPPORT_DESK_EMAIL", default="desk@portal.test")
 # Notices: warn staff when this share of an SLA target's time is used; a worker that took a

@@ -17,10 +17,13 @@ hand the notice to another worker.
 
 from __future__ import annotations
 
+import email.policy
 import re
 import smtplib
 import time
+from email.parser import BytesParser
 
+from django.core.mail.backends import console
 from django.core.mail.backends.smtp import EmailBackend
 
 CRLF = b"\r\n"
@@ -91,3 +94,22 @@ class SMTPBackend(EmailBackend):
         self.connection.deadline = self.deadline
         self.connection.reply_wait_min = float(self.timeout or 1)
         return super()._send(email_message)
+
+
+class ConsoleBackend(console.EmailBackend):
+    """Django's console backend (EMAIL_URL's default, `make run`'s), printing each email as its
+    recipient reads it: the headers decoded, the text part decoded and each other part named. The
+    wire form, base64 for any body that is not plain ASCII, is unreadable on a console."""
+
+    def write_message(self, message):
+        parsed = BytesParser(policy=email.policy.default).parsebytes(message.message().as_bytes())
+        lines = [f"{name}: {value}" for name, value in parsed.items()]
+        for part in parsed.walk():
+            if part.is_multipart():
+                continue
+            kind = part.get_content_type()
+            if kind == "text/plain":
+                lines += ["", part.get_content().rstrip("\n"), ""]
+            else:
+                lines.append(f"[{kind} part: {len(part.get_payload(decode=True) or b'')} bytes]")
+        self.stream.write("\n".join(lines) + "\n" + "-" * 79 + "\n")

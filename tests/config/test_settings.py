@@ -65,7 +65,7 @@ def test_a_bare_environment_runs_on_sqlite_and_a_serverless_broker():
         f"django.db.backends.sqlite3 {ROOT / 'var' / 'db.sqlite3'}",
         f"filesystem:// {ROOT / 'var' / 'broker' / 'queue'}",
         "django.core.cache.backends.locmem.LocMemCache",
-        "django.core.mail.backends.console.EmailBackend",
+        "portal.mail.ConsoleBackend",
     ]
 
 
