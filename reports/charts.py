@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.formats import date_format, get_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
 
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 44, 60, 16, 34  # the target's label sits in the right margin
@@ -14,7 +16,7 @@ OK, FAIL, EMPTY = "#1b7a3d", "#b3261e", "#d9dee7"
 
 @dataclass(frozen=True)
 class Bar:
-    label: str  # under the bar, e.g. "Nov"
+    label: str  # under the bar, e.g. "Nov" (the reader's language)
     value: float | None  # None: nothing to measure that month
     failing: bool = False
     detail: str = ""  # tooltip
@@ -41,14 +43,14 @@ def bar_chart(
             format_html(
                 '<line class="target" x1="{}" x2="{}" y1="{}" y2="{}" stroke="#a35a00" '
                 'stroke-dasharray="5 4"/>'
-                '<text x="{}" y="{}" font-size="10" fill="#a35a00">target {}%</text>',
+                '<text x="{}" y="{}" font-size="10" fill="#a35a00">{}</text>',
                 LEFT,
                 WIDTH - RIGHT,
                 _n(y(target)),
                 _n(y(target)),
                 WIDTH - RIGHT + 4,
                 _n(y(target) + 3),
-                _n(target),
+                gettext("target %(percent)s%%") % {"percent": _shown(_n(target))},
             )
         )
     return format_html(
@@ -68,7 +70,7 @@ def _axis(low: float, high: float, y) -> str:
         "",
         '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#eef0f4"/>'
         '<text x="{}" y="{}" font-size="10" fill="#5a6375" text-anchor="end">{}%</text>',
-        ((LEFT, WIDTH - RIGHT, _n(y(t)), _n(y(t)), LEFT - 4, _n(y(t) + 3), _n(t)) for t in ticks),
+        ((LEFT, WIDTH - RIGHT, _n(y(t)), _n(y(t)), LEFT - 4, _n(y(t) + 3), _shown(_n(t))) for t in ticks),
     )
 
 
@@ -81,12 +83,12 @@ def _bar(bar: Bar, x: float, width: float, y, baseline: float) -> str:
     )
     if bar.value is None:
         return label + format_html(
-            '<rect x="{}" y="{}" width="{}" height="2" fill="{}"><title>{}: no data</title></rect>',
+            '<rect x="{}" y="{}" width="{}" height="2" fill="{}"><title>{}</title></rect>',
             _n(x),
             _n(baseline - 2),
             _n(width),
             EMPTY,
-            bar.label,
+            gettext("%(month)s: no data") % {"month": bar.label},
         )
     top = y(bar.value)
     return label + format_html(
@@ -97,10 +99,10 @@ def _bar(bar: Bar, x: float, width: float, y, baseline: float) -> str:
         _n(width),
         _n(max(baseline - top, 1)),
         FAIL if bar.failing else OK,
-        bar.detail or f"{bar.label}: {bar.value:.2f}%",
+        bar.detail or f"{bar.label}: {_shown(f'{bar.value:.2f}')}%",
         _n(x + width / 2),
         _n(top - 3),
-        f"{bar.value:.1f}",
+        _shown(f"{bar.value:.1f}"),
     )
 
 
@@ -109,17 +111,33 @@ def _n(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def _shown(number: str) -> str:
+    """A number written for the reader (a decimal comma in Russian); SVG attributes keep the dot."""
+    return number.replace(".", get_format("DECIMAL_SEPARATOR"))
+
+
+def _month(month) -> str:
+    """A month as the report's pages write it (date:"F Y"): November 2026, Ноябрь 2026."""
+    return date_format(month, "F Y")
+
+
 def met_rate_chart(rates) -> SafeString:
     """Monthly met rate (selectors.MonthlyRate), 0–100 %."""
     bars = [
         Bar(
-            label=rate.month.strftime("%b"),
+            label=date_format(rate.month, "M"),
             value=None if rate.met_rate is None else rate.met_rate * 100,
-            detail=f"{rate.month:%B %Y}: {rate.met} met, {rate.breached} breached",
+            detail=gettext("%(month)s: %(met)s, %(breached)s")
+            % {
+                "month": _month(rate.month),
+                "met": ngettext("%(count)s met", "%(count)s met", rate.met) % {"count": rate.met},
+                "breached": ngettext("%(count)s breached", "%(count)s breached", rate.breached)
+                % {"count": rate.breached},
+            },
         )
         for rate in rates
     ]
-    return bar_chart(title="Targets met per month (%)", bars=bars, low=0, high=100)
+    return bar_chart(title=gettext("Targets met per month (%)"), bars=bars, low=0, high=100)
 
 
 def availability_chart(service_availability) -> SafeString:
@@ -127,17 +145,22 @@ def availability_chart(service_availability) -> SafeString:
     failures in red, the target as a dashed line."""
     bars = [
         Bar(
-            label=month.month.strftime("%b"),
+            label=date_format(month.month, "M"),
             value=month.uptime_percent,
             failing=month.is_failure,
-            detail=f"{month.month:%B %Y}: {month.uptime_percent:.3f}%"
-            + (" — Service Level Failure" if month.is_failure else ""),
+            detail=(
+                gettext("%(month)s: %(percent)s%% — Service Level Failure")
+                if month.is_failure
+                else gettext("%(month)s: %(percent)s%%")
+            )
+            % {"month": _month(month.month), "percent": _shown(f"{month.uptime_percent:.3f}")},
         )
         for month in service_availability.months
     ]
     target = float(service_availability.service.target_percent)
     return bar_chart(
-        title=f"{service_availability.service.name}: availability per month (%)",
+        title=gettext("%(service)s: availability per month (%%)")
+        % {"service": service_availability.service.name},
         bars=bars,
         low=min(95.0, target - 1),
         high=100,

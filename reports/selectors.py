@@ -12,7 +12,19 @@ from fractions import Fraction
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from lifecycle.models import Contract
@@ -160,12 +172,13 @@ def compliance_rows(
 COUNT_FIELDS = ("cases", "met", "breached", "excluded", "disputed")
 
 
-def live_counts(*, targets: QuerySet[SlaTarget], now: datetime) -> list[dict]:
-    """One GROUP BY: per (vendor, organization, priority, kind), the targets, met, breached,
-    excluded and disputed. Excluded targets are neither met nor breached; a met target whose
-    disputed pause made it so counts as breached (`_met_by_disputed_pause`)."""
+def live_counts(*, targets: QuerySet[SlaTarget], now: datetime, by: tuple[str, ...] = ()) -> list[dict]:
+    """One GROUP BY: per (vendor, organization, priority, kind), and per the annotations of `targets`
+    named in `by` (monthly_met_rates' month), the targets, met, breached, excluded and disputed.
+    Excluded targets are neither met nor breached; a met target whose disputed pause made it so
+    counts as breached (`_met_by_disputed_pause`)."""
     counts = list(
-        targets.values(*GROUP_FIELDS)
+        targets.values(*GROUP_FIELDS, *by)
         .annotate(
             cases=Count("pk"),
             met=Count("pk", filter=MET & ~EXCLUDED),
@@ -175,16 +188,18 @@ def live_counts(*, targets: QuerySet[SlaTarget], now: datetime) -> list[dict]:
         )
         .order_by()
     )
-    shifted = _met_by_disputed_pause(targets=targets, now=now)
+    shifted = _met_by_disputed_pause(targets=targets, now=now, by=by)
     if shifted:
         for group in counts:
-            moved = shifted.get(tuple(group[field] for field in GROUP_FIELDS), 0)
+            moved = shifted.get(tuple(group[field] for field in (*GROUP_FIELDS, *by)), 0)
             group["met"] -= moved
             group["breached"] += moved
     return counts
 
 
-def _met_by_disputed_pause(*, targets: QuerySet[SlaTarget], now: datetime) -> dict[tuple, int]:
+def _met_by_disputed_pause(
+    *, targets: QuerySet[SlaTarget], now: datetime, by: tuple[str, ...] = ()
+) -> dict[tuple, int]:
     """Met targets that a disputed pause kept in time: without its credit on the target's own
     clock, the answer came after the deadline. Few rows (disputes are rare), so the clock
     arithmetic runs here, per target; one query when there are none."""
@@ -221,6 +236,7 @@ def _met_by_disputed_pause(*, targets: QuerySet[SlaTarget], now: datetime) -> di
                 target.ticket.organization_id,
                 target.ticket.priority_id,
                 target.kind,
+                *(getattr(target, field) for field in by),
             )
             moved[key] += 1
     return moved
@@ -334,16 +350,24 @@ def closed_periods(
 ) -> list[tuple[int, int, str, str, dict | None]]:
     """(vendor id, organization id, vendor name, organization name, snapshot) of the month's closed
     periods, in one query: rows, not models (a closed month of every organization is hundreds)."""
-    periods = MeasurementPeriod.objects.filter(month=month, closed_at__isnull=False)
+    return closed_periods_of(months=[month], organization=organization, vendor=vendor).get(month, [])
+
+
+def closed_periods_of(
+    *, months: list[date], organization: Organization | None = None, vendor: Vendor | None = None
+) -> dict[date, list[tuple[int, int, str, str, dict | None]]]:
+    """closed_periods of several months, in one query, by month."""
+    periods = MeasurementPeriod.objects.filter(month__in=months, closed_at__isnull=False)
     if organization is not None:
         periods = periods.filter(organization=organization)
     if vendor is not None:
         periods = periods.filter(vendor=vendor)
-    return list(
-        periods.order_by().values_list(
-            "vendor_id", "organization_id", "vendor__name", "organization__name", "snapshot"
-        )
-    )
+    by_month: dict[date, list[tuple]] = defaultdict(list)
+    for month, *period in periods.order_by().values_list(
+        "month", "vendor_id", "organization_id", "vendor__name", "organization__name", "snapshot"
+    ):
+        by_month[month].append(tuple(period))
+    return dict(by_month)
 
 
 def _with_frozen(counts: list[dict], times: dict, periods: list[tuple]):
@@ -493,27 +517,54 @@ class MonthlyRate:
 def monthly_met_rates(
     *, months: list[date], now: datetime, organization: Organization | None = None
 ) -> list[MonthlyRate]:
-    """Met and breached per month in one GROUP BY over the whole range. The month of a case is
-    a CASE over the month boundaries (computed here, in the report zone), so the query is the
-    same on SQLite and PostgreSQL and needs no per-row date function."""
+    """Met and breached per month, counted as the month's report counts them (live_counts): each
+    organization × vendor period already closed from its snapshot (issue 20 point 3), the others
+    live, in one GROUP BY over the whole range. The month of a case is a CASE over the month
+    boundaries (computed here, in the report zone), so the query is the same on SQLite and
+    PostgreSQL and needs no per-row date function."""
     ranges = [month_range(month) for month in months]
     month_index = Case(
         *[When(started_at__lt=end, then=Value(index)) for index, (_, end) in enumerate(ranges)],
         output_field=IntegerField(),
     )
-    counts = {
-        row["month_index"]: row
-        for row in _targets(start=ranges[0][0], end=ranges[-1][1], organization=organization)
-        .annotate(month_index=month_index)
-        .values("month_index")
-        .annotate(met=Count("pk", filter=MET), breached=Count("pk", filter=breached(now)))
-        .order_by()
-    }
-    empty = {"met": 0, "breached": 0}
-    return [
-        MonthlyRate(month=month, met=counts.get(i, empty)["met"], breached=counts.get(i, empty)["breached"])
-        for i, month in enumerate(months)
-    ]
+    targets = _targets(start=ranges[0][0], end=ranges[-1][1], organization=organization).annotate(
+        month_index=month_index
+    )
+    frozen = closed_periods_of(months=months, organization=organization)
+    if frozen:
+        # As in month_figures: the closed periods' cases are not counted only to be replaced (one
+        # NOT EXISTS on the period's unique organization × vendor × month).
+        month_start = Case(
+            *[
+                When(started_at__lt=end, then=Value(month))
+                for month, (_, end) in zip(months, ranges, strict=True)
+            ],
+            output_field=DateField(),
+        )
+        targets = targets.annotate(month_start=month_start).exclude(
+            Exists(
+                MeasurementPeriod.objects.filter(
+                    month=OuterRef("month_start"),
+                    closed_at__isnull=False,
+                    organization_id=OuterRef("ticket__organization_id"),
+                    vendor_id=OuterRef("ticket__vendor_id"),
+                )
+            )
+        )
+    by_month: dict[int, list[dict]] = defaultdict(list)
+    for group in live_counts(targets=targets, now=now, by=("month_index",)):
+        by_month[group["month_index"]].append(group)
+    rates = []
+    for index, month in enumerate(months):
+        counts, _ = _with_frozen(by_month[index], {}, frozen.get(month, []))
+        rates.append(
+            MonthlyRate(
+                month=month,
+                met=sum(group["met"] for group in counts),
+                breached=sum(group["breached"] for group in counts),
+            )
+        )
+    return rates
 
 
 def services_for(organization: Organization | None) -> QuerySet[MonitoredService]:
