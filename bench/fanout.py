@@ -15,10 +15,13 @@ within a minute):
 - stored: the same rows again with their messages stored (what a retry sends): claims, sends
   and marks only.
 
-Printed per round: delivered/s of each, the ratios outbox / raw (goal >= 0.5) and stored / raw,
+Printed per round: delivered/s of each, the ratios outbox / raw and stored / raw,
 the SQL statements per chunk, and whether the sink received every Message-ID exactly once per
-send (it must); then the best and median ratio of the rounds. A host check (bench/tickets.py's
-fixed pure-Python work: 75-95 ms quiet) is printed before and after with the load average.
+send (it must); then the best and median ratio of the rounds (the goal: median outbox / raw >= 0.5).
+The notices are "case received" emails of seeded cases, written as tickets.notices writes them
+(one sample's subject and first sentence is printed: vendor and priority named). A host check
+(bench/tickets.py's fixed pure-Python work: 75-95 ms quiet) is printed before and after with the
+load average.
 """
 
 from __future__ import annotations
@@ -90,56 +93,66 @@ class Sink:
         self.log.unlink(missing_ok=True)
 
 
-def people(count: int) -> list:
-    from django.contrib.auth import get_user_model
+def cases(count: int) -> list:
+    """`count` cases of bench._seed's desk (real vendors, policy versions and priorities, targets due by
+    the real clock), loaded with the relations `ticket_open` has on its case when it writes the
+    notice (organization, requester, vendor, policy version, priority) and their targets."""
+    from bench._seed import seed
+    from tickets.models import SlaTarget, Ticket
 
-    User = get_user_model()  # noqa: N806
-    names = [f"fanout{i:05d}" for i in range(count)]
-    existing = set(User.objects.filter(username__in=names).values_list("username", flat=True))
-    User.objects.bulk_create(
-        [
-            User(username=name, email=f"{name}@customer.test", first_name="Fan", last_name=name)
-            for name in names
-            if name not in existing
-        ],
-        batch_size=500,
+    seed(tickets=count, organizations=max(1, count // 50), show_progress=False)
+    tickets = list(
+        Ticket.objects.select_related(
+            "organization",
+            "requester__profile",
+            "requester__membership__organization",
+            "requester__notice_preference",
+            "vendor",
+            "policy_version",
+            "priority",
+        ).order_by("pk")[:count]
     )
-    return list(User.objects.filter(username__in=names).order_by("pk"))
+    targets: dict[int, list] = {}
+    for target in SlaTarget.objects.filter(ticket__in=tickets).order_by("pk"):
+        targets.setdefault(target.ticket_id, []).append(target)
+    for ticket in tickets:
+        ticket.opened_targets = targets.get(ticket.pk, [])
+    return tickets
 
 
-def queue(recipients: list, round_no: int) -> list[int]:
-    """A fan-out's rows, as lifecycle's and the SLA sweep's are written: one notices_queue."""
+def queue(tickets: list, round_no: int) -> list[int]:
+    """The "case received" rows of `tickets`, each written as tickets.notices.ticket_received writes
+    it when the case opens (its targets all running then: a snapshot of the case with its vendor and
+    priority, of the promised targets, the requester's zone, the vendor's sender), queued by one
+    notices_queue as a fan-out's rows are."""
     from django.db import transaction
 
     from portal.models import Notice, NoticeKind
-    from portal.outbox import notice_build, notices_queue
+    from portal.outbox import context_snapshots, notices_queue
+    from portal.selectors import user_timezone
+    from tickets.models import TargetState
+    from tickets.notices import _requester_rows
 
     tag = f"fanout:{round_no}:{time.monotonic_ns()}"
-    rows = [
-        notice_build(
+    rows = []
+    for ticket in tickets:
+        promised = sorted((t for t in ticket.opened_targets if t.due_at is not None), key=lambda t: t.due_at)
+        for target in promised:
+            target.state = TargetState.RUNNING  # as at opening, whatever the seeded case became since
+        ticket_snapshot, promised_snapshot = context_snapshots(ticket, promised)
+        rows += _requester_rows(
+            ticket,
             kind=NoticeKind.TICKET_RECEIVED,
-            dedupe_key=f"{tag}:user{person.pk}",
+            key=f"{tag}:case{ticket.pk}",
             template="ticket_received",
             context={
-                "ticket": {
-                    "number": f"ALC-{i:06d}",
-                    "subject": "Export fails after the update",
-                    "targets": [],
-                },
-                "recipient_name": person.get_full_name(),
-                "ticket_url": f"http://portal.test/tickets/ALC-{i:06d}/",
-                "reply_by_email": "customer",
-                "targets": [],
-                "zone_name": "UTC",
+                "ticket": ticket_snapshot,
+                "targets": promised_snapshot,
+                "zone_name": str(user_timezone(ticket.requester)),
             },
-            recipient=person,
-            reference=f"ALC-{i:06d}",
-            thread=f"ALC-{i:06d}",
-            from_email="Alectrona Support <alectrona@support.portal.test>",
-            reply_to=f"alectrona+alc-{i:06d}.x@support.portal.test",
+            people=[ticket.requester],
         )
-        for i, person in enumerate(recipients)
-    ]
+    assert len(rows) == len(tickets), (len(rows), len(tickets))
     with transaction.atomic():
         notices_queue(notices=rows)
     return list(Notice.objects.filter(dedupe_key__startswith=tag).order_by("pk").values_list("pk", flat=True))
@@ -209,11 +222,11 @@ def main() -> int:
         f"{host_check_ms():.0f} ms (75-95 quiet, 140-175 busy); load average "
         f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs"
     )
-    recipients = people(args.notices)
+    tickets = cases(args.notices)
     ratios, stored_ratios = [], []
     try:
         for round_no in range(1, args.rounds + 1):
-            ids = queue(recipients, round_no)
+            ids = queue(tickets, round_no)
             # raw smtplib sends the bytes the outbox would send, built here, off the clock.
             from portal.outbox import notices_render
 
@@ -222,6 +235,10 @@ def main() -> int:
                 (settings.DEFAULT_FROM_EMAIL, n.to_email, bytes(n.message).replace(b"<notice.", b"<raw.", 1))
                 for n in probe
             ]
+            if round_no == 1:
+                sample = probe[0]
+                line = next(x for x in sample.body_text.splitlines() if "(" in x)
+                print(f"sample notice: {sample.subject!r}; {line.strip()!r}")
             Notice.objects.filter(pk__in=ids).update(message=None, subject="", body_text="", body_html="")
             # Interleaved in blocks, raw then outbox then stored, so all three meet the same host.
             times = {"raw": 0.0, "outbox": 0.0, "stored": 0.0}
@@ -263,12 +280,12 @@ def main() -> int:
         sink.stop()
     ratio, middle = max(ratios), sorted(ratios)[len(ratios) // 2]
     print(
-        f"outbox / raw smtplib: best round {ratio:.2f}, median {middle:.2f} (goal >= {GOAL}: "
-        f"{'met' if ratio >= GOAL else 'MISSED'}); stored / raw: best {max(stored_ratios):.2f}, "
+        f"outbox / raw smtplib: best round {ratio:.2f}, median {middle:.2f} (goal: median >= {GOAL}: "
+        f"{'met' if middle >= GOAL else 'MISSED'}); stored / raw: best {max(stored_ratios):.2f}, "
         f"median {sorted(stored_ratios)[len(stored_ratios) // 2]:.2f}"
     )
     print(f"host check after: {host_check_ms():.0f} ms; load average {os.getloadavg()[0]:.1f}")
-    return 0 if ratio >= GOAL else 1
+    return 0 if middle >= GOAL else 1
 
 
 def _mid(data: bytes) -> bytes:

@@ -101,6 +101,44 @@ def _speaking(language: str, zone):
         yield
 
 
+class _RememberedTranslation:
+    """The active translation with its `gettext` answers kept: a chunk's emails look up the same
+    few dozen messages (each blocktranslate, each choice label, each date format) once per email,
+    and Django's lookup walks every catalog each time. Anything else is the translation's own."""
+
+    def __init__(self, translation_):
+        self._translation, self._answers = translation_, {}
+
+    def gettext(self, message):
+        answer = self._answers.get(message)
+        if answer is None:
+            answer = self._answers[message] = self._translation.gettext(message)
+        return answer
+
+    def __getattr__(self, name):
+        return getattr(self._translation, name)
+
+
+@contextmanager
+def _remembering_translations():
+    """For the block (one group of `_prepared`: one language), the active translation's answers
+    remembered (`_RememberedTranslation`). Django keeps the active one in trans_real._active, as
+    `translation.activate` sets it; an `override` inside the block replaces the wrapper until its
+    end, which only forgets the answers. Without i18n (USE_I18N off) nothing changes."""
+    from django.utils.translation import trans_real
+
+    active = getattr(trans_real._active, "value", None) if settings.USE_I18N else None
+    if active is None or isinstance(active, _RememberedTranslation):
+        yield
+        return
+    trans_real._active.value = _RememberedTranslation(active)
+    try:
+        yield
+    finally:
+        if isinstance(getattr(trans_real._active, "value", None), _RememberedTranslation):
+            trans_real._active.value = active
+
+
 # ---------------------------------------------------------------------------- stored context
 
 SNAPSHOT_DEPTH = 2  # a case, its vendor, the vendor's ... : related objects the request had loaded
@@ -217,11 +255,15 @@ def _instance_dump(instance: models.Model, depth: int, memo: dict) -> dict:
     return dumped
 
 
-def context_load(value):
+def context_load(value, *, memo: dict | None = None):
     """The inverse of context_dump: unsaved-looking instances built from their snapshots (no
-    query), which read their other relations lazily as any instance does."""
+    query), which read their other relations lazily as any instance does.
+
+    `memo` (a dict the caller keeps for the rows of one delivery chunk) shares one instance
+    among the rows whose snapshots of it are equal (the vendor, the priority, the policy version
+    of a fan-out's cases): built once, compared by value, so no row reads another's data."""
     if isinstance(value, list):
-        return [context_load(item) for item in value]
+        return [context_load(item, memo=memo) for item in value]
     if not isinstance(value, dict):
         return value
     if len(value) == 1:
@@ -239,34 +281,73 @@ def context_load(value):
         if key == "$json":
             return item
     if "$model" in value:
-        return _instance_load(value)
-    return {key: context_load(item) for key, item in value.items()}
+        return _instance_load(value, memo)
+    return {key: context_load(item, memo=memo) for key, item in value.items()}
 
 
-def _instance_load(snapshot: dict) -> models.Model:
-    model = apps.get_model(snapshot["$model"])
-    by_attname = {f.attname: f for f in model._meta.concrete_fields}
-    values = {}
+_KEPT_TYPES = (models.CharField, models.TextField, models.IntegerField, models.BooleanField)
+
+
+@cache
+def _load_plan(label: str) -> tuple[type[models.Model], dict, int]:
+    """Per model, once: the model, and per attname its field's position among the concrete
+    fields, the field, and whether its stored plain values need `to_python` (a CharField's str,
+    an IntegerField's int and a BooleanField's bool are already what it holds)."""
+    model = apps.get_model(label)
+    concrete = model._meta.concrete_fields
+    plan = {}
+    for index, field in enumerate(concrete):
+        kept = isinstance(field, _KEPT_TYPES) and not isinstance(field, models.JSONField)
+        if field.is_relation:
+            kept = isinstance(field.target_field, _KEPT_TYPES)
+        plan[field.attname] = (index, field, isinstance(field, models.JSONField), kept)
+    return model, plan, len(concrete)
+
+
+def _instance_load(snapshot: dict, memo: dict | None = None) -> models.Model:
+    if memo is not None:
+        key = (snapshot["$model"], snapshot["fields"].get("id"))
+        for seen, instance in memo.get(key, ()):
+            if seen == snapshot:
+                return instance
+    model, plan, width = _load_plan(snapshot["$model"])
+    values, stored = [models.DEFERRED] * width, set()
     for attname, raw in snapshot["fields"].items():
-        field = by_attname.get(attname)
-        if field is not None:
+        entry = plan.get(attname)
+        if entry is None:
+            continue
+        index, field, is_json, kept = entry
+        if is_json:
             value = context_load(raw)
-            values[attname] = value if isinstance(field, models.JSONField) else field.to_python(value)
-    instance = model(**values)
+        elif kept and type(raw) in _AS_IS:
+            value = raw
+        else:
+            value = field.to_python(context_load(raw))
+        values[index] = value
+        stored.add(attname)
+    for attname, (index, field, _, _) in plan.items():
+        if attname not in stored and not getattr(field, "generated", False):
+            values[index] = field.get_default()  # not stored (a password): what Model(**values) gave it
+    instance = model(*values)  # positional: Django's fast path, as for a row read from the database
     instance._state.adding, instance._state.db = False, "default"
     for name, target in snapshot.get("related", {}).items():
         field = model._meta.get_field(name)
-        field.set_cached_value(instance, None if target is None else _instance_load(target))
-    for key, item in snapshot.get("extra", {}).items():
-        setattr(instance, key, item)
+        field.set_cached_value(instance, None if target is None else _instance_load(target, memo))
+    for key_, item in snapshot.get("extra", {}).items():
+        setattr(instance, key_, item)
+    if memo is not None:
+        memo.setdefault(key, []).append((snapshot, instance))
     return instance
 
 
-def notice_render(notice: Notice, speech: tuple[str, object] | None = None) -> RenderedEmail:
+def notice_render(
+    notice: Notice, speech: tuple[str, object] | None = None, *, memo: dict | None = None
+) -> RenderedEmail:
     """Render a stored notice (`template` and `context`) in its recipient's language and zone
-    (`speech`, when the caller has it: notice_speech(notice))."""
+    (`speech`, when the caller has it: notice_speech(notice)); `memo`: context_load's."""
     language, zone = speech or notice_speech(notice)
-    return render_email(notice.template, context_load(notice.context), zone=zone, language=language)
+    context = context_load(notice.context, memo=memo)
+    return render_email(notice.template, context, zone=zone, language=language)
 
 
 def notice_speech(notice: Notice) -> tuple[str, object]:
@@ -301,9 +382,9 @@ def _store(notices: list[Notice]) -> None:
         )
 
 
-def _build(notice: Notice, speech: tuple[str, object] | None = None) -> None:
+def _build(notice: Notice, speech: tuple[str, object] | None = None, memo: dict | None = None) -> None:
     if notice.template:
-        rendered = notice_render(notice, speech)
+        rendered = notice_render(notice, speech, memo=memo)
         notice.subject, notice.body_text, notice.body_html = rendered.subject, rendered.text, rendered.html
     notice.message = message_bytes(notice)
 
@@ -831,9 +912,10 @@ def _send(connection, notice: Notice) -> None:
 def _prepared(notices: list[Notice], claimed_at: datetime) -> list[Notice]:
     """Build and store the message of each row that has none (one UPDATE); a row whose template
     fails to render is recorded as a failed attempt and left out. The rows are rendered grouped
-    by language and zone, each group under one switch of both; the compiled templates come from
-    the cached loader (settings.TEMPLATES: Django's default loaders, cached in tests as in
-    production)."""
+    by language and zone, each group under one switch of both and with its translations'
+    answers remembered; the snapshots the rows share (a vendor, a priority) are loaded once, and
+    the compiled templates come from the cached loader (settings.TEMPLATES: Django's default
+    loaders, cached in tests as in production)."""
     groups: dict[tuple | None, list[Notice]] = {}
     fresh, failed = [], set()
     for notice in notices:
@@ -847,11 +929,12 @@ def _prepared(notices: list[Notice], claimed_at: datetime) -> list[Notice]:
             failed.add(notice.pk)
             continue
         groups.setdefault(speech, []).append(notice)
+    memo: dict = {}  # context_load's: the instances the chunk's snapshots share
     for speech, group in groups.items():
-        with _speaking(*speech) if speech else nullcontext():
+        with _speaking(*speech) if speech else nullcontext(), _remembering_translations():
             for notice in group:
                 try:
-                    _build(notice, speech)
+                    _build(notice, speech, memo)
                 except Exception as error:  # noqa: BLE001 - one broken email must not hold the others back
                     logger.exception("Notice %s could not be rendered", notice.pk)
                     _record_failure(notice, error, claimed_at)

@@ -255,3 +255,41 @@ def test_the_written_message_is_what_email_mime_flattens(text, html):
     # compat32 folds the long Content-Type line the boundary makes; ours is short enough for one.
     expected = expected.replace(b";\r\n boundary=", b"; boundary=", 1)
     assert data == expected
+
+
+def test_equal_snapshots_of_a_chunk_are_loaded_once_and_a_different_one_apart(customer, vendors):
+    """context_load's memo (a delivery chunk's): a vendor two rows name alike is one instance, a
+    vendor whose snapshot differs (renamed between the two events) is its own."""
+    vendor = vendors["alectrona"]
+    first = context_dump({"vendor": vendor, "person": customer})
+    second = context_dump({"vendor": vendor, "person": customer})
+    vendor.name = "Alectrona renamed"
+    third = context_dump({"vendor": vendor})
+    memo: dict = {}
+    a, b, c = (context_load(stored, memo=memo) for stored in (first, second, third))
+    assert a["vendor"] is b["vendor"] and a["person"] is b["person"]
+    assert c["vendor"] is not a["vendor"] and c["vendor"].name == "Alectrona renamed"
+    assert a["vendor"].name == first["vendor"]["fields"]["name"] != "Alectrona renamed"
+    assert context_load(first)["vendor"] is not a["vendor"]  # no memo, no sharing
+
+
+def test_a_chunk_in_two_languages_is_rendered_each_in_its_own(customer, colleague):
+    """The rows of one chunk grouped by language, each group's translations remembered: a
+    remembered answer never crosses into the other language's rows, nor outlives the delivery."""
+    from django.utils.translation import trans_real
+
+    from portal.models import Profile
+
+    Profile.objects.create(user=customer, language="ru")
+    Profile.objects.create(user=colleague, language="en")
+    ids = rows(customer, 2, tag="ru") + rows(colleague, 2, tag="en")
+    Notice.objects.filter(pk__in=ids[2:]).update(recipient=colleague)
+    ordered = [ids[0], ids[2], ids[1], ids[3]]  # the languages alternate in the chunk
+    notice_deliver(notice_ids=ordered)
+    bodies = {m.to[0]: [] for m in mail.outbox}
+    for message in mail.outbox:
+        bodies[message.to[0]].append(message.body)
+    assert len(mail.outbox) == 4
+    assert all("Здравствуйте" in body for body in bodies[customer.email])
+    assert all("Hello" in body and "Здравствуйте" not in body for body in bodies[colleague.email])
+    assert not isinstance(getattr(trans_real._active, "value", None), outbox._RememberedTranslation)
