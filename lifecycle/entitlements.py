@@ -30,13 +30,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import prefetch_related_objects
+from django.db.models import QuerySet, prefetch_related_objects
 from django.utils.translation import gettext_lazy as _
 
 from policies.calendars import to_clock
 from policies.models import PolicyVersion, TargetKind, Vendor
 from policies.selectors import version_in_force, version_terms
 from policies.services import PlannedTarget, SourceCode, target_duration
+from portal.compiled import CompiledGet
 
 from .dates import Phase
 from .models import Contract, MajorVersion, Plan, PremiumOptionKind, Product, TermsPhase
@@ -154,14 +155,29 @@ def contract_required(*, vendor: Vendor, at: datetime, version: PolicyVersion | 
     return LICENSE_EXCLUSION_CODE in version_terms(version).exclusions
 
 
+def _contracts_of(organization_id: int, vendor_id: int) -> QuerySet[Contract]:
+    return Contract.objects.filter(organization=organization_id, vendor=vendor_id).order_by()
+
+
+# Every opening asks: the SQL built once (portal.compiled).
+_CONTRACTS = CompiledGet(Contract, _contracts_of, kinds=("int", "int"))
+_CONTRACTS_OF_PRODUCT = CompiledGet(
+    Contract,
+    lambda organization_id, vendor_id, product_id: _contracts_of(organization_id, vendor_id).filter(
+        product=product_id
+    ),
+    kinds=("int", "int", "int"),
+)
+
+
 def _contracts(*, organization, vendor: Vendor, product: Product | None) -> list[Contract]:
     # Unordered in SQL: the model's ordering joins two tables to sort rows that are nearly
     # always none or one. Most organizations hold no contract with most vendors, so the look-up
     # stays one plain query, and what a contract needs is fetched only for the contracts there are.
-    contracts = Contract.objects.filter(organization=organization, vendor=vendor).order_by()
-    if product is not None:
-        contracts = contracts.filter(product=product)
-    found = list(contracts)
+    if product is None:
+        found = _CONTRACTS.all(organization.pk, vendor.pk)
+    else:
+        found = _CONTRACTS_OF_PRODUCT.all(organization.pk, vendor.pk, product.pk)
     prefetch_related_objects(
         found,
         "product",

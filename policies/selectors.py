@@ -33,6 +33,17 @@ def _calendars() -> QuerySet[SupportCalendar]:
     return SupportCalendar.objects.prefetch_related("windows", "closed_dates")
 
 
+def _reached(vendor_id: int, at: datetime) -> QuerySet[PolicyVersion]:
+    """The vendor's versions published and in effect by `at`, latest first: the first is in force."""
+    reached = PolicyVersion.objects.filter(vendor=vendor_id, published_at__lte=at, effective_from__lte=at)
+    return reached.order_by("-effective_from")
+
+
+_VERSION_KEY = CompiledGet(
+    PolicyVersion,
+    lambda vendor_id, at: _reached(vendor_id, at).values_list("pk", flat=True)[:1],
+    kinds=("int", "datetime"),
+)
 _published_versions: dict[int, PolicyVersion] = {}
 _vendors_seen: set[int] = set()  # vendors whose version in force this process has read as a row
 
@@ -48,15 +59,13 @@ def version_in_force(*, vendor: Vendor, at: datetime | None = None) -> PolicyVer
     from a memo, as `version_terms` keeps the terms: a published version is a record nobody edits
     (the admin shows it read-only and never deletes it). The caller gets a copy of its own."""
     at = at or timezone.now()
-    reached = PolicyVersion.objects.filter(vendor=vendor, published_at__lte=at, effective_from__lte=at)
-    reached = reached.order_by("-effective_from")  # one row at most, latest first
     if vendor.pk in _vendors_seen:
-        pk = reached.values_list("pk", flat=True).first()
+        pk = next(iter(_VERSION_KEY.rows(vendor.pk, at)), (None,))[0]  # the key's SQL built once
         version = _published_versions.get(pk) if pk is not None else None
         if version is None and pk is not None:
             version = _published_versions[pk] = PolicyVersion.objects.get(pk=pk)
     else:
-        version = reached.first()
+        version = _reached(vendor.pk, at).first()
         if version is not None:
             _published_versions[version.pk] = version
             _vendors_seen.add(vendor.pk)

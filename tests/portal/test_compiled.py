@@ -44,3 +44,40 @@ def test_more_than_one_row_raises_multiple_objects_returned(organization, other_
     OrganizationFactory(slug="initech", timezone="America/Chicago")
     with pytest.raises(Organization.MultipleObjectsReturned):
         in_zone.get("America/Chicago")
+
+
+def test_several_values_of_each_kind_in_their_places_as_the_queryset_has_them(customer, colleague):
+    """Keys, a datetime (adapted as its column stores it) named twice, a value list and a list of
+    instances: each call answers as the QuerySet built with those values."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    for user in (customer, customer, colleague):
+        api_token_create(user=user)
+    created = sorted(ApiToken.objects.values_list("created_at", flat=True))
+
+    def build(user_id, at):
+        return ApiToken.objects.filter(user=user_id, created_at__lte=at, last_used_at__isnull=True).exclude(
+            created_at__gt=at
+        )
+
+    keys = CompiledGet(
+        ApiToken, lambda u, at: build(u, at).values_list("pk", flat=True), kinds=("int", "datetime")
+    )
+    tokens = CompiledGet(ApiToken, lambda u, at: build(u, at).order_by("pk"), kinds=("int", "datetime"))
+    moments = [created[0] - timedelta(seconds=1), *created, timezone.now() + timedelta(days=1)]
+    for user in (customer, colleague):
+        for at in moments:
+            expected = list(build(user.pk, at).order_by("pk"))
+            assert sorted(row[0] for row in keys.rows(user.pk, at)) == [t.pk for t in expected]
+            found = tokens.all(user.pk, at)
+            assert [(t.pk, t.user_id, t.created_at, t.digest) for t in found] == [
+                (t.pk, t.user_id, t.created_at, t.digest) for t in expected
+            ]
+    assert len(tokens.all(customer.pk, moments[-1])) == 2
+
+
+def test_a_marker_that_cannot_reach_the_sql_as_it_is_is_refused(organization):
+    with pytest.raises(ValueError, match="did not reach its SQL"):
+        CompiledGet(Organization, lambda slug: Organization.objects.filter(slug=slug.upper())).get("acme")
