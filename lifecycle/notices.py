@@ -118,7 +118,7 @@ def milestone_notices_queue(*, today: date) -> int:
                 for person in _customers(major, today=today, any_version=False)
             ]
     with transaction.atomic():
-        return notices_queue(notices=rows)
+        return notices_queue(notices=rows, build=True)  # the daily task's: built here (issue 24)
 
 
 def new_major_notices_queue(*, today: date) -> int:
@@ -146,7 +146,7 @@ def new_major_notices_queue(*, today: date) -> int:
             for person in _customers(major, today=today, any_version=True)
         ]
     with transaction.atomic():
-        return notices_queue(notices=rows)
+        return notices_queue(notices=rows, build=True)  # the daily task's: built here (issue 24)
 
 
 # ---------------------------------------------------------------------------- policy changes
@@ -179,10 +179,14 @@ def policy_change_send_at(version: PolicyVersion) -> datetime:
     return max(version.published_at, version.effective_from - NOTICE_LEAD)
 
 
-def policy_change_notices_queue(*, version: PolicyVersion, now: datetime | None = None) -> int:
+def policy_change_notices_queue(
+    *, version: PolicyVersion, now: datetime | None = None, build: bool = False
+) -> int:
     """Queue the change notice of a published version for every current recipient; the rows wait
     in the outbox until a week before the effective date. Safe to repeat (the daily task does,
-    to reach customers whose contract began after publishing): one email per person and version."""
+    to reach customers whose contract began after publishing): one email per person and version.
+    `build` (the daily task's): each new row's message built and stored as it is queued
+    (notices_queue); a publication, which may be a web request, leaves them to the delivery."""
     now = now or timezone.now()
     if not version.is_published or version.effective_from <= now:
         return 0
@@ -221,14 +225,14 @@ def policy_change_notices_queue(*, version: PolicyVersion, now: datetime | None 
             )
         )
     with transaction.atomic():
-        return notices_queue(notices=rows)
+        return notices_queue(notices=rows, build=build)
 
 
 def policy_change_notices_sweep(*, now: datetime | None = None) -> int:
     """Daily: re-queue the notices of every published version not yet in effect."""
     now = now or timezone.now()
     upcoming = PolicyVersion.objects.published().filter(effective_from__gt=now).select_related("vendor")
-    return sum(policy_change_notices_queue(version=version, now=now) for version in upcoming)
+    return sum(policy_change_notices_queue(version=version, now=now, build=True) for version in upcoming)
 
 
 def on_policy_version_published(sender, *, version: PolicyVersion, published_at: datetime, **kwargs) -> None:

@@ -138,6 +138,9 @@ class PolicyVersion(models.Model):
     published_at = models.DateTimeField(null=True, blank=True, help_text=_("Empty while a draft."))
     source_url = models.URLField(blank=True)
     source_text = models.TextField(blank=True)
+    # The policy's full text (kilobytes) is in no email: a notice's snapshot of a version leaves it
+    # out (portal.outbox.context_dump; issue 24), loaded back as "".
+    notice_snapshot_omits = ("source_text",)
     exclusions_preamble = models.CharField(
         max_length=300,
         blank=True,

@@ -4,7 +4,9 @@ Delivery is at-least-once made as close to exactly-once as SMTP allows:
 
 1. `notice_queue` writes one row per (event, recipient) under a unique `dedupe_key`, with the
    email's template name and the context it needs (`context_dump`: values, and a snapshot of
-   each model instance's fields): nothing is rendered in the request. Queueing the same notice
+   each model instance's fields): nothing is rendered in the request. A background fan-out (a
+   policy change, a lifecycle milestone, the maintenance and SLA sweeps: `notices_queue(build=
+   True)`) renders and stores each new row's message as it queues it, so step 3 finds it built. Queueing the same notice
    twice keeps the first row. After commit, one thin Celery task is enqueued; if the broker is
    down that is logged and the periodic sweep sends the row later.
 2. `notice_deliver` claims a chunk of rows in one statement (pending → sending; on PostgreSQL
@@ -167,7 +169,9 @@ def context_dump(value, _depth: int = 0, _memo: dict | None = None):
     a model instance becomes a snapshot of its concrete fields as they are now (the email tells
     of this moment, not of the row when it is sent), with the forward relations the caller had
     loaded and its public plain attributes; datetimes, dates, decimals and safe strings keep
-    their type. Passwords are never stored; anything else raises TypeError. An instance met
+    their type. Passwords are never stored, nor the fields a model names in
+    `notice_snapshot_omits` (big text no email reads: a policy version's full text); anything
+    else raises TypeError. An instance met
     twice at the same depth (a case and its targets' case) is walked once."""
     if _memo is None:
         _memo = {}
@@ -203,8 +207,9 @@ def _dump_plan(model: type[models.Model]) -> tuple[tuple, frozenset]:
     """Per model, once: the fields a snapshot stores (attname, how to store it, the field when it
     is a relation) and the names its plain attributes must not shadow."""
     fields = []
+    omitted = frozenset(getattr(model, "notice_snapshot_omits", ()))  # big text no email reads
     for field in model._meta.concrete_fields:
-        if field.name in _SECRET_FIELDS or getattr(field, "generated", False):
+        if field.name in _SECRET_FIELDS or field.name in omitted or getattr(field, "generated", False):
             continue
         if isinstance(field, models.BinaryField):
             continue
@@ -429,7 +434,7 @@ def message_bytes(notice: Notice) -> bytes:
         ("Subject", _header(notice.subject)),
         ("From", _address(from_email)),
         ("To", _address(notice.to_email)),
-        ("Date", formatdate(localtime=settings.EMAIL_USE_LOCALTIME)),
+        ("Date", formatdate(_dated(notice), localtime=settings.EMAIL_USE_LOCALTIME)),
         ("Message-ID", notice.message_id),
     ]
     if reply_to:
@@ -440,6 +445,15 @@ def message_bytes(notice: Notice) -> bytes:
     delimiter = f"\r\n--{boundary}".encode("ascii")
     # As email.generator lays out a multipart: a blank line, then each part after its delimiter.
     return b"".join([head, delimiter, b"\r\n", text, delimiter, b"\r\n", html, delimiter, b"--\r\n"])
+
+
+def _dated(notice: Notice) -> float:
+    """The message's Date: now, or the row's send_after when it is later (a fan-out builds a
+    policy change's emails when it queues them, a week before they are due): RFC 5322's moment
+    the message is ready to enter the mail system."""
+    now = time.time()
+    due = notice.send_after.timestamp() if notice.send_after else now
+    return max(now, due)
 
 
 def _header(value: str):
@@ -641,10 +655,16 @@ def _muted_user_ids(notices: list[Notice]) -> set[int]:
     return muted
 
 
-def notices_queue(*, notices: list[Notice]) -> int:
+def notices_queue(*, notices: list[Notice], build: bool = False) -> int:
     """Write a batch of built rows in a few statements (the sweeps' path): drop unwanted and
     address-less ones, keep existing keys untouched, enqueue the new due rows after commit.
-    Returns how many rows were new."""
+    Returns how many rows were new.
+
+    `build` (issue 24; background fan-outs only, never a web request): each new row's message
+    is rendered and built here, in its recipient's language and zone, and stored with it (one
+    more statement), so that its delivery only claims, sends the stored bytes and marks. A row
+    that fails to render stays pending without a message: its delivery renders it, as without
+    `build`. A key another writer inserted first keeps that writer's row, unbuilt by us."""
     muted = _muted_user_ids(notices)
     wanted = [n for n in notices if n.to_email and (n.recipient_id, n.kind) not in muted]
     if not wanted:
@@ -654,11 +674,20 @@ def notices_queue(*, notices: list[Notice]) -> int:
     fresh = [n for n in wanted if n.dedupe_key not in existing]
     Notice.objects.bulk_create(fresh, batch_size=500, ignore_conflicts=True)
     now = timezone.now()
-    due = list(
-        Notice.objects.filter(
-            dedupe_key__in=[n.dedupe_key for n in fresh], state=NoticeState.PENDING, send_after__lte=now
-        ).values_list("pk", flat=True)
+    written = Notice.objects.filter(dedupe_key__in=[n.dedupe_key for n in fresh]).values_list(
+        "dedupe_key", "pk", "message_id", "state", "send_after"
     )
+    ours = {n.dedupe_key: n for n in fresh}
+    due, mine = [], []
+    for key, pk, message_id, state, send_after in written:
+        if state == NoticeState.PENDING and send_after <= now:
+            due.append(pk)
+        notice = ours[key]
+        if message_id == notice.message_id:  # this call's row, not a concurrent writer's
+            notice.pk = pk
+            mine.append(notice)
+    if build:
+        _store(_built(mine, failed=lambda notice, error: None))  # left pending, rendered at delivery
     notices_enqueue_on_commit(due)
     return len(fresh)
 
@@ -910,26 +939,37 @@ def _send(connection, notice: Notice) -> None:
 
 
 def _prepared(notices: list[Notice], claimed_at: datetime) -> list[Notice]:
-    """Build and store the message of each row that has none (one UPDATE); a row whose template
-    fails to render is recorded as a failed attempt and left out. The rows are rendered grouped
-    by language and zone, each group under one switch of both and with its translations'
-    answers remembered; the snapshots the rows share (a vendor, a priority) are loaded once, and
-    the compiled templates come from the cached loader (settings.TEMPLATES: Django's default
-    loaders, cached in tests as in production)."""
+    """Build and store the message of each row that has none (one UPDATE: `_built`); a row whose
+    template fails to render is recorded as a failed attempt and left out. The compiled
+    templates come from the cached loader (settings.TEMPLATES: Django's default loaders, cached
+    in tests as in production)."""
+    failed = set()
+
+    def fail(notice: Notice, error: Exception) -> None:
+        _record_failure(notice, error, claimed_at)
+        failed.add(notice.pk)
+
+    _store(_built([n for n in notices if n.message is None], failed=fail))
+    return [n for n in notices if n.pk not in failed]
+
+
+def _built(notices: list[Notice], *, failed) -> list[Notice]:
+    """Render and build the message of each of `notices` (the one rule for both places that do:
+    a delivery's chunk, `_prepared`, and a background fan-out as it queues, `notices_queue`);
+    return those built. The rows are rendered grouped by language and zone, each group under one
+    switch of both and with its translations' answers remembered; the snapshots the rows share
+    (a vendor, a priority) are loaded once. A row that fails is logged and handed to `failed`."""
     groups: dict[tuple | None, list[Notice]] = {}
-    fresh, failed = [], set()
+    fresh = []
     for notice in notices:
-        if notice.message is not None:
-            continue
         try:
             speech = notice_speech(notice) if notice.template else None
         except Exception as error:  # noqa: BLE001 - one broken row (an unknown zone) must not hold the others back
             logger.exception("Notice %s could not be rendered", notice.pk)
-            _record_failure(notice, error, claimed_at)
-            failed.add(notice.pk)
+            failed(notice, error)
             continue
         groups.setdefault(speech, []).append(notice)
-    memo: dict = {}  # context_load's: the instances the chunk's snapshots share
+    memo: dict = {}  # context_load's: the instances the rows' snapshots share
     for speech, group in groups.items():
         with _speaking(*speech) if speech else nullcontext(), _remembering_translations():
             for notice in group:
@@ -937,12 +977,11 @@ def _prepared(notices: list[Notice], claimed_at: datetime) -> list[Notice]:
                     _build(notice, speech, memo)
                 except Exception as error:  # noqa: BLE001 - one broken email must not hold the others back
                     logger.exception("Notice %s could not be rendered", notice.pk)
-                    _record_failure(notice, error, claimed_at)
-                    failed.add(notice.pk)
+                    notice.message = None
+                    failed(notice, error)
                     continue
                 fresh.append(notice)
-    _store(fresh)
-    return [n for n in notices if n.pk not in failed]
+    return fresh
 
 
 def _record_uncertain(notice: Notice, error: Exception, claimed_at: datetime) -> None:

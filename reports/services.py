@@ -51,12 +51,13 @@ def outage_record(
     return outage, True
 
 
-def outage_announce(*, outage: Outage, now: datetime | None = None) -> int:
+def outage_announce(*, outage: Outage, now: datetime | None = None, build: bool = False) -> int:
     """Announce planned work (scheduled maintenance outside the window, an upgrade) to the members
     of the affected organizations once its notice is due: MAINTENANCE_NOTICE_HOURS before it
     begins, or at once when recorded later than that (it then counts as downtime: outage_excused).
     Once per outage: `announced_at` is set under the row's lock, and each email's dedupe key names
-    the outage and the person. Work already begun is never announced. Returns the emails queued."""
+    the outage and the person. Work already begun is never announced. Returns the emails queued.
+    `build` (the minute sweep's): the emails built and stored as they are queued (notices_queue)."""
     now = now or timezone.now()
     if outage.cause not in ANNOUNCED_CAUSES or outage.announced_at is not None or outage.is_cancelled:
         return 0
@@ -68,7 +69,7 @@ def outage_announce(*, outage: Outage, now: datetime | None = None) -> int:
             return 0
         locked.announced_at = outage.announced_at = now
         locked.save(update_fields=["announced_at"])
-        return notices_queue(notices=_announcements(locked))
+        return notices_queue(notices=_announcements(locked), build=build)
 
 
 def _announcements(outage: Outage) -> list:
@@ -111,7 +112,7 @@ def maintenance_notices_sweep(*, now: datetime | None = None) -> int:
         start__gt=now,
         start__lte=now + announcement_lead() + ANNOUNCE_EARLY,
     ).only("pk", "cause", "start", "announced_at")
-    return sum(outage_announce(outage=outage, now=now) for outage in due)
+    return sum(outage_announce(outage=outage, now=now, build=True) for outage in due)
 
 
 @transaction.atomic

@@ -433,7 +433,7 @@ def sla_escalations(breached: list[SlaTarget]) -> int:
                 thread=thread,
             )
         )
-    return notices_queue(notices=rows)
+    return notices_queue(notices=rows, build=True)  # the sweep's task: built here (issue 24)
 
 
 def sla_warnings(targets: list[SlaTarget]) -> int:
@@ -451,4 +451,4 @@ def sla_warnings(targets: list[SlaTarget]) -> int:
             recipients=recipients,
             context={"share": share},
         )
-    return notices_queue(notices=rows)
+    return notices_queue(notices=rows, build=True)  # the sweep's task: built here (issue 24)
