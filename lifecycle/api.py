@@ -74,9 +74,9 @@ class LifecyclePreviewApi(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("ga", str, required=True, description="YYYY-MM-DD"),
-            OpenApiParameter("eos", str, required=True, description="YYYY-MM-DD"),
-            OpenApiParameter("next_major_ga", str, required=False, description="YYYY-MM-DD"),
+            OpenApiParameter("ga", str, required=True, description=_("YYYY-MM-DD")),
+            OpenApiParameter("eos", str, required=True, description=_("YYYY-MM-DD")),
+            OpenApiParameter("next_major_ga", str, required=False, description=_("YYYY-MM-DD")),
         ],
         responses=OutputSerializer,
     )

@@ -23,8 +23,8 @@ UNKNOWN_VENDOR = _("Unknown vendor {slug!r}; choose one of: {choices}.")
 OPENED_OUT_OF_RANGE = _("Give a date between the years {first} and {last}.")
 # Deadlines lie days or weeks after the opening; far dates would overflow the clock's arithmetic.
 OPENED_YEARS = (2000, 2100)
-NOT_FOUND = OpenApiResponse(OpenApiTypes.OBJECT, description="No such vendor, or no policy in force.")
-BAD_INPUT = OpenApiResponse(OpenApiTypes.OBJECT, description='{"field": ["message"]}: the wrong field.')
+NOT_FOUND = OpenApiResponse(OpenApiTypes.OBJECT, description=_("No such vendor, or no policy in force."))
+BAD_INPUT = OpenApiResponse(OpenApiTypes.OBJECT, description=_('{"field": ["message"]}: the wrong field.'))
 
 
 class TargetSerializer(Serializer):
@@ -194,7 +194,7 @@ class SlaPreviewApi(APIView):
             OpenApiParameter("vendor", str, required=True),
             OpenApiParameter("priority", str, required=True),
             OpenApiParameter(
-                "opened_at", OpenApiTypes.DATETIME, required=True, description="ISO 8601 with offset"
+                "opened_at", OpenApiTypes.DATETIME, required=True, description=_("ISO 8601 with offset")
             ),
         ],
         responses={200: OutputSerializer, 400: BAD_INPUT},

@@ -146,7 +146,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     str,
     OpenApiParameter.HEADER,
     required=False,
-    description=(
+    description=_(
         "Optional; any unique string of 1 to 255 printable ASCII characters, e.g. a UUID. Sending "
         "the same request again with the same key (a retry after a timeout, two requests in flight) "
         "creates nothing more: it answers with the first request's status and body, with the header "
@@ -157,7 +157,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 KEY_REUSED_ANSWER = OpenApiResponse(
     OpenApiTypes.OBJECT,
-    description='{"Idempotency-Key": ["message"]}: the key was already used for a different request.',
+    description=_('{"Idempotency-Key": ["message"]}: the key was already used for a different request.'),
 )
 
 

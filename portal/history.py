@@ -3,7 +3,8 @@
 `Model.history` is a descriptor that builds a new manager class (`Manager.from_queryset`, which
 walks the queryset class with `inspect`) on every access, and simple-history reads it on every
 save of a tracked model: about 0.2 ms each time, for a class that never changes.
-Every tracked model uses `HistoricalRecords` from here, and every admin of one `HistoryAdmin`."""
+Every tracked model uses `HistoricalRecords` from here, and every admin of one `HistoryAdmin`, whose
+history page words each change reason in the reader's language where the model's admin knows how."""
 
 from __future__ import annotations
 
@@ -38,6 +39,16 @@ class HistoryAdmin(SimpleHistoryAdmin):
     def history_view(self, request, object_id, extra_context=None):
         _valid_or_404(self.model._meta.pk, unquote(object_id))
         return super().history_view(request, object_id, extra_context)
+
+    def history_reason_words(self, reason: str | None) -> str:
+        """A change reason as the history page shows it: as stored, unless the model's admin words
+        the codes its services store (tickets.words.reason_words)."""
+        return reason or ""
+
+    def render_history_view(self, request, template, context, **kwargs):
+        for record in context["page_obj"].object_list:
+            record.history_change_reason = self.history_reason_words(record.history_change_reason)
+        return super().render_history_view(request, template, context, **kwargs)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         _valid_or_404(self.model._meta.pk, object_id)

@@ -1,14 +1,19 @@
 """What the desk records as a code and its parameters, in the reader's words (issue 22 point 1).
 
 An SLA event's cause (SlaEvent.code/params), where a target's duration comes from
-(SlaTarget.source_code/params) and the notes a merge writes into the conversation (Reply.note/params)
-are stored as a code and plain JSON values, never as text in one language: the case page, admin, the
-API and the emails word them here, in the active language, when they are read. Each row also keeps its
+(SlaTarget.source_code/params), the notes the desk writes itself into the conversation — a merge's,
+a decline's, a re-classification's (Reply.note/params) — and why a case changed, in its history
+(history_change_reason, a code and its values as compact JSON), are stored as a code and plain JSON
+values, never as text in one language: the case page, admin, the API and the emails word them here,
+in the active language, when they are read. Each row but the history's also keeps its
 English wording (`detail`, `source`, `body`) as a fallback: rows written before the codes existed that
-the data migration could not read back show that text as it is."""
+the data migration could not read back show that text as it is; so does a history row written before
+the codes, whose reason is English text."""
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -18,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from lifecycle.models import Plan
 from policies.services import SourceCode
-from policies.words import duration_words
+from policies.words import decline_words, duration_words
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,16 @@ class Note:
 
     MERGED_FROM = "merged_from"  # number, subject, body: the duplicate's description, on the kept case
     MERGED_INTO = "merged_into"  # number: the kept case; message: the desk's words, if any
+    # vendor, preamble, exclusion: the policy's words; texts: the vendor's own translations of the
+    # last two, per language; reason: the desk's words, if any
+    DECLINED = "declined"
+    RECLASSIFIED = "reclassified"  # vulnerability: true or false; cve_id, if any; reason (internal)
+
+
+def _reclassified(vulnerability: bool) -> str:
+    if vulnerability:
+        return _("Re-classified as a vulnerability")
+    return _("Re-classified as not a vulnerability")
 
 
 def note_words(code: str, params: dict | None = None, fallback: str = "") -> str:
@@ -159,4 +174,75 @@ def note_words(code: str, params: dict | None = None, fallback: str = "") -> str
     if code == Note.MERGED_INTO:
         told = _("This case was merged into %(number)s, where the desk continues with it.") % params
         return f"{told} {params.get('message', '')}".strip()
+    if code == Note.DECLINED:
+        texts = params.get("texts", {}).get((translation.get_language() or "").split("-")[0], {})
+        words = decline_words(
+            vendor=params["vendor"],
+            preamble=texts.get("preamble") or params.get("preamble", ""),
+            exclusion=texts.get("exclusion") or params["exclusion"],
+        )
+        return f"{words}\n\n{params['reason']}" if params.get("reason") else words
+    if code == Note.RECLASSIFIED:
+        said = _reclassified(params["vulnerability"])
+        if params.get("cve_id"):
+            said = f"{said} ({params['cve_id']})"
+        return _("%(change)s: %(reason)s") % {"change": said, "reason": params["reason"]}
     return fallback
+
+
+# ---------------------------------------------------------------------------- a case's history
+
+
+class Reason:
+    """Why a case changed, as its history records it (history_change_reason), besides the SLA causes
+    it shares (Cause.MERGED, Cause.PRIORITY_CHANGED)."""
+
+    DECLINED_OUT_OF_SCOPE = "declined_out_of_scope"  # exclusion: the exclusion's code
+    INCIDENT_MOVED = "incident_moved"  # duplicate, into: the numbers of a merge that moved an incident
+    RECLASSIFIED = "reclassified"  # vulnerability: true or false; reason: the desk's words
+
+
+REASON_LENGTH = 100  # HistoricalTicket.history_change_reason's max_length
+CUT = "…"
+
+
+STORED_REASON = re.compile(r"([a-z_]+):(\{.*\})", re.DOTALL)
+
+
+def stored_reason(code: str, params: dict | None = None) -> str:
+    """A change reason as the history stores it: `code:{params}`, the values as compact JSON, to fit
+    the 100-character column. Only the free text (`reason`) is ever cut, marked with "…"; the whole
+    of it lives where the change keeps it (the internal note, the SLA event)."""
+    params = dict(params or {})
+
+    def dumped() -> str:
+        return f"{code}:{json.dumps(params, ensure_ascii=False, separators=(',', ':'))}"
+
+    text = dumped()
+    if len(text) > REASON_LENGTH and params.get("reason"):
+        keep = max(len(params["reason"]) - (len(text) - REASON_LENGTH) - len(CUT), 0)
+        params["reason"] = params["reason"][:keep].rstrip() + CUT
+        text = dumped()
+    return text[:REASON_LENGTH]
+
+
+def reason_words(stored: str | None) -> str:
+    """A stored change reason in the active language: a code's words, or, for a reason written
+    before the codes (plain English text) or an unknown code, the stored text as it is."""
+    stored = stored or ""
+    match = STORED_REASON.fullmatch(stored)
+    try:
+        code, params = match[1], json.loads(match[2])
+    except (TypeError, ValueError):  # no match, or no JSON after all
+        return stored
+    try:
+        if code == Reason.DECLINED_OUT_OF_SCOPE:
+            return _("Declined out of scope: %(exclusion)s") % params
+        if code == Reason.INCIDENT_MOVED:
+            return _("%(duplicate)s merged into %(into)s") % params
+        if code == Reason.RECLASSIFIED:
+            change = _reclassified(params["vulnerability"])
+            return _("%(change)s: %(reason)s") % {"change": change, "reason": params["reason"]}
+        return event_words(code, params, stored) if code in CAUSES else stored
+    except (KeyError, TypeError):
+        return stored

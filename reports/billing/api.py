@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
@@ -23,8 +24,12 @@ from .views import month_or_none
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "coerce_to_string": True}
 CENT = Decimal("0.01")
-MONTH_PARAMETER = OpenApiParameter("month", str, OpenApiParameter.PATH, description="YYYY-MM, a UTC month.")
-CONTRACT_PARAMETER = OpenApiParameter("contract_id", int, OpenApiParameter.PATH, description="Contract id.")
+MONTH_PARAMETER = OpenApiParameter(
+    "month", str, OpenApiParameter.PATH, description=_("YYYY-MM, a UTC month.")
+)
+CONTRACT_PARAMETER = OpenApiParameter(
+    "contract_id", int, OpenApiParameter.PATH, description=_("Contract id.")
+)
 
 
 class StatementApi(APIView):

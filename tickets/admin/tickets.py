@@ -40,6 +40,7 @@ from ..services import (
 )
 from ..services.billing import ticket_reclassify
 from ..services.vendors import ticket_set_vendor_reference
+from ..words import reason_words
 from .casetables import case_table
 from .desk import BUILT_IN_VIEWS, save_view, saved_views_for
 from .forms import (
@@ -419,6 +420,9 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
                 messages.INFO,
             )
         return kwargs
+
+    def history_reason_words(self, reason: str | None) -> str:
+        return reason_words(reason)  # stored as a code and its values, worded for the agent reading
 
     def get_urls(self):
         def view(function):

@@ -32,7 +32,7 @@ from ..models import (
 from ..services import billing
 from .common import NUMBER, CaseRecordsApi, TicketApi, desk_only, error_answers, person_shown, ticket_or_404
 
-ORDER_ID = OpenApiParameter("order_id", int, OpenApiParameter.PATH, description="The order's id.")
+ORDER_ID = OpenApiParameter("order_id", int, OpenApiParameter.PATH, description=_("The order's id."))
 NO_ORGANIZATION = _("Only members of a customer organization order; staff name the organization.")
 UNKNOWN_ORGANIZATION = _("No organization {slug!r}.")
 MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": True}
@@ -224,8 +224,10 @@ class OnsiteVisitApi(TicketApi):
         parameters=[NUMBER],
         request=InputSerializer,
         responses={201: OnsiteVisitOutput, **error_answers(400, 401, 404)},
-        description="Ask for an on-site visit after remote diagnosis failed (a critical Basic case) or "
-        "as a Premium emergency: the same entitlement rules as at opening.",
+        description=_(
+            "Ask for an on-site visit after remote diagnosis failed (a critical Basic case) or "
+            "as a Premium emergency: the same entitlement rules as at opening."
+        ),
     )
     def post(self, request, number: str):
         ticket = ticket_or_404(request.user, number)
@@ -244,7 +246,7 @@ class OnsiteScheduleApi(TicketApi):
         parameters=[NUMBER],
         request=InputSerializer,
         responses={200: OnsiteVisitOutput, **error_answers(400, 401, 403, 404)},
-        description="The desk schedules the case's requested on-site visit (again to move it).",
+        description=_("The desk schedules the case's requested on-site visit (again to move it)."),
     )
     def post(self, request, number: str):
         ticket = ticket_or_404(request.user, number)
@@ -264,8 +266,10 @@ class OnsiteArrivalApi(TicketApi):
         parameters=[NUMBER],
         request=InputSerializer,
         responses={200: OnsiteVisitOutput, **error_answers(400, 401, 403, 404)},
-        description="The desk records the specialist's arrival on site (on-site work is logged only "
-        "after it); recording it again keeps the first arrival.",
+        description=_(
+            "The desk records the specialist's arrival on site (on-site work is logged only "
+            "after it); recording it again keeps the first arrival."
+        ),
     )
     def post(self, request, number: str):
         ticket = ticket_or_404(request.user, number)
@@ -296,9 +300,11 @@ class ClassificationApi(TicketApi):
         parameters=[NUMBER],
         request=InputSerializer,
         responses={200: ClassificationOutput, **error_answers(400, 401, 403, 404)},
-        description="The desk re-classifies a case as a vulnerability or not, with a reason (an "
-        "internal note and the case history); its charge is decided again by the rules of its "
-        "opening day.",
+        description=_(
+            "The desk re-classifies a case as a vulnerability or not, with a reason (an "
+            "internal note and the case history); its charge is decided again by the rules of its "
+            "opening day."
+        ),
     )
     def post(self, request, number: str):
         ticket = ticket_or_404(request.user, number)
@@ -409,7 +415,7 @@ class OrderCollectionApi(TicketApi):
     @extend_schema(
         operation_id="orders_list",
         responses={200: OrderOutput(many=True), **error_answers(401)},
-        description="Your organization's orders, quotes on cases and pilot requests, newest first.",
+        description=_("Your organization's orders, quotes on cases and pilot requests, newest first."),
     )
     def get(self, request):
         return Response(_out(OrderOutput, _orders(request.user)[:500], request, many=True))
@@ -522,8 +528,10 @@ class PilotCollectionApi(TicketApi):
         operation_id="pilots_create",
         request=InputSerializer,
         responses={201: OrderOutput, **error_answers(400, 401)},
-        description="Ask for a pilot version of an announced major version before its general "
-        "availability; asking again answers the request already made.",
+        description=_(
+            "Ask for a pilot version of an announced major version before its general "
+            "availability; asking again answers the request already made."
+        ),
     )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)

@@ -83,19 +83,21 @@ class TicketPageOutput(Serializer):
 
 LIST_PARAMETERS = [
     OpenApiParameter("status", str, enum=Status.values),
-    OpenApiParameter("vendor", str, description="Vendor slug, e.g. alectrona."),
-    OpenApiParameter("priority", str, description="Priority code, e.g. high."),
+    OpenApiParameter("vendor", str, description=_("Vendor slug, e.g. alectrona.")),
+    OpenApiParameter("priority", str, description=_("Priority code, e.g. high.")),
     OpenApiParameter(
-        "sla_state", str, enum=TargetState.values, description="The case's worst SLA state now."
+        "sla_state", str, enum=TargetState.values, description=_("The case's worst SLA state now.")
     ),
-    OpenApiParameter("assignee", str, description="Staff only: the assignee's username (400 for customers)."),
     OpenApiParameter(
-        "organization", str, description="Organization slug (staff; customers see only their own)."
+        "assignee", str, description=_("Staff only: the assignee's username (400 for customers).")
+    ),
+    OpenApiParameter(
+        "organization", str, description=_("Organization slug (staff; customers see only their own).")
     ),
     OpenApiParameter("search", str, description=SEARCH_HELP),
-    OpenApiParameter("ordering", str, enum=list(ORDERINGS), description="Default -opened_at."),
-    OpenApiParameter("cursor", str, description="From the `next` or `previous` link."),
-    OpenApiParameter("page_size", int, description="1 to 100; default 25."),
+    OpenApiParameter("ordering", str, enum=list(ORDERINGS), description=_("Default -opened_at.")),
+    OpenApiParameter("cursor", str, description=_("From the `next` or `previous` link.")),
+    OpenApiParameter("page_size", int, description=_("1 to 100; default 25.")),
 ]
 
 

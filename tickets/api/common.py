@@ -42,15 +42,15 @@ UNKNOWN_USER = _("Unknown user {username!r}.")
 # Error answers, documented once for every operation (portal.api.exception_handler's shape).
 ERRORS = {
     400: OpenApiResponse(
-        OpenApiTypes.OBJECT, description='{"field": ["message", …]}: the field that is wrong.'
+        OpenApiTypes.OBJECT, description=_('{"field": ["message", …]}: the field that is wrong.')
     ),
     401: OpenApiResponse(
-        OpenApiTypes.OBJECT, description="Not signed in: send `Authorization: Token <key>`."
+        OpenApiTypes.OBJECT, description=_("Not signed in: send `Authorization: Token <key>`.")
     ),
     403: OpenApiResponse(
-        OpenApiTypes.OBJECT, description="Signed in but not allowed (e.g. CSRF on a session)."
+        OpenApiTypes.OBJECT, description=_("Signed in but not allowed (e.g. CSRF on a session).")
     ),
-    404: OpenApiResponse(OpenApiTypes.OBJECT, description="No such case, or one you may not see."),
+    404: OpenApiResponse(OpenApiTypes.OBJECT, description=_("No such case, or one you may not see.")),
 }
 
 
@@ -58,7 +58,7 @@ NUMBER = OpenApiParameter(
     "number",
     str,
     OpenApiParameter.PATH,
-    description="The case number: vendor prefix and sequence.",
+    description=_("The case number: vendor prefix and sequence."),
     examples=[OpenApiExample("A case", value="ALC-000001")],
 )
 

@@ -42,8 +42,10 @@ class TicketMergeApi(TicketApi):
         parameters=[NUMBER],
         request=InputSerializer,
         responses={200: TicketDetailOutput, **error_answers(400, 401, 404)},
-        description="Staff: merge this case, a duplicate, into `into` (same organization and vendor); "
-        "answers with the kept case.",
+        description=_(
+            "Staff: merge this case, a duplicate, into `into` (same organization and vendor); "
+            "answers with the kept case."
+        ),
     )
     def post(self, request, number: str):
         duplicate = ticket_or_404(request.user, number)
@@ -77,7 +79,7 @@ class TicketSplitApi(TicketApi):
         parameters=[NUMBER],
         request=InputSerializer,
         responses={201: TicketDetailOutput, **error_answers(400, 401, 404)},
-        description="Open a subordinate incident of this case, measured on its own clock from now.",
+        description=_("Open a subordinate incident of this case, measured on its own clock from now."),
     )
     def post(self, request, number: str):
         parent = ticket_or_404(request.user, number)

@@ -21,7 +21,6 @@ from django.utils.translation import pgettext_lazy
 from lifecycle.dates import Phase
 from lifecycle.models import Contract, MajorVersion, Plan, PremiumOptionKind
 from lifecycle.services import entitlement_check
-from portal.markdown import render_markdown
 from portal.selectors import user_membership
 
 from ..models import (
@@ -32,12 +31,13 @@ from ..models import (
     OrderKind,
     OrderState,
     RemoteSession,
-    Reply,
     SessionOutcome,
     Ticket,
     WorkEntry,
     WorkLocation,
 )
+from ..words import Note, Reason, Said, stored_reason
+from .tickets import reply_save
 
 DESK_ONLY = _("Only the support desk can record this.")
 NOT_YOUR_ORGANIZATION = _("This belongs to another organization.")
@@ -325,20 +325,12 @@ def ticket_reclassify(
         ticket.billable = entitlement.billable or ticket.onsite_requested or ticket.emergency
         ticket.billable_reason = entitlement.billable_reason or " ".join(visit_reasons)
         ticket.agreement_required = entitlement.agreement_required
-    words = "a vulnerability" if vulnerability else "not a vulnerability"
-    ticket._change_reason = f"Re-classified as {words}: {reason.strip()}"
+    said = {"vulnerability": vulnerability, "reason": reason.strip()}
+    ticket._change_reason = stored_reason(Reason.RECLASSIFIED, said)
     ticket.updated_at = at
     ticket.save()
-    note = f"Re-classified as {words}{f' ({ticket.cve_id})' if ticket.cve_id else ''}: {reason.strip()}"
-    Reply.objects.create(
-        ticket=ticket,
-        author=by,
-        body=note,
-        body_html=render_markdown(note),
-        internal=True,
-        by_staff=True,
-        created_at=at,
-    )
+    note = Said(Note.RECLASSIFIED, {**said, **({"cve_id": ticket.cve_id} if ticket.cve_id else {})})
+    reply_save(ticket=ticket, author=by, note=note, internal=True, at=at, field="reason")
     return ticket
 
 

@@ -13,11 +13,10 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from policies.models import Exclusion, TargetKind
-from policies.words import decline_words
 
 from .. import notices
 from ..models import Attachment, CaseExclusion, Status, Ticket
-from ..words import Cause, Said
+from ..words import Cause, Note, Reason, Said, stored_reason
 from . import sla
 from .tickets import _check, _desk_only, _lock, _now, _save, reply_save
 
@@ -107,6 +106,24 @@ def ticket_exclude(
     return record
 
 
+def _declined(ticket: Ticket, exclusion: Exclusion, reason: str) -> dict:
+    """A decline note's values: the policy's sentence and exclusion as the vendor publishes them,
+    with the vendor's own translations of the two (worded for each reader), and the desk's reason."""
+    version = ticket.policy_version
+    texts = {}
+    for language, translated in (version.translations or {}).items():
+        text = translated.get("exclusions", {}).get(exclusion.code, "")  # {"text": …} as the catalog loads it
+        said = {
+            "preamble": translated.get("exclusions_preamble", ""),
+            "exclusion": text.get("text", "") if isinstance(text, dict) else text,
+        }
+        if any(said.values()):
+            texts[language] = {key: value for key, value in said.items() if value}
+    params = {"vendor": ticket.vendor.name, "preamble": version.exclusions_preamble}
+    params["exclusion"] = exclusion.text
+    return {**params, **({"texts": texts} if texts else {}), **({"reason": reason} if reason else {})}
+
+
 @transaction.atomic
 def ticket_decline(
     *, ticket: Ticket, by, code: str, reason: str = "", at: datetime | None = None
@@ -123,13 +140,9 @@ def ticket_decline(
         pgettext_lazy("case action", "declined"),
     )
     exclusion, _ = _validated(ticket, code=code, reason=reason or "-", target_kind=None, attachments=())
-    words = decline_words(
-        vendor=ticket.vendor.name,
-        preamble=ticket.policy_version.exclusions_preamble,
-        exclusion=exclusion.text,
-    )
-    message = words + (f"\n\n{reason.strip()}" if (reason or "").strip() else "")
-    reply = reply_save(ticket=ticket, author=by, body=message, internal=False, at=at, field="reason")
+    note = Said(Note.DECLINED, _declined(ticket, exclusion, (reason or "").strip()))
+    reply = reply_save(ticket=ticket, author=by, note=note, internal=False, at=at, field="reason")
+    message = reply.body  # the policy's words and the desk's reason, in English: the exclusion's evidence
     if ticket.first_responded_at is None:
         ticket.first_responded_at = at
     ticket.status, ticket.resolved_at = Status.RESOLVED, at
@@ -137,7 +150,7 @@ def ticket_decline(
     record = _record(
         ticket, exclusion=exclusion, target=None, reason=message, attachments=(), by=by, at=at, declined=True
     )
-    ticket._change_reason = f"Declined out of scope: {exclusion.code}"
+    ticket._change_reason = stored_reason(Reason.DECLINED_OUT_OF_SCOPE, {"exclusion": exclusion.code})
     notices.ticket_resolved(ticket, reply)
     _save(ticket, at)
     return record

@@ -18,7 +18,7 @@ from portal.selectors import user_membership
 
 from .. import notices
 from ..models import Attachment, Follower, Reply, Status, Ticket
-from ..words import Cause, Note, Said
+from ..words import Cause, Note, Reason, Said, stored_reason
 from . import sla
 from .tickets import _desk_only, _lock, _save, reply_save
 
@@ -58,7 +58,9 @@ def _move_subordinates(duplicate: Ticket, into: Ticket, at: datetime) -> None:
     incidents = Ticket.objects.select_for_update(of=("self",)).filter(parent=duplicate).exclude(pk=into.pk)
     for incident in incidents:
         incident.parent = into
-        incident._change_reason = f"{duplicate.number} merged into {into.number}"
+        incident._change_reason = stored_reason(
+            Reason.INCIDENT_MOVED, {"duplicate": duplicate.number, "into": into.number}
+        )
         incident.updated_at = at
         incident.save(update_fields=["parent", "updated_at"])
 
@@ -109,7 +111,7 @@ def ticket_merge(
         sla.sla_withdraw(ticket=duplicate, at=at, cause=Said(Cause.MERGED, {"number": into.number}))
     duplicate.status, duplicate.closed_at, duplicate.merged_into = Status.CLOSED, at, into
     duplicate.resolved_at = duplicate.resolved_at or at
-    duplicate._change_reason = f"Merged into {into.number}"
+    duplicate._change_reason = stored_reason(Cause.MERGED, {"number": into.number})
     notices.ticket_merged(duplicate, into=into, reply=note)
     _save(into, at)
     return _save(duplicate, at)

@@ -23,7 +23,7 @@ from portal.transactions import retry_once_on_conflict
 
 from .. import notices
 from ..models import Kind, Reply, SlaTarget, Status, Ticket, TicketChannel, TicketCounter
-from ..words import Cause, Said, event_words, in_english, note_words
+from ..words import Cause, Said, in_english, note_words, stored_reason
 from . import sla
 
 NOT_A_MEMBER = _("You can open cases only for your own organization.")
@@ -491,7 +491,7 @@ def ticket_change_priority(
     # The contract's targets for the new priority, if it agrees any; the case stays admitted.
     planned = _planned(ticket, _entitlement(ticket, at=ticket.opened_at))
     sla.sla_recompute(ticket=ticket, planned=planned, at=at, reason=change)
-    ticket._change_reason = in_english(event_words, change.code, change.params)
+    ticket._change_reason = stored_reason(change.code, change.params)
     notices.priority_changed(ticket, old=old, reason=reason, at=at)
     return _save(ticket, at)
 
