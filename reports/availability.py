@@ -87,6 +87,30 @@ class MonthAvailability:
         """A Service Level Failure: strictly below target (exactly 99 % is kept)."""
         return self.uptime < self.target
 
+    def frozen(self) -> dict:
+        """The month as a closed measurement period keeps it (MeasurementPeriod.snapshot): whole
+        microseconds and the target as a fraction, so the month read back is this one exactly,
+        its verdict included."""
+        return {
+            "period": self.period // _MICROSECOND,
+            "maintenance": self.maintenance // _MICROSECOND,
+            "excluded": self.excluded // _MICROSECOND,
+            "downtime": self.downtime // _MICROSECOND,
+            "target": str(self.target),
+        }
+
+    @classmethod
+    def thawed(cls, month: date, frozen: dict) -> MonthAvailability:
+        """The month `frozen` kept."""
+        return cls(
+            month=month,
+            target=Fraction(frozen["target"]),
+            **{
+                part: frozen[part] * _MICROSECOND
+                for part in ("period", "maintenance", "excluded", "downtime")
+            },
+        )
+
 
 def month_bounds(year: int, month: int, zone: ZoneInfo) -> Interval:
     """Local midnight on the 1st to local midnight on the next 1st, in UTC. Midnight is

@@ -231,7 +231,9 @@ def period_figures(period: MeasurementPeriod, *, now: datetime) -> dict:
         },
         "response_rate_failure": any(row.rate_failure for row in rows),
         "availability_failure": any(entry.months[-1].is_failure for entry in table),
-        "availability": {entry.service.slug: float(entry.months[-1].uptime_percent) for entry in table},
+        # Each service's month whole (length, maintenance, excluded, downtime, target): the
+        # organization's report, chart and availability CSV read it back (availability_table).
+        "availability": {entry.service.slug: entry.months[-1].frozen() for entry in table},
     }
 
 

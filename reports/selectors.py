@@ -308,11 +308,15 @@ def month_figures(
     organization: Organization | None = None,
     vendor: Vendor | None = None,
     month: date | None = None,
+    closed: list[tuple] | None = None,
 ) -> MonthFigures:
     """The figures of the targets whose clock started in [start, end); with `month`, the periods of
-    that month already closed answer with their snapshots (compliance_tables)."""
+    that month already closed answer with their snapshots (compliance_tables). `closed`: those
+    periods when the caller has read them already (closed_periods)."""
     targets = _targets(start=start, end=end, organization=organization, vendor=vendor)
-    frozen = closed_periods(month=month, organization=organization, vendor=vendor) if month else []
+    frozen = closed
+    if frozen is None:
+        frozen = closed_periods(month=month, organization=organization, vendor=vendor) if month else []
     if frozen:
         # A closed period's cases are not counted again only to be replaced: one NOT EXISTS on
         # the period's unique (organization, vendor, month), so a closed month costs no more.
@@ -515,13 +519,18 @@ class MonthlyRate:
 
 
 def monthly_met_rates(
-    *, months: list[date], now: datetime, organization: Organization | None = None
+    *,
+    months: list[date],
+    now: datetime,
+    organization: Organization | None = None,
+    closed: dict[date, list[tuple]] | None = None,
 ) -> list[MonthlyRate]:
     """Met and breached per month, counted as the month's report counts them (live_counts): each
     organization × vendor period already closed from its snapshot (issue 20 point 3), the others
     live, in one GROUP BY over the whole range. The month of a case is a CASE over the month
     boundaries (computed here, in the report zone), so the query is the same on SQLite and
-    PostgreSQL and needs no per-row date function."""
+    PostgreSQL and needs no per-row date function. `closed`: the months' closed periods when the
+    caller has read them already (closed_periods_of)."""
     ranges = [month_range(month) for month in months]
     month_index = Case(
         *[When(started_at__lt=end, then=Value(index)) for index, (_, end) in enumerate(ranges)],
@@ -530,7 +539,7 @@ def monthly_met_rates(
     targets = _targets(start=ranges[0][0], end=ranges[-1][1], organization=organization).annotate(
         month_index=month_index
     )
-    frozen = closed_periods_of(months=months, organization=organization)
+    frozen = closed_periods_of(months=months, organization=organization) if closed is None else closed
     if frozen:
         # As in month_figures: the closed periods' cases are not counted only to be replaced (one
         # NOT EXISTS on the period's unique organization × vendor × month).
@@ -605,11 +614,19 @@ class ServiceAvailability:
 
 
 def availability_table(
-    *, services: list[MonitoredService], months: list[date], now: datetime
+    *,
+    services: list[MonitoredService],
+    months: list[date],
+    now: datetime,
+    closed: dict[date, list[tuple]] | None = None,
 ) -> list[ServiceAvailability]:
-    """Each service's availability per local month, from one query for all their outages."""
+    """Each service's availability per local month, from one query for all their outages. With
+    `closed`, one organization's closed periods by month (closed_periods_of with that
+    organization): a service's month in a closed period of its vendor is the month the period
+    froze (issue 20 point 3), whatever the outages say now."""
     if not services or not months:
         return []
+    kept = _kept_availability(closed or {})
     # A day of margin either side covers every service zone's month boundaries.
     first = month_range(months[0])[0] - timedelta(days=1)
     last = month_range(months[-1])[1] + timedelta(days=1)
@@ -629,7 +646,8 @@ def availability_table(
             ServiceAvailability(
                 service=service,
                 months=[
-                    availability.month_availability(
+                    kept.get((service.vendor_id, month, service.slug))
+                    or availability.month_availability(
                         month=month, zone=zone, outages=spans[service.pk], now=now, target=target
                     )
                     for month in months
@@ -637,6 +655,21 @@ def availability_table(
             )
         )
     return table
+
+
+def _kept_availability(
+    closed: dict[date, list[tuple]],
+) -> dict[tuple[int, date, str], availability.MonthAvailability]:
+    """The services' months the closed periods froze, by (vendor id, month, service slug). A
+    service the period did not measure (not on the organization's report when it closed) has
+    none, nor has a period closed before the whole month was kept (its uptime alone)."""
+    kept = {}
+    for month, periods in closed.items():
+        for vendor_id, _, _, _, snapshot in periods:
+            for slug, frozen in ((snapshot or {}).get("availability") or {}).items():
+                if isinstance(frozen, dict):
+                    kept[vendor_id, month, slug] = availability.MonthAvailability.thawed(month, frozen)
+    return kept
 
 
 def open_cases_by_state(*, now: datetime) -> dict[str, int]:
@@ -708,10 +741,21 @@ class MonthlyReport:
         return availability.months_back(self.month, HISTORY_MONTHS)
 
     @cached_property
+    def _closed_history(self) -> dict[date, list[tuple]]:
+        """The closed periods of the 12 months (the report's month last), one query for the
+        month's figures, the met-rate chart and the availability."""
+        return closed_periods_of(months=self.history, organization=self.organization)
+
+    @cached_property
     def _figures(self) -> MonthFigures:
         start, end = month_range(self.month)
         return month_figures(
-            start=start, end=end, now=self.now, organization=self.organization, month=self.month
+            start=start,
+            end=end,
+            now=self.now,
+            organization=self.organization,
+            month=self.month,
+            closed=self._closed_history.get(self.month, []),
         )
 
     @cached_property
@@ -782,12 +826,19 @@ class MonthlyReport:
 
     @cached_property
     def met_rates(self) -> list[MonthlyRate]:
-        return monthly_met_rates(months=self.history, now=self.now, organization=self.organization)
+        return monthly_met_rates(
+            months=self.history, now=self.now, organization=self.organization, closed=self._closed_history
+        )
 
     @cached_property
     def services(self) -> list[ServiceAvailability]:
+        """One organization's report shows each closed month as its period froze it. Across every
+        organization a service's availability is live: it is the service's, and organizations
+        close at different times; each one's frozen verdict stands where verdicts are listed
+        (availability_failure)."""
         services = list(services_for(self.organization))
-        return availability_table(services=services, months=self.history, now=self.now)
+        closed = self._closed_history if self.organization is not None else None
+        return availability_table(services=services, months=self.history, now=self.now, closed=closed)
 
 
 def monthly_report(*, month: date, now: datetime, organization: Organization | None) -> MonthlyReport:

@@ -71,5 +71,5 @@ def test_the_availability_chart_in_russian():
     assert ">цель 99%<" in chart and ">Окт<" in chart
     assert "<title>Октябрь 2026: 100,000%</title>" in chart
     # 10 h down of 720 h: 98.611 %, below 99 %.
-    assert "<title>Ноябрь 2026: 98,611% — нарушение уровня сервиса</title>" in chart
+    assert "<title>Ноябрь 2026: 98,611% — нарушение уровня обслуживания</title>" in chart
     assert "availability" not in chart and "target" not in chart.replace('class="target"', "")
