@@ -215,3 +215,18 @@ def test_a_pilot_version_is_asked_for_from_the_orders_page(client, customer, age
     assert refused.status_code == HTTPStatus.BAD_REQUEST
     billing.order_deliver(order=pilot, by=agent, download_reference="https://downloads.example/5-rc1")
     assert "https://downloads.example/5-rc1" in client.get(reverse("services:orders")).content.decode()
+
+
+def test_the_desks_own_order_descriptions_are_in_the_organizations_language(
+    customer, agent, infotecs, versions, basic_contract
+):
+    """The description the desk writes for a quote or a pilot (the customer may leave it blank) is
+    worded in the organization's language, which its people read on the orders page and statements."""
+    organization = customer.membership.organization
+    organization.language = "ru"
+    organization.save(update_fields=["language"])
+    ticket = _open(customer, infotecs, versions[4])
+    quote = billing.case_quote(ticket=ticket, by=agent, price=Decimal("10.00"), quote_text="x")
+    assert quote.description == f"Платная работа по обращению {ticket.number}: Tunnel drops"
+    pilot = billing.pilot_request(organization=organization, major_version=versions[5], by=customer, note="")
+    assert pilot.description == f"Пилотная версия {versions[5]}"

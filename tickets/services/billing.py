@@ -14,9 +14,9 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from lifecycle.dates import Phase
 from lifecycle.models import Contract, MajorVersion, Plan, PremiumOptionKind
@@ -37,9 +37,13 @@ from ..models import (
     WorkLocation,
 )
 from ..words import Note, Reason, Said, stored_reason
+from .sla import case_language, organization_language
 from .tickets import reply_save
 
 DESK_ONLY = _("Only the support desk can record this.")
+# The descriptions the desk writes on its orders, worded by _desk_words.
+CASE_WORK_WORDS = gettext_noop("Chargeable work on %(case)s: %(subject)s")
+PILOT_WORDS = gettext_noop("Pilot version of %(version)s")
 NOT_YOUR_ORGANIZATION = _("This belongs to another organization.")
 NOT_BILLABLE = _("This case is covered by the support plan: no work or expenses are charged on it.")
 AGREEMENT_FIRST = _(
@@ -360,7 +364,9 @@ def case_quote(*, ticket: Ticket, by, price: Decimal, quote_text: str, at: datet
         ticket=ticket,
         kind=OrderKind.CASE_WORK,
         state=OrderState.QUOTED,
-        description=f"Chargeable work on {ticket.number}: {ticket.subject}",
+        description=_desk_words(
+            case_language(ticket), CASE_WORK_WORDS, case=ticket.number, subject=ticket.subject
+        ),
         requested_by=by,
         requested_at=at,
         price=price,
@@ -542,7 +548,8 @@ def pilot_request(
         contract=contract,
         major_version=major_version,
         kind=OrderKind.PILOT,
-        description=note.strip() or f"Pilot version of {major_version}",
+        description=note.strip()
+        or _desk_words(organization_language(organization), PILOT_WORDS, version=major_version),
         requested_by=by,
         requested_at=at,
         price=Decimal("0.00"),
@@ -551,3 +558,10 @@ def pilot_request(
     order.full_clean()
     order.save()
     return order
+
+
+def _desk_words(language: str, words: str, **values) -> str:
+    """A description the desk writes on an order, in the language its organization reads (kept as
+    text: staff may edit it, the customer may have written their own)."""
+    with translation.override(language):
+        return gettext(words) % values

@@ -93,11 +93,14 @@ def case_language(ticket: Ticket) -> str:
     """A case's own language (issue 22): its organization's, whose people read it, else the desk's
     default."""
     if Ticket.organization.is_cached(ticket):
-        language = ticket.organization.language
-    else:
-        language = Organization.objects.filter(pk=ticket.organization_id).values_list("language", flat=True)
-        language = language.first()
-    return language or settings.LANGUAGE_CODE
+        return organization_language(ticket.organization)
+    language = Organization.objects.filter(pk=ticket.organization_id).values_list("language", flat=True)
+    return language.first() or settings.LANGUAGE_CODE
+
+
+def organization_language(organization: Organization) -> str:
+    """What the desk writes for an organization's people reads in: its language, else the desk's."""
+    return organization.language or settings.LANGUAGE_CODE
 
 
 def _event(target: SlaTarget, kind: str, at: datetime, cause: Said | None) -> SlaEvent:
