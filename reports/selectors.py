@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 from django.db.models import (
     Case,
     Count,
-    DateField,
     Exists,
     F,
     IntegerField,
@@ -172,13 +171,15 @@ def compliance_rows(
 COUNT_FIELDS = ("cases", "met", "breached", "excluded", "disputed")
 
 
-def live_counts(*, targets: QuerySet[SlaTarget], now: datetime, by: tuple[str, ...] = ()) -> list[dict]:
-    """One GROUP BY: per (vendor, organization, priority, kind), and per the annotations of `targets`
-    named in `by` (monthly_met_rates' month), the targets, met, breached, excluded and disputed.
-    Excluded targets are neither met nor breached; a met target whose disputed pause made it so
-    counts as breached (`_met_by_disputed_pause`)."""
+def live_counts(
+    *, targets: QuerySet[SlaTarget], now: datetime, fields: tuple[str, ...] = GROUP_FIELDS
+) -> list[dict]:
+    """One GROUP BY on `fields` (by default the report's vendor, organization, priority and kind;
+    monthly_met_rates: the month alone, an annotation of `targets`): the targets, met, breached,
+    excluded and disputed of each group. Excluded targets are neither met nor breached; a met
+    target whose disputed pause made it so counts as breached (`_met_by_disputed_pause`)."""
     counts = list(
-        targets.values(*GROUP_FIELDS, *by)
+        targets.values(*fields)
         .annotate(
             cases=Count("pk"),
             met=Count("pk", filter=MET & ~EXCLUDED),
@@ -188,26 +189,40 @@ def live_counts(*, targets: QuerySet[SlaTarget], now: datetime, by: tuple[str, .
         )
         .order_by()
     )
-    shifted = _met_by_disputed_pause(targets=targets, now=now, by=by)
+    shifted = _met_by_disputed_pause(targets=targets, now=now, fields=fields)
     if shifted:
         for group in counts:
-            moved = shifted.get(tuple(group[field] for field in (*GROUP_FIELDS, *by)), 0)
+            moved = shifted.get(tuple(group[field] for field in fields), 0)
             group["met"] -= moved
             group["breached"] += moved
     return counts
 
 
+def _field_value(target: SlaTarget, field: str):
+    """A target's value of a values() path: "ticket__vendor_id" is target.ticket.vendor_id."""
+    value = target
+    for name in field.split("__"):
+        value = getattr(value, name)
+    return value
+
+
 def _met_by_disputed_pause(
-    *, targets: QuerySet[SlaTarget], now: datetime, by: tuple[str, ...] = ()
+    *, targets: QuerySet[SlaTarget], now: datetime, fields: tuple[str, ...] = GROUP_FIELDS
 ) -> dict[tuple, int]:
     """Met targets that a disputed pause kept in time: without its credit on the target's own
-    clock, the answer came after the deadline. Few rows (disputes are rare), so the clock
-    arithmetic runs here, per target; one query when there are none."""
+    clock, the answer came after the deadline; counted per group of `fields` (live_counts'). Few
+    rows (disputes are rare), so the clock arithmetic runs here, per target; one query when there
+    are none."""
     from tickets.services.sla import clock_of
 
-    disputed_waits = Wait.objects.filter(ticket_id=OuterRef("ticket_id")).filter(_disputed(ReviewItem.WAIT))
+    # The cases with a disputed pause, as one IN (a handful of tickets): the database looks their
+    # targets up instead of probing the waits of every target in the range.
+    disputed_cases = Wait.objects.filter(_disputed(ReviewItem.WAIT)).values("ticket_id")
     met = list(
-        targets.filter(MET, Exists(disputed_waits)).exclude(EXCLUDED).select_related("ticket").order_by()
+        targets.filter(MET, ticket_id__in=disputed_cases)
+        .exclude(EXCLUDED)
+        .select_related("ticket")
+        .order_by()
     )
     if not met:
         return {}
@@ -231,14 +246,7 @@ def _met_by_disputed_pause(
             target.started_at, target.duration + target.paused - effect, calendar
         )
         if answered > deadline:
-            key = (
-                target.ticket.vendor_id,
-                target.ticket.organization_id,
-                target.ticket.priority_id,
-                target.kind,
-                *(getattr(target, field) for field in by),
-            )
-            moved[key] += 1
+            moved[tuple(_field_value(target, field) for field in fields)] += 1
     return moved
 
 
@@ -320,16 +328,7 @@ def month_figures(
     if frozen:
         # A closed period's cases are not counted again only to be replaced: one NOT EXISTS on
         # the period's unique (organization, vendor, month), so a closed month costs no more.
-        targets = targets.exclude(
-            Exists(
-                MeasurementPeriod.objects.filter(
-                    month=month,
-                    closed_at__isnull=False,
-                    organization_id=OuterRef("ticket__organization_id"),
-                    vendor_id=OuterRef("ticket__vendor_id"),
-                )
-            )
-        )
+        targets = targets.exclude(_in_closed_period(month))
     if frozen and not targets.exists():
         # Every period of the month with cases is closed: one probe instead of the three scans
         # of the month's targets (counts, disputed pauses, response times) that would find nothing.
@@ -347,6 +346,19 @@ def month_figures(
         for vendor_id, organization_id, vendor_name, organization_name, snapshot in frozen
     }
     return MonthFigures(counts=counts, times=times, closed=closed)
+
+
+def _in_closed_period(month: date) -> Exists:
+    """A target (its case's organization × vendor) in a period of `month` already closed: its figures
+    are the period's snapshot (_with_frozen, _frozen_counts), not its own."""
+    return Exists(
+        MeasurementPeriod.objects.filter(
+            month=month,
+            closed_at__isnull=False,
+            organization_id=OuterRef("ticket__organization_id"),
+            vendor_id=OuterRef("ticket__vendor_id"),
+        )
+    )
 
 
 def closed_periods(
@@ -382,22 +394,28 @@ def _with_frozen(counts: list[dict], times: dict, periods: list[tuple]):
         (vendor_id, organization_id): snapshot for vendor_id, organization_id, _, _, snapshot in periods
     }
     counts = [c for c in counts if (c["ticket__vendor_id"], c["ticket__organization_id"]) not in frozen]
+    counts.extend(_frozen_counts(periods))
     times = {key: value for key, value in times.items() if key[:2] not in frozen}
     for (vendor_id, organization_id), snapshot in frozen.items():
         snapshot = snapshot or {}
-        for group in snapshot.get("counts", []):
-            counts.append(
-                {
-                    "ticket__vendor_id": vendor_id,
-                    "ticket__organization_id": organization_id,
-                    "ticket__priority_id": group["priority"],
-                    "kind": group["kind"],
-                    **{field: group[field] for field in COUNT_FIELDS},
-                }
-            )
         for priority_id, seconds in snapshot.get("times", {}).items():
             times[vendor_id, organization_id, int(priority_id)] = [timedelta(seconds=s) for s in seconds]
     return counts, times
+
+
+def _frozen_counts(periods: list[tuple]) -> list[dict]:
+    """The counts the closed periods (closed_periods) froze, as live_counts' groups."""
+    return [
+        {
+            "ticket__vendor_id": vendor_id,
+            "ticket__organization_id": organization_id,
+            "ticket__priority_id": group["priority"],
+            "kind": group["kind"],
+            **{field: group[field] for field in COUNT_FIELDS},
+        }
+        for vendor_id, organization_id, _, _, snapshot in periods
+        for group in (snapshot or {}).get("counts", [])
+    ]
 
 
 @dataclass(frozen=True)
@@ -540,37 +558,33 @@ def monthly_met_rates(
         month_index=month_index
     )
     frozen = closed_periods_of(months=months, organization=organization) if closed is None else closed
-    if frozen:
-        # As in month_figures: the closed periods' cases are not counted only to be replaced (one
-        # NOT EXISTS on the period's unique organization × vendor × month).
-        month_start = Case(
-            *[
-                When(started_at__lt=end, then=Value(month))
-                for month, (_, end) in zip(months, ranges, strict=True)
-            ],
-            output_field=DateField(),
-        )
-        targets = targets.annotate(month_start=month_start).exclude(
-            Exists(
-                MeasurementPeriod.objects.filter(
-                    month=OuterRef("month_start"),
-                    closed_at__isnull=False,
-                    organization_id=OuterRef("ticket__organization_id"),
-                    vendor_id=OuterRef("ticket__vendor_id"),
-                )
-            )
-        )
-    by_month: dict[int, list[dict]] = defaultdict(list)
-    for group in live_counts(targets=targets, now=now, by=("month_index",)):
-        by_month[group["month_index"]].append(group)
+    # As in month_figures: the closed periods' cases are not counted only to be replaced (one NOT
+    # EXISTS on the period's unique organization × vendor × month), probed only for the targets of
+    # a month with closed periods: the months without any cost no probe per target.
+    in_closed = Q()
+    for month, (start, end) in zip(months, ranges, strict=True):
+        if frozen.get(month):
+            in_closed |= Q(started_at__gte=start, started_at__lt=end) & _in_closed_period(month)
+    if in_closed:
+        targets = targets.exclude(in_closed)
+    # The chart needs a month's totals only: grouped by the month alone, the query returns a row
+    # per month, not one per organization × vendor × priority × target × month (tens of thousands
+    # over every organization's year), and the closed periods, already left out above, are added
+    # from their snapshots as the month's report reads them (_frozen_counts).
+    live = {
+        group["month_index"]: group
+        for group in live_counts(targets=targets, now=now, fields=("month_index",))
+    }
     rates = []
     for index, month in enumerate(months):
-        counts, _ = _with_frozen(by_month[index], {}, frozen.get(month, []))
+        groups = _frozen_counts(frozen.get(month, []))
+        if index in live:
+            groups.append(live[index])
         rates.append(
             MonthlyRate(
                 month=month,
-                met=sum(group["met"] for group in counts),
-                breached=sum(group["breached"] for group in counts),
+                met=sum(group["met"] for group in groups),
+                breached=sum(group["breached"] for group in groups),
             )
         )
     return rates
