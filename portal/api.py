@@ -67,7 +67,13 @@ _CONTAINERS = (
 
 
 def _field_copy(field: serializers.Field) -> serializers.Field:
-    return copy.deepcopy(field) if isinstance(field, _CONTAINERS) else copy.copy(field)
+    if isinstance(field, _CONTAINERS):
+        return copy.deepcopy(field)
+    # What copy.copy makes of a field (DRF's define no __copy__ and no __slots__): a new instance
+    # of its class holding the same attributes, without copy's reduce protocol around it.
+    clone = object.__new__(type(field))
+    clone.__dict__.update(field.__dict__)
+    return clone
 
 
 class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):

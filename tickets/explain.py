@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils.dateformat import format as date_format
+from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -26,9 +27,14 @@ UPDATE_WAITS = gettext_lazy(
 
 
 def _local(moment: datetime, zone: str) -> str:
-    """'Wed 02 Dec 2026 14:00 EST', the day and month in the active language."""
+    """'Wed 02 Dec 2026 14:00 EST', the day and month in the active language: Django's
+    date_format(local, 'D d M Y H:i') spelled out (its names and digits), without parsing the
+    format and building a DateFormat for each moment of every answer (issue 24)."""
     local = moment.astimezone(ZoneInfo(zone))
-    return f"{date_format(local, 'D d M Y H:i')} {local.tzname()}"
+    return (
+        f"{WEEKDAYS_ABBR[local.weekday()]} {local.day:02d} {str(MONTHS_3[local.month]).title()} "
+        f"{local.year:04d} {local.hour:02d}:{local.minute:02d} {local.tzname()}"
+    )
 
 
 def hours_text(calendar: clock.Calendar) -> str:

@@ -53,3 +53,20 @@ def test_validation_is_unchanged():
     assert bad.errors["children"][0]["name"]
     assert good.is_valid(), good.errors
     assert good.validated_data == {"title": "Case", "children": [{"name": "Ada"}]}
+
+
+def test_a_leaf_field_is_copied_as_copy_copy_would_copy_it():
+    """The shallow copy skips copy's reduce protocol (issue 24): the same class and attributes."""
+    import copy
+
+    from tickets.api.common import TicketDetailOutput
+
+    for name, prototype in TicketDetailOutput._declared_fields.items():
+        if isinstance(prototype, serializers.BaseSerializer):
+            continue
+        made = TicketDetailOutput().fields[name]
+        expected = copy.copy(prototype)
+        expected.bind(name, made.parent)
+        assert type(made) is type(prototype), name
+        assert made is not prototype
+        assert vars(made) == vars(expected), name

@@ -328,6 +328,26 @@ def test_the_answer_to_opening_is_the_case_as_its_page_shows_it(customer, vendor
     assert created.json() == shown.json()
 
 
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize("vendor", ["albert", "alectrona"])
+def test_the_answer_to_opening_is_byte_for_byte_what_get_answers(customer, vendors, vendor, language):
+    """Issue 24 builds the 201 answer more cheaply: its bytes, explanations worded in the reader's
+    language with their dates and clocks (24×7 and support hours), stay those GET renders."""
+    client = api(customer)
+    client.credentials(
+        HTTP_AUTHORIZATION=client._credentials["HTTP_AUTHORIZATION"], HTTP_ACCEPT_LANGUAGE=language
+    )
+    created = client.post(
+        list_url(), {"vendor": vendor, "priority": "high", "subject": "Disk", "body": "*Now*."}, format="json"
+    )
+
+    assert created.status_code == HTTPStatus.CREATED
+    assert created["Content-Language"] == language
+    shown = client.get(reverse("api:ticket-detail", args=[created.json()["number"]]))
+    assert created.content == shown.content
+    assert "2026" in created.json()["sla"][0]["explanation"]
+
+
 def test_opening_a_case_reads_the_policy_once_per_process(customer, vendors):
     """A published policy version is read-only, so its priorities, targets and exclusions are read
     for the first case and remembered. Every later opening costs the statements listed here."""

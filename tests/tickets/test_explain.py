@@ -61,3 +61,22 @@ def test_the_case_page_and_admin_say_the_same_time_left(client, customer, agent,
         admin = client.get(reverse("admin:tickets_ticket_change", args=[target.ticket_id])).content.decode()
     assert "due in 1 d 3 h 50 min" in page
     assert "1 d 3 h 50 min" in admin
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_a_moment_is_worded_as_django_formats_it(language):
+    """tickets.explain words a moment without django.utils.dateformat's parser (issue 24): the
+    same day and month names in the reader's language, the same digits and zone abbreviation."""
+    from django.utils import translation
+    from django.utils.dateformat import format as date_format
+
+    from tickets.explain import _local
+
+    start = datetime(2026, 1, 1, 0, 7, tzinfo=ZoneInfo("UTC"))
+    zones = ["UTC", "America/New_York", "Europe/Moscow", "Asia/Kolkata", "Europe/Berlin"]
+    with translation.override(language):
+        for hours in range(0, 24 * 400, 37):
+            moment = start + timedelta(hours=hours, minutes=hours % 60)
+            for zone in zones:
+                local = moment.astimezone(ZoneInfo(zone))
+                assert _local(moment, zone) == f"{date_format(local, 'D d M Y H:i')} {local.tzname()}"
