@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -86,6 +87,13 @@ class MonthAvailability:
     def is_failure(self) -> bool:
         """A Service Level Failure: strictly below target (exactly 99 % is kept)."""
         return self.uptime < self.target
+
+    @property
+    def target_percent(self) -> Decimal:
+        """The target this month is judged on, in percent as the service states it (99.00): a
+        closed month's is the one kept at closing (thawed), not the service's since."""
+        percent = self.target * 100
+        return (Decimal(percent.numerator) / Decimal(percent.denominator)).quantize(Decimal("0.01"))
 
     def frozen(self) -> dict:
         """The month as a closed measurement period keeps it (MeasurementPeriod.snapshot): whole

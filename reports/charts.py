@@ -157,7 +157,10 @@ def availability_chart(service_availability) -> SafeString:
         )
         for month in service_availability.months
     ]
-    target = float(service_availability.service.target_percent)
+    # The line is the target of the report's month (the last bar): a closed month's is the one kept
+    # at its closing, the one its verdict was judged on.
+    months = service_availability.months
+    target = float(months[-1].target_percent if months else service_availability.service.target_percent)
     return bar_chart(
         title=gettext("%(service)s: availability per month (%%)")
         % {"service": service_availability.service.name},

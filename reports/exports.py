@@ -97,6 +97,6 @@ def availability_lines(report: MonthlyReport) -> Iterable[list]:
                 _seconds(month.measured),
                 _seconds(month.downtime),
                 Decimal(f"{month.uptime_percent:.4f}"),
-                service.target_percent,
+                month.target_percent,
                 "yes" if month.is_failure else "no",
             ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta
+from decimal import Decimal
 from http import HTTPStatus
 from zoneinfo import ZoneInfo
 
@@ -149,3 +150,20 @@ def test_staff_see_the_service_live_and_each_organizations_verdict_frozen(
     acme = _page(client, agent, month="2026-11", organization=organization.slug)
     [item] = acme.context["availability"]
     assert item["month"].is_failure is False
+
+
+def test_a_closed_month_shows_the_target_it_was_closed_with(client, customer, service, closed_november):
+    """The frozen verdict is judged on the target kept at closing: the month's "Target met" label,
+    its chart's target line and its CSV line show that target, not one set on the service since."""
+    service.target_percent = Decimal("99.90")  # November (about 99.7 %) would now fail
+    service.save()
+    response = _page(client, customer, month="2026-11")
+    [item] = response.context["availability"]
+    assert item["month"].is_failure is False
+    table = response.content.decode().split("<h2>Availability</h2>", 1)[1].split("</table>", 1)[0]
+    assert "Target met (99%)" in table and "99.9" not in table
+    assert "target 99%" in str(item["chart"]) and "target 99.9%" not in str(item["chart"])
+    assert _csv_lines(client, customer, month="2026-11")["2026-11"][10] == "99.00"
+    # December is open: the service's target now.
+    december = _csv_lines(client, customer)["2026-12"]
+    assert december[10] == "99.90"
