@@ -371,6 +371,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Docstrings are developer notes, English only: views', serializers' and methods' never reach the
+    # schema. What API users read is extend_schema(description=_("…")), in their language.
+    "DISABLE_DOCSTRING_DESCRIPTIONS": True,
     # /api/docs/ loads Swagger UI from drf-spectacular-sidecar's static files, never a CDN.
     # https://drf-spectacular.readthedocs.io/en/latest/settings.html
     "SWAGGER_UI_DIST": "SIDECAR",

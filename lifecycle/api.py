@@ -73,6 +73,12 @@ class LifecyclePreviewApi(APIView):
         notice_by = NoticeSerializer()
 
     @extend_schema(
+        description=_(
+            "A major version's end of mainstream support (EOMS) and end of life (EOL) computed from its "
+            "general availability (ga), end of sales (eos) and, if known, the next major version's GA, "
+            "with the last day by which customers must be told of each milestone (six months before). "
+            "Open to everyone; 400 names the wrong date."
+        ),
         parameters=[
             OpenApiParameter("ga", str, required=True, description=_("YYYY-MM-DD")),
             OpenApiParameter("eos", str, required=True, description=_("YYYY-MM-DD")),
@@ -144,7 +150,13 @@ class ProductListApi(APIView):
     class OutputSerializer(ProductSerializer):
         pass
 
-    @extend_schema(operation_id="products_list", responses=page_of(OutputSerializer, "ProductPage"))
+    @extend_schema(
+        operation_id="products_list",
+        description=_(
+            "Every product with its major versions, their computed dates and phase today, a page at a time."
+        ),
+        responses=page_of(OutputSerializer, "ProductPage"),
+    )
     def get(self, request):
         paginator = Pagination()
         page = paginator.paginate_queryset(
@@ -204,7 +216,14 @@ class ContractListApi(APIView):
             quota = contract_quota(contract=contract, on=self.context["today"])
             return self.EntitlementSerializer(quota).data if quota is not None else None
 
-    @extend_schema(operation_id="contracts_list", responses=page_of(OutputSerializer, "ContractPage"))
+    @extend_schema(
+        operation_id="contracts_list",
+        description=_(
+            "Your organization's contracts (staff: every organization's), each with this contract year's "
+            "quota of cases for Basic plans (null for plans without one). 401 when not signed in."
+        ),
+        responses=page_of(OutputSerializer, "ContractPage"),
+    )
     def get(self, request):
         paginator = Pagination()
         page = paginator.paginate_queryset(contract_list(user=request.user), request, view=self)

@@ -131,6 +131,11 @@ class VendorPolicyApi(APIView):
             return [{"code": e.code, "text": e.text} for e in version.exclusions.all()]
 
     @extend_schema(
+        description=_(
+            "The vendor's support policy in force now: its priorities with their targets, support hours "
+            "and calendars, channels, resolution codes and exclusions. Open to everyone; 404 when the "
+            "vendor is unknown or has no policy in force."
+        ),
         # The URL takes any text, so that a malformed slug gets this API's JSON 404 too.
         parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH, pattern=r"^[-a-zA-Z0-9_]+$")],
         responses={200: OutputSerializer, 404: NOT_FOUND},
@@ -190,6 +195,11 @@ class SlaPreviewApi(APIView):
         targets = DueSerializer(many=True)
 
     @extend_schema(
+        description=_(
+            "The deadlines (first response, update, resolution) a case of this vendor and priority opened "
+            "at opened_at would get under the policy in force then. Open to everyone; 400 names the wrong "
+            "parameter."
+        ),
         parameters=[
             OpenApiParameter("vendor", str, required=True),
             OpenApiParameter("priority", str, required=True),

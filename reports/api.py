@@ -162,7 +162,15 @@ class OutageRescheduleApi(PlannedWorkApi):
                 raise serializers.ValidationError({"end": END_BEFORE_START})
             return data
 
-    @extend_schema(request=InputSerializer, responses={200: OutageOutputSerializer})
+    @extend_schema(
+        description=_(
+            "Staff: move planned work that has not begun (a new start, a new end, or both). Those already "
+            "told of it are told of the change; work not yet announced is announced with its new times. "
+            "403 for others."
+        ),
+        request=InputSerializer,
+        responses={200: OutageOutputSerializer},
+    )
     def patch(self, request, outage_id: int):
         outage = get_object_or_404(Outage, pk=outage_id)
         serializer = self.InputSerializer(data=request.data)
@@ -174,7 +182,13 @@ class OutageRescheduleApi(PlannedWorkApi):
 class OutageCancelApi(PlannedWorkApi):
     """Call off planned work that has not begun; those told of it are told once."""
 
-    @extend_schema(request=None, responses={200: OutageOutputSerializer})
+    @extend_schema(
+        description=_(
+            "Staff: call off planned work that has not begun; those told of it are told once. 403 for others."
+        ),
+        request=None,
+        responses={200: OutageOutputSerializer},
+    )
     def post(self, request, outage_id: int):
         outage = get_object_or_404(Outage, pk=outage_id)
         outage_cancel(outage=outage, by=request.user)
@@ -243,7 +257,14 @@ class _Denied:
 
 
 class PeriodDetailApi(PeriodApi):
-    @extend_schema(responses={200: None})
+    @extend_schema(
+        description=_(
+            "One organization's month (YYYY-MM) with one vendor: whether it is provisional or closed, and "
+            "the pauses and exclusions that count in it with the organization's decisions. For staff and "
+            "the organization's members; 404 for others."
+        ),
+        responses={200: None},
+    )
     def get(self, request, organization: str, vendor: str, month: str):
         return Response(_period_data(self.scope(request, organization, vendor, month)))
 
@@ -255,7 +276,14 @@ class PeriodReviewApi(PeriodApi):
         decision = serializers.ChoiceField(choices=["accepted", "disputed"])
         comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
-    @extend_schema(request=InputSerializer, responses={200: None})
+    @extend_schema(
+        description=_(
+            "The organization's administrator accepts or disputes one pause or exclusion of the month, "
+            "until the period closes; answers with the period. 403 for other members, 404 for outsiders."
+        ),
+        request=InputSerializer,
+        responses={200: None},
+    )
     def post(self, request, organization: str, vendor: str, month: str):
         from . import periods
 
@@ -267,7 +295,13 @@ class PeriodReviewApi(PeriodApi):
 
 
 class PeriodCloseApi(PeriodApi):
-    @extend_schema(request=None, responses={200: None})
+    @extend_schema(
+        description=_(
+            "Staff: close the month, freezing its figures; answers with the period. 403 for customers."
+        ),
+        request=None,
+        responses={200: None},
+    )
     def post(self, request, organization: str, vendor: str, month: str):
         from . import periods
 

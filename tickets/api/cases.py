@@ -104,6 +104,10 @@ LIST_PARAMETERS = [
 class TicketListApi(TicketApi):
     @extend_schema(
         operation_id="tickets_list",
+        description=_(
+            "The cases you may see (a customer: their organization's; staff: all), filtered and sorted by "
+            "the query parameters, a page at a time. 400 names a wrong filter."
+        ),
         parameters=LIST_PARAMETERS,
         responses={200: TicketPageOutput, **error_answers(400, 401, 404)},
     )
@@ -250,6 +254,11 @@ class TicketCreateApi(TicketApi):
 
     @extend_schema(
         operation_id="tickets_create",
+        description=_(
+            "Open a case for your organization (staff: for a named organization and requester); answers "
+            "with the new case and its SLA deadlines. 400 names the wrong field, e.g. when the case "
+            "would be charged and confirm_billable is not true."
+        ),
         parameters=[IDEMPOTENCY_KEY],
         request=InputSerializer,
         responses={201: TicketDetailOutput, **error_answers(400, 401, 403), 422: KEY_REUSED_ANSWER},
@@ -273,6 +282,7 @@ class TicketCollectionApi(TicketListApi, TicketCreateApi):
 class TicketDetailApi(TicketApi):
     @extend_schema(
         operation_id="tickets_retrieve",
+        description=_("A case you may see, with its SLA targets, attachments and subordinate incidents."),
         parameters=[NUMBER],
         responses={200: TicketDetailOutput, **error_answers(401, 404)},
     )
@@ -338,6 +348,10 @@ class TicketUpdateApi(TicketApi):
 
     @extend_schema(
         operation_id="tickets_partial_update",
+        description=_(
+            "Change a case: its status, and for staff its priority and assignee; the changes of one request "
+            "apply together or not at all. Customers may close their case or reopen it (403 otherwise)."
+        ),
         parameters=[NUMBER],
         request=InputSerializer,
         responses={200: TicketDetailOutput, **error_answers(400, 401, 403, 404)},

@@ -31,6 +31,7 @@ from .common import NUMBER, AttachmentOutput, ReplyOutput, TicketApi, error_answ
 class ReplyListApi(TicketApi):
     @extend_schema(
         operation_id="tickets_replies_list",
+        description=_("The case's conversation, oldest first; internal notes only for staff."),
         parameters=[NUMBER],
         responses={200: ReplyOutput(many=True), **error_answers(401, 404)},
     )
@@ -58,6 +59,9 @@ class ReplyCreateApi(TicketApi):
 
     @extend_schema(
         operation_id="tickets_replies_create",
+        description=_(
+            "Add a reply to the case's conversation (staff: or an internal note); answers with the reply."
+        ),
         parameters=[NUMBER, IDEMPOTENCY_KEY],
         request=InputSerializer,
         responses={201: ReplyOutput, **error_answers(400, 401, 403, 404), 422: KEY_REUSED_ANSWER},

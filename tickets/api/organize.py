@@ -118,6 +118,7 @@ class FollowerCollectionApi(TicketApi):
         )
 
     @extend_schema(operation_id="tickets_followers_list", parameters=[NUMBER],
+                   description=_("The people copied on the case's public emails."),
                    responses={200: FollowerOutput(many=True), **error_answers(401, 404)})  # fmt: skip
     def get(self, request, number: str):
         ticket = ticket_or_404(request.user, number)
@@ -125,6 +126,10 @@ class FollowerCollectionApi(TicketApi):
         return Response(FollowerOutput(followers, many=True).data)
 
     @extend_schema(operation_id="tickets_followers_create", parameters=[NUMBER], request=InputSerializer,
+                   description=_(
+                       "Copy a member of the case's organization (you by default) on its public emails; "
+                       "204 when that is the requester, who gets them anyway."
+                   ),
                    responses={201: FollowerOutput, 204: None, **error_answers(400, 401, 404)})  # fmt: skip
     def post(self, request, number: str):
         ticket = ticket_or_404(request.user, number)
