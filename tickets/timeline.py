@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
 from .models import SlaEvent, TargetState
 
 WIDTH, AXIS_Y, MARGIN = 1000, 56, 30
@@ -71,12 +74,11 @@ def timeline(*, ticket, replies, events: list[SlaEvent], now: datetime) -> Timel
         picture.now_x = picture.x(now)
         picture.now_anchor = anchor(picture.now_x)
     for reply in replies:
-        who = "The desk" if reply.by_staff else "Customer"
         picture.replies.append(
             {
                 "x": picture.x(reply.created_at),
                 "staff": reply.by_staff,
-                "title": f"{who} replied",
+                "title": _("The desk replied") if reply.by_staff else _("The customer replied"),
                 "at": reply.created_at,
             }
         )
@@ -85,8 +87,9 @@ def timeline(*, ticket, replies, events: list[SlaEvent], now: datetime) -> Timel
         picture.dues.append(
             {
                 "x": picture.x(target.due_at),
-                "label": f"{target.get_kind_display()} due",
+                "label": pgettext("timeline", "%(target)s due") % {"target": target.get_kind_display()},
                 "state": state,
+                "state_words": TargetState(state).label,
                 "met": state == TargetState.MET,
                 "label_y": AXIS_Y - 22 - 14 * (row % 2),
                 "anchor": anchor(picture.x(target.due_at)),

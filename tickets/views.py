@@ -67,11 +67,11 @@ MAX_PAGE = 1_000_000
 NO_ORGANIZATION = _("Your account does not belong to a customer organization yet; ask your administrator.")
 # A customer reads the status from their side of the desk.
 CUSTOMER_STATUS = {
-    Status.NEW: "Received",
-    Status.OPEN: "In progress",
-    Status.WAITING_ON_CUSTOMER: "Waiting on you",
-    Status.RESOLVED: "Resolved",
-    Status.CLOSED: "Closed",
+    Status.NEW: _("Received"),
+    Status.OPEN: _("In progress"),
+    Status.WAITING_ON_CUSTOMER: _("Waiting on you"),
+    Status.RESOLVED: _("Resolved"),
+    Status.CLOSED: _("Closed"),
 }
 # A form's one-time token came back with another text (the back button, then an edit): nothing
 # is created, and what was typed is shown again with a new token.

@@ -35,6 +35,19 @@ def _fits(page, width: int) -> None:
     assert scroll <= width, f"{page.url} is {scroll} px wide: {page.evaluate(WIDER, width)}"
 
 
+OUTSIDE = """svg => { const box = svg.getBoundingClientRect();
+  return [...svg.querySelectorAll("text")].map(t => [t.textContent, t.getBoundingClientRect()])
+    .filter(([, r]) => r.left < box.left - 1 || r.right > box.right + 1 || r.width > box.width / 2)
+    .map(([text]) => text); }"""
+
+
+def _timeline_legible(page) -> None:
+    """Each label of the timeline is drawn inside the picture, as one run of text: a localized
+    coordinate (x="30,0") spread a label's glyphs over the picture and past its edges."""
+    assert page.locator("svg.timeline").evaluate(OUTSIDE) == []
+    assert "сейчас" in page.locator("svg.timeline").inner_html()
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_every_page_reads_in_russian_and_fits(browser, live_server, acme, screenshot, size):  # noqa: F811
     viewport = SIZES[size]
@@ -56,6 +69,8 @@ def test_every_page_reads_in_russian_and_fits(browser, live_server, acme, screen
             name = "case" if path == "CASE" else path.strip("/").replace("/", "-")
             screenshot(page, f"ru-{size}-{name}")
             _fits(page, viewport["width"])
+            if path == "CASE":
+                _timeline_legible(page)
         page.goto("/tickets/")
         assert page.get_by_role("heading", name="Мои обращения").is_visible()
         assert "My cases" not in page.content()

@@ -3,6 +3,7 @@ Russian plural forms (1 час, 2 часа, 5 часов, 21 час, 11 часо
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from types import SimpleNamespace
@@ -136,3 +137,35 @@ def test_a_russian_reader_reads_a_cases_deadlines_explained_in_russian(customer,
         explanation = target_explanation(target)
     assert "учитываемого времени в часы поддержки (с понедельника по пятницу, 09:00–17:30" in explanation
     assert "местное время America/New_York" in explanation
+
+
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def test_a_russian_case_page_draws_its_timeline_with_numbers_svg_reads_and_russian_words(
+    client, customer, vendors
+):
+    """The timeline's coordinates were localized like the page's numbers: x="30,0" in Russian, which
+    SVG reads as one position per glyph ("opened" drawn as "pened" over "o"); its words and the
+    customer's status badge were English on a Russian page."""
+    ticket = ticket_open(
+        organization=customer.membership.organization,
+        requester=customer,
+        vendor=vendors["alectrona"],
+        priority="high",
+        subject="Экспорт не работает",
+        body="Ночной экспорт останавливается.",
+    )
+    client.force_login(customer)
+    html = client.get(
+        reverse("tickets:detail", args=[ticket.number]), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+    svg = html[
+        html.index('<svg class="timeline"') : html.index("</svg>", html.index('<svg class="timeline"'))
+    ]
+    coordinates = re.findall(r'\b(?:x|x1|x2|cx|y|y1|y2|cy|width|height|r)="([^"]*)"', svg)
+    assert coordinates and all(NUMBER.fullmatch(value) for value in coordinates), coordinates
+    words = " ".join(re.findall(r">([^<]+)<", svg)) + " " + re.search(r'aria-label="([^"]*)"', svg).group(1)
+    assert not re.search(r"\b(opened|now|due|replied|Customer|Opened|Case timeline|running)\b", words), words
+    assert "сейчас" in words and "открыто" in words.lower()
+    assert '<span class="badge big status-new">Получено</span>' in html
