@@ -9,13 +9,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .describe import calendar_summary, upcoming_holidays
 from .models import Vendor
 from .selectors import vendor_list, version_detail, version_in_force, version_scheduled
 from .services import policy_version_reductions, sla_preview
+from .words import texts_notice
 
 COMMON_ZONES = [
     "UTC",
@@ -29,26 +29,6 @@ COMMON_ZONES = [
     "Asia/Singapore",
     "Australia/Sydney",
 ]
-
-
-# Issue 22: where the vendor publishes no translation into the reader's language, the page says so
-# and shows the original; one sentence per original language (the language's name declines).
-ORIGINAL_ONLY = {
-    "en": _("The vendor publishes its terms in English only; the original is shown."),
-    "ru": _("The vendor publishes its terms in Russian only; the original is shown."),
-}
-VENDOR_TRANSLATION = _("The terms below are the vendor's own translation.")
-
-
-def texts_notice(version) -> str:
-    """What the reader is told about the language of the policy's texts: nothing when they read
-    the original in its own language."""
-    reader = (get_language() or version.language).split("-")[0]
-    if reader == version.language:
-        return ""
-    if version.translation(reader):
-        return str(VENDOR_TRANSLATION)
-    return str(ORIGINAL_ONLY.get(version.language, ORIGINAL_ONLY["en"]))
 
 
 class CalculatorForm(forms.Form):

@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Protocol
 
 from django.utils.formats import number_format
+from django.utils.translation import get_language, gettext_lazy, ngettext, npgettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, npgettext, pgettext, pgettext_lazy
 
 DAY_NAMES = (
     gettext_lazy("Monday"),
@@ -190,3 +190,23 @@ def decline_words(*, vendor: str, preamble: str, exclusion: str) -> str:
     Support Services for: Any Test Software."). A policy with no such sentence: a plain one."""
     lead = preamble.strip() or _("%(vendor)s's support policy does not cover:") % {"vendor": vendor}
     return f"{lead} {exclusion.strip()}"
+
+
+# Issue 22: where the vendor publishes no translation into the reader's language, the page says so
+# and shows the original; one sentence per original language (the language's name declines).
+ORIGINAL_ONLY = {
+    "en": gettext_lazy("The vendor publishes its terms in English only; the original is shown."),
+    "ru": gettext_lazy("The vendor publishes its terms in Russian only; the original is shown."),
+}
+VENDOR_TRANSLATION = gettext_lazy("The terms below are the vendor's own translation.")
+
+
+def texts_notice(version) -> str:
+    """What the reader is told about the language of the policy's texts: nothing when they read
+    the original in its own language."""
+    reader = (get_language() or version.language).split("-")[0]
+    if reader == version.language:
+        return ""
+    if version.translation(reader):
+        return str(VENDOR_TRANSLATION)
+    return str(ORIGINAL_ONLY.get(version.language, ORIGINAL_ONLY["en"]))

@@ -27,7 +27,7 @@ from lifecycle.models import Product
 from lifecycle.services import offered_flags
 from policies.models import DurationUnit, TargetKind, Vendor
 from policies.selectors import vendor_list, version_in_force, version_terms
-from policies.words import duration_words, promise_words
+from policies.words import duration_words, promise_words, texts_notice
 from portal.idempotency import KeyReused, Submission, form_submit_once
 from portal.markdown import MAX_LENGTH, TOO_LONG, render_markdown
 from portal.selectors import user_membership, user_timezone
@@ -326,10 +326,15 @@ def _panel_context(request, form: TicketOpenForm, vendor: Vendor | None, priorit
     if suggestion and data.get("action") == "suggest":
         priority_code = suggestion
     names = {p.code: p.name for p in priorities}
+    version = priorities[0].version if priorities else None
     return {
         "form": form,
         "vendor": vendor,
         "priorities": priorities,
+        # Policy texts in the reader's language where the vendor translated them, else the original,
+        # said as the policy page says it (policies.words.texts_notice).
+        "texts_notice": texts_notice(version) if version else "",
+        "texts_language": version.texts_language() if version else "",
         "priority_code": priority_code,
         "impact": impact,
         "impact_open": impact is not None and impact.answered(),

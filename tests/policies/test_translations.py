@@ -77,3 +77,21 @@ def test_the_preamble_is_shown_in_the_readers_language(bilingua):
         assert bilingua.shown_exclusions_preamble == "Bilingua не оказывает поддержку в отношении:"
     with translation.override("en"):
         assert bilingua.shown_exclusions_preamble == "Bilingua does not support:"
+
+
+def test_the_open_case_form_shows_the_priorities_as_the_policy_page_does(client, customer, bilingua):
+    """The case form's priority levels are policy texts too: the vendor's translation where it
+    publishes one, else the original, marked with its language and the same notice."""
+    client.force_login(customer)
+    url = reverse("tickets:open_panel")
+    albert = client.get(url, {"vendor": "albert"}, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert ONE_LANGUAGE_NOTICE in albert
+    assert '<div class="definition small" lang="en"' in albert
+    assert "Incident with critical impact on the business" in albert
+    translated = client.get(url, {"vendor": "bilingua"}, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Сервис недоступен для всех пользователей." in translated
+    assert "The service is down for every user." not in translated
+    assert "Ниже — перевод условий, опубликованный поставщиком." in translated
+    assert ONE_LANGUAGE_NOTICE not in translated
+    english = client.get(url, {"vendor": "albert"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="policy-language"' not in english
