@@ -121,7 +121,7 @@ class MajorVersion(models.Model):
 
 class MinorVersion(models.Model):
     major = models.ForeignKey(MajorVersion, on_delete=models.CASCADE, related_name="minor_versions")
-    name = models.CharField(max_length=100, help_text='e.g. "4.5.3"')
+    name = models.CharField(max_length=100, help_text=_('e.g. "4.5.3"'))
     released_on = models.DateField()
 
     class Meta:

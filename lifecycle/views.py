@@ -107,7 +107,11 @@ def _product_panel(product: Product, contracts: list[Contract], today: date) -> 
         )
         for v in versions
     ]
-    svg = timeline_svg(rows, today=today, title=f"{product.name} lifecycle") if rows else ""
+    svg = (
+        timeline_svg(rows, today=today, title=gettext("%(product)s lifecycle") % {"product": product.name})
+        if rows
+        else ""
+    )
     return ProductPanel(
         product=product,
         versions=[

@@ -187,11 +187,11 @@ class PolicyVersionAdmin(HistoryAdmin):
             "",
             "<tr><th>{}</th><td>{}</td></tr>",
             (
-                (p.name, "; ".join(str(t) for t in p.targets.all()) or "no contractual target")
+                (p.name, "; ".join(str(t) for t in p.targets.all()) or gettext("no contractual target"))
                 for p in priorities
             ),
         )
-        return format_html("<table>{}</table>", rows) if rows else "No priorities yet."
+        return format_html("<table>{}</table>", rows) if rows else gettext("No priorities yet.")
 
     def get_urls(self):
         publish = self.admin_site.admin_view(self.publish_view)

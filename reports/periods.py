@@ -101,19 +101,29 @@ def period_items(period: MeasurementPeriod, *, now: datetime | None = None) -> l
             default=timedelta(0),
         )
         chases = [
-            f"{'Automatic reminder' if chase.automatic else 'Reminder by the desk'} "
-            f"{timezone.localtime(chase.at):%Y-%m-%d %H:%M %Z}"
+            (
+                gettext("Automatic reminder %(at)s")
+                if chase.automatic
+                else gettext("Reminder by the desk %(at)s")
+            )
+            % {"at": f"{timezone.localtime(chase.at):%Y-%m-%d %H:%M %Z}"}
             for chase in wait.chases.all()
         ]
-        until = f"{timezone.localtime(wait.ended_at):%Y-%m-%d %H:%M %Z}" if wait.ended_at else "still waiting"
+        since = f"{timezone.localtime(wait.started_at):%Y-%m-%d %H:%M %Z}"
+        if wait.ended_at:
+            title = gettext("Waiting on the customer from %(since)s to %(until)s") % {
+                "since": since,
+                "until": f"{timezone.localtime(wait.ended_at):%Y-%m-%d %H:%M %Z}",
+            }
+        else:
+            title = gettext("Waiting on the customer since %(since)s, still waiting") % {"since": since}
         items.append(
             Item(
                 kind=ReviewItem.WAIT,
                 object_id=wait.pk,
                 ticket=ticket,
-                title=f"Waiting on the customer from {timezone.localtime(wait.started_at):%Y-%m-%d %H:%M %Z} "
-                f"to {until}",
-                evidence=chases or ["No reminder recorded."],
+                title=title,
+                evidence=chases or [gettext("No reminder recorded.")],
                 effect_minutes=_minutes(effect),
                 review=reviews.get((ReviewItem.WAIT, wait.pk)),
             )
@@ -122,8 +132,12 @@ def period_items(period: MeasurementPeriod, *, now: datetime | None = None) -> l
         ticket = by_id[record.ticket_id]
         targets = [record.target] if record.target_id else list(ticket.sla_targets.all())
         measured = max((_measured(t, now) for t in targets), default=timedelta(0))
-        claim = "Out-of-control claim" if record.exclusion.code == "out-of-control" else "Exclusion"
-        what = record.target.get_kind_display().lower() if record.target_id else "whole case"
+        claim = (
+            gettext("Out-of-control claim")
+            if record.exclusion.code == "out-of-control"
+            else gettext("Exclusion")
+        )
+        what = record.target.get_kind_display().lower() if record.target_id else gettext("whole case")
         items.append(
             Item(
                 kind=ReviewItem.EXCLUSION,

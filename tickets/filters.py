@@ -13,6 +13,7 @@ import django_filters
 from django.db.models import DateTimeField, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .deadlines import overdue_q
@@ -49,23 +50,25 @@ def with_due_order(queryset: QuerySet[Ticket], ordering: str) -> QuerySet[Ticket
 
 class TicketFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Status.choices)
-    vendor = django_filters.CharFilter(field_name="vendor__slug", help_text="Vendor slug, e.g. alectrona.")
-    priority = django_filters.CharFilter(field_name="priority__code", help_text="Priority code, e.g. high.")
+    vendor = django_filters.CharFilter(field_name="vendor__slug", help_text=_("Vendor slug, e.g. alectrona."))
+    priority = django_filters.CharFilter(
+        field_name="priority__code", help_text=_("Priority code, e.g. high.")
+    )
     sla_state = django_filters.ChoiceFilter(
-        choices=TargetState.choices, method="filter_sla_state", help_text="The case's worst SLA state now."
+        choices=TargetState.choices, method="filter_sla_state", help_text=_("The case's worst SLA state now.")
     )
     assignee = django_filters.CharFilter(
-        field_name="assignee__username", help_text="Staff: username of the assignee."
+        field_name="assignee__username", help_text=_("Staff: username of the assignee.")
     )
     organization = django_filters.CharFilter(
-        field_name="organization__slug", help_text="Organization slug (customers only ever see their own)."
+        field_name="organization__slug", help_text=_("Organization slug (customers only ever see their own).")
     )
     search = django_filters.CharFilter(method="filter_search", help_text=SEARCH_HELP)
     ordering = django_filters.ChoiceFilter(
         choices=[(key, key) for key in ORDERINGS],
         method="filter_ordering",
         empty_label=None,
-        help_text=f"Sort order; default {DEFAULT_ORDERING}.",
+        help_text=format_lazy(_("Sort order; default {default}."), default=DEFAULT_ORDERING),
     )
 
     class Meta:

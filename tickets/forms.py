@@ -174,8 +174,11 @@ BODY_LENGTH = MaxLengthValidator(MAX_LENGTH, message=TOO_LONG)
 
 
 class TicketOpenForm(forms.Form):
-    vendor = forms.ModelChoiceField(queryset=Vendor.objects.none(), to_field_name="slug", empty_label=None)
+    vendor = forms.ModelChoiceField(
+        label=_("Vendor"), queryset=Vendor.objects.none(), to_field_name="slug", empty_label=None
+    )
     product = ProductChoiceField(
+        label=_("Product"),
         queryset=Product.objects.none(),
         required=False,
         empty_label=_("Not about one product"),
@@ -203,13 +206,16 @@ class TicketOpenForm(forms.Form):
     # Shown in the policy panel only when the case will be charged; ticket_open decides and refuses.
     confirm_billable = forms.BooleanField(label=_("I understand this case will be charged"), required=False)
     kind = forms.ChoiceField(
+        label=_("Kind of case"),
         choices=Kind.choices,
         initial=Kind.INCIDENT,
         widget=forms.RadioSelect,
         help_text=_("Only vendors whose policy separates requests from incidents accept requests."),
     )
-    priority = forms.ChoiceField(choices=[], error_messages={"required": CHOOSE_PRIORITY})
-    subject = forms.CharField(max_length=200)
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=[], error_messages={"required": CHOOSE_PRIORITY}
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=200)
     body = forms.CharField(
         label=_("Description"),
         widget=forms.Textarea(attrs={"rows": 10}),
@@ -272,18 +278,18 @@ class StatusFilter:
 
 class TicketFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Show"), choices=StatusFilter.CHOICES, required=False)
-    vendor = forms.ChoiceField(required=False)
-    product = forms.ChoiceField(required=False)
+    vendor = forms.ChoiceField(label=_("Vendor"), required=False)
+    product = forms.ChoiceField(label=_("Product"), required=False)
     requester = forms.ChoiceField(label=_("Opened by"), required=False)
     q = forms.CharField(label=_("Search"), max_length=100, required=False)
 
     def __init__(self, *args, vendors, products, requesters=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["vendor"].choices = [("", "All vendors")] + [(v.slug, v.name) for v in vendors]
-        self.fields["product"].choices = [("", "All products")] + [(str(p.pk), p.name) for p in products]
+        self.fields["vendor"].choices = [("", _("All vendors"))] + [(v.slug, v.name) for v in vendors]
+        self.fields["product"].choices = [("", _("All products"))] + [(str(p.pk), p.name) for p in products]
         if requesters is None:
             del self.fields["requester"]
         else:
-            self.fields["requester"].choices = [("", "Anyone")] + [
+            self.fields["requester"].choices = [("", _("Anyone"))] + [
                 (u.username, u.get_full_name() or u.username) for u in requesters
             ]

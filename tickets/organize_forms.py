@@ -9,11 +9,11 @@ from portal.markdown import MAX_LENGTH, TOO_LONG
 
 
 class SplitForm(forms.Form):
-    subject = forms.CharField(max_length=200)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
     body = forms.CharField(
         label=_("Description"),
         widget=forms.Textarea,
         max_length=MAX_LENGTH,
         error_messages={"max_length": TOO_LONG},
     )
-    priority = forms.CharField(max_length=50)
+    priority = forms.CharField(label=_("Priority"), max_length=50)

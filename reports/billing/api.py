@@ -59,11 +59,11 @@ class StatementExpenseOutput(Serializer):
 class StatementCaseOutput(Serializer):
     number = serializers.CharField()
     subject = serializers.CharField()
-    reason = serializers.CharField(help_text="Why the case is charged.")
+    reason = serializers.CharField(help_text=_("Why the case is charged."))
     vulnerability = serializers.BooleanField()
     minutes = serializers.IntegerField()
     hours = serializers.DecimalField(**MONEY)
-    work_amount = serializers.DecimalField(**MONEY, help_text="In the contract's currency.")
+    work_amount = serializers.DecimalField(**MONEY, help_text=_("In the contract's currency."))
     emergency_calls = serializers.IntegerField()
     emergency_amount = serializers.DecimalField(**MONEY)
     expenses = StatementExpenseOutput(many=True)
@@ -93,13 +93,13 @@ class StatementOutput(Serializer):
     currency = serializers.CharField()
     hourly_rate = serializers.DecimalField(**MONEY)
     status = serializers.SerializerMethodField()
-    closed_at = serializers.CharField(help_text="Empty while provisional.")
+    closed_at = serializers.CharField(help_text=_("Empty while provisional."))
     quota = StatementQuotaOutput(allow_null=True)
     cases = StatementCaseOutput(many=True)
     premium_options = StatementPriceOutput(many=True)
     orders = StatementPriceOutput(many=True)
     totals = serializers.DictField(
-        child=serializers.DecimalField(**MONEY), help_text="One total per currency, never converted."
+        child=serializers.DecimalField(**MONEY), help_text=_("One total per currency, never converted.")
     )
 
     def get_status(self, data) -> str:

@@ -137,4 +137,4 @@ class CannedReplyAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Vendor"), ordering="vendor__name")
     def vendor_or_all(self, canned: CannedReply) -> str:
-        return canned.vendor.name if canned.vendor_id else "All vendors"
+        return canned.vendor.name if canned.vendor_id else gettext("All vendors")

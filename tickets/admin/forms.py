@@ -19,7 +19,7 @@ from ..services import ticket_open
 
 class PriorityChangeForm(forms.Form):
     priority = forms.ChoiceField(label=_("New priority"))
-    reason = forms.CharField(max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, choices, current: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,6 +54,7 @@ class ReclassifyForm(forms.Form):
         label=_("CVE id"), max_length=30, required=False, help_text=_("Where known, e.g. CVE-2026-4321.")
     )
     reason = forms.CharField(
+        label=_("Reason"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Kept as an internal note and in the case's history."),

@@ -118,9 +118,9 @@ class MergeForm(forms.Form):
 
 
 class SplitForm(forms.Form):
-    subject = forms.CharField(max_length=200)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
     body = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 5}))
-    priority = forms.ChoiceField()
+    priority = forms.ChoiceField(label=_("Priority"))
 
     def __init__(self, *args, priorities, current: str, **kwargs):
         super().__init__(*args, **kwargs)

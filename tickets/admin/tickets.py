@@ -194,11 +194,11 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
     def action_checkbox(self, obj):
         # The stock column renders a form widget's template for every row: a fifth of the page's time.
         return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" '
-            'aria-label="Select this object for an action - {}">',
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
             admin.helpers.ACTION_CHECKBOX_NAME,
             obj.pk,
-            obj.number,
+            # Django's own wording for the stock column (its admin catalog translates it).
+            format_html(gettext("Select this object for an action - {}"), obj.number),
         )
 
     @admin.display(description=gettext_lazy("Next due"), ordering=F("next_due_at").asc(nulls_last=True))

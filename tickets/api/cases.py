@@ -138,7 +138,7 @@ class TicketCreateApi(TicketApi):
         body = serializers.CharField(
             max_length=MAX_LENGTH,
             error_messages={"max_length": TOO_LONG},
-            help_text=f"Markdown, up to {MAX_LENGTH:,} characters.",
+            help_text=format_lazy(_("Markdown, up to {limit} characters."), limit=f"{MAX_LENGTH:,}"),
         )
         kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.INCIDENT)
         channel = serializers.ChoiceField(

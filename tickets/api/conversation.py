@@ -6,6 +6,7 @@ import re
 
 from django.http import Http404
 from django.urls import URLPattern, re_path
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -47,7 +48,7 @@ class ReplyCreateApi(TicketApi):
         body = serializers.CharField(
             max_length=MAX_LENGTH,
             error_messages={"max_length": TOO_LONG},
-            help_text=f"Markdown, up to {MAX_LENGTH:,} characters.",
+            help_text=format_lazy(_("Markdown, up to {limit} characters."), limit=f"{MAX_LENGTH:,}"),
         )
         internal = serializers.BooleanField(
             default=False, help_text=_("Staff: an internal note, never shown to customers.")

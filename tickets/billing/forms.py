@@ -14,13 +14,15 @@ class OrderForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("What you order"),
         choices=[
-            (OrderKind.FEATURE_REQUEST, "A feature request (Premium option; priced separately)"),
-            (OrderKind.ADDITIONAL_SERVICE, "An additional service (charged under your SLA)"),
+            (OrderKind.FEATURE_REQUEST, _("A feature request (Premium option; priced separately)")),
+            (OrderKind.ADDITIONAL_SERVICE, _("An additional service (charged under your SLA)")),
         ],
         widget=forms.RadioSelect,
     )
-    contract = forms.ModelChoiceField(queryset=Contract.objects.none(), empty_label=None)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=5000)
+    contract = forms.ModelChoiceField(label=_("Contract"), queryset=Contract.objects.none(), empty_label=None)
+    description = forms.CharField(
+        label=_("What you need"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000
+    )
 
     def __init__(self, *args, contracts, **kwargs):
         super().__init__(*args, **kwargs)
