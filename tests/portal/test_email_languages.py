@@ -31,6 +31,23 @@ pytestmark = [
 ]
 
 
+def holds_vipnet_4(customer, vendors):
+    """The customer's organization holds a Standard contract for ViPNet Coordinator 4, whose end of
+    sales (EOS) is 1 May 2027: a milestone for the lifecycle notices."""
+    product = Product.objects.create(vendor=vendors["infotecs"], name="ViPNet Coordinator")
+    four = major_version_create(product=product, number=4, ga=date(2023, 9, 1), eos=date(2027, 5, 1))
+    return contract_create(
+        organization=customer.membership.organization,
+        product=product,
+        plan=Plan.STANDARD,
+        start=date(2026, 1, 1),
+        end=date(2027, 12, 31),
+        deployment=Deployment.HOSTED,
+        license_price=Decimal("0"),
+        major_version=four,
+    )
+
+
 def _speaks(user, language: str = "", zone: str = "") -> None:
     Profile.objects.update_or_create(user=user, defaults={"language": language, "timezone": zone})
     user.refresh_from_db()  # the profile as the notices read it
@@ -141,18 +158,7 @@ def test_a_lifecycle_milestone_names_the_milestone_in_russian(
 ):
     """The milestone's name and meaning are the template's words, in the recipient's language,
     not English text computed before rendering."""
-    product = Product.objects.create(vendor=vendors["infotecs"], name="ViPNet Coordinator")
-    four = major_version_create(product=product, number=4, ga=date(2023, 9, 1), eos=date(2027, 5, 1))
-    contract_create(
-        organization=customer.membership.organization,
-        product=product,
-        plan=Plan.STANDARD,
-        start=date(2026, 1, 1),
-        end=date(2027, 12, 31),
-        deployment=Deployment.HOSTED,
-        license_price=Decimal("0"),
-        major_version=four,
-    )
+    holds_vipnet_4(customer, vendors)
     _speaks(customer, "ru")
     with django_capture_on_commit_callbacks(execute=True):
         assert milestone_notices_queue(today=date(2026, 11, 24)) == 1

@@ -38,6 +38,7 @@ from portal.outbox import (
     render_email,
 )
 from tests.policies.test_services import _draft
+from tests.portal.test_email_languages import holds_vipnet_4
 from tickets.services import ticket_open
 
 pytestmark = pytest.mark.django_db
@@ -208,21 +209,9 @@ def test_a_case_acknowledgement_is_still_rendered_at_delivery(customer, vendors)
 
 
 def test_the_lifecycle_fan_out_builds_its_rows(customer, vendors):
-    from lifecycle.services import major_version_create
     from lifecycle.tasks import lifecycle_notices_task
 
-    product = Product.objects.create(vendor=vendors["infotecs"], name="ViPNet Coordinator")
-    four = major_version_create(product=product, number=4, ga=date(2023, 9, 1), eos=date(2027, 5, 1))
-    contract_create(
-        organization=customer.membership.organization,
-        product=product,
-        plan=Plan.STANDARD,
-        start=date(2026, 1, 1),
-        end=date(2027, 12, 31),
-        deployment=Deployment.HOSTED,
-        license_price=Decimal("0"),
-        major_version=four,
-    )
+    holds_vipnet_4(customer, vendors)
     _speaks(customer, "ru")
     with time_machine.travel(NOW, tick=False):
         assert lifecycle_notices_task.delay().get()["milestones"] == 1
