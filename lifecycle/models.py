@@ -36,8 +36,10 @@ CALENDAR_OF_OTHER_VENDOR = _("Choose a calendar of {vendor}, or none for the 24�
 
 
 class Product(models.Model):
-    vendor = models.ForeignKey("policies.Vendor", on_delete=models.PROTECT, related_name="products")
-    name = models.CharField(max_length=200)
+    vendor = models.ForeignKey(
+        "policies.Vendor", on_delete=models.PROTECT, related_name="products", verbose_name=_("Vendor")
+    )
+    name = models.CharField(max_length=200, verbose_name=_("Name"))
     history = HistoricalRecords()
 
     class Meta:
@@ -53,29 +55,42 @@ class MajorVersion(models.Model):
     `lifecycle.services.product_milestones_recompute` from this version's GA/EOS, the next
     major's GA and the overrides; never edit them directly."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="major_versions")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="major_versions", verbose_name=_("Product")
+    )
     number = models.PositiveIntegerField(
-        help_text=_("Orders the generations: the next major is the next number.")
+        help_text=_("Orders the generations: the next major is the next number."), verbose_name=_("Number")
     )
-    name = models.CharField(max_length=100, help_text=_('As customers say it, e.g. "4" or "4.x".'))
+    name = models.CharField(
+        max_length=100, help_text=_('As customers say it, e.g. "4" or "4.x".'), verbose_name=_("Name")
+    )
     announced_at = models.DateField(
-        null=True, blank=True, help_text=_("When the new major version was announced.")
+        null=True,
+        blank=True,
+        help_text=_("When the new major version was announced."),
+        verbose_name=_("Announced at"),
     )
-    ga = models.DateField("GA", null=True, blank=True, help_text=_("General availability: start of sales."))
+    ga = models.DateField(
+        _("GA"), null=True, blank=True, help_text=_("General availability: start of sales.")
+    )
     eos = models.DateField(
-        "EOS", null=True, blank=True, help_text=_("End of sales. Empty while still on sale.")
+        _("EOS"), null=True, blank=True, help_text=_("End of sales. Empty while still on sale.")
     )
     eoms = models.DateField(
-        "EOMS", null=True, blank=True, editable=False, help_text=_("End of mainstream support.")
+        _("EOMS"), null=True, blank=True, editable=False, help_text=_("End of mainstream support.")
     )
-    eol = models.DateField("EOL", null=True, blank=True, editable=False, help_text=_("End of life."))
-    eoms_provisional = models.BooleanField(default=True, editable=False)
+    eol = models.DateField(_("EOL"), null=True, blank=True, editable=False, help_text=_("End of life."))
+    eoms_provisional = models.BooleanField(default=True, editable=False, verbose_name=_("EOMS provisional"))
     eoms_bound = models.CharField(
-        max_length=20, blank=True, editable=False, help_text=_("Which rule set EOMS.")
+        max_length=20,
+        blank=True,
+        editable=False,
+        help_text=_("Which rule set EOMS."),
+        verbose_name=_("EOMS bound"),
     )
-    eoms_override = models.DateField("EOMS override", null=True, blank=True)
-    eol_override = models.DateField("EOL override", null=True, blank=True)
-    override_reason = models.CharField(max_length=300, blank=True)
+    eoms_override = models.DateField(_("EOMS override"), null=True, blank=True)
+    eol_override = models.DateField(_("EOL override"), null=True, blank=True)
+    override_reason = models.CharField(max_length=300, blank=True, verbose_name=_("Override reason"))
     history = HistoricalRecords()
 
     class Meta:
@@ -120,9 +135,11 @@ class MajorVersion(models.Model):
 
 
 class MinorVersion(models.Model):
-    major = models.ForeignKey(MajorVersion, on_delete=models.CASCADE, related_name="minor_versions")
-    name = models.CharField(max_length=100, help_text=_('e.g. "4.5.3"'))
-    released_on = models.DateField()
+    major = models.ForeignKey(
+        MajorVersion, on_delete=models.CASCADE, related_name="minor_versions", verbose_name=_("Major")
+    )
+    name = models.CharField(max_length=100, help_text=_('e.g. "4.5.3"'), verbose_name=_("Name"))
+    released_on = models.DateField(verbose_name=_("Released on"))
 
     class Meta:
         ordering = ["major", "released_on"]
@@ -163,10 +180,17 @@ class Contract(models.Model):
     its whole term (checked by `lifecycle.services.contract_validate`)."""
 
     organization = models.ForeignKey(
-        "portal.Organization", on_delete=models.PROTECT, related_name="contracts"
+        "portal.Organization",
+        on_delete=models.PROTECT,
+        related_name="contracts",
+        verbose_name=_("Organization"),
     )
-    vendor = models.ForeignKey("policies.Vendor", on_delete=models.PROTECT, related_name="contracts")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="contracts")
+    vendor = models.ForeignKey(
+        "policies.Vendor", on_delete=models.PROTECT, related_name="contracts", verbose_name=_("Vendor")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("Product")
+    )
     major_version = models.ForeignKey(
         MajorVersion,
         null=True,
@@ -174,19 +198,29 @@ class Contract(models.Model):
         on_delete=models.PROTECT,
         related_name="contracts",
         help_text=_("Empty: any current version of the product."),
+        verbose_name=_("Major version"),
     )
-    reference = models.CharField(max_length=50, blank=True, help_text=_("The contract number on paper."))
-    plan = models.CharField(max_length=10, choices=Plan.choices, default=Plan.BASIC)
-    deployment = models.CharField(max_length=12, choices=Deployment.choices, default=Deployment.ON_PREMISE)
-    start = models.DateField()
-    end = models.DateField(help_text=_("Last day covered."))
+    reference = models.CharField(
+        max_length=50, blank=True, help_text=_("The contract number on paper."), verbose_name=_("Reference")
+    )
+    plan = models.CharField(max_length=10, choices=Plan.choices, default=Plan.BASIC, verbose_name=_("Plan"))
+    deployment = models.CharField(
+        max_length=12, choices=Deployment.choices, default=Deployment.ON_PREMISE, verbose_name=_("Deployment")
+    )
+    start = models.DateField(verbose_name=_("Start"))
+    end = models.DateField(help_text=_("Last day covered."), verbose_name=_("End"))
     license_price = models.DecimalField(
-        max_digits=14, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+        verbose_name=_("License price"),
     )
     currency = models.CharField(
         max_length=3,
         default="EUR",
         validators=[RegexValidator(r"^[A-Z]{3}$", "Use an ISO 4217 code, e.g. EUR.")],
+        verbose_name=_("Currency"),
     )
     # Issue 21: the rates the customer's billable work is charged at, "agreed upon and fixed in SLA".
     hourly_rate = models.DecimalField(
@@ -195,12 +229,14 @@ class Contract(models.Model):
         default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
         help_text=_("Price of one hour of the specialists' work, in the contract's currency."),
+        verbose_name=_("Hourly rate"),
     )
     emergency_reaction_minutes = models.PositiveIntegerField(
         null=True,
         blank=True,
         validators=[MinValueValidator(1)],
         help_text=_("The agreed “immediate reaction” to an emergency call; empty: the vendor policy's."),
+        verbose_name=_("Emergency reaction minutes"),
     )
     # Issue 20 point 7 (Albert: "Request Resolution services are available to Authorized Users"):
     # where a contract names its contacts, only they open cases under it; anyone of the
@@ -212,8 +248,9 @@ class Contract(models.Model):
         help_text=_(
             "Members of the organization who may open cases under this contract. Empty: every member."
         ),
+        verbose_name=_("Authorized contacts"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("Created at"))
     history = HistoricalRecords()
 
     objects = ContractQuerySet.as_manager()
@@ -281,10 +318,16 @@ class PremiumOptionKind(models.TextChoices):
 class PremiumOption(models.Model):
     """One chosen Premium option, priced in the contract (SPEC §4: "each priced in the contract")."""
 
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="premium_options")
-    kind = models.CharField(max_length=30, choices=PremiumOptionKind.choices)
-    price = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
-    note = models.CharField(max_length=200, blank=True, help_text=_('e.g. "per call" or "per year".'))
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="premium_options", verbose_name=_("Contract")
+    )
+    kind = models.CharField(max_length=30, choices=PremiumOptionKind.choices, verbose_name=_("Kind"))
+    price = models.DecimalField(
+        max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))], verbose_name=_("Price")
+    )
+    note = models.CharField(
+        max_length=200, blank=True, help_text=_('e.g. "per call" or "per year".'), verbose_name=_("Note")
+    )
 
     class Meta:
         ordering = ["contract", "kind"]
@@ -313,20 +356,30 @@ class ContractTarget(models.Model):
     applies to cases whose version is in that phase on the day they open, and wins there over
     one for every phase."""
 
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="targets")
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="targets", verbose_name=_("Contract")
+    )
     phase = models.CharField(
         max_length=12,
         choices=TermsPhase.choices,
         default=TermsPhase.ANY,
         blank=True,
         help_text=_("The support phase of the case's version these terms hold in; empty: every phase."),
+        verbose_name=_("Phase"),
     )
-    priority_code = models.SlugField(help_text=_("The vendor's priority code, e.g. critical."))
-    kind = models.CharField(max_length=20, choices=TargetKind.choices)
+    priority_code = models.SlugField(
+        help_text=_("The vendor's priority code, e.g. critical."), verbose_name=_("Priority code")
+    )
+    kind = models.CharField(max_length=20, choices=TargetKind.choices, verbose_name=_("Kind"))
     duration = models.DecimalField(
-        max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+        max_digits=7,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        verbose_name=_("Duration"),
     )
-    unit = models.CharField(max_length=20, choices=DurationUnit.choices, default=DurationUnit.HOURS)
+    unit = models.CharField(
+        max_length=20, choices=DurationUnit.choices, default=DurationUnit.HOURS, verbose_name=_("Unit")
+    )
     calendar = models.ForeignKey(
         "policies.SupportCalendar",
         null=True,
@@ -334,6 +387,7 @@ class ContractTarget(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("Empty: the 24×7 clock."),
+        verbose_name=_("Calendar"),
     )
 
     class Meta:
@@ -394,19 +448,36 @@ class QuotaLedgerEntry(models.Model):
     *exchange* gives allowance up for Premium services and forfeits that year's carry-over. The
     quota is counted from these rows alone: lifecycle never reads the cases."""
 
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="quota_entries")
-    contract_year = models.PositiveSmallIntegerField(help_text=_("1 is the first contract year."))
-    kind = models.CharField(max_length=10, choices=LedgerKind.choices, default=LedgerKind.EXCHANGE)
-    tickets = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="quota_entries", verbose_name=_("Contract")
+    )
+    contract_year = models.PositiveSmallIntegerField(
+        help_text=_("1 is the first contract year."), verbose_name=_("Contract year")
+    )
+    kind = models.CharField(
+        max_length=10, choices=LedgerKind.choices, default=LedgerKind.EXCHANGE, verbose_name=_("Kind")
+    )
+    tickets = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)], verbose_name=_("Tickets"))
     ticket_number = models.CharField(
-        max_length=20, blank=True, help_text=_("The case that used the ticket (uses only), e.g. INF-000123.")
+        max_length=20,
+        blank=True,
+        help_text=_("The case that used the ticket (uses only), e.g. INF-000123."),
+        verbose_name=_("Ticket number"),
     )
     premium_service = models.CharField(
-        max_length=200, blank=True, help_text=_("What the tickets were exchanged for (exchanges only).")
+        max_length=200,
+        blank=True,
+        help_text=_("What the tickets were exchanged for (exchanges only)."),
+        verbose_name=_("Premium service"),
     )
-    recorded_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(verbose_name=_("Recorded at"))
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Recorded by"),
     )
 
     class Meta:
@@ -454,10 +525,13 @@ class CalendarFeedToken(models.Model):
     address itself is the credential. Regenerating it revokes the old address."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_token"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="calendar_token",
+        verbose_name=_("User"),
     )
-    token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
-    created_at = models.DateTimeField(auto_now=True)
+    token = models.CharField(max_length=64, unique=True, default=new_calendar_token, verbose_name=_("Token"))
+    created_at = models.DateTimeField(auto_now=True, verbose_name=_("Created at"))
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user}"

@@ -24,18 +24,24 @@ NOTICE_TOO_SHORT = _(
 
 
 class Vendor(models.Model):
-    slug = models.SlugField(unique=True)
-    name = models.CharField(max_length=100)
-    website = models.URLField(blank=True)
+    slug = models.SlugField(unique=True, verbose_name=_("Slug"))
+    name = models.CharField(max_length=100, verbose_name=_("Name"))
+    website = models.URLField(blank=True, verbose_name=_("Website"))
     ticket_prefix = models.CharField(
-        max_length=5, unique=True, help_text=_("Prefix of this vendor's case numbers, e.g. ALC.")
+        max_length=5,
+        unique=True,
+        help_text=_("Prefix of this vendor's case numbers, e.g. ALC."),
+        verbose_name=_("Ticket prefix"),
     )
     change_notice_days = models.PositiveSmallIntegerField(
         default=0,
         help_text=_("Days between publishing a new policy version and its taking effect."),
+        verbose_name=_("Change notice days"),
     )
     distinguishes_kinds = models.BooleanField(
-        default=False, help_text=_("The policy separates incidents from requests.")
+        default=False,
+        help_text=_("The policy separates incidents from requests."),
+        verbose_name=_("Distinguishes kinds"),
     )
     desk_group = models.ForeignKey(
         "auth.Group",
@@ -47,6 +53,7 @@ class Vendor(models.Model):
             "The staff who hear of this vendor's unassigned cases: new cases and customer "
             "replies. Empty: the desk address (SUPPORT_DESK_EMAIL)."
         ),
+        verbose_name=_("Desk group"),
     )
     support_email = models.EmailField(
         blank=True,
@@ -55,6 +62,7 @@ class Vendor(models.Model):
             "to it opens and answers cases. Empty: emails come from DEFAULT_FROM_EMAIL, "
             "with no reply address."
         ),
+        verbose_name=_("Support email"),
     )
     email_priority = models.CharField(
         max_length=20,
@@ -63,6 +71,7 @@ class Vendor(models.Model):
             "Priority code a case opened by email gets until staff triage it; empty or not a "
             "priority of the policy in force: its least urgent one."
         ),
+        verbose_name=_("Email priority"),
     )
     chase_interval_hours = models.PositiveSmallIntegerField(
         null=True,
@@ -71,6 +80,7 @@ class Vendor(models.Model):
             "Hours after which a case waiting on the customer is chased automatically, and again "
             "after each reminder (issue 20). Empty: only the desk's own reminders."
         ),
+        verbose_name=_("Chase interval hours"),
     )
 
     class Meta:
@@ -128,16 +138,25 @@ class PolicyVersionQuerySet(models.QuerySet):
 
 
 class PolicyVersion(models.Model):
-    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="versions")
-    key = models.SlugField(help_text=_("Stable identifier of this version within the vendor."))
-    name = models.CharField(max_length=200)
-    last_updated = models.DateField(
-        null=True, blank=True, help_text=_('The document\'s "last updated" date.')
+    vendor = models.ForeignKey(
+        Vendor, on_delete=models.PROTECT, related_name="versions", verbose_name=_("Vendor")
     )
-    effective_from = models.DateTimeField()
-    published_at = models.DateTimeField(null=True, blank=True, help_text=_("Empty while a draft."))
-    source_url = models.URLField(blank=True)
-    source_text = models.TextField(blank=True)
+    key = models.SlugField(
+        help_text=_("Stable identifier of this version within the vendor."), verbose_name=_("Key")
+    )
+    name = models.CharField(max_length=200, verbose_name=_("Name"))
+    last_updated = models.DateField(
+        null=True,
+        blank=True,
+        help_text=_('The document\'s "last updated" date.'),
+        verbose_name=_("Last updated"),
+    )
+    effective_from = models.DateTimeField(verbose_name=_("Effective from"))
+    published_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Empty while a draft."), verbose_name=_("Published at")
+    )
+    source_url = models.URLField(blank=True, verbose_name=_("Source URL"))
+    source_text = models.TextField(blank=True, verbose_name=_("Source text"))
     # The policy's full text (kilobytes) is in no email: a notice's snapshot of a version leaves it
     # out (portal.outbox.context_dump; issue 24), loaded back as "".
     notice_snapshot_omits = ("source_text",)
@@ -145,6 +164,7 @@ class PolicyVersion(models.Model):
         max_length=300,
         blank=True,
         help_text=_("The policy's own words before its list of exclusions, quoted when a case is declined."),
+        verbose_name=_("Exclusions preamble"),
     )
     service_terms = models.JSONField(
         default=dict,
@@ -156,6 +176,7 @@ class PolicyVersion(models.Model):
                 "agreement); read by lifecycle."
             )
         ),
+        verbose_name=_("Service terms"),
     )
     # Issue 22: the language the vendor publishes this version in, and the translations the vendor
     # publishes of its texts, per language: {"ru": {"name": …, "exclusions_preamble": …,
@@ -165,15 +186,24 @@ class PolicyVersion(models.Model):
         max_length=10,
         default="en",
         help_text=_("The language the vendor publishes this version in."),
+        verbose_name=_("Language"),
     )
     translations = models.JSONField(
         default=dict,
         blank=True,
         help_text=_("The vendor's own translations of this version's texts, per language code."),
+        verbose_name=_("Translations"),
     )
-    reductions_acknowledged_at = models.DateTimeField(null=True, blank=True)
+    reductions_acknowledged_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("Reductions acknowledged at")
+    )
     reductions_acknowledged_by = models.ForeignKey(
-        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "auth.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Reductions acknowledged by"),
     )
     history = HistoricalRecords()
 
@@ -246,16 +276,21 @@ class PolicyVersion(models.Model):
 class SupportCalendar(models.Model):
     """Business hours: weekly wall-clock windows in a zone, minus holidays."""
 
-    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="calendars")
-    slug = models.SlugField()
-    name = models.CharField(max_length=100)
-    timezone = models.CharField(max_length=64, help_text=_("IANA time zone, e.g. America/New_York."))
+    version = models.ForeignKey(
+        PolicyVersion, on_delete=models.CASCADE, related_name="calendars", verbose_name=_("Version")
+    )
+    slug = models.SlugField(verbose_name=_("Slug"))
+    name = models.CharField(max_length=100, verbose_name=_("Name"))
+    timezone = models.CharField(
+        max_length=64, help_text=_("IANA time zone, e.g. America/New_York."), verbose_name=_("Timezone")
+    )
     holiday_country = models.CharField(
         max_length=8,
         blank=True,
         help_text=_(
             "Public holidays from the `holidays` package, e.g. US (federal, observed days included)."
         ),
+        verbose_name=_("Holiday country"),
     )
     business_day_hours = models.DecimalField(
         max_digits=5,
@@ -263,6 +298,7 @@ class SupportCalendar(models.Model):
         default=Decimal("24"),
         validators=[MinValueValidator(Decimal("0.01"))],
         help_text=_('Open hours in one "business day".'),
+        verbose_name=_("Business day hours"),
     )
 
     class Meta:
@@ -302,11 +338,13 @@ class CalendarWindow(models.Model):
     """One weekly open window; it may span days and wrap the week (Sun 19:30 → Fri 19:30).
     Midnight at the end of a day is the next weekday at 00:00."""
 
-    calendar = models.ForeignKey(SupportCalendar, on_delete=models.CASCADE, related_name="windows")
-    start_weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
-    start_time = models.TimeField()
-    end_weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
-    end_time = models.TimeField()
+    calendar = models.ForeignKey(
+        SupportCalendar, on_delete=models.CASCADE, related_name="windows", verbose_name=_("Calendar")
+    )
+    start_weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, verbose_name=_("Start weekday"))
+    start_time = models.TimeField(verbose_name=_("Start time"))
+    end_weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, verbose_name=_("End weekday"))
+    end_time = models.TimeField(verbose_name=_("End time"))
 
     class Meta:
         ordering = ["calendar", "start_weekday", "start_time"]
@@ -323,9 +361,11 @@ class CalendarWindow(models.Model):
 
 
 class ClosedDate(models.Model):
-    calendar = models.ForeignKey(SupportCalendar, on_delete=models.CASCADE, related_name="closed_dates")
-    date = models.DateField()
-    reason = models.CharField(max_length=200, blank=True)
+    calendar = models.ForeignKey(
+        SupportCalendar, on_delete=models.CASCADE, related_name="closed_dates", verbose_name=_("Calendar")
+    )
+    date = models.DateField(verbose_name=_("Date"))
+    reason = models.CharField(max_length=200, blank=True, verbose_name=_("Reason"))
 
     class Meta:
         ordering = ["date"]
@@ -338,12 +378,14 @@ class ClosedDate(models.Model):
 
 
 class PriorityLevel(models.Model):
-    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="priorities")
-    code = models.SlugField()
-    name = models.CharField(max_length=100)
-    rank = models.PositiveSmallIntegerField(help_text=_("1 is the most severe."))
-    definition = models.TextField()
-    examples = models.TextField(blank=True, help_text=_("One example per line."))
+    version = models.ForeignKey(
+        PolicyVersion, on_delete=models.CASCADE, related_name="priorities", verbose_name=_("Version")
+    )
+    code = models.SlugField(verbose_name=_("Code"))
+    name = models.CharField(max_length=100, verbose_name=_("Name"))
+    rank = models.PositiveSmallIntegerField(help_text=_("1 is the most severe."), verbose_name=_("Rank"))
+    definition = models.TextField(verbose_name=_("Definition"))
+    examples = models.TextField(blank=True, help_text=_("One example per line."), verbose_name=_("Examples"))
 
     class Meta:
         ordering = ["version", "rank"]
@@ -384,16 +426,28 @@ class DurationUnit(models.TextChoices):
 class ResponseTarget(models.Model):
     """A promised time for one priority. No calendar means the 24×7 clock."""
 
-    priority = models.ForeignKey(PriorityLevel, on_delete=models.CASCADE, related_name="targets")
-    kind = models.CharField(max_length=20, choices=TargetKind.choices)
-    duration = models.DecimalField(
-        max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    priority = models.ForeignKey(
+        PriorityLevel, on_delete=models.CASCADE, related_name="targets", verbose_name=_("Priority")
     )
-    unit = models.CharField(max_length=20, choices=DurationUnit.choices, default=DurationUnit.HOURS)
+    kind = models.CharField(max_length=20, choices=TargetKind.choices, verbose_name=_("Kind"))
+    duration = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        verbose_name=_("Duration"),
+    )
+    unit = models.CharField(
+        max_length=20, choices=DurationUnit.choices, default=DurationUnit.HOURS, verbose_name=_("Unit")
+    )
     # RESTRICT, not PROTECT: a calendar in use cannot be deleted on its own, yet a draft version
     # deleted whole takes its calendars and the targets on them together.
     calendar = models.ForeignKey(
-        SupportCalendar, null=True, blank=True, on_delete=models.RESTRICT, related_name="targets"
+        SupportCalendar,
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="targets",
+        verbose_name=_("Calendar"),
     )
     minimum_met_percent = models.DecimalField(
         max_digits=5,
@@ -405,6 +459,7 @@ class ResponseTarget(models.Model):
             "Minimum met rate per measurement period; below it is a Service Level Failure. "
             "Empty: none promised."
         ),
+        verbose_name=_("Minimum met percent"),
     )
 
     class Meta:
@@ -432,9 +487,13 @@ class ResponseTarget(models.Model):
 
 
 class PolicyChannel(models.Model):
-    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="channels")
-    channel = models.CharField(max_length=20, choices=Channel.choices)
-    note = models.CharField(max_length=200, blank=True, help_text=_("e.g. depending on purchase"))
+    version = models.ForeignKey(
+        PolicyVersion, on_delete=models.CASCADE, related_name="channels", verbose_name=_("Version")
+    )
+    channel = models.CharField(max_length=20, choices=Channel.choices, verbose_name=_("Channel"))
+    note = models.CharField(
+        max_length=200, blank=True, help_text=_("e.g. depending on purchase"), verbose_name=_("Note")
+    )
 
     class Meta:
         ordering = ["version", "channel"]
@@ -447,9 +506,11 @@ class PolicyChannel(models.Model):
 
 
 class ResolutionCode(models.Model):
-    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="resolution_codes")
-    code = models.SlugField()
-    name = models.CharField(max_length=200)
+    version = models.ForeignKey(
+        PolicyVersion, on_delete=models.CASCADE, related_name="resolution_codes", verbose_name=_("Version")
+    )
+    code = models.SlugField(verbose_name=_("Code"))
+    name = models.CharField(max_length=200, verbose_name=_("Name"))
 
     class Meta:
         ordering = ["version", "id"]
@@ -466,9 +527,11 @@ class ResolutionCode(models.Model):
 
 
 class Exclusion(models.Model):
-    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="exclusions")
-    code = models.SlugField()
-    text = models.TextField()
+    version = models.ForeignKey(
+        PolicyVersion, on_delete=models.CASCADE, related_name="exclusions", verbose_name=_("Version")
+    )
+    code = models.SlugField(verbose_name=_("Code"))
+    text = models.TextField(verbose_name=_("Text"))
 
     class Meta:
         ordering = ["version", "id"]

@@ -11,18 +11,22 @@ from portal.history import HistoricalRecords
 
 
 class Organization(models.Model):
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200, verbose_name=_("Name"))
+    slug = models.SlugField(unique=True, verbose_name=_("Slug"))
     timezone = models.CharField(
-        max_length=64, default="UTC", help_text=_("Default time zone of its members.")
+        max_length=64,
+        default="UTC",
+        help_text=_("Default time zone of its members."),
+        verbose_name=_("Timezone"),
     )
     language = models.CharField(
         max_length=8,
         choices=settings.LANGUAGES,
         blank=True,
         help_text=_("Default language of its members' pages and emails. Empty: each browser's language."),
+        verbose_name=_("Language"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("Created at"))
     history = HistoricalRecords()
 
     class Meta:
@@ -40,9 +44,13 @@ class Role(models.TextChoices):
 class Membership(models.Model):
     """A customer belongs to one organization; staff users have no membership."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership", verbose_name=_("User")
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("Organization")
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER, verbose_name=_("Role"))
     history = HistoricalRecords()
 
     class Meta:
@@ -57,15 +65,21 @@ class Membership(models.Model):
 
 
 class Profile(models.Model):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile", verbose_name=_("User")
+    )
     timezone = models.CharField(
-        max_length=64, blank=True, help_text=_("Empty: the organization's time zone.")
+        max_length=64,
+        blank=True,
+        help_text=_("Empty: the organization's time zone."),
+        verbose_name=_("Timezone"),
     )
     language = models.CharField(
         max_length=8,
         choices=settings.LANGUAGES,
         blank=True,
         help_text=_("Empty: the organization's language, else the browser's."),
+        verbose_name=_("Language"),
     )
 
     def __str__(self) -> str:
@@ -116,12 +130,18 @@ class NoticePreference(models.Model):
     """Which optional notices a person has turned off; no row means every notice is wanted."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notice_preference"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notice_preference",
+        verbose_name=_("User"),
     )
     muted_kinds = models.JSONField(
-        default=list, blank=True, help_text=_("Notice kinds this person does not want.")
+        default=list,
+        blank=True,
+        help_text=_("Notice kinds this person does not want."),
+        verbose_name=_("Muted kinds"),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("Updated at"))
 
     def __str__(self) -> str:
         return f"Notice preferences of {self.user}"
@@ -144,8 +164,8 @@ class Notice(models.Model):
     `dedupe_key` names the (event, recipient) pair, so queueing the same notice twice
     (a task run twice, a sweep racing a request) keeps one row and sends one email."""
 
-    kind = models.CharField(max_length=30, choices=NoticeKind.choices)
-    dedupe_key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=30, choices=NoticeKind.choices, verbose_name=_("Kind"))
+    dedupe_key = models.CharField(max_length=200, unique=True, verbose_name=_("Dedupe key"))
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -154,45 +174,68 @@ class Notice(models.Model):
         related_name="notices",
         help_text=_("Empty when sent to a desk address rather than a person."),
         db_index=False,  # notice_recipient_created below leads with it
+        verbose_name=_("Recipient"),
     )
-    to_email = models.EmailField()
+    to_email = models.EmailField(verbose_name=_("To email"))
     reference = models.CharField(
-        max_length=100, blank=True, help_text=_("Case number, policy or product version.")
+        max_length=100,
+        blank=True,
+        help_text=_("Case number, policy or product version."),
+        verbose_name=_("Reference"),
     )
     template = models.CharField(
         max_length=100,
         blank=True,
         help_text=_("The email's templates (templates/emails/<name>-…), rendered at delivery."),
+        verbose_name=_("Template"),
     )
     context = models.JSONField(
-        default=dict, blank=True, help_text=_("What the templates read, stored by the request.")
+        default=dict,
+        blank=True,
+        help_text=_("What the templates read, stored by the request."),
+        verbose_name=_("Context"),
     )
-    zone = models.CharField(max_length=64, blank=True, help_text=_("The recipient's time zone."))
-    subject = models.CharField(max_length=300, blank=True)
-    body_text = models.TextField(blank=True)
-    body_html = models.TextField(blank=True)
+    zone = models.CharField(
+        max_length=64, blank=True, help_text=_("The recipient's time zone."), verbose_name=_("Zone")
+    )
+    subject = models.CharField(max_length=300, blank=True, verbose_name=_("Subject"))
+    body_text = models.TextField(blank=True, verbose_name=_("Body text"))
+    body_html = models.TextField(blank=True, verbose_name=_("Body HTML"))
     message = models.BinaryField(
-        null=True, blank=True, help_text=_("The built message, sent as is by every attempt.")
+        null=True,
+        blank=True,
+        help_text=_("The built message, sent as is by every attempt."),
+        verbose_name=_("Message"),
     )
     message_id = models.CharField(
         max_length=250,
         unique=True,
         help_text=_("Our Message-ID header: a re-sent duplicate carries the same one."),
+        verbose_name=_("Message ID"),
     )
     headers = models.JSONField(
-        default=dict, blank=True, help_text=_("Threading headers (In-Reply-To, References).")
+        default=dict,
+        blank=True,
+        help_text=_("Threading headers (In-Reply-To, References)."),
+        verbose_name=_("Headers"),
     )
-    state = models.CharField(max_length=10, choices=NoticeState.choices, default=NoticeState.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(
+        max_length=10, choices=NoticeState.choices, default=NoticeState.PENDING, verbose_name=_("State")
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("Attempts"))
+    last_error = models.TextField(blank=True, verbose_name=_("Last error"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("Created at"))
     send_after = models.DateTimeField(
-        help_text=_("Not sent before this moment (policy notices wait for their week).")
+        help_text=_("Not sent before this moment (policy notices wait for their week)."),
+        verbose_name=_("Send after"),
     )
     claimed_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When a worker took it (the lease start).")
+        null=True,
+        blank=True,
+        help_text=_("When a worker took it (the lease start)."),
+        verbose_name=_("Claimed at"),
     )
-    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Sent at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -227,19 +270,31 @@ class IdempotencyKey(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         db_index=False,  # idempotency_key_once below leads with it
+        verbose_name=_("User"),
     )
-    scope = models.CharField(max_length=50, help_text=_("The operation, e.g. tickets.open."))
-    key = models.CharField(max_length=255, help_text=_("The form's token or the Idempotency-Key header."))
+    scope = models.CharField(
+        max_length=50, help_text=_("The operation, e.g. tickets.open."), verbose_name=_("Scope")
+    )
+    key = models.CharField(
+        max_length=255, help_text=_("The form's token or the Idempotency-Key header."), verbose_name=_("Key")
+    )
     fingerprint = models.CharField(
-        max_length=64, help_text=_("SHA-256 of what was sent: a key reused for another request is refused.")
+        max_length=64,
+        help_text=_("SHA-256 of what was sent: a key reused for another request is refused."),
+        verbose_name=_("Fingerprint"),
     )
     reference = models.CharField(
-        max_length=100, blank=True, help_text=_("What it created: case number, reply id.")
+        max_length=100,
+        blank=True,
+        help_text=_("What it created: case number, reply id."),
+        verbose_name=_("Reference"),
     )
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("Response status")
+    )
     # The API answer as first sent, as JSON text: a jsonb column would reorder its keys.
-    response_body = models.TextField(blank=True)
-    created_at = models.DateTimeField()
+    response_body = models.TextField(blank=True, verbose_name=_("Response body"))
+    created_at = models.DateTimeField(verbose_name=_("Created at"))
 
     class Meta:
         constraints = [
@@ -260,15 +315,24 @@ class ApiToken(models.Model):
     profile page. A change or reset of the person's password deletes every one of them
     (portal.passwords.RevokeApiTokens)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(
-        max_length=100, blank=True, help_text=_("What it is for, e.g. the nightly export.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("User")
     )
-    prefix = models.CharField(max_length=8, help_text=_("The key's first characters, to recognize it."))
+    name = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=_("What it is for, e.g. the nightly export."),
+        verbose_name=_("Name"),
+    )
+    prefix = models.CharField(
+        max_length=8, help_text=_("The key's first characters, to recognize it."), verbose_name=_("Prefix")
+    )
     # Unique, so the one lookup of every API call (portal.authentication) uses its index.
-    digest = models.CharField(max_length=64, unique=True, help_text=_("SHA-256 of the key, hex."))
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    digest = models.CharField(
+        max_length=64, unique=True, help_text=_("SHA-256 of the key, hex."), verbose_name=_("Digest")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("Created at"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Last used at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -281,9 +345,11 @@ class Heartbeat(models.Model):
     """The last successful run of a periodic job (the SLA sweep, the outbox sweep, one mailbox's
     poll): what /metrics reports as its last success and duration, whichever node ran it."""
 
-    job = models.CharField(max_length=100, unique=True, help_text=_("e.g. sla_sweep, mail_poll:alectrona"))
-    last_success_at = models.DateTimeField()
-    duration_seconds = models.FloatField()
+    job = models.CharField(
+        max_length=100, unique=True, help_text=_("e.g. sla_sweep, mail_poll:alectrona"), verbose_name=_("Job")
+    )
+    last_success_at = models.DateTimeField(verbose_name=_("Last success at"))
+    duration_seconds = models.FloatField(verbose_name=_("Duration seconds"))
 
     def __str__(self) -> str:
         return f"{self.job} at {self.last_success_at:%Y-%m-%d %H:%M:%S}"

@@ -24,14 +24,22 @@ class ServiceKind(models.TextChoices):
 class MonitoredService(models.Model):
     """A service whose monthly availability a vendor promises (Albert: ≥ 99 %)."""
 
-    vendor = models.ForeignKey("policies.Vendor", on_delete=models.PROTECT, related_name="monitored_services")
-    slug = models.SlugField(unique=True, help_text=_("How a monitor names the service in the outage API."))
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=20, choices=ServiceKind.choices)
+    vendor = models.ForeignKey(
+        "policies.Vendor",
+        verbose_name=_("Vendor"),
+        on_delete=models.PROTECT,
+        related_name="monitored_services",
+    )
+    slug = models.SlugField(
+        unique=True, help_text=_("How a monitor names the service in the outage API."), verbose_name=_("Slug")
+    )
+    name = models.CharField(max_length=200, verbose_name=_("Name"))
+    kind = models.CharField(max_length=20, choices=ServiceKind.choices, verbose_name=_("Kind"))
     timezone = models.CharField(
         max_length=64,
         default="America/Los_Angeles",
         help_text=_("Months and the Sunday 00:00–06:00 maintenance window are on this zone's wall clock."),
+        verbose_name=_("Timezone"),
     )
     target_percent = models.DecimalField(
         max_digits=5,
@@ -39,8 +47,9 @@ class MonitoredService(models.Model):
         default=Decimal("99.00"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
         help_text=_("A month below this is a Service Level Failure."),
+        verbose_name=_("Target percent"),
     )
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True, verbose_name=_("Active"))
 
     class Meta:
         ordering = ["vendor__name", "name"]
@@ -102,34 +111,53 @@ def outage_excused(*, cause: str, start: datetime, announced_at: datetime | None
 
 
 class Outage(models.Model):
-    service = models.ForeignKey(MonitoredService, on_delete=models.CASCADE, related_name="outages")
-    start = models.DateTimeField()
-    end = models.DateTimeField(null=True, blank=True, help_text=_("Empty while the outage lasts."))
-    cause = models.CharField(max_length=30, choices=OutageCause.choices, default=OutageCause.UNPLANNED)
-    notes = models.TextField(blank=True)
+    service = models.ForeignKey(
+        MonitoredService, on_delete=models.CASCADE, related_name="outages", verbose_name=_("Service")
+    )
+    start = models.DateTimeField(verbose_name=_("Start"))
+    end = models.DateTimeField(
+        null=True, blank=True, help_text=_("Empty while the outage lasts."), verbose_name=_("End")
+    )
+    cause = models.CharField(
+        max_length=30, choices=OutageCause.choices, default=OutageCause.UNPLANNED, verbose_name=_("Cause")
+    )
+    notes = models.TextField(blank=True, verbose_name=_("Notes"))
     reference = models.CharField(
         max_length=100,
         blank=True,
         help_text=_("The monitor's own id: posting it again does not duplicate the outage."),
+        verbose_name=_("Reference"),
     )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Recorded by"),
     )
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("Recorded at"))
     announced_at = models.DateTimeField(
         null=True,
         blank=True,
         editable=False,
         help_text=_("When the affected organizations' members were told of this planned work."),
+        verbose_name=_("Announced at"),
     )
     cancelled_at = models.DateTimeField(
         null=True,
         blank=True,
         editable=False,
         help_text=_("When this planned work was called off: no outage, and those told of it were told."),
+        verbose_name=_("Cancelled at"),
     )
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Cancelled by"),
     )
 
     class Meta:
@@ -188,14 +216,23 @@ class MeasurementPeriod(models.Model):
     it, and a closed period is frozen: `snapshot` holds its figures and verdicts as they were at
     closing, and every report of that month reads them instead of the cases."""
 
-    organization = models.ForeignKey("portal.Organization", on_delete=models.PROTECT, related_name="+")
-    vendor = models.ForeignKey("policies.Vendor", on_delete=models.PROTECT, related_name="+")
-    month = models.DateField(help_text=_("The first day of the month."))
-    closed_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    organization = models.ForeignKey(
+        "portal.Organization", verbose_name=_("Organization"), on_delete=models.PROTECT, related_name="+"
     )
-    snapshot = models.JSONField(null=True, blank=True, editable=False)
+    vendor = models.ForeignKey(
+        "policies.Vendor", verbose_name=_("Vendor"), on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.DateField(help_text=_("The first day of the month."), verbose_name=_("Month"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Closed at"))
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Closed by"),
+    )
+    snapshot = models.JSONField(null=True, blank=True, editable=False, verbose_name=_("Snapshot"))
 
     class Meta:
         ordering = ["-month", "organization", "vendor"]
@@ -226,13 +263,19 @@ class PeriodReview(models.Model):
     """The customer's word on one pause or exclusion of a period. A disputed item counts against
     the vendor (the pause is not credited, the exclusion not applied) until it is accepted."""
 
-    period = models.ForeignKey(MeasurementPeriod, on_delete=models.CASCADE, related_name="reviews")
-    item = models.CharField(max_length=20, choices=ReviewItem.choices)
-    object_id = models.PositiveBigIntegerField(help_text=_("The tickets.Wait or tickets.CaseExclusion."))
-    decision = models.CharField(max_length=20, choices=ReviewDecision.choices)
-    comment = models.TextField(blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField()
+    period = models.ForeignKey(
+        MeasurementPeriod, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("Period")
+    )
+    item = models.CharField(max_length=20, choices=ReviewItem.choices, verbose_name=_("Item"))
+    object_id = models.PositiveBigIntegerField(
+        help_text=_("The tickets.Wait or tickets.CaseExclusion."), verbose_name=_("Object ID")
+    )
+    decision = models.CharField(max_length=20, choices=ReviewDecision.choices, verbose_name=_("Decision"))
+    comment = models.TextField(blank=True, verbose_name=_("Comment"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("By")
+    )
+    at = models.DateTimeField(verbose_name=_("At"))
 
     class Meta:
         ordering = ["at", "id"]
@@ -263,13 +306,20 @@ class Statement(models.Model):
     and the statement pages, CSV and API read it instead of the cases from then on. An open
     month has no row: it is computed from the cases each time (reports.statements)."""
 
-    contract = models.ForeignKey("lifecycle.Contract", on_delete=models.PROTECT, related_name="+")
-    month = models.DateField(help_text=_("The first day of the month (UTC)."))
-    closed_at = models.DateTimeField()
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    contract = models.ForeignKey(
+        "lifecycle.Contract", verbose_name=_("Contract"), on_delete=models.PROTECT, related_name="+"
     )
-    snapshot = models.JSONField(default=dict, editable=False)
+    month = models.DateField(help_text=_("The first day of the month (UTC)."), verbose_name=_("Month"))
+    closed_at = models.DateTimeField(verbose_name=_("Closed at"))
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Closed by"),
+    )
+    snapshot = models.JSONField(default=dict, editable=False, verbose_name=_("Snapshot"))
 
     class Meta:
         ordering = ["-month", "contract"]

@@ -55,8 +55,10 @@ class TargetState(models.TextChoices):
 class TicketCounter(models.Model):
     """The last number handed out per vendor; numbers are never reused."""
 
-    vendor = models.OneToOneField("policies.Vendor", on_delete=models.CASCADE, related_name="+")
-    last_number = models.PositiveIntegerField(default=0)
+    vendor = models.OneToOneField(
+        "policies.Vendor", verbose_name=_("Vendor"), on_delete=models.CASCADE, related_name="+"
+    )
+    last_number = models.PositiveIntegerField(default=0, verbose_name=_("Last number"))
 
     def __str__(self) -> str:
         return f"{self.vendor_id}: {self.last_number}"
@@ -79,17 +81,28 @@ class TicketQuerySet(models.QuerySet):
 
 
 class Ticket(models.Model):
-    number = models.CharField(max_length=20, unique=True, editable=False)
+    number = models.CharField(max_length=20, unique=True, editable=False, verbose_name=_("Number"))
     # Vendor, organization, assignee and priority lead a composite index each (Meta.indexes),
     # which serves every look-up a single-column index would: no second index to keep up to date.
     vendor = models.ForeignKey(
-        "policies.Vendor", on_delete=models.PROTECT, related_name="tickets", db_index=False
+        "policies.Vendor",
+        verbose_name=_("Vendor"),
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        db_index=False,
     )
     organization = models.ForeignKey(
-        "portal.Organization", on_delete=models.PROTECT, related_name="tickets", db_index=False
+        "portal.Organization",
+        verbose_name=_("Organization"),
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        db_index=False,
     )
     requester = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="requested_tickets",
+        verbose_name=_("Requester"),
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -98,18 +111,28 @@ class Ticket(models.Model):
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
         db_index=False,
+        verbose_name=_("Assignee"),
     )
     # No list filters by version, product (alone), major version or resolution code: their keys get
     # no index of their own, written on every opening for nothing but the PROTECT check of a delete
     # (a scan then, of a version, product or code nobody deletes once cases name it).
     policy_version = models.ForeignKey(
-        "policies.PolicyVersion", on_delete=models.PROTECT, related_name="+", db_index=False
+        "policies.PolicyVersion",
+        verbose_name=_("Policy version"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     priority = models.ForeignKey(
-        "policies.PriorityLevel", on_delete=models.PROTECT, related_name="+", db_index=False
+        "policies.PriorityLevel",
+        verbose_name=_("Priority"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     product = models.ForeignKey(
         "lifecycle.Product",
+        verbose_name=_("Product"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -118,6 +141,7 @@ class Ticket(models.Model):
     )
     major_version = models.ForeignKey(
         "lifecycle.MajorVersion",
+        verbose_name=_("Major version"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -126,16 +150,27 @@ class Ticket(models.Model):
         db_index=False,
     )
     onsite_requested = models.BooleanField(
-        default=False, help_text=_("The customer asks for an on-site visit.")
+        default=False,
+        help_text=_("The customer asks for an on-site visit."),
+        verbose_name=_("Onsite requested"),
     )
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INCIDENT)
-    channel = models.CharField(max_length=10, choices=TicketChannel.choices, default=TicketChannel.PORTAL)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
-    subject = models.CharField(max_length=200)
-    body = models.TextField(help_text=_("Markdown, as the customer wrote it."))
-    body_html = models.TextField(editable=False, help_text=_("Sanitized rendering of the body."))
+    kind = models.CharField(
+        max_length=10, choices=Kind.choices, default=Kind.INCIDENT, verbose_name=_("Kind")
+    )
+    channel = models.CharField(
+        max_length=10, choices=TicketChannel.choices, default=TicketChannel.PORTAL, verbose_name=_("Channel")
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.NEW, verbose_name=_("Status")
+    )
+    subject = models.CharField(max_length=200, verbose_name=_("Subject"))
+    body = models.TextField(help_text=_("Markdown, as the customer wrote it."), verbose_name=_("Body"))
+    body_html = models.TextField(
+        editable=False, help_text=_("Sanitized rendering of the body."), verbose_name=_("Body HTML")
+    )
     parent = models.ForeignKey(
         "self",
+        verbose_name=_("Parent"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -145,6 +180,7 @@ class Ticket(models.Model):
     )
     merged_into = models.ForeignKey(
         "self",
+        verbose_name=_("Merged into"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -154,51 +190,64 @@ class Ticket(models.Model):
     )
     resolution_code = models.ForeignKey(
         "policies.ResolutionCode",
+        verbose_name=_("Resolution code"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
     )
-    billable = models.BooleanField(default=False)
-    billable_reason = models.TextField(blank=True)
+    billable = models.BooleanField(default=False, verbose_name=_("Billable"))
+    billable_reason = models.TextField(blank=True, verbose_name=_("Billable reason"))
     # Issue 21: Infotecs' services on a case.
     vulnerability = models.BooleanField(
-        default=False, help_text=_("Reported as a security vulnerability (covered in Extended Support).")
+        default=False,
+        help_text=_("Reported as a security vulnerability (covered in Extended Support)."),
+        verbose_name=_("Vulnerability"),
     )
     cve_id = models.CharField(
-        "CVE id", max_length=20, blank=True, help_text=_("e.g. CVE-2026-12345, where known.")
+        _("CVE ID"), max_length=20, blank=True, help_text=_("e.g. CVE-2026-12345, where known.")
     )
     emergency = models.BooleanField(
-        default=False, help_text=_("A Premium emergency call: immediate reaction, charged per call.")
+        default=False,
+        help_text=_("A Premium emergency call: immediate reaction, charged per call."),
+        verbose_name=_("Emergency"),
     )
     agreement_required = models.BooleanField(
         default=False,
         help_text=_(
             "Chargeable work not covered by the plan: staff quote it and the customer accepts first."
         ),
+        verbose_name=_("Agreement required"),
     )
     # Issue 20 point 6: the vendor's own case for this one ("assigned to Albert in Albert's
     # incident management system") and whether the desk now waits on the vendor. Only a marker:
     # the desk's clocks keep running, the customer's promise is the desk's (tickets.services.vendors).
     vendor_reference = models.CharField(
-        max_length=100, blank=True, help_text=_("The vendor's own case number for this case.")
+        max_length=100,
+        blank=True,
+        help_text=_("The vendor's own case number for this case."),
+        verbose_name=_("Vendor reference"),
     )
     with_vendor_since = models.DateTimeField(
         null=True,
         blank=True,
         help_text=_("With the vendor: since when the desk waits on the vendor's answer."),
+        verbose_name=_("With vendor since"),
     )
-    opened_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
-    first_responded_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(verbose_name=_("Opened at"))
+    updated_at = models.DateTimeField(verbose_name=_("Updated at"))
+    first_responded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("First responded at"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Resolved at"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Closed at"))
     # Denormalised for the lists: the earliest deadline among running targets (null when none
     # runs) and the worst SLA state. Kept in step by tickets.services.sla on every change.
-    next_due_at = models.DateTimeField(null=True, blank=True)
+    next_due_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Next due at"))
     sla_state = models.CharField(
-        max_length=20, choices=TargetState.choices, default=TargetState.NOT_APPLICABLE
+        max_length=20,
+        choices=TargetState.choices,
+        default=TargetState.NOT_APPLICABLE,
+        verbose_name=_("SLA state"),
     )
     # History is read one case at a time (by `id`, newest first): its copies of the case's keys
     # and number need no index of their own, and each one would cost every save of a case.
@@ -272,17 +321,23 @@ class Ticket(models.Model):
 
 
 class Reply(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="replies")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    body = models.TextField()
-    body_html = models.TextField(editable=False)
-    internal = models.BooleanField(default=False, help_text=_("An internal note: staff only."))
-    by_staff = models.BooleanField(default=False, editable=False)
-    created_at = models.DateTimeField()
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="replies", verbose_name=_("Ticket")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("Author")
+    )
+    body = models.TextField(verbose_name=_("Body"))
+    body_html = models.TextField(editable=False, verbose_name=_("Body HTML"))
+    internal = models.BooleanField(
+        default=False, help_text=_("An internal note: staff only."), verbose_name=_("Internal")
+    )
+    by_staff = models.BooleanField(default=False, editable=False, verbose_name=_("By staff"))
+    created_at = models.DateTimeField(verbose_name=_("Created at"))
     # A note the desk writes itself (a merge's): a code and its values (tickets.words.Note), worded
     # in each reader's language; `body` keeps the English words. Empty for anything a person wrote.
-    note = models.CharField(max_length=30, blank=True, editable=False)
-    note_params = models.JSONField(default=dict, blank=True, editable=False)
+    note = models.CharField(max_length=30, blank=True, editable=False, verbose_name=_("Note"))
+    note_params = models.JSONField(default=dict, blank=True, editable=False, verbose_name=_("Note params"))
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -315,17 +370,26 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 
 
 class Attachment(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
-    reply = models.ForeignKey(
-        Reply, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("Ticket")
     )
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reply = models.ForeignKey(
+        Reply,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attachments",
+        verbose_name=_("Reply"),
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("Uploaded by")
+    )
     # Stored under MEDIA_ROOT, which no URL serves: downloads go through a view that checks access.
-    file = models.FileField(upload_to=attachment_path)
-    filename = models.CharField(max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    file = models.FileField(upload_to=attachment_path, verbose_name=_("File"))
+    filename = models.CharField(max_length=200, verbose_name=_("Filename"))
+    content_type = models.CharField(max_length=100, verbose_name=_("Content type"))
+    size = models.PositiveIntegerField(verbose_name=_("Size"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("Created at"))
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -338,12 +402,22 @@ class SavedView(models.Model):
     """A triage list an agent comes back to: the changelist's filters as a query string, kept for
     its owner or shared with the desk."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
-    name = models.CharField(max_length=80)
-    query = models.CharField(
-        max_length=500, blank=True, help_text=_("The triage list's filters, e.g. sla=breached.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+        verbose_name=_("Owner"),
     )
-    shared = models.BooleanField(default=False, help_text=_("Shown to every agent, not only its owner."))
+    name = models.CharField(max_length=80, verbose_name=_("Name"))
+    query = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text=_("The triage list's filters, e.g. sla=breached."),
+        verbose_name=_("Query"),
+    )
+    shared = models.BooleanField(
+        default=False, help_text=_("Shown to every agent, not only its owner."), verbose_name=_("Shared")
+    )
 
     class Meta:
         ordering = ["name", "id"]
@@ -359,15 +433,17 @@ class CannedReply(models.Model):
 
     vendor = models.ForeignKey(
         "policies.Vendor",
+        verbose_name=_("Vendor"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
         help_text=_("Empty: offered on every vendor's cases."),
     )
-    title = models.CharField(max_length=100)
+    title = models.CharField(max_length=100, verbose_name=_("Title"))
     body = models.TextField(
-        help_text=_("Markdown with placeholders such as {customer_name} or {case_number}.")
+        help_text=_("Markdown with placeholders such as {customer_name} or {case_number}."),
+        verbose_name=_("Body"),
     )
 
     class Meta:
@@ -383,47 +459,62 @@ class SlaTarget(models.Model):
     `started_at` by `duration` plus the business time paused so far."""
 
     # The unique (ticket, kind) constraint's index serves look-ups by case.
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_targets", db_index=False)
-    kind = models.CharField(max_length=20, choices=TargetKind.choices)
-    state = models.CharField(max_length=20, choices=TargetState.choices, default=TargetState.RUNNING)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="sla_targets", db_index=False, verbose_name=_("Ticket")
+    )
+    kind = models.CharField(max_length=20, choices=TargetKind.choices, verbose_name=_("Kind"))
+    state = models.CharField(
+        max_length=20, choices=TargetState.choices, default=TargetState.RUNNING, verbose_name=_("State")
+    )
     source = models.CharField(
         max_length=200,
         help_text=_("Where the target comes from: policy version or contract, in English words."),
+        verbose_name=_("Source"),
     )
     # The same as a code and its values (policies.services.SourceCode), worded for each reader
     # (tickets.words.source_words); empty for an old row the migration could not read: `source` shows.
-    source_code = models.CharField(max_length=30, blank=True)
-    source_params = models.JSONField(default=dict, blank=True)
+    source_code = models.CharField(max_length=30, blank=True, verbose_name=_("Source code"))
+    source_params = models.JSONField(default=dict, blank=True, verbose_name=_("Source params"))
     calendar = models.ForeignKey(
         "policies.SupportCalendar",
+        verbose_name=_("Calendar"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("Empty: the 24×7 clock."),
     )
-    duration = models.DurationField(help_text=_("Open time on the target's clock (business days converted)."))
-    started_at = models.DateTimeField(null=True, blank=True)
-    due_at = models.DateTimeField(null=True, blank=True)
-    paused = models.DurationField(default=timedelta(0), help_text=_("Business time credited for pauses."))
-    paused_since = models.DateTimeField(null=True, blank=True)
-    met_at = models.DateTimeField(null=True, blank=True)
-    breached_at = models.DateTimeField(null=True, blank=True)
-    fulfilled_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When the desk answered, on time or late.")
+    duration = models.DurationField(
+        help_text=_("Open time on the target's clock (business days converted)."), verbose_name=_("Duration")
     )
-    warned_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Started at"))
+    due_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Due at"))
+    paused = models.DurationField(
+        default=timedelta(0), help_text=_("Business time credited for pauses."), verbose_name=_("Paused")
+    )
+    paused_since = models.DateTimeField(null=True, blank=True, verbose_name=_("Paused since"))
+    met_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Met at"))
+    breached_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Breached at"))
+    fulfilled_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When the desk answered, on time or late."),
+        verbose_name=_("Fulfilled at"),
+    )
+    warned_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Warned at"))
     warn_at = models.DateTimeField(
         null=True,
         blank=True,
         editable=False,
         help_text=_("When the SLA warning is due: SLA_WARNING_SHARE of the target's time used."),
+        verbose_name=_("Warn at"),
     )
     response_business_time = models.DurationField(
         null=True,
         blank=True,
         editable=False,
         help_text=_("Open time on the target's clock from start to the desk's answer, pauses excluded."),
+        verbose_name=_("Response business time"),
     )
 
     class Meta:
@@ -467,9 +558,13 @@ class Wait(models.Model):
     these same intervals on the new target's own clock (SPEC §2), never the old credit."""
 
     # The (ticket, started_at) index serves "this case's waits, in order".
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="waits", db_index=False)
-    started_at = models.DateTimeField()
-    ended_at = models.DateTimeField(null=True, blank=True, help_text=_("Empty while still waiting."))
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="waits", db_index=False, verbose_name=_("Ticket")
+    )
+    started_at = models.DateTimeField(verbose_name=_("Started at"))
+    ended_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Empty while still waiting."), verbose_name=_("Ended at")
+    )
 
     class Meta:
         ordering = ["started_at", "id"]
@@ -494,15 +589,19 @@ class SlaEvent(models.Model):
         ANSWERED_LATE = "answered_late", _("Answered late")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
-    target = models.ForeignKey(SlaTarget, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    at = models.DateTimeField()
-    due_at = models.DateTimeField(null=True, blank=True, help_text=_("The deadline after this event."))
+    target = models.ForeignKey(
+        SlaTarget, on_delete=models.CASCADE, related_name="events", verbose_name=_("Target")
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("Kind"))
+    at = models.DateTimeField(verbose_name=_("At"))
+    due_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("The deadline after this event."), verbose_name=_("Due at")
+    )
     # Why it happened, as a code and its values (tickets.words.Cause), worded for each reader
     # (tickets.words.event_words); `detail` keeps the English words, shown where `code` is empty.
-    code = models.CharField(max_length=30, blank=True)
-    params = models.JSONField(default=dict, blank=True)
-    detail = models.CharField(max_length=500, blank=True)
+    code = models.CharField(max_length=30, blank=True, verbose_name=_("Code"))
+    params = models.JSONField(default=dict, blank=True, verbose_name=_("Params"))
+    detail = models.CharField(max_length=500, blank=True, verbose_name=_("Detail"))
 
     class Meta:
         ordering = ["at", "id"]
@@ -515,8 +614,10 @@ class DeskRecord(models.Model):
     """Abstract: who at the desk recorded a case's row, and when (an exclusion, an expense).
     The row's own `ticket` key stays on each model, for its related name."""
 
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("Recorded by")
+    )
+    recorded_at = models.DateTimeField(verbose_name=_("Recorded at"))
 
     class Meta:
         abstract = True
@@ -526,9 +627,11 @@ class SpecialistTime(models.Model):
     """Abstract: time a specialist spent on a case, from when and how long (work logged, a remote
     diagnosis session)."""
 
-    started_at = models.DateTimeField()
-    minutes = models.PositiveIntegerField()
-    specialist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(verbose_name=_("Started at"))
+    minutes = models.PositiveIntegerField(verbose_name=_("Minutes"))
+    specialist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("Specialist")
+    )
 
     class Meta:
         abstract = True
@@ -540,7 +643,9 @@ class CaseExclusion(DeskRecord):
     sees it; its month's review lists it for the customer's organization to accept or dispute
     (reports.PeriodReview). A declined case (out of the policy's scope) carries one too."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="exclusions")
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="exclusions", verbose_name=_("Ticket")
+    )
     target = models.ForeignKey(
         SlaTarget,
         null=True,
@@ -548,11 +653,20 @@ class CaseExclusion(DeskRecord):
         on_delete=models.CASCADE,
         related_name="exclusions",
         help_text=_("Empty: every target of the case."),
+        verbose_name=_("Target"),
     )
-    exclusion = models.ForeignKey("policies.Exclusion", on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(help_text=_("Why, with the evidence: what happened, references, proof."))
-    attachments = models.ManyToManyField(Attachment, blank=True, related_name="+")
-    declined = models.BooleanField(default=False, help_text=_("The case was declined as out of scope."))
+    exclusion = models.ForeignKey(
+        "policies.Exclusion", verbose_name=_("Exclusion"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(
+        help_text=_("Why, with the evidence: what happened, references, proof."), verbose_name=_("Reason")
+    )
+    attachments = models.ManyToManyField(
+        Attachment, blank=True, related_name="+", verbose_name=_("Attachments")
+    )
+    declined = models.BooleanField(
+        default=False, help_text=_("The case was declined as out of scope."), verbose_name=_("Declined")
+    )
 
     class Meta:
         ordering = ["recorded_at", "id"]
@@ -567,8 +681,8 @@ class Chase(models.Model):
     (Albert: "reasonable and provable attempts"): manual (a staff member) or automatic (the
     vendor's chasing interval passed), with its time and the reminder sent through the outbox."""
 
-    wait = models.ForeignKey(Wait, on_delete=models.CASCADE, related_name="chases")
-    at = models.DateTimeField()
+    wait = models.ForeignKey(Wait, on_delete=models.CASCADE, related_name="chases", verbose_name=_("Wait"))
+    at = models.DateTimeField(verbose_name=_("At"))
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -576,8 +690,9 @@ class Chase(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text=_("Empty: the automatic reminder."),
+        verbose_name=_("By"),
     )
-    message = models.TextField(blank=True)
+    message = models.TextField(blank=True, verbose_name=_("Message"))
 
     class Meta:
         ordering = ["at", "id"]
@@ -600,10 +715,14 @@ class WorkEntry(SpecialistTime):
     """Time a specialist spent on a billable case (issue 21 point 1): "the customer shall pay for
     the specialists' work (hourly)". Charged at the contract's hourly rate (lifecycle.pricing)."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="work_entries")
-    location = models.CharField(max_length=10, choices=WorkLocation.choices, default=WorkLocation.REMOTE)
-    description = models.CharField(max_length=300, blank=True)
-    recorded_at = models.DateTimeField()
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="work_entries", verbose_name=_("Ticket")
+    )
+    location = models.CharField(
+        max_length=10, choices=WorkLocation.choices, default=WorkLocation.REMOTE, verbose_name=_("Location")
+    )
+    description = models.CharField(max_length=300, blank=True, verbose_name=_("Description"))
+    recorded_at = models.DateTimeField(verbose_name=_("Recorded at"))
 
     class Meta:
         ordering = ["started_at", "id"]
@@ -625,14 +744,21 @@ class Expense(DeskRecord):
     """An expense the customer reimburses (issue 21 point 1): "reimburse all transport and
     accommodation expenses". In the currency it was paid in; statements total per currency."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="expenses")
-    kind = models.CharField(max_length=20, choices=ExpenseKind.choices)
-    incurred_on = models.DateField()
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    currency = models.CharField(max_length=3)
-    description = models.CharField(max_length=300, blank=True)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="expenses", verbose_name=_("Ticket")
+    )
+    kind = models.CharField(max_length=20, choices=ExpenseKind.choices, verbose_name=_("Kind"))
+    incurred_on = models.DateField(verbose_name=_("Incurred on"))
+    amount = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("Amount"))
+    currency = models.CharField(max_length=3, verbose_name=_("Currency"))
+    description = models.CharField(max_length=300, blank=True, verbose_name=_("Description"))
     receipt = models.ForeignKey(
-        Attachment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Attachment,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Receipt"),
     )
 
     class Meta:
@@ -653,9 +779,11 @@ class RemoteSession(SpecialistTime):
     """One remote diagnosis "over the means of remote connection provided by the customer"
     (issue 21 point 4). A failed one opens the way to an on-site visit for a critical Basic case."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="remote_sessions")
-    outcome = models.CharField(max_length=10, choices=SessionOutcome.choices)
-    notes = models.TextField(blank=True)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="remote_sessions", verbose_name=_("Ticket")
+    )
+    outcome = models.CharField(max_length=10, choices=SessionOutcome.choices, verbose_name=_("Outcome"))
+    notes = models.TextField(blank=True, verbose_name=_("Notes"))
 
     class Meta:
         ordering = ["started_at", "id"]
@@ -667,12 +795,16 @@ class RemoteSession(SpecialistTime):
 class OnsiteVisit(models.Model):
     """An on-site visit asked for on a case, then scheduled and its arrival recorded."""
 
-    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="onsite_visit")
-    requested_at = models.DateTimeField()
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    scheduled_for = models.DateTimeField(null=True, blank=True)
-    arrived_at = models.DateTimeField(null=True, blank=True)
-    address = models.CharField(max_length=300, blank=True)
+    ticket = models.OneToOneField(
+        Ticket, on_delete=models.CASCADE, related_name="onsite_visit", verbose_name=_("Ticket")
+    )
+    requested_at = models.DateTimeField(verbose_name=_("Requested at"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("Requested by")
+    )
+    scheduled_for = models.DateTimeField(null=True, blank=True, verbose_name=_("Scheduled for"))
+    arrived_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Arrived at"))
+    address = models.CharField(max_length=300, blank=True, verbose_name=_("Address"))
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: on-site visit"
@@ -711,33 +843,72 @@ class Order(models.Model):
     major version before its GA (free; fulfilled with a download reference). The customer's
     acceptance of a quote is recorded with who and when."""
 
-    organization = models.ForeignKey("portal.Organization", on_delete=models.PROTECT, related_name="orders")
+    organization = models.ForeignKey(
+        "portal.Organization", verbose_name=_("Organization"), on_delete=models.PROTECT, related_name="orders"
+    )
     contract = models.ForeignKey(
-        "lifecycle.Contract", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+        "lifecycle.Contract",
+        verbose_name=_("Contract"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
     )
-    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
+    ticket = models.ForeignKey(
+        Ticket,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("Ticket"),
+    )
     major_version = models.ForeignKey(
-        "lifecycle.MajorVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+        "lifecycle.MajorVersion",
+        verbose_name=_("Major version"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
     )
-    kind = models.CharField(max_length=20, choices=OrderKind.choices)
-    state = models.CharField(max_length=10, choices=OrderState.choices, default=OrderState.REQUESTED)
-    description = models.TextField()
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField()
-    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    currency = models.CharField(max_length=3, blank=True)
-    quote_text = models.TextField(blank=True, help_text=_("What the price covers, as quoted."))
+    kind = models.CharField(max_length=20, choices=OrderKind.choices, verbose_name=_("Kind"))
+    state = models.CharField(
+        max_length=10, choices=OrderState.choices, default=OrderState.REQUESTED, verbose_name=_("State")
+    )
+    description = models.TextField(verbose_name=_("Description"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("Requested by")
+    )
+    requested_at = models.DateTimeField(verbose_name=_("Requested at"))
+    price = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, verbose_name=_("Price")
+    )
+    currency = models.CharField(max_length=3, blank=True, verbose_name=_("Currency"))
+    quote_text = models.TextField(
+        blank=True, help_text=_("What the price covers, as quoted."), verbose_name=_("Quote text")
+    )
     quoted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Quoted by"),
     )
-    quoted_at = models.DateTimeField(null=True, blank=True)
+    quoted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Quoted at"))
     accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Accepted by"),
     )
-    accepted_at = models.DateTimeField(null=True, blank=True)
-    declined_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    download_reference = models.CharField(max_length=500, blank=True, help_text=_("Pilot versions."))
+    accepted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Accepted at"))
+    declined_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Declined at"))
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("Delivered at"))
+    download_reference = models.CharField(
+        max_length=500, blank=True, help_text=_("Pilot versions."), verbose_name=_("Download reference")
+    )
 
     objects = OrderQuerySet.as_manager()
 
@@ -769,14 +940,24 @@ class Follower(models.Model):
     (tickets.services.follower_add); someone who has left it is no longer copied."""
 
     # The unique (ticket, user) constraint's index serves "this case's followers".
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="followers", db_index=False)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="followers", db_index=False, verbose_name=_("Ticket")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followed_cases"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="followed_cases",
+        verbose_name=_("User"),
     )
     added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Added by"),
     )
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(verbose_name=_("Created at"))
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -790,16 +971,29 @@ class VendorHandoff(models.Model):
     """One time the desk handed a case to its vendor and waited for the vendor's answer (issue 20
     point 6): the vendor-responsiveness table of a month measures sent_at to answered_at."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="vendor_handoffs")
-    reference = models.CharField(
-        max_length=100, blank=True, help_text=_("The vendor's case number, if given.")
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="vendor_handoffs", verbose_name=_("Ticket")
     )
-    sent_at = models.DateTimeField()
+    reference = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=_("The vendor's case number, if given."),
+        verbose_name=_("Reference"),
+    )
+    sent_at = models.DateTimeField(verbose_name=_("Sent at"))
     sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Sent by"),
     )
     answered_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("Empty while the vendor owes its answer.")
+        null=True,
+        blank=True,
+        help_text=_("Empty while the vendor owes its answer."),
+        verbose_name=_("Answered at"),
     )
 
     class Meta:

@@ -17,6 +17,11 @@ The form check imports every module of the apps and looks at each Form and Model
 defined there: a field declared on the form needs a label that is a lazy translation, since a
 label of None renders as the field's name, capitalized, in English. Hidden fields have no label
 and are left alone.
+
+The model check fails a concrete or many-to-many field of the apps' models (not simple-history's
+Historical* copies, not auto-created or reverse ones) whose verbose_name is a plain str: Django
+derives it from the field's name ("license price"), and the admin and every ModelForm show it as
+the label, English on a Russian page.
 """
 
 from __future__ import annotations
@@ -194,3 +199,29 @@ def test_the_my_cases_filter_reads_in_russian():
     assert labels == ["Поставщик", "Продукт"]
     assert {"Все поставщики", "Все продукты", "Любой"} <= words
     assert not {"Vendor", "All vendors", "Product", "All products", "Anyone"} & words
+
+
+def _project_model_fields():
+    from django.apps import apps
+
+    for app in APPS:
+        if not apps.is_installed(app):
+            continue
+        for model in apps.get_app_config(app).get_models():
+            if model.__name__.startswith("Historical"):
+                continue
+            for field in model._meta.get_fields():
+                if field.auto_created or not (field.concrete or field.many_to_many) or field.name == "id":
+                    continue
+                yield model, field
+
+
+def test_every_model_field_has_a_translated_verbose_name():
+    """A model field with no verbose_name gets one derived from its name ("license price"): a plain
+    English str that the admin and every ModelForm show as the label, untranslated in Russian."""
+    offenders = [
+        f"{model._meta.label}.{field.name}: verbose_name={field.verbose_name!r}"
+        for model, field in _project_model_fields()
+        if isinstance(field.verbose_name, str)
+    ]
+    assert not offenders, "Give these model fields verbose_name=_(...):\n" + "\n".join(sorted(offenders))
