@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
+from rest_framework.utils.formatting import lazy_format
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import idempotency
@@ -69,11 +71,25 @@ _CONTAINERS = (
 def _field_copy(field: serializers.Field) -> serializers.Field:
     if isinstance(field, _CONTAINERS):
         return copy.deepcopy(field)
+    if "_messages_reworded" not in field.__dict__:
+        _reword_each_time(field)
     # What copy.copy makes of a field (DRF's define no __copy__ and no __slots__): a new instance
     # of its class holding the same attributes, without copy's reduce protocol around it.
     clone = object.__new__(type(field))
     clone.__dict__.update(field.__dict__)
     return clone
+
+
+def _reword_each_time(field: serializers.Field) -> None:
+    """The copies share their prototype's validators. DRF words a length or value limit with
+    lazy_format, which keeps its first wording: one Russian reader's error would have been every
+    later reader's. Each such message becomes Django's format_lazy, worded anew each time it is
+    shown, in the reader's language; done once per prototype, before any copy validates."""
+    for validator in field.validators:
+        message = getattr(validator, "message", None)
+        if isinstance(message, lazy_format) and message.result is None:
+            validator.message = format_lazy(message.format_string, *message.args, **message.kwargs)
+    field._messages_reworded = True
 
 
 class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):

@@ -17,6 +17,9 @@ what is nested deeper is left out of the page, and kept in the stored text."""
 from __future__ import annotations
 
 import nh3
+from django.utils.formats import number_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from markdown_it import MarkdownIt
 
 MAX_NESTING = 20
@@ -25,7 +28,16 @@ MAX_NESTING = 20
 # CPU a character (runs of `[` or `![[`: 0.34 and 0.43 s at 20,000 in bench/render.py), so this
 # keeps a render under half a second; longer logs and documents are attachments.
 MAX_LENGTH = 20_000
-TOO_LONG = f"Keep it to {MAX_LENGTH:,} characters or fewer; attach longer logs or documents as files."
+
+
+def _too_long() -> str:
+    return gettext("Keep it to %(limit)s characters or fewer; attach longer logs or documents as files.") % {
+        "limit": number_format(MAX_LENGTH, force_grouping=True)
+    }
+
+
+# Worded when shown, in the reader's language and number format ("20,000", "20 000").
+TOO_LONG = lazy(_too_long, str)()
 
 ALLOWED_TAGS = {
     "p",

@@ -70,3 +70,29 @@ def test_a_leaf_field_is_copied_as_copy_copy_would_copy_it():
         assert type(made) is type(prototype), name
         assert made is not prototype
         assert vars(made) == vars(expected), name
+
+
+class Note(Serializer):
+    # Its own class: the first message a prototype's validator words is the one under test.
+    text = serializers.CharField(max_length=5)
+    count = serializers.IntegerField(max_value=3)
+
+
+def test_a_length_or_value_message_is_worded_in_each_readers_language():
+    """The copies share their prototype's validators, whose DRF messages (lazy_format) keep their
+    first wording: after one Russian reader, every reader was told in Russian."""
+    from django.utils import translation
+
+    def errors(language: str) -> dict:
+        with translation.override(language):
+            note = Note(data={"text": "far too long", "count": 9})
+            assert not note.is_valid()
+            return {name: str(messages[0]) for name, messages in note.errors.items()}
+
+    russian = errors("ru")
+    assert russian["text"] != "Ensure this field has no more than 5 characters."
+    assert errors("en") == {
+        "text": "Ensure this field has no more than 5 characters.",
+        "count": "Ensure this value is less than or equal to 3.",
+    }
+    assert errors("ru") == russian

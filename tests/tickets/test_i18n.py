@@ -169,3 +169,14 @@ def test_a_russian_case_page_draws_its_timeline_with_numbers_svg_reads_and_russi
     assert not re.search(r"\b(opened|now|due|replied|Customer|Opened|Case timeline|running)\b", words), words
     assert "сейчас" in words and "открыто" in words.lower()
     assert '<span class="badge big status-new">Получено</span>' in html
+
+
+def test_a_text_too_long_is_refused_in_russian_with_a_russian_number(customer):
+    from portal.markdown import MAX_LENGTH
+
+    body = {"vendor": "alectrona", "priority": "high", "subject": "Сбой", "body": "x" * (MAX_LENGTH + 1)}
+    russian = _api(customer).post(reverse("api:ticket-list"), body, format="json", HTTP_ACCEPT_LANGUAGE="ru")
+    assert russian.status_code == HTTPStatus.BAD_REQUEST
+    assert russian.json()["body"] == [
+        "Не больше 20\xa0000 символов; длинные журналы и документы приложите файлами."
+    ]

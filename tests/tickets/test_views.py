@@ -199,7 +199,7 @@ def test_a_description_past_the_cap_is_refused_on_the_field_and_not_rendered(cli
     page = client.post(reverse("tickets:open"), form_data(body=long_body, action="preview"))
     fragment = client.post(reverse("tickets:markdown_preview"), {"body": long_body})
     for preview in (page.context["markdown_preview"], fragment.content.decode()):
-        assert TOO_LONG in preview and "[[[" not in preview
+        assert str(TOO_LONG) in preview and "[[[" not in preview
     assert not Ticket.objects.exists()
 
 
