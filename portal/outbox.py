@@ -6,9 +6,9 @@ Delivery is at-least-once made as close to exactly-once as SMTP allows:
    email's template name and the context it needs (`context_dump`: values, and a snapshot of
    each model instance's fields): nothing is rendered in the request. A background fan-out (a
    policy change, a lifecycle milestone, the maintenance and SLA sweeps: `notices_queue(build=
-   True)`) renders and stores each new row's message as it queues it, so step 3 finds it built. Queueing the same notice
-   twice keeps the first row. After commit, one thin Celery task is enqueued; if the broker is
-   down that is logged and the periodic sweep sends the row later.
+   True)`) renders and stores each new row's message as it queues it, so step 3 finds it built.
+   Queueing the same notice twice keeps the first row. After commit, one thin Celery task is
+   enqueued; if the broker is down that is logged and the periodic sweep sends the row later.
 2. `notice_deliver` claims a chunk of rows in one statement (pending → sending; on PostgreSQL
    `FOR UPDATE SKIP LOCKED`, so two workers, a retried task and the sweep never both send one).
 3. It renders each claimed row once, in its recipient's language and zone, builds the message
