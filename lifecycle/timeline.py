@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from html import escape
 
 from django.utils.dateformat import format as date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 WIDTH = 760
 LABEL_WIDTH = 150
@@ -65,7 +65,9 @@ def _bar(x1: float, x2: float, y: float, colour: str, *, dashed: bool = False, t
 def _row(row: TimelineRow, index: int, start: date, end: date) -> list[str]:
     y = TOP + index * ROW_HEIGHT
     weight = "700" if row.highlighted else "400"
-    suffix = " (yours)" if row.highlighted else ""
+    suffix = (
+        " " + pgettext("lifecycle timeline: the customer's version", "(yours)") if row.highlighted else ""
+    )
     parts = [
         f'<text x="4" y="{y + BAR_HEIGHT - 2}" font-size="12" font-weight="{weight}">'
         f"{escape(row.label + suffix)}</text>"
@@ -117,9 +119,10 @@ def _row(row: TimelineRow, index: int, start: date, end: date) -> list[str]:
         )
     if row.eos is not None:
         x = _x(row.eos, start, end)
+        eos = escape(gettext("End of sales %(eos)s") % {"eos": _day(row.eos)})
         parts.append(
             f'<line x1="{x}" x2="{x}" y1="{y - 3}" y2="{y + BAR_HEIGHT + 3}" stroke="#17233b" '
-            f'stroke-width="2"><title>End of sales {row.eos:%d %b %Y}</title></line>'
+            f'stroke-width="2"><title>{eos}</title></line>'
         )
     if row.highlighted and row.ga is not None and row.eol is not None:
         x1, x2 = _x(row.ga, start, end), _x(row.eol, start, end)
@@ -153,12 +156,14 @@ def timeline_svg(rows: list[TimelineRow], *, today: date, title: str) -> str:
     ]
     for index, row in enumerate(rows):
         parts.extend(_row(row, index, start, end))
+    today_words = escape(gettext("Today, %(today)s") % {"today": _day(today)})
     parts.append(
         f'<line x1="{today_x}" x2="{today_x}" y1="14" y2="{height - 4}" stroke="{COLOURS["today"]}" '
-        f'stroke-width="2"><title>Today, {today:%d %b %Y}</title></line>'
+        f'stroke-width="2"><title>{today_words}</title></line>'
     )
     parts.append(
-        f'<text x="{today_x + 3}" y="{height - 6}" font-size="10" fill="{COLOURS["today"]}">today</text>'
+        f'<text x="{today_x + 3}" y="{height - 6}" font-size="10" fill="{COLOURS["today"]}">'
+        f"{escape(pgettext('lifecycle timeline', 'today'))}</text>"
     )
     parts.append("</svg>")
     return "".join(parts)
