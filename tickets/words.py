@@ -218,10 +218,15 @@ def stored_reason(code: str, params: dict | None = None) -> str:
     def dumped() -> str:
         return f"{code}:{json.dumps(params, ensure_ascii=False, separators=(',', ':'))}"
 
-    text = dumped()
-    if len(text) > REASON_LENGTH and params.get("reason"):
-        keep = max(len(params["reason"]) - (len(text) - REASON_LENGTH) - len(CUT), 0)
-        params["reason"] = params["reason"][:keep].rstrip() + CUT
+    text, reason = dumped(), params.get("reason")
+    if len(text) > REASON_LENGTH and reason:
+        # The longest start of the reason that fits once dumped (JSON escapes some characters).
+        low, high = 0, len(reason)
+        while low < high:
+            middle = (low + high + 1) // 2
+            params["reason"] = reason[:middle].rstrip() + CUT
+            low, high = (middle, high) if len(dumped()) <= REASON_LENGTH else (low, middle - 1)
+        params["reason"] = reason[:low].rstrip() + CUT
         text = dumped()
     return text[:REASON_LENGTH]
 

@@ -197,3 +197,11 @@ def test_every_stored_reason_fits_the_column():
     assert stored_reason("merged", {"number": "ALC-000001"}) == 'merged:{"number":"ALC-000001"}'
     change = {"old": "Low", "new": "Urgent (Emergency)", "reason": "Production down"}
     assert json.loads(stored_reason("priority_changed", change).split(":", 1)[1]) == change  # uncut
+
+
+def test_a_reason_that_json_escapes_keeps_as_much_as_fits():
+    """The cut was reckoned in the reason's characters against the JSON's, which escapes quotes and
+    backslashes: a quoted reason lost all of its text though a part of it fitted."""
+    stored = stored_reason("reclassified", {"vulnerability": True, "reason": 'He wrote "' + 'x"' * 60})
+    reason = json.loads(stored.split(":", 1)[1])["reason"]
+    assert len(stored) in (99, 100) and reason.startswith('He wrote "x"') and reason.endswith("…")
