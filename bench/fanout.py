@@ -224,6 +224,16 @@ def policy_fan_out(vendor, round_no: int) -> tuple[list[int], float, object]:
     return list(rows.order_by("pk").values_list("pk", flat=True)), spent, version
 
 
+def raw_copies(notices: list) -> list[tuple[str, str, bytes]]:
+    """What raw smtplib sends: each notice's built message, under a Message-ID of its own."""
+    from django.conf import settings
+
+    return [
+        (settings.DEFAULT_FROM_EMAIL, n.to_email, bytes(n.message).replace(b"<notice.", b"<raw.", 1))
+        for n in notices
+    ]
+
+
 def raw_round(port: int, messages: list[tuple[str, str, bytes]]) -> float:
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
@@ -300,10 +310,7 @@ def main() -> int:
             built = list(Notice.objects.filter(pk__in=ids).order_by("pk"))
             if round_no == 1:
                 print(f"sample fan-out notice: {built[0].subject!r}, {len(bytes(built[0].message)):,} bytes")
-            messages = [
-                (settings.DEFAULT_FROM_EMAIL, n.to_email, bytes(n.message).replace(b"<notice.", b"<raw.", 1))
-                for n in built
-            ]
+            messages = raw_copies(built)
             times = {"raw": 0.0, "fan-out": 0.0}
             statements = 0
             before = sink.received()
@@ -337,10 +344,7 @@ def main() -> int:
             from portal.outbox import notices_render
 
             probe = notices_render(list(Notice.objects.filter(pk__in=ids).select_related("recipient")))
-            messages = [
-                (settings.DEFAULT_FROM_EMAIL, n.to_email, bytes(n.message).replace(b"<notice.", b"<raw.", 1))
-                for n in probe
-            ]
+            messages = raw_copies(probe)
             if round_no == 1:
                 sample = probe[0]
                 line = next(x for x in sample.body_text.splitlines() if "(" in x)
