@@ -18,8 +18,9 @@ through the raw driver on Django's own connection (sqlite3 or psycopg: same prag
 rows fetched, each replay committed, only the keys an opening draws swapped (the next case number,
 the ids the inserts return, a fresh message id). Service and replay run in interleaved rounds and
 the script prints both in cases per second and service ÷ replay, against OPENING_SHARE (it exits
-non-zero below it). `--replay 0` leaves it out, `--no-pages --creations 0 --http-seconds 0` runs it
-alone.
+non-zero below it). Beside them, the same POST refused by validation (nothing written) shows the
+framework's own share of every opening: middleware, token, throttle, parsing and the answer.
+`--replay 0` leaves it out, `--no-pages --creations 0 --http-seconds 0` runs it alone.
 
 Creation is timed in ROUNDS rounds and judged on the best one, as `timeit` judges the fastest repeat:
 this machine is a virtual one on a shared host, and the same code opens cases up to 1.7 times slower
@@ -268,9 +269,13 @@ def run(
         payload = creation_payload(next(vendors), next(counter))
         return as_customer.post("/api/tickets/", payload, content_type="application/json")
 
+    def refuse():
+        payload = {**creation_payload(next(vendors), next(counter)), "priority": "no such priority"}
+        return as_customer.post("/api/tickets/", payload, content_type="application/json")
+
     for _ in CREATION_VENDORS:  # each vendor's policy terms are read on its first case
         create()
-    floor = opening_against_replay(create, openings=replay) if replay else None
+    floor = opening_against_replay(create, refuse, openings=replay) if replay else None
     if not creations:
         forget_created_cases()
         return results, floor
@@ -481,33 +486,44 @@ class OpeningFloor:
     service: list[float]  # cases/s per round, the API in-process
     replay: list[float]  # cases/s per round, its statements through the raw driver
     statements: int  # SQL statements of one opening (BEGIN / COMMIT counted where they are statements)
+    refused: list[float]  # requests/s per round: the same POST refused by validation, nothing written
 
     @property
     def ratio(self) -> float:
         return max(self.service) / max(self.replay)
 
 
-def opening_against_replay(create: Callable[[], object], *, openings: int) -> OpeningFloor:
+def opening_against_replay(
+    create: Callable[[], object], refuse: Callable[[], object], *, openings: int
+) -> OpeningFloor:
     """Cases per second, service and raw replay of its statements, in ROUNDS interleaved rounds of
-    `openings // ROUNDS` each, so that both meet the same host."""
+    `openings // ROUNDS` each, so that both meet the same host. Beside them, the same request
+    refused by validation (a priority no policy has): the framework's own path (middleware, token,
+    throttle, parsing, validation, the 400 answer) with nothing to write, which the service's
+    time contains however little the opening itself costs."""
     recording = record_opening(create)
     replay = Replay(recording)
     replay.once()  # fails loudly here, before any timing, if a swapped key still clashes
     each = max(1, openings // ROUNDS)
-    service, raw = [], []
-    for _ in range(ROUNDS):
+    service, raw, refused = [], [], []
+
+    def rate(request: Callable[[], object], expect: int) -> float:
         started = time.perf_counter()
         for _ in range(each):
-            response = create()
-            if response.status_code != 201:
-                raise SystemExit(f"API create: HTTP {response.status_code}")
-        service.append(each / (time.perf_counter() - started))
+            response = request()
+            if response.status_code != expect:
+                raise SystemExit(f"API create: HTTP {response.status_code}, not {expect}")
+        return each / (time.perf_counter() - started)
+
+    for _ in range(ROUNDS):
+        service.append(rate(create, 201))
         started = time.perf_counter()
         for _ in range(each):
             replay.once()
         raw.append(each / (time.perf_counter() - started))
+        refused.append(rate(refuse, 400))
     counted = [x for x in recording.statements if x.sql not in ("BEGIN", "COMMIT")]  # markers only
-    return OpeningFloor(service, raw, len(counted))
+    return OpeningFloor(service, raw, len(counted), refused)
 
 
 SEARCH_WORDS = "upgrade login loop"  # three words of one seeded subject, in another order
@@ -597,7 +613,11 @@ def report(
             f"  {served:<30} {max(floor.service):>7,.0f} cases/s  ({rounds(floor.service)})\n"
             f"  {replayed:<30} {max(floor.replay):>7,.0f} cases/s  "
             f"({rounds(floor.replay)}; raw {connection.vendor} driver, same connection settings)\n"
-            f"  {'service / replay':<30} {floor.ratio:>7.2f}  (goal >= {OPENING_SHARE:g}) {mark}"
+            f"  {'service / replay':<30} {floor.ratio:>7.2f}  (goal >= {OPENING_SHARE:g}) {mark}\n"
+            f"  {'the same POST refused (400)':<30} {max(floor.refused):>7,.0f} requests/s  "
+            f"({rounds(floor.refused)}): {1000 / max(floor.refused):.2f} ms of the framework's own, "
+            f"against {1000 / max(floor.service):.2f} ms per opening and a goal of "
+            f"{1000 / (OPENING_SHARE * max(floor.replay)):.2f} ms"
         )
     print(
         f"Host check: the same Python work took {host_ms[0]:.0f} ms before the run and {host_ms[1]:.0f} ms "

@@ -14,6 +14,11 @@ The markers' kinds say how a value reaches the SQL: "str" and "int" as they are,
 the database's datetime columns store it (`connection.ops.adapt_datetimefield_value`: a UTC
 string on SQLite, the aware value on PostgreSQL). A QuerySet of values (`values_list`) gives
 its rows (`rows`), one of instances its instances (`get`, `all`).
+
+`InsertCompiledOnce` does the same for the INSERTs of the hot writes (an opening's case, its
+history row, targets, events and notices): the SQL of each shape (model, columns, rows, returned
+columns) is built by the ORM once and checked against the values the ORM would send; later rows of
+that shape send the same SQL, each value prepared as the ORM prepares it.
 """
 
 from __future__ import annotations
@@ -22,9 +27,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from weakref import ref as weak_ref
 
-from django.db import connections, router
-from django.db.models import Model, QuerySet
+from django.db import connections, models, router
+from django.db.models import AutoField, Model, QuerySet
 from django.db.models.query import get_related_populators
+from django.db.models.sql import InsertQuery
 
 
 def _marker(kind: str, i: int):
@@ -122,3 +128,179 @@ class CompiledGet:
 
     def rows(self, *values) -> list[tuple]:
         return self._compiled().rows(values)
+
+
+# ------------------------------------------------------------------------------ INSERTs built once
+
+# Field classes whose get_db_prep_save hands values of these exact types to the driver unchanged (a
+# str to a CharField, an int to an IntegerField, None to any of them): those values skip the call.
+_TEXT = frozenset({str, type(None)})
+_INT = frozenset({int, type(None)})
+_AS_IS_BY_FIELD = {
+    models.CharField: _TEXT,
+    models.TextField: _TEXT,
+    models.EmailField: _TEXT,
+    models.SlugField: _TEXT,
+    models.IntegerField: _INT,
+    models.PositiveIntegerField: _INT,
+    models.PositiveSmallIntegerField: _INT,
+    models.SmallIntegerField: _INT,
+    models.BigIntegerField: _INT,
+    models.AutoField: _INT,
+    models.BigAutoField: _INT,
+    models.BooleanField: frozenset({bool, type(None)}),
+}
+MOST_ROWS = 16  # larger INSERTs (the sweeps' batches) are the ORM's: their compiling is spread thin
+
+
+def _as_is(field) -> frozenset:
+    if type(field) in (models.ForeignKey, models.OneToOneField):
+        return _as_is(field.target_field)  # a key is prepared as the column it points to
+    return _AS_IS_BY_FIELD.get(type(field), frozenset())
+
+
+def _own_placeholder(field) -> bool:
+    """A field whose values' placeholder is its own (geometries, a database's binary syntax), not
+    "%s": their SQL may change with the value. A binary column's changes only for an expression,
+    which the ORM builds every time."""
+    if type(field) is models.BinaryField:
+        return False
+    return getattr(field, "get_placeholder_sql", None) is not None
+
+
+class _Uncompilable(Exception):
+    """A shape whose SQL depends on its values (expressions, database defaults, placeholders of
+    the field's own): the ORM builds it every time."""
+
+
+class _Insert:
+    """One INSERT shape on one database: the SQL the ORM built for it, and how each column's
+    values reach the driver. `first` runs the statement the ORM built for the rows it was
+    compiled with; `run` any later rows of the same shape."""
+
+    def __init__(self, model: type[Model], fields: tuple, returning: tuple, objs: list, alias: str):
+        if any(f.has_db_default() or _own_placeholder(f) for f in fields):
+            raise _Uncompilable
+        self.alias, self.table, self.returning, self.rows = alias, model._meta.db_table, returning, len(objs)
+        query = InsertQuery(model)
+        query.insert_values(list(fields), objs)
+        compiler = query.get_compiler(using=alias)
+        compiler.returning_fields = list(returning) or None
+        statements = compiler.as_sql()  # pre_save (auto_now) has run on objs: as the ORM's INSERT
+        if len(statements) != 1:
+            raise _Uncompilable
+        self.sql, self.first_params = statements[0]
+        self.returning_params = compiler.returning_params
+        self.columns = [(f, f.attname, _as_is(f), type(f).pre_save is models.Field.pre_save) for f in fields]
+        mine = self.params(objs, pre_save=False)
+        if mine is None or tuple(mine) != tuple(self.first_params):
+            raise _Uncompilable
+        connection = connections[alias]
+        features = connection.features
+        if not returning:
+            self.fetch = None
+        elif (features.can_return_rows_from_bulk_insert and len(objs) > 1) or (
+            features.can_return_columns_from_insert and len(objs) == 1
+        ):
+            self.fetch = "rows"
+        elif isinstance(returning[0], AutoField):
+            self.fetch = "last id"
+        else:
+            self.fetch = None
+        cols = [f.get_col(self.table) for f in returning] if self.fetch == "rows" else []
+        if self.fetch == "last id":
+            cols = [returning[0].get_col(self.table)]
+        self.converters = compiler.get_converters(cols)
+        query.objs = []  # the compiler is kept for its converters, not the rows it was built with
+        self.compiler = compiler
+
+    def params(self, objs: list, *, pre_save: bool = True) -> list | None:
+        """The values of `objs` as the ORM's INSERT sends them; None if one is an expression."""
+        connection = connections[self.alias]
+        out = []
+        for obj in objs:
+            for field, attname, as_is, plain in self.columns:
+                value = getattr(obj, attname) if plain or not pre_save else field.pre_save(obj, True)
+                if type(value) not in as_is:
+                    if hasattr(value, "resolve_expression"):
+                        return None
+                    value = field.get_db_prep_save(value, connection=connection)
+                out.append(value)
+        return out
+
+    def run(self, params) -> list:
+        connection = connections[self.alias]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            if self.fetch is None:
+                return []
+            if self.fetch == "rows":
+                rows = connection.ops.fetch_returned_rows(cursor, self.returning_params)
+            else:
+                column = self.returning[0].column
+                rows = [(connection.ops.last_insert_id(cursor, self.table, column),)]
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        return list(rows)
+
+
+_inserts: dict[tuple, _Insert | None] = {}
+
+
+def _expressions(objs: list, fields) -> bool:
+    return any(hasattr(getattr(obj, f.attname), "resolve_expression") for obj in objs for f in fields)
+
+
+class InsertCompiledOnce(QuerySet):
+    """A QuerySet (and, as a model's base manager, its `save()`) whose plain INSERTs of a few
+    rows send SQL built once per shape, each value prepared as the ORM prepares it (pre_save,
+    get_db_prep_save), the returned keys converted as the ORM converts them. Raw inserts,
+    conflict clauses, expressions and shapes the check refuses go through the ORM as before."""
+
+    def _insert(
+        self,
+        objs,
+        fields,
+        returning_fields=None,
+        raw=False,
+        using=None,
+        on_conflict=None,
+        update_fields=None,
+        unique_fields=None,
+    ):
+        objs = list(objs)
+        if raw or on_conflict is not None or not fields or not 0 < len(objs) <= MOST_ROWS:
+            return super()._insert(
+                objs, fields, returning_fields, raw, using, on_conflict, update_fields, unique_fields
+            )
+        self._for_write = True
+        alias = using or self.db
+        returning = tuple(returning_fields or ())
+        key = (self.model, alias, connections[alias].vendor, tuple(fields), returning, len(objs))
+        if key not in _inserts and not _expressions(objs, fields):
+            try:
+                compiled = _inserts[key] = _Insert(self.model, tuple(fields), returning, objs, alias)
+            except _Uncompilable:
+                _inserts[key] = None  # refused for its columns, not its values: the ORM's for good
+            else:
+                return compiled.run(compiled.first_params)
+        compiled = _inserts.get(key)
+        params = compiled.params(objs) if compiled is not None else None
+        if params is None:
+            return super()._insert(objs, fields, returning_fields, raw, using)
+        return compiled.run(params)
+
+    _insert.alters_data = True
+    _insert.queryset_only = False
+
+
+class CompiledInserts(Model):
+    """The abstract base of a model whose `save()` of a new row and `bulk_create` go through
+    `InsertCompiledOnce`: its `objects` manager is the model's base manager, the one `save()`
+    inserts with (a model naming its own `objects` gives it an InsertCompiledOnce QuerySet)."""
+
+    objects = InsertCompiledOnce.as_manager()
+
+    class Meta:
+        abstract = True
+        base_manager_name = "objects"

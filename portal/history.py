@@ -17,6 +17,8 @@ from django.http import Http404
 from simple_history import manager, models
 from simple_history.admin import SimpleHistoryAdmin
 
+from portal.compiled import CompiledInserts
+
 
 class HistoryManager(manager.HistoryManager):
     @classmethod
@@ -28,6 +30,8 @@ class HistoryManager(manager.HistoryManager):
 class HistoricalRecords(models.HistoricalRecords):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("history_manager", HistoryManager)
+        # The historical row of each save is inserted with SQL built once (portal.compiled).
+        kwargs.setdefault("bases", (CompiledInserts,))
         super().__init__(*args, **kwargs)
 
 

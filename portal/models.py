@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.compiled import CompiledInserts
 from portal.history import HistoricalRecords
 
 
@@ -157,7 +158,7 @@ class NoticeState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class Notice(models.Model):
+class Notice(CompiledInserts):
     """One email to one recipient about one event: the outbox (STYLE.md point 6).
 
     Written in the same transaction as the change it reports; `portal.outbox` delivers it.

@@ -11,6 +11,7 @@ from django.db.models.lookups import IsNull
 from django.utils.translation import gettext_lazy as _
 
 from policies.models import TargetKind
+from portal.compiled import CompiledInserts, InsertCompiledOnce
 from portal.history import HistoricalRecords
 from portal.selectors import user_membership
 
@@ -64,7 +65,7 @@ class TicketCounter(models.Model):
         return f"{self.vendor_id}: {self.last_number}"
 
 
-class TicketQuerySet(models.QuerySet):
+class TicketQuerySet(InsertCompiledOnce):
     def visible_to(self, user):
         """Staff see every case; a customer sees only their organization's. By the organization's
         key, which the membership (loaded with an API token) holds: a join through the memberships
@@ -80,7 +81,7 @@ class TicketQuerySet(models.QuerySet):
         return self.filter(status__in=OPEN_STATUSES)
 
 
-class Ticket(models.Model):
+class Ticket(CompiledInserts):
     number = models.CharField(max_length=20, unique=True, editable=False, verbose_name=_("Number"))
     # Vendor, organization, assignee and priority lead a composite index each (Meta.indexes),
     # which serves every look-up a single-column index would: no second index to keep up to date.
@@ -454,7 +455,7 @@ class CannedReply(models.Model):
         return self.title
 
 
-class SlaTarget(models.Model):
+class SlaTarget(CompiledInserts):
     """One promised deadline of one ticket. `due_at` = the target's clock advanced from
     `started_at` by `duration` plus the business time paused so far."""
 
@@ -574,7 +575,7 @@ class Wait(models.Model):
         return f"{self.ticket_id} waiting from {self.started_at:%Y-%m-%d %H:%M}"
 
 
-class SlaEvent(models.Model):
+class SlaEvent(CompiledInserts):
     """What happened to a target, in order: the target's own history and explanation."""
 
     class Kind(models.TextChoices):

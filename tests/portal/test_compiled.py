@@ -1,16 +1,25 @@
-"""portal.compiled: a look-up whose SQL is built once answers as the QuerySet's own .get()."""
+"""portal.compiled: a look-up whose SQL is built once answers as the QuerySet's own .get(); an INSERT
+whose SQL is built once stores what the ORM's own INSERT stores."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from unittest import mock
+
 import pytest
 from django.db import connection
+from django.db.models import QuerySet
+from django.db.models.functions import Now
+from django.db.models.sql.compiler import SQLInsertCompiler
 from django.test.utils import CaptureQueriesContext
 
 from portal.authentication import USER_RELATED
 from portal.compiled import CompiledGet
-from portal.models import ApiToken, Organization
+from portal.models import ApiToken, Notice, NoticeKind, Organization
 from portal.services import api_token_create, api_token_digest
 from tests.factories import OrganizationFactory
+from tickets.models import Ticket
+from tickets.services import ticket_open
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +90,92 @@ def test_several_values_of_each_kind_in_their_places_as_the_queryset_has_them(cu
 def test_a_marker_that_cannot_reach_the_sql_as_it_is_is_refused(organization):
     with pytest.raises(ValueError, match="did not reach its SQL"):
         CompiledGet(Organization, lambda slug: Organization.objects.filter(slug=slug.upper())).get("acme")
+
+
+# ---------------------------------------------------------------------------- INSERTs built once
+
+
+def _notices(tag: str, count: int = 2, **fields) -> list[Notice]:
+    return [
+        Notice(
+            kind=NoticeKind.TICKET_RECEIVED,
+            dedupe_key=f"compiled:{tag}:{i}",
+            to_email=f"person{i}@example.com",
+            reference="SP-000001",
+            template="ticket_received",
+            context={"n": i, "when": {"$datetime": "2026-12-03T10:00:00+00:00"}},
+            zone="Europe/Berlin",
+            message_id=f"<{tag}.{i}@example.com>",
+            headers={"In-Reply-To": "<SP-000001@example.com>"},
+            **{"send_after": datetime(2026, 12, 3, 10, 0, tzinfo=UTC), **fields},
+        )
+        for i in range(count)
+    ]
+
+
+def _stored(keys) -> list[dict]:
+    rows = Notice.objects.filter(dedupe_key__in=keys).order_by("dedupe_key").values()
+    drawn = ("id", "dedupe_key", "message_id", "created_at")  # each row's own
+    return [{k: v for k, v in row.items() if k not in drawn} for row in rows]
+
+
+def _as_sql_calls():
+    return mock.patch.object(SQLInsertCompiler, "as_sql", autospec=True, side_effect=SQLInsertCompiler.as_sql)
+
+
+def test_a_shape_inserted_again_builds_no_sql_and_stores_what_the_orm_stores(customer):
+    by_orm = QuerySet(model=Notice).bulk_create(_notices("orm", recipient=customer))  # the ORM's own path
+    first = Notice.objects.bulk_create(_notices("first", recipient=customer))
+    with _as_sql_calls() as as_sql, CaptureQueriesContext(connection) as queries:
+        again = Notice.objects.bulk_create(_notices("again", recipient=customer))
+    assert as_sql.call_count == 0  # the SQL of this shape was built by the first call
+    assert len(queries) == 1 and queries[0]["sql"].startswith('INSERT INTO "portal_notice"')
+    assert _stored(n.dedupe_key for n in again) == _stored(n.dedupe_key for n in first)
+    assert _stored(n.dedupe_key for n in again) == _stored(n.dedupe_key for n in by_orm)
+    assert [n.pk for n in again] == list(
+        Notice.objects.filter(dedupe_key__startswith="compiled:again:")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    assert all(n._state.adding is False and n._state.db == "default" for n in again)
+    stamped = Notice.objects.filter(dedupe_key__startswith="compiled:again:").order_by("pk")
+    assert [n.created_at for n in again] == [n.created_at for n in stamped]  # auto_now_add, as the ORM
+
+
+def test_an_expression_goes_through_the_orm_before_and_after_the_shape_is_compiled():
+    Notice.objects.bulk_create(_notices("plain"))
+    with _as_sql_calls() as as_sql:
+        (row,) = Notice.objects.bulk_create(_notices("expression", count=1, send_after=Now()))
+        Notice.objects.bulk_create(_notices("expressions", send_after=Now()))
+    assert as_sql.call_count == 2  # the ORM built both: their SQL names NOW(), not a value
+    assert Notice.objects.get(pk=row.pk).send_after.tzinfo is not None
+
+
+def test_a_new_case_and_its_history_row_are_inserted_with_sql_built_once(customer, vendors):
+    def open_one(subject: str) -> Ticket:
+        return ticket_open(
+            organization=customer.membership.organization,
+            requester=customer,
+            vendor=vendors["secpod"],
+            priority="normal",
+            subject=subject,
+            body="The **scanner** stopped.",
+        )
+
+    first = open_one("First")
+    with _as_sql_calls() as as_sql:
+        second = open_one("Second")
+    assert as_sql.call_count == 0  # the case, its history row, targets, events and notices
+    stored = Ticket.objects.values().get(pk=second.pk)
+    assert stored["subject"] == "Second" and stored["updated_at"] == second.updated_at is not None
+    assert stored["number"] == second.number and second._state.adding is False
+    history = Ticket.history.filter(id=second.pk).values().get()
+    assert (history["history_type"], history["subject"], history["opened_at"]) == (
+        "+",
+        "Second",
+        second.opened_at,
+    )
+    assert Ticket.history.filter(id=first.pk).count() == 1
+    assert [t.pk for t in second.opened_targets] == list(
+        second.sla_targets.order_by("pk").values_list("pk", flat=True)
+    )
