@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from weakref import ref as weak_ref
 
 from django.db import connections, models, router
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import AutoField, Model, QuerySet
 from django.db.models.query import get_related_populators
 from django.db.models.sql import InsertQuery
@@ -150,13 +151,17 @@ _AS_IS_BY_FIELD = {
     models.BigAutoField: _INT,
     models.BooleanField: frozenset({bool, type(None)}),
 }
+_ADAPT_INTEGER = BaseDatabaseOperations.adapt_integerfield_value  # integers as they are
 MOST_ROWS = 16  # larger INSERTs (the sweeps' batches) are the ORM's: their compiling is spread thin
 
 
-def _as_is(field) -> frozenset:
+def _as_is(field, connection) -> frozenset:
     if type(field) in (models.ForeignKey, models.OneToOneField):
-        return _as_is(field.target_field)  # a key is prepared as the column it points to
-    return _AS_IS_BY_FIELD.get(type(field), frozenset())
+        return _as_is(field.target_field, connection)  # a key is prepared as the column it points to
+    types = _AS_IS_BY_FIELD.get(type(field), frozenset())
+    if types is _INT and type(connection.ops).adapt_integerfield_value is not _ADAPT_INTEGER:
+        return frozenset()  # a driver's typed integers (psycopg's Int2, Int4, Int8): the ORM's call
+    return types
 
 
 def _own_placeholder(field) -> bool:
@@ -166,6 +171,17 @@ def _own_placeholder(field) -> bool:
     if type(field) is models.BinaryField:
         return False
     return getattr(field, "get_placeholder_sql", None) is not None
+
+
+def _same_value(mine, theirs) -> bool:
+    """Whether a value this module prepared is the one the ORM prepared: equal, or the same
+    driver wrapper of equal values (psycopg's Jsonb for a JSON column, equal only to itself)."""
+    if type(mine) is not type(theirs):
+        return False
+    if mine == theirs:
+        return True
+    wrapped = getattr(mine, "obj", _Uncompilable)
+    return wrapped is not _Uncompilable and wrapped == getattr(theirs, "obj", _Uncompilable)
 
 
 class _Uncompilable(Exception):
@@ -191,11 +207,15 @@ class _Insert:
             raise _Uncompilable
         self.sql, self.first_params = statements[0]
         self.returning_params = compiler.returning_params
-        self.columns = [(f, f.attname, _as_is(f), type(f).pre_save is models.Field.pre_save) for f in fields]
-        mine = self.params(objs, pre_save=False)
-        if mine is None or tuple(mine) != tuple(self.first_params):
-            raise _Uncompilable
         connection = connections[alias]
+        self.columns = [
+            (f, f.attname, _as_is(f, connection), type(f).pre_save is models.Field.pre_save) for f in fields
+        ]
+        mine = self.params(objs, pre_save=False)
+        if mine is None or len(mine) != len(self.first_params):
+            raise _Uncompilable
+        if not all(map(_same_value, mine, self.first_params)):
+            raise _Uncompilable
         features = connection.features
         if not returning:
             self.fetch = None
