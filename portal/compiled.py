@@ -134,7 +134,8 @@ class CompiledGet:
 # ------------------------------------------------------------------------------ INSERTs built once
 
 # Field classes whose get_db_prep_save hands values of these exact types to the driver unchanged (a
-# str to a CharField, an int to an IntegerField, None to any of them): those values skip the call.
+# str, or any str such as a TextChoices member, to a CharField; an int to an IntegerField; None to
+# any of them): those values skip the call.
 _TEXT = frozenset({str, type(None)})
 _INT = frozenset({int, type(None)})
 _AS_IS_BY_FIELD = {
@@ -209,7 +210,9 @@ class _Insert:
         self.returning_params = compiler.returning_params
         connection = connections[alias]
         self.columns = [
-            (f, f.attname, _as_is(f, connection), type(f).pre_save is models.Field.pre_save) for f in fields
+            (f, f.attname, as_is, as_is is _TEXT, type(f).pre_save is models.Field.pre_save)
+            for f in fields
+            for as_is in [_as_is(f, connection)]
         ]
         mine = self.params(objs, pre_save=False)
         if mine is None or len(mine) != len(self.first_params):
@@ -239,9 +242,9 @@ class _Insert:
         connection = connections[self.alias]
         out = []
         for obj in objs:
-            for field, attname, as_is, plain in self.columns:
+            for field, attname, as_is, text, plain in self.columns:
                 value = getattr(obj, attname) if plain or not pre_save else field.pre_save(obj, True)
-                if type(value) not in as_is:
+                if type(value) not in as_is and not (text and isinstance(value, str)):  # a choice is a str
                     if hasattr(value, "resolve_expression"):
                         return None
                     value = field.get_db_prep_save(value, connection=connection)
