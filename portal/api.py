@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.functional import cached_property
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -16,6 +17,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.utils.formatting import lazy_format
+from rest_framework.utils.serializer_helpers import BindingDict
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import idempotency
@@ -54,10 +56,26 @@ class Serializer(serializers.Serializer):
     a case's 30 fields here, more than turning the case into JSON. A declared field is a
     prototype that is never bound, so a shallow copy is enough for a leaf field; a field that
     holds other fields bound to it (a nested serializer, a list, dict or many-related field) is
-    deep-copied as DRF does, so that its children reach this instance and its context."""
+    deep-copied as DRF does, so that its children reach this instance and its context — but for
+    a `many=True` serializer, whose list and child are copied without their __init__ (_list_copy)."""
 
     def get_fields(self) -> dict[str, serializers.Field]:
         return {name: _field_copy(field) for name, field in self._declared_fields.items()}
+
+    @cached_property
+    def fields(self) -> BindingDict:
+        """DRF's, without binding each leaf field anew: bind() derives a field's name, label,
+        source and method name from its name alone, the same for every instance, so a class's
+        leaf fields are bound once (`_bound_templates`) and each instance's are copies of those
+        with this instance as their parent. Containers are copied and bound as get_fields does."""
+        fields = BindingDict(self)
+        for name, template in _bound_templates(self).items():
+            if template is None:
+                fields[name] = _field_copy(self._declared_fields[name])
+            else:
+                fields.fields[name] = clone = _shallow(template)
+                clone.parent = self
+        return fields
 
 
 _CONTAINERS = (
@@ -66,17 +84,62 @@ _CONTAINERS = (
     serializers.DictField,
     serializers.ManyRelatedField,
 )
+# What a serializer keeps of its own use (fields, data, errors): never copied from a prototype.
+_OWN_STATE = frozenset(
+    {"fields", "_data", "_errors", "_validated_data", "initial_data", "parent", "field_name"}
+)
+_TEMPLATES: dict[type, dict[str, serializers.Field | None]] = {}
 
 
-def _field_copy(field: serializers.Field) -> serializers.Field:
-    if isinstance(field, _CONTAINERS):
-        return copy.deepcopy(field)
-    if "_messages_reworded" not in field.__dict__:
-        _reword_each_time(field)
+def _bound_templates(serializer: Serializer) -> dict[str, serializers.Field | None]:
+    """Per serializer class, each declared leaf field copied and bound to its name (its parent
+    removed again), None for a container. Made by the class's first instance."""
+    templates = _TEMPLATES.get(type(serializer))
+    if templates is None:
+        templates = {}
+        for name, field in serializer._declared_fields.items():
+            if isinstance(field, _CONTAINERS):
+                templates[name] = None
+                continue
+            template = _field_copy(field)
+            template.bind(field_name=name, parent=serializer)
+            del template.parent
+            templates[name] = template
+        _TEMPLATES[type(serializer)] = templates
+    return templates
+
+
+def _shallow(field: serializers.Field) -> serializers.Field:
     # What copy.copy makes of a field (DRF's define no __copy__ and no __slots__): a new instance
     # of its class holding the same attributes, without copy's reduce protocol around it.
     clone = object.__new__(type(field))
     clone.__dict__.update(field.__dict__)
+    return clone
+
+
+def _field_copy(field: serializers.Field) -> serializers.Field:
+    if type(field) is serializers.ListSerializer and isinstance(field.child, serializers.BaseSerializer):
+        return _list_copy(field)
+    if isinstance(field, _CONTAINERS):
+        return copy.deepcopy(field)
+    if "_messages_reworded" not in field.__dict__:
+        _reword_each_time(field)
+    return _shallow(field)
+
+
+def _list_copy(field: serializers.ListSerializer) -> serializers.ListSerializer:
+    """A `many=True` serializer field: what deepcopy makes of it (the list and its child built
+    again from their arguments, the child bound to the list) without running both __init__s
+    again. The child is bound as its prototype is (to the name ""), to this copy, and comes
+    without its prototype's own state: its fields are made when first read, bound to it (and
+    through this copy to the instance and its context)."""
+    clone = _shallow(field)
+    for name in _OWN_STATE.intersection(clone.__dict__):
+        del clone.__dict__[name]
+    child = object.__new__(type(field.child))
+    child.__dict__.update((key, value) for key, value in vars(field.child).items() if key not in _OWN_STATE)
+    child.field_name, child.parent = field.child.field_name, clone
+    clone.child = child
     return clone
 
 
@@ -199,17 +262,22 @@ def api_submit_once(
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is not None and not idempotency.well_formed(key):
         raise exceptions.ValidationError({IDEMPOTENCY_HEADER: [idempotency.BAD_KEY]})
-    data = dict(request.data.lists()) if hasattr(request.data, "lists") else request.data
-    try:
-        submission = idempotency.submit_once(
-            user=request.user,
-            scope=scope,
-            key=key,
-            fingerprint=idempotency.fingerprint(scope, target, data),
-            create=create,
-        )
-    except idempotency.KeyReused as reused:
-        raise IdempotencyKeyReused({IDEMPOTENCY_HEADER: [reused.message]}) from None
+    data = request.data  # parsed here whatever `create` reads: a malformed body answers 400
+    if not key:
+        # submit_once without a key simply runs `create`: no fingerprint of the body to make.
+        submission = create()
+    else:
+        data = dict(data.lists()) if hasattr(data, "lists") else data
+        try:
+            submission = idempotency.submit_once(
+                user=request.user,
+                scope=scope,
+                key=key,
+                fingerprint=idempotency.fingerprint(scope, target, data),
+                create=create,
+            )
+        except idempotency.KeyReused as reused:
+            raise IdempotencyKeyReused({IDEMPOTENCY_HEADER: [reused.message]}) from None
     response = Response(submission.body, status=submission.status)
     if submission.replayed:
         response["Idempotent-Replayed"] = "true"

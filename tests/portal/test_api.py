@@ -72,6 +72,46 @@ def test_a_leaf_field_is_copied_as_copy_copy_would_copy_it():
         assert vars(made) == vars(expected), name
 
 
+def test_a_many_field_is_copied_as_deepcopy_would_make_it():
+    """A `many=True` field is copied without building the list and its child again (issue 24):
+    the same classes and attributes as DRF's deepcopy, the child bound to the copy, and nothing
+    shared with another instance's copy but the prototype's settings."""
+    import copy
+
+    from tickets.api.common import TicketDetailOutput
+
+    prototype = TicketDetailOutput._declared_fields["attachments"]
+    first, second = TicketDetailOutput(), TicketDetailOutput()
+    made = first.fields["attachments"]
+    expected = copy.deepcopy(prototype)
+    expected.bind("attachments", first)
+
+    # Not compared: the child and parent (checked below), the arguments deepcopy keeps of its own
+    # copy, and the declaration order counter DRF draws anew for each field it builds.
+    ignored = {"child", "parent", "_kwargs", "_creation_counter"}
+
+    def settings(field) -> dict:
+        return {name: value for name, value in vars(field).items() if name not in ignored}
+
+    assert type(made) is type(expected) and type(made.child) is type(expected.child)
+    assert settings(made) == settings(expected)
+    assert settings(made.child) == settings(expected.child)
+    assert made.parent is first and made.child.parent is made and made.child.root is first
+    assert made.child is not prototype.child and made.child is not second.fields["attachments"].child
+    assert "fields" not in vars(made.child)  # made when first read, bound to this copy
+    assert made.child.fields["url"].parent is made.child
+    assert prototype.child.parent is prototype  # the prototype stays as declared
+
+
+def test_a_leaf_fields_binding_is_made_once_per_class():
+    """Each instance's leaf fields are copies of the class's bound ones with their own parent."""
+    first, second = Parent(), Parent()
+
+    assert vars(first.fields["title"]) == {**vars(second.fields["title"]), "parent": first}
+    assert first.fields["title"].source_attrs == ["title"] and first.fields["title"].label == "Title"
+    assert Child().fields["greeting"].method_name == "get_greeting"
+
+
 class Note(Serializer):
     # Its own class: the first message a prototype's validator words is the one under test.
     text = serializers.CharField(max_length=5)
