@@ -30,9 +30,21 @@ WIDER = """w => [...document.querySelectorAll("body *")]
   .slice(-3).map(e => e.tagName + "." + e.className + ": " + (e.textContent || "").trim().slice(0, 60))"""
 
 
+PAST_COLUMN = """() => { const main = document.querySelector("main");
+  const edge = main.getBoundingClientRect().right - parseFloat(getComputedStyle(main).paddingRight);
+  return [...main.querySelectorAll("table")]
+    .filter(t => t.getBoundingClientRect().right > edge + 1)
+    .filter(t => { for (let a = t.parentElement; a && a !== main; a = a.parentElement) {
+        if (["auto", "scroll"].includes(getComputedStyle(a).overflowX)) return false;
+      } return !["auto", "scroll"].includes(getComputedStyle(t).overflowX); })
+    .map(t => t.className + ": " + Math.round(t.getBoundingClientRect().right - edge) + " px past"); }"""
+
+
 def _fits(page, width: int) -> None:
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"{page.url} is {scroll} px wide: {page.evaluate(WIDER, width)}"
+    # A table wider than its column scrolls inside it, not across the page's margin.
+    assert page.evaluate(PAST_COLUMN) == [], f"{page.url}: {page.evaluate(PAST_COLUMN)}"
 
 
 OUTSIDE = """svg => { const box = svg.getBoundingClientRect();
