@@ -24,6 +24,9 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    # First: no page pattern takes a path under api/ (tests/config/test_urls.py), and an API request
+    # no longer tries some 60 of them before its own.
+    path("api/", include((api_patterns, "api"))),
     path("", views.home, name="home"),
     path("profile/", portal_views.profile, name="profile"),
     # The footer's language switch (Django's set_language, which also saves a signed-in person's choice).
@@ -54,7 +57,6 @@ urlpatterns = [
     path("products/", include("lifecycle.urls")),
     path("lifecycle/", lifecycle_views.public_lifecycle, name="public-lifecycle"),
     path("lifecycle/calendar.ics", lifecycle_views.public_calendar, name="public-lifecycle-calendar"),
-    path("api/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),
 ]
 
