@@ -263,21 +263,16 @@ def api_submit_once(
     if key is not None and not idempotency.well_formed(key):
         raise exceptions.ValidationError({IDEMPOTENCY_HEADER: [idempotency.BAD_KEY]})
     data = request.data  # parsed here whatever `create` reads: a malformed body answers 400
-    if not key:
-        # submit_once without a key simply runs `create`: no fingerprint of the body to make.
-        submission = create()
-    else:
-        data = dict(data.lists()) if hasattr(data, "lists") else data
-        try:
-            submission = idempotency.submit_once(
-                user=request.user,
-                scope=scope,
-                key=key,
-                fingerprint=idempotency.fingerprint(scope, target, data),
-                create=create,
-            )
-        except idempotency.KeyReused as reused:
-            raise IdempotencyKeyReused({IDEMPOTENCY_HEADER: [reused.message]}) from None
+
+    def fingerprinted() -> str:  # made by submit_once only for a request with a key
+        return idempotency.fingerprint(scope, target, dict(data.lists()) if hasattr(data, "lists") else data)
+
+    try:
+        submission = idempotency.submit_once(
+            user=request.user, scope=scope, key=key, fingerprint=fingerprinted, create=create
+        )
+    except idempotency.KeyReused as reused:
+        raise IdempotencyKeyReused({IDEMPOTENCY_HEADER: [reused.message]}) from None
     response = Response(submission.body, status=submission.status)
     if submission.replayed:
         response["Idempotent-Replayed"] = "true"

@@ -101,28 +101,30 @@ def submit_once(
     user,
     scope: str,
     key: str | None,
-    fingerprint: str,
+    fingerprint: Callable[[], str],
     create: Callable[[], Submission],
     now: datetime | None = None,
 ) -> Submission:
     """Run `create` once per (user, scope, key) within KEY_LIFETIME; repeats answer with its
-    result (`replayed=True`). Without a key, `create` simply runs. Raises KeyReused when the key
-    came with another request, ValidationError for a malformed key."""
+    result (`replayed=True`). Without a key, `create` simply runs, and the request's
+    `fingerprint` (a canonical dump and digest of its body) is not made. Raises KeyReused when
+    the key came with another request, ValidationError for a malformed key."""
     if not key:
         return create()  # its own transaction, if it needs one: no savepoint more per case
     if not well_formed(key):
         raise ValidationError(BAD_KEY)
+    digest = fingerprint()
     now = now or timezone.now()
     claimed = dict(user=user, scope=scope, key=key)
     previous = _claimed(claimed, now)
     if previous is None:
         try:
-            return _claim_and_create(claimed, fingerprint, create, now)
+            return _claim_and_create(claimed, digest, create, now)
         except _Taken:
             previous = _claimed(claimed, now)
             if previous is None:  # the twin's claim expired in between: a day-long request
                 raise
-    return _replay(previous, fingerprint)
+    return _replay(previous, digest)
 
 
 def _claimed(claimed: dict, now: datetime) -> IdempotencyKey | None:
@@ -202,14 +204,21 @@ def form_submit_once(
     one, from a page rendered before tokens existed, simply runs) and fingerprinted by its
     fields and files, whatever the form."""
     key = request.POST.get(FORM_FIELD, "")
-    fields = sorted((name, values) for name, values in request.POST.lists() if name not in NOT_FINGERPRINTED)
-    files = sorted(
-        (name, [(upload.name, upload.size) for upload in uploads]) for name, uploads in request.FILES.lists()
-    )
+
+    def fingerprinted() -> str:
+        fields = sorted(
+            (name, values) for name, values in request.POST.lists() if name not in NOT_FINGERPRINTED
+        )
+        files = sorted(
+            (name, [(upload.name, upload.size) for upload in uploads])
+            for name, uploads in request.FILES.lists()
+        )
+        return fingerprint(scope, target, fields, files)
+
     return submit_once(
         user=request.user,
         scope=scope,
         key=key if well_formed(key) else None,
-        fingerprint=fingerprint(scope, target, fields, files),
+        fingerprint=fingerprinted,
         create=create,
     )

@@ -42,7 +42,7 @@ class Creator:
 
 def once(user, creator, *, key="k-1", scope="things.make", print_="same", now=NOW) -> Submission:
     return submit_once(
-        user=user, scope=scope, key=key, fingerprint=fingerprint(print_), create=creator, now=now
+        user=user, scope=scope, key=key, fingerprint=lambda: fingerprint(print_), create=creator, now=now
     )
 
 
