@@ -59,15 +59,13 @@ class Serializer(serializers.Serializer):
     deep-copied as DRF does, so that its children reach this instance and its context — but for
     a `many=True` serializer, whose list and child are copied without their __init__ (_list_copy)."""
 
-    def get_fields(self) -> dict[str, serializers.Field]:
-        return {name: _field_copy(field) for name, field in self._declared_fields.items()}
-
     @cached_property
     def fields(self) -> BindingDict:
-        """DRF's, without binding each leaf field anew: bind() derives a field's name, label,
-        source and method name from its name alone, the same for every instance, so a class's
-        leaf fields are bound once (`_bound_templates`) and each instance's are copies of those
-        with this instance as their parent. Containers are copied and bound as get_fields does."""
+        """DRF's (which it builds from `get_fields`, not used here), without binding each leaf
+        field anew: bind() derives a field's name, label, source and method name from its name
+        alone, the same for every instance, so a class's leaf fields are bound once
+        (`_bound_templates`) and each instance's are copies of those with this instance as their
+        parent. Containers are copied (`_field_copy`) and bound to this instance."""
         fields = BindingDict(self)
         for name, template in _bound_templates(self).items():
             if template is None:

@@ -192,13 +192,13 @@ class _Uncompilable(Exception):
 
 class _Insert:
     """One INSERT shape on one database: the SQL the ORM built for it, and how each column's
-    values reach the driver. `first` runs the statement the ORM built for the rows it was
-    compiled with; `run` any later rows of the same shape."""
+    values reach the driver. `first_params` are the ORM's own parameters for the rows it was
+    compiled with; `run` sends those, or `params` of any later rows of the same shape."""
 
     def __init__(self, model: type[Model], fields: tuple, returning: tuple, objs: list, alias: str):
         if any(f.has_db_default() or _own_placeholder(f) for f in fields):
             raise _Uncompilable
-        self.alias, self.table, self.returning, self.rows = alias, model._meta.db_table, returning, len(objs)
+        self.alias, self.table, self.returning = alias, model._meta.db_table, returning
         query = InsertQuery(model)
         query.insert_values(list(fields), objs)
         compiler = query.get_compiler(using=alias)
@@ -230,10 +230,8 @@ class _Insert:
             self.fetch = "last id"
         else:
             self.fetch = None
-        cols = [f.get_col(self.table) for f in returning] if self.fetch == "rows" else []
-        if self.fetch == "last id":
-            cols = [returning[0].get_col(self.table)]
-        self.converters = compiler.get_converters(cols)
+        fetched = {"rows": returning, "last id": returning[:1]}.get(self.fetch, ())
+        self.converters = compiler.get_converters([f.get_col(self.table) for f in fetched])
         query.objs = []  # the compiler is kept for its converters, not the rows it was built with
         self.compiler = compiler
 
@@ -310,7 +308,9 @@ class InsertCompiledOnce(QuerySet):
         compiled = _inserts.get(key)
         params = compiled.params(objs) if compiled is not None else None
         if params is None:
-            return super()._insert(objs, fields, returning_fields, raw, using)
+            return super()._insert(
+                objs, fields, returning_fields, raw, using, on_conflict, update_fields, unique_fields
+            )
         return compiled.run(params)
 
     _insert.alters_data = True
