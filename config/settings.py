@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # runtime state of a dev checkout: database, broker, uploads
@@ -366,8 +367,10 @@ REST_FRAMEWORK = {
 }
 API_WRITE_RATE = env.str("API_WRITE_RATE", default="120/min")
 SPECTACULAR_SETTINGS = {
-    "TITLE": "Support portal API",
-    "DESCRIPTION": "Vendor policies, SLA previews and support cases.",
+    # In the reader's language, as the operations' descriptions (drf-spectacular words lazy strings
+    # under the request's language).
+    "TITLE": _("Support portal API"),
+    "DESCRIPTION": _("Vendor policies, SLA previews and support cases."),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,

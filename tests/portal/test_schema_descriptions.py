@@ -107,3 +107,15 @@ def test_operations_are_described_in_english_for_an_english_reader(schemas):
     assert [key for key in operations if CYRILLIC.search(operations[key].get("description", ""))] == []
     assert [key for key in DESCRIBED if not operations[key].get("description")] == []
     assert operations["get", "/api/contracts/"]["description"].startswith("Your organization's contracts")
+
+
+def test_the_schema_is_titled_in_the_readers_language(client):
+    """/api/docs/ heads its page with the schema's title and description: in Russian for a Russian
+    reader, as every operation below them."""
+    russian = client.get("/api/schema/?format=json", HTTP_ACCEPT_LANGUAGE="ru").json()["info"]
+    english = client.get("/api/schema/?format=json", HTTP_ACCEPT_LANGUAGE="en").json()["info"]
+    assert CYRILLIC.search(russian["title"]) and CYRILLIC.search(russian["description"])
+    assert (english["title"], english["description"]) == (
+        "Support portal API",
+        "Vendor policies, SLA previews and support cases.",
+    )
