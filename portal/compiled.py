@@ -316,6 +316,13 @@ class InsertCompiledOnce(QuerySet):
     _insert.alters_data = True
     _insert.queryset_only = False
 
+    def __repr__(self) -> str:
+        # A shell shows a QuerySet, as for any model; a model's own subclass keeps its name.
+        shown = super().__repr__()
+        if type(self) is InsertCompiledOnce:
+            return "<QuerySet" + shown.removeprefix("<InsertCompiledOnce")
+        return shown
+
 
 class CompiledInserts(Model):
     """The abstract base of a model whose `save()` of a new row and `bulk_create` go through

@@ -179,3 +179,11 @@ def test_a_new_case_and_its_history_row_are_inserted_with_sql_built_once(custome
     assert [t.pk for t in second.opened_targets] == list(
         second.sla_targets.order_by("pk").values_list("pk", flat=True)
     )
+
+
+@pytest.mark.django_db
+def test_a_shell_shows_the_rows_of_a_compiled_model_as_a_queryset():
+    """What `Notice.objects.all()` prints in `manage.py shell` names a QuerySet, as every model's
+    does: the compiled inserts are an implementation detail, not a kind of query to read about."""
+    assert repr(Notice.objects.none()) == "<QuerySet []>"
+    assert repr(Ticket.objects.none()) == "<TicketQuerySet []>"  # a model's own QuerySet keeps its name
