@@ -8,6 +8,7 @@ pushing the old deadline forward by the pause)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -136,6 +137,23 @@ def _start(
     target.response_business_time = None
     target.due_at = _due(target)
     _record(target, kind, at, cause)
+
+
+# The targets the case's current priority gets (contract first), asked only when needed.
+Terms = Callable[[], list[PlannedTarget]]
+_UNSETTLED = (TargetState.RUNNING, TargetState.PAUSED, TargetState.NOT_APPLICABLE)
+
+
+def _restart(target: SlaTarget, at: datetime, cause: Said, terms: Terms, *, settled: bool) -> None:
+    """Run a target's clock again from `at` (a staff update, a reopening). A priority change leaves
+    a settled target the terms it was measured by (its explanation reads them); a new run of it is
+    measured by the case's current terms (SPEC §2: the new duration), where they have that kind."""
+    if settled:
+        plan = next((p for p in terms() if p.kind == target.kind), None)
+        if plan is not None:
+            target.duration, target.calendar = plan.duration, plan.calendar
+            _set_source(target, plan)
+    _start(target, at, SlaEvent.Kind.RESTARTED, cause)
 
 
 def _answer(target: SlaTarget, at: datetime) -> None:
@@ -293,19 +311,20 @@ def sla_resume(*, ticket: Ticket, at: datetime, cause: Said = CUSTOMER_ANSWERED)
     refresh_ticket_sla(ticket, targets)
 
 
-def sla_staff_replied(*, ticket: Ticket, at: datetime, waiting: bool) -> None:
+def sla_staff_replied(*, ticket: Ticket, at: datetime, waiting: bool, terms: Terms) -> None:
     """A staff public reply answers the first-response target (on time or late, whatever the
-    sweep wrote meanwhile) and restarts the update clock."""
+    sweep wrote meanwhile) and restarts the update clock (`terms`: see `_restart`)."""
     targets = _targets(ticket)
     for target in targets:
         if target.kind == TargetKind.FIRST_RESPONSE:
             _answer_first_response(target, at, Said(Cause.DESK_FIRST_REPLY))
         elif target.kind == TargetKind.UPDATE and target.duration and ticket.is_open:
             # A resolved case's clocks have stopped: a later staff note to it starts none.
+            settled = target.state not in _UNSETTLED
             if target.state == TargetState.RUNNING and overdue(target.due_at, at):
                 target.state, target.breached_at = TargetState.BREACHED, target.due_at
                 _record(target, SlaEvent.Kind.BREACHED, at, Said(Cause.UPDATE_LATE))
-            _start(target, at, SlaEvent.Kind.RESTARTED, Said(Cause.DESK_UPDATED))
+            _restart(target, at, Said(Cause.DESK_UPDATED), terms, settled=settled)
             if waiting:
                 target.state, target.paused_since = TargetState.PAUSED, at
                 _record(target, SlaEvent.Kind.PAUSED, at, Said(Cause.WAITING))
@@ -361,15 +380,17 @@ def sla_withdraw(*, ticket: Ticket, at: datetime, cause: Said = CUSTOMER_CLOSED)
     refresh_ticket_sla(ticket, targets)
 
 
-def sla_reopen(*, ticket: Ticket, at: datetime) -> None:
+def sla_reopen(*, ticket: Ticket, at: datetime, terms: Terms) -> None:
     """A reopened case is in progress again: a withdrawn first response starts again from the
-    reopening with its full duration, and the update clock restarts from the reopening."""
+    reopening with its full duration, and the update clock restarts from the reopening, each on
+    the case's current terms (`_restart`)."""
     targets = _targets(ticket)
     for target in targets:
-        if target.state == TargetState.WITHDRAWN:
-            _start(target, at, SlaEvent.Kind.RESTARTED, Said(Cause.REOPENED))
-        elif target.kind == TargetKind.UPDATE and ticket.first_responded_at and target.duration:
-            _start(target, at, SlaEvent.Kind.RESTARTED, Said(Cause.REOPENED))
+        restarts = target.state == TargetState.WITHDRAWN or (
+            target.kind == TargetKind.UPDATE and ticket.first_responded_at and target.duration
+        )
+        if restarts:
+            _restart(target, at, Said(Cause.REOPENED), terms, settled=target.state not in _UNSETTLED)
     refresh_ticket_sla(ticket, targets)
 
 
@@ -430,8 +451,8 @@ def sla_recompute(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime,
         if target is None:
             target = SlaTarget(ticket=ticket, kind=plan.kind, state=TargetState.NOT_APPLICABLE)
             targets[plan.kind] = target
-        if target.state not in (TargetState.RUNNING, TargetState.PAUSED, TargetState.NOT_APPLICABLE):
-            continue  # settled: keeps its outcome and the terms it was measured by
+        if target.state not in _UNSETTLED:
+            continue  # settled: keeps its outcome and the terms it was measured by (see _restart)
         target.duration, target.calendar = plan.duration, plan.calendar
         _set_source(target, plan)
         if target.state == TargetState.NOT_APPLICABLE:

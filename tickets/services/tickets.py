@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache, partial
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -108,6 +109,16 @@ def _planned(ticket: Ticket, entitlement) -> list[sla.PlannedTarget]:
     }
     planned.update((target.kind, target) for target in entitlement.targets)
     return list(planned.values())
+
+
+def _current_terms(ticket: Ticket) -> list[sla.PlannedTarget]:
+    """The targets the case's current priority gets, as admitted at its opening (contract first):
+    what a priority change recomputes to and what a settled target's new run is measured by."""
+    return _planned(ticket, _entitlement(ticket, at=ticket.opened_at))
+
+
+def _terms_when_asked(ticket: Ticket) -> sla.Terms:
+    return cache(partial(_current_terms, ticket))
 
 
 def _entitle(ticket: Ticket, *, remote_failed: bool, at: datetime) -> list[sla.PlannedTarget]:
@@ -430,7 +441,12 @@ def staff_answered(*, ticket: Ticket, reply: Reply, at: datetime) -> None:
         ticket.first_responded_at = at
     if ticket.status == Status.NEW:
         ticket.status = Status.OPEN
-    sla.sla_staff_replied(ticket=ticket, at=at, waiting=ticket.status == Status.WAITING_ON_CUSTOMER)
+    sla.sla_staff_replied(
+        ticket=ticket,
+        at=at,
+        waiting=ticket.status == Status.WAITING_ON_CUSTOMER,
+        terms=_terms_when_asked(ticket),
+    )
     notices.staff_replied(ticket, reply)
 
 
@@ -489,8 +505,7 @@ def ticket_change_priority(
     if reason:
         change = change.also(reason=reason)
     # The contract's targets for the new priority, if it agrees any; the case stays admitted.
-    planned = _planned(ticket, _entitlement(ticket, at=ticket.opened_at))
-    sla.sla_recompute(ticket=ticket, planned=planned, at=at, reason=change)
+    sla.sla_recompute(ticket=ticket, planned=_current_terms(ticket), at=at, reason=change)
     ticket._change_reason = stored_reason(change.code, change.params)
     notices.priority_changed(ticket, old=old, reason=reason, at=at)
     return _save(ticket, at)
@@ -603,7 +618,7 @@ def _reopen_locked(ticket: Ticket, *, at: datetime) -> Ticket:
         None,
         None,
     )
-    sla.sla_reopen(ticket=ticket, at=at)
+    sla.sla_reopen(ticket=ticket, at=at, terms=_terms_when_asked(ticket))
     quota_use_withdraw(ticket_number=ticket.number)
     return _save(ticket, at)
 
