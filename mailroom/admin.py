@@ -56,6 +56,7 @@ class InboundMessageAdmin(admin.ModelAdmin):
         "case",
         "reply",
         "answered_at",
+        "answers",
         "times_seen",
         "handled_by",
         "handled_at",

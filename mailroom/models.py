@@ -99,7 +99,12 @@ class InboundMessage(models.Model):
         _("answered"),
         null=True,
         blank=True,
-        help_text=_("When an email went back to the sender (MAIL_ANSWERS_PER_HOUR counts these)."),
+        help_text=_("When the first email went back to the sender."),
+    )
+    answers = models.PositiveSmallIntegerField(
+        _("answers"),
+        default=0,
+        help_text=_("Emails that went back to the sender about it (MAIL_ANSWERS_PER_HOUR counts these)."),
     )
     times_seen = models.PositiveIntegerField(
         _("times seen"), default=1, help_text=_("Fetched again: duplicates create nothing.")

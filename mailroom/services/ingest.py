@@ -35,7 +35,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import number_format
@@ -248,12 +248,14 @@ def _desk_sent(ticket: Ticket, references: list[str]) -> bool:
     )
 
 
-def _referenced_case(references: list[str]) -> Ticket | None:
-    if not references:
+def _referenced_case(references: list[str], sender) -> Ticket | None:
+    """A case the sender may see among those the references name: another organization's case
+    beside it (the newer, say) must not hide it, nor be named to the sender."""
+    if not references or sender is None:
         return None
     numbers = set(Notice.objects.filter(message_id__in=references).values_list("reference", flat=True))
     numbers.update(thread_reference(reference) for reference in references)
-    return Ticket.objects.select_related("organization").filter(number__in=numbers - {""}).first()
+    return Ticket.objects.visible_to(sender).filter(number__in=numbers - {""}).first()
 
 
 def _email_priority(vendor: Vendor, at: datetime) -> str:
@@ -330,11 +332,13 @@ def _portal_url(name: str, *args, query: str = "") -> str:
 
 
 def _answers_left(message: InboundMessage) -> int:
+    """MAIL_ANSWERS_PER_HOUR counts emails, not messages: one message may earn two (a case's
+    acknowledgement and the list of its refused files), and this one's own count too."""
     since = message.received_at - timedelta(hours=1)
     answered = InboundMessage.objects.filter(
         from_address=message.from_address, answered_at__isnull=False, received_at__gt=since
-    ).count()
-    return settings.MAIL_ANSWERS_PER_HOUR - answered
+    ).aggregate(total=Sum("answers"))["total"]
+    return settings.MAIL_ANSWERS_PER_HOUR - (answered or 0) - message.answers
 
 
 def _may_answer(message: InboundMessage, decision: Decision) -> bool:
@@ -348,7 +352,8 @@ def _may_answer(message: InboundMessage, decision: Decision) -> bool:
 
 def _answered(message: InboundMessage, notice) -> None:
     if notice is not None:
-        message.answered_at = timezone.now()
+        message.answered_at = message.answered_at or timezone.now()
+        message.answers += 1
 
 
 def _refuse(message: InboundMessage, decision: Decision, *, user, reasons, advice, url, ticket=None) -> None:
@@ -395,7 +400,8 @@ def acknowledgement_thread(message: InboundMessage, decision: Decision, ticket: 
                 "References": f"{message.message_id} {thread_id(ticket.number)}",
             }
             notice.save(update_fields=["headers"])
-    message.answered_at = timezone.now()
+    for notice in acknowledgements:
+        _answered(message, notice)
 
 
 # ---------------------------------------------------------------------------- the outcomes
@@ -598,21 +604,14 @@ def _decide(message: InboundMessage, mail: ParsedMail, decision: Decision) -> No
         else:
             _reply(message, mail, decision, ticket, sender, unknown)
         return
-    referenced = _referenced_case(mail.references)
+    referenced = _referenced_case(mail.references, sender)
     if referenced is not None:
-        if sender is not None and _may_see(sender, referenced):
-            reason = _text(NO_REPLY_ADDRESS, {"number": referenced.number})
-            url = _portal_url("tickets:detail", referenced.number)
-            _refuse(
-                message,
-                decision,
-                user=sender,
-                reasons=[reason],
-                advice=REPLY_ADVICE,
-                url=url,
-                ticket=referenced,
-            )
-            return
+        reason = _text(NO_REPLY_ADDRESS, {"number": referenced.number})
+        url = _portal_url("tickets:detail", referenced.number)
+        _refuse(
+            message, decision, user=sender, reasons=[reason], advice=REPLY_ADVICE, url=url, ticket=referenced
+        )
+        return
     _open_case(message, mail, decision, sender, unknown)
 
 
@@ -687,7 +686,7 @@ def message_ingest(
                 Outcome.QUARANTINED,
                 gettext("Could not be processed: %(error)s") % {"error": f"{type(error).__name__}: {error}"},
             )
-            message.answered_at = None
+            message.answered_at, message.answers = None, 0
         message.outcome = decision.outcome
         message.reason = " ".join(decision.reasons)
         message.ticket, message.reply, message.sender = decision.ticket, decision.reply, decision.sender
