@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
@@ -135,7 +135,9 @@ def _sender(message: Message, problems: list[str]) -> tuple[str, str]:
 def _date(message: Message, problems: list[str]) -> datetime | None:
     try:
         header = message["date"]
-        return getattr(header, "datetime", None) if header is not None else None
+        sent = getattr(header, "datetime", None) if header is not None else None
+        # "-0000" (RFC 5322 §3.3: UTC, the sender's zone unknown) comes out without a zone.
+        return sent.replace(tzinfo=UTC) if sent is not None and sent.tzinfo is None else sent
     except Exception as error:  # noqa: BLE001 - a garbage Date is common and harmless
         problems.append(f"date: {error}")
         return None

@@ -3,6 +3,8 @@ text kept as written, and headers and bodies in every charset of real mail."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from mailroom.htmltext import html_to_text
@@ -88,3 +90,12 @@ def test_garbage_is_read_as_nothing_with_the_problem_noted():
 def test_the_head_of_a_message_ends_at_the_first_blank_line():
     assert mail_head(b"A: 1\r\nB: 2\r\n\r\nbody\r\n\r\nmore") == b"A: 1\r\nB: 2\r\n\r\n"
     assert mail_head(b"A: 1\n\nbody") == b"A: 1\n\n"
+
+
+def test_a_date_in_universal_time_of_unknown_zone_is_read_as_utc():
+    """RFC 5322 §3.3: "-0000" is UTC from a sender that names no zone, as Python's formatdate writes
+    and the desk's own emails carry; the parser gives it without a zone, which Django would read in
+    TIME_ZONE (with a warning) instead."""
+    raw = b"From: a@example.test\r\nDate: Thu, 03 Dec 2026 17:18:36 -0000\r\n\r\nhi"
+    assert mail_parse(raw).sent_at == datetime(2026, 12, 3, 17, 18, 36, tzinfo=UTC)
+    assert mail_parse(raw).sent_at.tzinfo is not None
