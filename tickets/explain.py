@@ -18,12 +18,15 @@ from policies import clock
 from policies.models import TargetKind
 from policies.words import duration_words, support_hours_words
 
-from .models import SlaEvent, SlaTarget
+from .models import SlaEvent, SlaTarget, TargetState
 from .words import event_text, target_source
 
 UPDATE_WAITS = gettext_lazy(
     "Starts with the desk's first public reply: the longest gap allowed between updates."
 )
+# A target whose clock had run, stopped by a priority that has none (Albert Low): the terms it
+# ran on are no longer the case's, and none is invented (SPEC §3).
+NO_TARGET_NOW = gettext_lazy("No contractual target: the case's priority now has none.")
 
 
 def _local(moment: datetime, zone: str) -> str:
@@ -60,6 +63,8 @@ def target_explanation(target: SlaTarget) -> str:
 
     if target.kind == TargetKind.UPDATE and target.started_at is None:
         return str(UPDATE_WAITS)
+    if target.state == TargetState.NOT_APPLICABLE and target.started_at is not None:
+        return str(NO_TARGET_NOW)
     return explain_target(target, clock_of(target))
 
 

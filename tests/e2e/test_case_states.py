@@ -82,3 +82,33 @@ def test_a_case_closed_before_any_answer_reads_withdrawn(new_page, people, scree
     text = _deadlines(page)
     # The full 2 h from the reopening (a minute may pass while the page loads).
     assert "Running" in text and re.search(r"due in (2 h|1 h 5\d min)", text)
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_a_case_lowered_to_a_priority_without_a_target_shows_none(new_page, people, screenshot, viewport):
+    """Albert Low has no target (SPEC §3: show "no contractual target", never invent one): a
+    Medium case lowered to Low shows its first response as not applicable, explained as such,
+    not by the Medium terms it ran on before."""
+    from policies.models import Vendor
+    from tickets.services import ticket_change_priority, ticket_open
+
+    customer = people["customer"]
+    ticket = ticket_open(
+        organization=customer.membership.organization,
+        requester=customer,
+        vendor=Vendor.objects.get(slug="albert"),
+        priority="medium",
+        subject="Reports are slow",
+        body="Monthly reports take an hour.",
+        at=timezone.now() - timedelta(hours=1),
+    )
+    ticket_change_priority(ticket=ticket, priority="low", by=people["agent"], at=timezone.now())
+
+    page = new_page(viewport)
+    sign_in(page, "alice", PASSWORD)
+    page.goto(f"/tickets/{ticket.number}/")
+    page.locator("#deadlines").get_by_text("Why this time?").click()
+    text = _deadlines(page)
+    assert "Not applicable" in text and "the case's priority now has none" in text
+    assert "Medium" not in text and "10 d" not in text
+    screenshot(page, f"case-no-target-now-{'phone' if viewport else 'desktop'}")

@@ -25,6 +25,7 @@ from django.urls import reverse
 
 from lifecycle.models import ContractTarget
 from policies.models import DurationUnit, SupportCalendar, TargetKind
+from tickets.explain import target_explanation
 from tickets.models import TargetState, Ticket
 from tickets.services import (
     reply_add,
@@ -298,6 +299,36 @@ def test_albert_medium_withdrawn_then_reopened_on_christmas(customer, vendors):
     ticket_reopen(ticket=ticket, by=customer, at=at(LA, 2026, 12, 25, 10))
     fr = target(ticket)
     assert (fr.state, fr.due_at) == (TargetState.RUNNING, at(LA, 2027, 1, 11, 15))
+
+
+def test_albert_withdrawn_first_response_reopened_at_low_has_no_target(customer, agent, vendors):
+    """Albert: "Low has no target ('ordinary course of business') -- show 'no contractual target',
+    never invent one" (SPEC §3); SPEC §2: a withdrawn first response starts again from the
+    reopening with its full duration -- the priority the case has then promises none.
+
+    Opened Mon 7 Dec 2026 10:00 PST as Medium, closed by the customer unanswered at 11:00
+    (withdrawn), lowered to Low at 12:00, reopened Tue 8 Dec 09:00: no deadline runs (Medium's 10
+    business days would give one), and the case shows none."""
+    ticket = _open(customer, vendors, "albert", "medium", at(LA, 2026, 12, 7, 10))
+    ticket_close(ticket=ticket, by=customer, at=at(LA, 2026, 12, 7, 11))
+    ticket_change_priority(ticket=ticket, priority="low", by=agent, at=at(LA, 2026, 12, 7, 12))
+    ticket_reopen(ticket=ticket, by=customer, at=at(LA, 2026, 12, 8, 9))
+    fr = target(ticket)
+    assert (fr.state, fr.due_at) == (TargetState.NOT_APPLICABLE, None)
+    assert target_explanation(fr) == "No contractual target: the case's priority now has none."
+    ticket.refresh_from_db()
+    assert ticket.next_due_at is None
+
+
+def test_albert_medium_lowered_to_low_explains_no_target_not_the_old_terms(customer, agent, vendors):
+    """Albert Low "has no target ... never invent one" (SPEC §3): a Medium case lowered to Low
+    shows its first response as not applicable, explained as such -- not as "within 10 d ...,
+    priority 3 - Medium", terms the case no longer has."""
+    ticket = _open(customer, vendors, "albert", "medium", at(LA, 2026, 12, 7, 10))
+    ticket_change_priority(ticket=ticket, priority="low", by=agent, at=at(LA, 2026, 12, 7, 12))
+    fr = target(ticket)
+    assert (fr.state, fr.due_at) == (TargetState.NOT_APPLICABLE, None)
+    assert target_explanation(fr) == "No contractual target: the case's priority now has none."
 
 
 # ---------------------------------------------------------------------------- SecPod

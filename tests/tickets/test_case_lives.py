@@ -206,7 +206,7 @@ RESOLUTION = {"alectrona": "workaround", "secpod": "fix", "albert": "resolved", 
 @dataclass
 class OTarget:
     kind: str
-    duration: timedelta
+    duration: timedelta | None  # None: the case's priority has no such target now
     clock: OracleClock
     start: datetime | None = None  # None and no outcome: not applicable (no deadline)
     outcome: str | None = None  # None: unsettled; met, breached, withdrawn
@@ -289,6 +289,8 @@ class OCase:
 
     def _restart(self, target: OTarget, at: datetime) -> None:
         target.start, target.outcome, target.due, target.answered = at, None, None, None
+        if target.duration is None:  # the case's priority has no such target now: no deadline
+            target.start = None
 
     # ------------------------------------------------------------------ events
 
@@ -358,6 +360,8 @@ class OCase:
             if terms is None:
                 if target.live:
                     target.start = None  # not applicable: no deadline
+                elif target.outcome is not None:
+                    target.duration = None  # settled as it was; a new run of it has no deadline
                 continue
             target.duration, target.clock = terms
             if target.start is None and target.outcome is None and kind == FR:

@@ -147,12 +147,17 @@ _UNSETTLED = (TargetState.RUNNING, TargetState.PAUSED, TargetState.NOT_APPLICABL
 def _restart(target: SlaTarget, at: datetime, cause: Said, terms: Terms, *, settled: bool) -> None:
     """Run a target's clock again from `at` (a staff update, a reopening). A priority change leaves
     a settled target the terms it was measured by (its explanation reads them); a new run of it is
-    measured by the case's current terms (SPEC §2: the new duration), where they have that kind."""
+    measured by the case's current terms (SPEC §2: the new duration); where they have no target of
+    its kind, it runs again with no deadline (not applicable), as a priority change leaves one."""
     if settled:
         plan = next((p for p in terms() if p.kind == target.kind), None)
-        if plan is not None:
-            target.duration, target.calendar = plan.duration, plan.calendar
-            _set_source(target, plan)
+        if plan is None:  # the priority it has now promises none (Albert Low): none is invented
+            _start(target, at, SlaEvent.Kind.RESTARTED, cause)
+            target.state, target.due_at = TargetState.NOT_APPLICABLE, None
+            _record(target, SlaEvent.Kind.STOPPED, at, cause.also(no_such_target=True))
+            return
+        target.duration, target.calendar = plan.duration, plan.calendar
+        _set_source(target, plan)
     _start(target, at, SlaEvent.Kind.RESTARTED, cause)
 
 
