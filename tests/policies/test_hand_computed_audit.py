@@ -403,3 +403,35 @@ def test_infotecs_contract_business_days_over_the_russian_new_year(
     )
     fr = target(ticket)
     assert (fr.duration, fr.due_at) == (timedelta(hours=18), utc(2027, 1, 12, 12))
+
+
+def test_a_contract_update_target_of_one_priority_is_not_invented_for_another(
+    customer, agent, vendors, basic_contract, versions
+):
+    """Infotecs fixes its targets in the Agreement (SPEC §4). This one agrees Critical: first
+    response 4 h and updates every 8 h; Normal: first response 24 h and no update target.
+
+    Opened Mon 7 Dec 2026 10:00 MSK as Critical; the desk answers at 11:00 (updates due 19:00);
+    lowered to Normal at 12:00: the update target stops, none at Normal; the desk's next update at
+    13:00 starts none (Critical's 8 h would be invented), and the case says it has none."""
+    for priority, kind, hours in (("critical", FR, 4), ("critical", UPDATE, 8), ("normal", FR, 24)):
+        ContractTarget.objects.create(
+            contract=basic_contract, priority_code=priority, kind=kind, duration=hours, unit=DurationUnit.HOURS
+        )
+    ticket = _open(
+        customer,
+        vendors,
+        "infotecs",
+        "critical",
+        at(MOSCOW, 2026, 12, 7, 10),
+        product=basic_contract.product,
+        major_version=versions[4],
+        confirm_billable=True,
+    )
+    reply_add(ticket=ticket, author=agent, body="Looking.", at=at(MOSCOW, 2026, 12, 7, 11))
+    assert target(ticket, UPDATE).due_at == at(MOSCOW, 2026, 12, 7, 19)
+    ticket_change_priority(ticket=ticket, priority="normal", by=agent, at=at(MOSCOW, 2026, 12, 7, 12))
+    reply_add(ticket=ticket, author=agent, body="Still looking.", at=at(MOSCOW, 2026, 12, 7, 13))
+    update = target(ticket, UPDATE)
+    assert (update.state, update.due_at) == (TargetState.NOT_APPLICABLE, None)
+    assert target_explanation(update) == "No contractual target: the case's priority now has none."

@@ -144,14 +144,16 @@ Terms = Callable[[], list[PlannedTarget]]
 _UNSETTLED = (TargetState.RUNNING, TargetState.PAUSED, TargetState.NOT_APPLICABLE)
 
 
-def _restart(target: SlaTarget, at: datetime, cause: Said, terms: Terms, *, settled: bool) -> None:
-    """Run a target's clock again from `at` (a staff update, a reopening). A priority change leaves
-    a settled target the terms it was measured by (its explanation reads them); a new run of it is
-    measured by the case's current terms (SPEC §2: the new duration); where they have no target of
-    its kind, it runs again with no deadline (not applicable), as a priority change leaves one."""
-    if settled:
+def _restart(target: SlaTarget, at: datetime, cause: Said, terms: Terms) -> None:
+    """Run a target's clock again from `at` (a staff update, a reopening), on the case's current
+    terms (SPEC §2: the new duration). A running or paused target has them already (a priority
+    change recomputes those); any other may not: a settled one keeps the terms it was measured by
+    (its explanation reads them), and one not applicable may have stopped under a priority that
+    has none. Where the current terms have no target of its kind (Albert Low; a contract's update
+    target agreed for one priority only), it runs again with no deadline: none is invented."""
+    if target.state not in (TargetState.RUNNING, TargetState.PAUSED):
         plan = next((p for p in terms() if p.kind == target.kind), None)
-        if plan is None:  # the priority it has now promises none (Albert Low): none is invented
+        if plan is None:
             _start(target, at, SlaEvent.Kind.RESTARTED, cause)
             target.state, target.due_at = TargetState.NOT_APPLICABLE, None
             _record(target, SlaEvent.Kind.STOPPED, at, cause.also(no_such_target=True))
@@ -325,11 +327,10 @@ def sla_staff_replied(*, ticket: Ticket, at: datetime, waiting: bool, terms: Ter
             _answer_first_response(target, at, Said(Cause.DESK_FIRST_REPLY))
         elif target.kind == TargetKind.UPDATE and target.duration and ticket.is_open:
             # A resolved case's clocks have stopped: a later staff note to it starts none.
-            settled = target.state not in _UNSETTLED
             if target.state == TargetState.RUNNING and overdue(target.due_at, at):
                 target.state, target.breached_at = TargetState.BREACHED, target.due_at
                 _record(target, SlaEvent.Kind.BREACHED, at, Said(Cause.UPDATE_LATE))
-            _restart(target, at, Said(Cause.DESK_UPDATED), terms, settled=settled)
+            _restart(target, at, Said(Cause.DESK_UPDATED), terms)
             if waiting:
                 target.state, target.paused_since = TargetState.PAUSED, at
                 _record(target, SlaEvent.Kind.PAUSED, at, Said(Cause.WAITING))
@@ -395,7 +396,7 @@ def sla_reopen(*, ticket: Ticket, at: datetime, terms: Terms) -> None:
             target.kind == TargetKind.UPDATE and ticket.first_responded_at and target.duration
         )
         if restarts:
-            _restart(target, at, Said(Cause.REOPENED), terms, settled=target.state not in _UNSETTLED)
+            _restart(target, at, Said(Cause.REOPENED), terms)
     refresh_ticket_sla(ticket, targets)
 
 
