@@ -3,9 +3,8 @@
 
 The notice functions are called by tickets.services inside their transaction and write outbox
 rows (portal.outbox); the emails go out after commit. A notice about a case goes to its
-requester only: colleagues see the case in the portal but are not mailed about it, so an
-organization decides who hears about what by who opens the case. Internal notes never mail
-a customer."""
+requester and its followers only (case_recipients): other colleagues see the case in the portal
+but are not mailed about it. Internal notes never mail a customer."""
 
 from __future__ import annotations
 
@@ -26,7 +25,7 @@ from portal.outbox import (
     notices_queue,
     notices_save,
 )
-from portal.selectors import user_timezone
+from portal.selectors import user_membership, user_timezone
 
 from .models import SlaTarget, Status, TargetState, Ticket
 from .reply_address import reply_sender
@@ -47,8 +46,16 @@ def _name(user) -> str:
 
 
 def case_recipients(ticket: Ticket) -> list:
-    """Who is mailed a case's public events: its requester, then its followers (tickets.Follower)
-    who are still members of its organization, so nobody of another organization is ever copied."""
+    """Who is mailed a case's public events: its requester, then its followers (tickets.Follower),
+    each only while active and still a member of its organization, so nobody of another
+    organization, and nobody whose account was closed, is ever mailed about it."""
+    requester = ticket.requester
+    membership = user_membership(requester)
+    still_here = (
+        requester.is_active
+        and membership is not None
+        and membership.organization_id == ticket.organization_id
+    )
     followers = (
         get_user_model()
         .objects.filter(
@@ -57,7 +64,7 @@ def case_recipients(ticket: Ticket) -> list:
         .select_related("profile", "notice_preference")
         .order_by("followed_cases__created_at", "pk")
     )
-    return [ticket.requester, *followers]
+    return [requester, *followers] if still_here else list(followers)
 
 
 def _to_requester(
@@ -82,6 +89,7 @@ def _requester_rows(
     for person in case_recipients(ticket) if people is None else people:
         if not person.email or not notice_wanted(user=person, kind=kind):
             continue
+        zone = user_timezone(person)  # the dates and the zone the email names: the reader's
         rows.append(
             notice_build(
                 kind=kind,
@@ -93,9 +101,10 @@ def _requester_rows(
                     "ticket_url": _ticket_url(ticket),
                     "reply_by_email": "customer" if sender else "",
                     **context,
+                    "zone_name": str(zone),
                 },
                 recipient=person,
-                zone=user_timezone(person),
+                zone=zone,
                 reference=ticket.number,
                 thread=ticket.number,
                 **sender,
@@ -120,13 +129,12 @@ def ticket_received(ticket: Ticket, *, targets: list[SlaTarget]) -> None:
     )
     running = sorted((t for t in targets if t.due_at is not None), key=lambda t: t.due_at)
     ticket_snapshot, promised_snapshot, running_snapshot = context_snapshots(ticket, promised, running)
-    zone = user_timezone(ticket.requester)
     rows = _requester_rows(
         ticket,
         kind=NoticeKind.TICKET_RECEIVED,
         key=f"{NoticeKind.TICKET_RECEIVED}:case{ticket.pk}",
         template="ticket_received",
-        context={"ticket": ticket_snapshot, "targets": promised_snapshot, "zone_name": str(zone)},
+        context={"ticket": ticket_snapshot, "targets": promised_snapshot},
         people=[ticket.requester],  # a case just opened has no followers yet
     )
     desk = _desk_notice_rows(
@@ -232,7 +240,6 @@ def priority_changed(ticket: Ticket, *, old, reason: str, at: datetime) -> None:
             "reason": reason,
             "targets": targets,
             "paused": ticket.status == Status.WAITING_ON_CUSTOMER,
-            "zone_name": str(user_timezone(ticket.requester)),
         },
     )
 
