@@ -416,7 +416,11 @@ def test_a_contract_update_target_of_one_priority_is_not_invented_for_another(
     13:00 starts none (Critical's 8 h would be invented), and the case says it has none."""
     for priority, kind, hours in (("critical", FR, 4), ("critical", UPDATE, 8), ("normal", FR, 24)):
         ContractTarget.objects.create(
-            contract=basic_contract, priority_code=priority, kind=kind, duration=hours, unit=DurationUnit.HOURS
+            contract=basic_contract,
+            priority_code=priority,
+            kind=kind,
+            duration=hours,
+            unit=DurationUnit.HOURS,
         )
     ticket = _open(
         customer,
