@@ -127,6 +127,17 @@ def period_scope(user, organization_slug: str, vendor_slug: str, month: str):
     return organization, vendor, date(int(match[1]), int(match[2]), 1)
 
 
+def _object_id(request) -> int:
+    """The posted item's id; one that is not a whole number (or has thousands of digits) is no item
+    of any period: 400 naming `object_id`, never a 500."""
+    from .periods import NOT_AN_ITEM
+
+    try:
+        return int(request.POST.get("object_id") or 0)
+    except ValueError:
+        raise BadInput("object_id", NOT_AN_ITEM) from None
+
+
 @login_required
 def period(request, organization: str, vendor: str, month: str):
     """The month's review (issue 20 point 3): every pause and exclusion with evidence and effect;
@@ -149,7 +160,7 @@ def period(request, organization: str, vendor: str, month: str):
                     period=current,
                     by=request.user,
                     item=request.POST.get("item", ""),
-                    object_id=int(request.POST.get("object_id") or 0),
+                    object_id=_object_id(request),
                     decision=request.POST.get("decision", ""),
                     comment=request.POST.get("comment", ""),
                 )
