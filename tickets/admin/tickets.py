@@ -23,9 +23,10 @@ from django.utils.translation import gettext, gettext_lazy
 from policies.models import PriorityLevel, ResolutionCode
 from policies.words import due_words
 from portal.history import HistoryAdmin
+from portal.idempotency import KeyReused, Submission, form_submit_once
 from portal.selectors import person_name, user_timezone
 
-from ..models import TargetState, Ticket
+from ..models import Reply, TargetState, Ticket
 from ..selectors import SEARCH_HELP, ticket_search
 from ..services import (
     attachment_add,
@@ -40,6 +41,7 @@ from ..services import (
 )
 from ..services.billing import ticket_reclassify
 from ..services.vendors import ticket_set_vendor_reference
+from ..views import ALREADY_SENT, REPLY_SCOPE
 from ..words import reason_words
 from .casetables import case_table
 from .desk import BUILT_IN_VIEWS, save_view, saved_views_for
@@ -303,13 +305,26 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
                 if not reply_form.has_changed() or not reply_form.cleaned_data.get("body"):
                     continue
                 try:
-                    reply = self._send_reply(request, formset.instance, reply_form.cleaned_data)
+                    sent = self._send_reply_once(request, formset.instance, reply_form.cleaned_data)
                 except ValidationError as error:
                     self.message_user(request, " ".join(error.messages), messages.ERROR)
+                except KeyReused:
+                    self.message_user(request, ALREADY_SENT, messages.ERROR)
                 else:
-                    formset.new_objects.append(reply)
+                    if not sent.replayed:
+                        formset.new_objects.append(Reply.objects.get(pk=sent.reference))
             return
         super().save_formset(request, form, formset, change)
+
+    def _send_reply_once(self, request, ticket: Ticket, data: dict) -> Submission:
+        """The reply box carries the portal's one-time token (portal.idempotency): a double click
+        on "Send", or the browser sending the page again, adds (and mails) the reply once."""
+        return form_submit_once(
+            request,
+            scope=REPLY_SCOPE,
+            target=ticket.number,
+            create=lambda: Submission(str(self._send_reply(request, ticket, data).pk)),
+        )
 
     @staticmethod
     def _send_reply(request, ticket: Ticket, data: dict):
