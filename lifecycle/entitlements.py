@@ -205,11 +205,13 @@ def _no_active_contract_reason(contracts: list[Contract], *, vendor, product, da
     )
 
 
-def _pick_contracts(
-    result: Entitlement, contracts: list[Contract], day: date, version: MajorVersion | None
-) -> None:
-    """Among the active contracts, one naming the case's version wins over "any current version"."""
-    active = sorted(
+def contracts_by_preference(contracts, day: date, version: MajorVersion | None) -> list[Contract]:
+    """The contracts active on `day`, the one a case about `version` comes under first: one naming
+    that version, then one for any current version, then one naming another version (which
+    refuses the case); the earliest start among equals. The one rule for which contract a case is
+    opened under, whose quota its resolution uses (`services.quota_use_record`) and under which
+    work on it is quoted (`case_contract`)."""
+    return sorted(
         (c for c in contracts if c.is_active_on(day)),
         key=lambda c: (
             version is None or c.major_version_id != version.pk,
@@ -217,10 +219,33 @@ def _pick_contracts(
             c.start,
         ),
     )
-    premium = [c for c in active if c.plan == Plan.PREMIUM]
-    base = [c for c in active if c.plan != Plan.PREMIUM]
-    result.premium_contract = premium[0] if premium else None
-    result.contract = base[0] if base else result.premium_contract
+
+
+def contract_covers(contract: Contract, version: MajorVersion | None) -> bool:
+    """A contract for any current version covers every version; one naming a version, that one."""
+    return contract.major_version_id is None or version is None or contract.major_version_id == version.pk
+
+
+def _pick(contracts, day: date, version: MajorVersion | None) -> tuple[Contract | None, Contract | None]:
+    """(the contract a case is opened under, the Premium contract adding to it): the first by
+    preference that is not Premium (a Premium contract only adds to a Basic one), else the Premium."""
+    active = contracts_by_preference(contracts, day, version)
+    premium = next((c for c in active if c.plan == Plan.PREMIUM), None)
+    base = next((c for c in active if c.plan != Plan.PREMIUM), premium)
+    return base, premium
+
+
+def case_contract(contracts, day: date, version: MajorVersion | None) -> Contract | None:
+    """The contract a case about `version` opened on `day` comes under, among `contracts` (the
+    organization's for the case's product): what a quote or an order on the case is made under."""
+    return _pick(contracts, day, version)[0]
+
+
+def _pick_contracts(
+    result: Entitlement, contracts: list[Contract], day: date, version: MajorVersion | None
+) -> None:
+    """Among the active contracts, one naming the case's version wins over "any current version"."""
+    result.contract, result.premium_contract = _pick(contracts, day, version)
 
 
 def _contract_name(contract: Contract) -> str:
@@ -263,7 +288,7 @@ def _check_version(result: Entitlement, *, product: Product, major_version: Majo
         result.refuse(UNKNOWN_VERSION.format(version=major_version, product=product.name))
         return False
     covered = result.contract.major_version if result.contract else None
-    if covered is not None and covered.pk != major_version.pk:
+    if result.contract is not None and not contract_covers(result.contract, major_version):
         result.refuse(
             VERSION_NOT_COVERED.format(product=product.name, covered=covered.name, version=major_version.name)
         )

@@ -224,22 +224,31 @@ def quota_exchange_record(
 
 @transaction.atomic
 def quota_use_record(
-    *, organization, product: Product | None, ticket_number: str, at: datetime
+    *,
+    organization,
+    product: Product | None,
+    ticket_number: str,
+    at: datetime,
+    major_version: MajorVersion | None = None,
 ) -> list[QuotaLedgerEntry]:
-    """A case of `organization` about `product` was resolved (or closed) at `at`: it uses one
-    ticket of each Basic contract for that product whose term holds that day (UTC), in the
-    contract year of the day (SPEC §4: "up to 40 resolved tickets per contract year"). Called by
-    tickets.services in the resolving transaction. One row per case and contract: recording the
-    same case again (resolved twice, then closed) adds nothing. A case naming no product uses
-    no contract's quota."""
+    """A case of `organization` about `product` (and `major_version`) was resolved (or closed) at
+    `at`: it uses one ticket of the Basic contract it comes under that day (UTC), in the contract
+    year of the day (SPEC §4: "up to 40 resolved tickets per contract year"). That contract is the
+    one an opening that day would choose (`entitlements.contracts_by_preference`: the one naming
+    the version, else the one for any current version), and only if it covers the version: the
+    case uses one contract's allowance, never that of every Basic contract for the product.
+    Called by tickets.services in the resolving transaction. One row per case and contract:
+    recording the same case again (resolved twice, then closed) adds nothing. A case naming no
+    product uses no contract's quota."""
     if product is None:
         return []
     day = at.astimezone(UTC).date()
-    contracts = Contract.objects.filter(
+    basic = Contract.objects.filter(
         organization=organization, product=product, plan=Plan.BASIC, start__lte=day, end__gte=day
-    ).order_by("pk")
+    )
+    chosen = entitlements.contracts_by_preference(basic, day, major_version)[:1]
     entries = []
-    for contract in contracts:
+    for contract in (c for c in chosen if entitlements.contract_covers(c, major_version)):
         entry = QuotaLedgerEntry.objects.filter(
             contract=contract, kind=LedgerKind.USE, ticket_number=ticket_number
         ).first()
@@ -271,6 +280,7 @@ def quota_use_withdraw(*, ticket_number: str) -> int:
 
 # The check a new case runs lives in its own module; re-exported so callers import services only.
 entitlement_check = entitlements.entitlement_check
+case_contract = entitlements.case_contract
 contract_targets_for = entitlements.contract_targets_for
 Entitlement = entitlements.Entitlement
 offered_flags = entitlements.offered_flags

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lifecycle.dates import Phase
 from lifecycle.models import Contract, MajorVersion, Plan, PremiumOptionKind
-from lifecycle.services import entitlement_check
+from lifecycle.services import case_contract, entitlement_check
 from portal.selectors import user_membership
 
 from ..models import (
@@ -342,11 +342,13 @@ def ticket_reclassify(
 
 
 def _case_contract(ticket: Ticket) -> Contract | None:
+    """The contract the case was opened under, by the opening's own rule (the Basic one naming its
+    version, else the one for any current version; not the Premium one on top of it)."""
     day = ticket.opened_at.astimezone(UTC).date()
     contracts = Contract.objects.filter(
         organization_id=ticket.organization_id, product_id=ticket.product_id, start__lte=day, end__gte=day
-    ).order_by("plan", "pk")  # "basic" before "premium": the case is opened under the Basic one
-    return contracts.first()
+    )
+    return case_contract(contracts, day, ticket.major_version)
 
 
 @transaction.atomic

@@ -524,11 +524,12 @@ def ticket_assign(*, ticket: Ticket, assignee, by, at: datetime | None = None) -
 
 
 def _quota_use(ticket: Ticket) -> None:
-    """A resolved or closed case uses a ticket of its organization's Basic quota, dated by its
-    resolution (lifecycle keeps the ledger; recording a case twice counts it once)."""
+    """A resolved or closed case uses a ticket of the Basic quota of the contract it comes under,
+    dated by its resolution (lifecycle keeps the ledger; recording a case twice counts it once)."""
     quota_use_record(
         organization=ticket.organization,
         product=ticket.product,
+        major_version=ticket.major_version,
         ticket_number=ticket.number,
         at=ticket.resolved_at,
     )
