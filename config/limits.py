@@ -7,7 +7,11 @@ reply form, the API's upload) may send UPLOAD_MAX_BYTES: MAX_FILES attachments o
 ATTACHMENT_MAX_BYTES each and the form's text. DATA_UPLOAD_MAX_MEMORY_SIZE still caps what Django
 parses of a body without a length, and the attachment rules check each file afterwards.
 
-The refusal is in the reader's language: every middleware's request step (portal.middleware.
+An address whose parameters hold a NUL character is refused too (400, the parameter named): no
+text of this product may hold one (Django's forms refuse them in bodies), and PostgreSQL refuses
+them in any query, so a filter that passed one on was a 500 there.
+
+The refusals are in the reader's language: every middleware's request step (portal.middleware.
 UserLanguage's included: the profile's, else the organization's, else the cookie or Accept-Language)
 has run before any process_view, so the language is active here."""
 
@@ -16,7 +20,8 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.core.validators import ProhibitNullCharactersValidator
+from django.http import HttpResponse, JsonResponse
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 UPLOAD_VIEWS = frozenset({"tickets:open", "tickets:reply", "api:ticket-attachments"})
 TOO_LARGE = _("Request body too large: at most %(limit)s bytes.")
 BAD_LENGTH = _("Bad Content-Length.")
+NUL_IN_PARAMETER = _("“%(parameter)s”: Null characters are not allowed.")
 
 
 def upload_max_bytes() -> int:
@@ -39,10 +45,23 @@ def declared_length(request) -> int | None:
     return int(value) if value.isascii() and value.isdigit() else None
 
 
-class WellFormedLength:
-    """Refuses a Content-Length that is no number, in the reader's language: listed after
-    portal.middleware.UserLanguage and before django-prometheus's last middleware, whose request
-    step reads the header with int() (a 500 on every path before this one)."""
+def nul_parameter(request) -> str | None:
+    """The first of the address's parameters whose name or value holds a NUL character, else None
+    (the query string is parsed only when it holds an encoded NUL at all)."""
+    query = request.META.get("QUERY_STRING", "")
+    if "%00" not in query and "\x00" not in query:
+        return None
+    for name, values in request.GET.lists():
+        if "\x00" in name or any("\x00" in value for value in values):
+            return name.replace("\x00", "")
+    return None
+
+
+class WellFormedRequest:
+    """Refuses a Content-Length that is no number, and an address whose parameters hold a NUL
+    character (the API in JSON, the parameter as the field), in the reader's language: listed
+    after portal.middleware.UserLanguage and before django-prometheus's last middleware, whose
+    request step reads the length with int() (a 500 on every path before this one)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -50,6 +69,16 @@ class WellFormedLength:
     def __call__(self, request):
         if declared_length(request) is None:
             return HttpResponse(gettext(BAD_LENGTH), status=HTTPStatus.BAD_REQUEST, content_type="text/plain")
+        parameter = nul_parameter(request)
+        if parameter is not None:
+            if request.path.startswith("/api/"):
+                error = str(ProhibitNullCharactersValidator.message)
+                return JsonResponse({parameter: [error]}, status=HTTPStatus.BAD_REQUEST)
+            return HttpResponse(
+                gettext(NUL_IN_PARAMETER) % {"parameter": parameter},
+                status=HTTPStatus.BAD_REQUEST,
+                content_type="text/plain",
+            )
         return self.get_response(request)
 
 
@@ -63,7 +92,7 @@ class RequestBodyLimit:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        length = declared_length(request) or 0  # WellFormedLength has refused one that is no number
+        length = declared_length(request) or 0  # WellFormedRequest has refused one that is no number
         uploads = request.resolver_match is not None and request.resolver_match.view_name in UPLOAD_VIEWS
         limit = upload_max_bytes() if uploads else settings.REQUEST_MAX_BYTES
         if length > limit:

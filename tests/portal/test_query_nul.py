@@ -1,0 +1,60 @@
+"""A NUL character in an address's parameters answers 400 naming the parameter, on every page and
+API path (config.limits.WellFormedRequest). PostgreSQL refuses NUL in text ("PostgreSQL text fields
+cannot contain NUL (0x00) bytes"), so a filter that passed one to a query was a 500 there: the
+report's ?organization=, the case form's ?vendor=, the admin's list filters (?kind=, ?status=)."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import pytest
+
+NUL = "a\x00b"
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/tickets/new/", "vendor"),
+        ("/tickets/", "status"),
+        ("/reports/", "organization"),
+        ("/reports/compliance.csv", "organization"),
+    ],
+)
+def test_a_page_answers_400_naming_the_parameter(client, customer, vendors, path, parameter):
+    client.force_login(customer)
+    response = client.get(path, {parameter: NUL, "month": "2026-11"})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.content.decode() == f"“{parameter}”: Null characters are not allowed."
+
+
+def test_the_api_answers_400_with_the_parameter_named(client, customer, vendors):
+    client.force_login(customer)
+    response = client.get("/api/tickets/", {"search": NUL})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() == {"search": ["Null characters are not allowed."]}
+
+
+@pytest.mark.parametrize("parameter", ["kind", "status", "priority", "channel", "q"])
+def test_the_admins_lists_answer_400(client, agent, verified_login, parameter):
+    verified_login(client, agent)
+    response = client.get("/admin/tickets/ticket/", {parameter: NUL})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_the_refusal_is_in_the_readers_language(client, customer, vendors):
+    client.force_login(customer)
+    response = client.get("/tickets/new/", {"vendor": NUL}, HTTP_ACCEPT_LANGUAGE="ru")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "«vendor»" in response.content.decode() or "“vendor”" in response.content.decode()
+    assert "Null characters are not allowed." not in response.content.decode()
+
+
+def test_a_nul_in_a_parameters_name_is_refused_too(client, customer):
+    client.force_login(customer)
+    assert client.get("/tickets/?a%00b=1").status_code == HTTPStatus.BAD_REQUEST
+
+
+def test_an_encoded_percent_is_no_nul(client, customer):
+    client.force_login(customer)
+    assert client.get("/tickets/?search=100%2500").status_code == HTTPStatus.OK
