@@ -21,15 +21,17 @@ from http import HTTPStatus
 
 from django.conf import settings
 from django.core.validators import ProhibitNullCharactersValidator
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import NotFound
 
 # view names (namespace:url_name) that take files
 UPLOAD_VIEWS = frozenset({"tickets:open", "tickets:reply", "api:ticket-attachments"})
 TOO_LARGE = _("Request body too large: at most %(limit)s bytes.")
 BAD_LENGTH = _("Bad Content-Length.")
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 NUL_IN_PARAMETER = _("“%(parameter)s”: Null characters are not allowed.")
 
 
@@ -45,23 +47,40 @@ def declared_length(request) -> int | None:
     return int(value) if value.isascii() and value.isdigit() else None
 
 
+def _nul_in(data) -> str | None:
+    for name, values in data.lists():
+        if "\x00" in name or any(isinstance(value, str) and "\x00" in value for value in values):
+            return name.replace("\x00", "")
+    return None
+
+
 def nul_parameter(request) -> str | None:
     """The first of the address's parameters whose name or value holds a NUL character, else None
     (the query string is parsed only when it holds an encoded NUL at all)."""
     query = request.META.get("QUERY_STRING", "")
     if "%00" not in query and "\x00" not in query:
         return None
-    for name, values in request.GET.lists():
-        if "\x00" in name or any("\x00" in value for value in values):
-            return name.replace("\x00", "")
-    return None
+    return _nul_in(request.GET)
+
+
+def _refused_for_nul(request, parameter: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {parameter: [str(ProhibitNullCharactersValidator.message)]}, status=HTTPStatus.BAD_REQUEST
+        )
+    return HttpResponse(
+        gettext(NUL_IN_PARAMETER) % {"parameter": parameter},
+        status=HTTPStatus.BAD_REQUEST,
+        content_type="text/plain",
+    )
 
 
 class WellFormedRequest:
-    """Refuses a Content-Length that is no number, and an address whose parameters hold a NUL
-    character (the API in JSON, the parameter as the field), in the reader's language: listed
-    after portal.middleware.UserLanguage and before django-prometheus's last middleware, whose
-    request step reads the length with int() (a 500 on every path before this one)."""
+    """Refuses a Content-Length that is no number, and an address's parameters or a posted form's
+    fields that hold a NUL character (the API in JSON, the parameter as the field), in the
+    reader's language: listed after portal.middleware.UserLanguage and before django-prometheus's
+    last middleware, whose request step reads the length with int() (a 500 on every path before
+    this one)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -69,17 +88,24 @@ class WellFormedRequest:
     def __call__(self, request):
         if declared_length(request) is None:
             return HttpResponse(gettext(BAD_LENGTH), status=HTTPStatus.BAD_REQUEST, content_type="text/plain")
+        if "\x00" in request.path:  # names nothing (a case number, a vendor's slug with a NUL)
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": str(NotFound.default_detail)}, status=HTTPStatus.NOT_FOUND)
+            raise Http404("A NUL in the path")
         parameter = nul_parameter(request)
         if parameter is not None:
-            if request.path.startswith("/api/"):
-                error = str(ProhibitNullCharactersValidator.message)
-                return JsonResponse({parameter: [error]}, status=HTTPStatus.BAD_REQUEST)
-            return HttpResponse(
-                gettext(NUL_IN_PARAMETER) % {"parameter": parameter},
-                status=HTTPStatus.BAD_REQUEST,
-                content_type="text/plain",
-            )
+            return _refused_for_nul(request, parameter)
         return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """A posted form's fields likewise, once RequestBodyLimit (listed earlier, so its
+        process_view ran first) has let the body through: a form's field that saves its text as
+        it comes (an address, a saved view's name) was a 500 on PostgreSQL. JSON bodies are the
+        API's serializers' to refuse, field by field."""
+        if request.method != "POST" or request.content_type not in FORM_TYPES:
+            return None
+        parameter = _nul_in(request.POST)
+        return None if parameter is None else _refused_for_nul(request, parameter)
 
 
 class RequestBodyLimit:

@@ -58,3 +58,66 @@ def test_a_nul_in_a_parameters_name_is_refused_too(client, customer):
 def test_an_encoded_percent_is_no_nul(client, customer):
     client.force_login(customer)
     assert client.get("/tickets/?search=100%2500").status_code == HTTPStatus.OK
+
+
+def test_a_nul_in_the_case_forms_vendor_answers_400(client, customer, vendors):
+    """The case form reads the chosen vendor from the posted form to draw its panel: a NUL there
+    reached the vendor's query (PostgreSQL's 500)."""
+    client.force_login(customer)
+    response = client.post("/tickets/new/", {"vendor": NUL, "priority": "high", "subject": "S", "body": "B"})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.content.decode() == "“vendor”: Null characters are not allowed."
+
+
+def test_a_nul_in_a_posted_form_field_answers_400_naming_it(client, customer, vendors):
+    """A form's field that saves its text as it comes (the on-site visit's address) was a 500 on
+    PostgreSQL; the refusal names the field, and nothing is saved."""
+    from tickets.models import Ticket
+    from tickets.services import ticket_open
+
+    ticket = ticket_open(
+        organization=customer.membership.organization,
+        requester=customer,
+        vendor=vendors["alectrona"],
+        priority="high",
+        subject="S",
+        body="B",
+    )
+    client.force_login(customer)
+    response = client.post(f"/tickets/{ticket.number}/onsite/", {"address": NUL, "confirm_billable": "on"})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.content.decode() == "“address”: Null characters are not allowed."
+    assert Ticket.objects.get(pk=ticket.pk).onsite_requested is False
+
+
+def test_a_nul_in_a_saved_views_name_answers_400(client, agent, verified_login):
+    from tickets.models import SavedView
+
+    verified_login(client, agent)
+    response = client.post("/admin/tickets/ticket/views/save/", {"name": NUL, "query": "status=new"})
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert not SavedView.objects.exists()
+
+
+def test_a_form_without_nul_goes_through(client, agent, verified_login):
+    from tickets.models import SavedView
+
+    verified_login(client, agent)
+    response = client.post("/admin/tickets/ticket/views/save/", {"name": "Mine", "query": "status=new"})
+    assert response.status_code == HTTPStatus.FOUND
+    assert SavedView.objects.filter(name="Mine").exists()
+
+
+@pytest.mark.parametrize("path", ["/tickets/ALC%00/", "/policies/a%00b/"])
+def test_a_nul_in_a_pages_path_is_not_found(client, customer, path):
+    client.force_login(customer)
+    assert client.get(path).status_code == HTTPStatus.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/tickets/ALC%00/", "/api/tickets/ALC%00/followers/", "/api/vendors/a%00b/policy/"]
+)
+def test_a_nul_in_an_api_path_is_not_found_in_json(client, customer, path):
+    client.force_login(customer)
+    response = client.get(path)
+    assert (response.status_code, response.json()) == (HTTPStatus.NOT_FOUND, {"detail": "Not found."})
