@@ -7,9 +7,10 @@ reply form, the API's upload) may send UPLOAD_MAX_BYTES: MAX_FILES attachments o
 ATTACHMENT_MAX_BYTES each and the form's text. DATA_UPLOAD_MAX_MEMORY_SIZE still caps what Django
 parses of a body without a length, and the attachment rules check each file afterwards.
 
-An address whose parameters hold a NUL character is refused too (400, the parameter named): no
-text of this product may hold one (Django's forms refuse them in bodies), and PostgreSQL refuses
-them in any query, so a filter that passed one on was a 500 there.
+An address's parameters or a posted form's fields that hold a NUL character are refused too (400,
+the parameter named), and a path that holds one names nothing (404): no text of this product may
+hold one, and PostgreSQL refuses them in any query, so a filter or a field that passed one on was a
+500 there.
 
 The refusals are in the reader's language: every middleware's request step (portal.middleware.
 UserLanguage's included: the profile's, else the organization's, else the cookie or Accept-Language)

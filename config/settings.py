@@ -79,8 +79,8 @@ MIDDLEWARE = [
     # The reader's language: the profile's, else the organization's, else Accept-Language (a cookie
     # set by the footer's switch counts as the browser's choice).
     "portal.middleware.UserLanguage",
-    # A Content-Length that is no number, or a NUL in the address's parameters, answers 400 in that
-    # language (config.limits).
+    # A Content-Length that is no number, or a NUL in the address's parameters or a posted form's
+    # fields, answers 400 in that language; a NUL in the path, 404 (config.limits).
     "config.limits.WellFormedRequest",
     # The request id (X-Request-ID), the user and the case number on every log line (config.logs).
     "config.logs.RequestContext",

@@ -305,26 +305,30 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
                 if not reply_form.has_changed() or not reply_form.cleaned_data.get("body"):
                     continue
                 try:
-                    sent = self._send_reply_once(request, formset.instance, reply_form.cleaned_data)
+                    reply = self._send_reply_once(request, formset.instance, reply_form.cleaned_data)
                 except ValidationError as error:
                     self.message_user(request, " ".join(error.messages), messages.ERROR)
                 except KeyReused:
                     self.message_user(request, ALREADY_SENT, messages.ERROR)
                 else:
-                    if not sent.replayed:
-                        formset.new_objects.append(Reply.objects.get(pk=sent.reference))
+                    if reply is not None:
+                        formset.new_objects.append(reply)
             return
         super().save_formset(request, form, formset, change)
 
-    def _send_reply_once(self, request, ticket: Ticket, data: dict) -> Submission:
+    def _send_reply_once(self, request, ticket: Ticket, data: dict) -> Reply | None:
         """The reply box carries the portal's one-time token (portal.idempotency): a double click
-        on "Send", or the browser sending the page again, adds (and mails) the reply once."""
-        return form_submit_once(
-            request,
-            scope=REPLY_SCOPE,
-            target=ticket.number,
-            create=lambda: Submission(str(self._send_reply(request, ticket, data).pk)),
-        )
+        on "Send", or the browser sending the page again, adds (and mails) the reply once. Returns
+        the reply this request added, None when its token had sent it already."""
+        added = []
+
+        def create() -> Submission:
+            reply = self._send_reply(request, ticket, data)
+            added.append(reply)
+            return Submission(str(reply.pk))
+
+        form_submit_once(request, scope=REPLY_SCOPE, target=ticket.number, create=create)
+        return added[0] if added else None
 
     @staticmethod
     def _send_reply(request, ticket: Ticket, data: dict):
