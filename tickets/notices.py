@@ -258,22 +258,25 @@ def ticket_merged(duplicate: Ticket, *, into: Ticket, reply) -> None:
 # ---------------------------------------------------------------------------- staff notices
 
 
-def desk_recipients(ticket: Ticket) -> list:
+def desk_recipients(ticket: Ticket, *, groups: dict | None = None) -> list:
     """Who at the desk hears of a case (SPEC §6): its assignee; unassigned, the vendor's desk
-    group; with no one there, the desk address (None stands for it)."""
+    group; with no one there, the desk address (None stands for it). `groups`, when given,
+    remembers each group's members across the cases of one call (the sweep's batch)."""
     assignee = ticket.assignee
     if assignee is not None and assignee.is_active and assignee.email:
         return [assignee]
     group_id = ticket.vendor.desk_group_id
     if group_id is not None:
-        people = list(
-            get_user_model()
-            .objects.filter(groups=group_id, is_staff=True, is_active=True)
-            .exclude(email="")
-            .order_by("pk")
-        )
-        if people:
-            return people
+        groups = {} if groups is None else groups
+        if group_id not in groups:
+            groups[group_id] = list(
+                get_user_model()
+                .objects.filter(groups=group_id, is_staff=True, is_active=True)
+                .exclude(email="")
+                .order_by("pk")
+            )
+        if groups[group_id]:
+            return groups[group_id]
     return [None]
 
 
@@ -444,18 +447,18 @@ def sla_escalations(breached: list[SlaTarget]) -> int:
 
 
 def sla_warnings(targets: list[SlaTarget]) -> int:
-    """Warn about targets past SLA_WARNING_SHARE of their time: the assignee, or the desk address
-    when the case is unassigned. Called by the sweep inside the transaction that marks them warned."""
+    """Warn about targets past SLA_WARNING_SHARE of their time: the case's desk recipients (its
+    assignee; unassigned, the vendor's desk group, less who muted warnings; else the desk address).
+    Called by the sweep inside the transaction that marks them warned."""
     share = round(settings.SLA_WARNING_SHARE * 100)
     rows = []
+    groups: dict = {}
     for target in targets:
-        assignee = target.ticket.assignee
-        recipients = [assignee] if assignee and assignee.is_active and assignee.email else [None]
         rows += _staff_notices(
             target,
             kind=NoticeKind.SLA_WARNING,
             template="sla_warning",
-            recipients=recipients,
+            recipients=desk_recipients(target.ticket, groups=groups),
             context={"share": share},
         )
     return notices_queue(notices=rows, build=True)  # the sweep's task: built here (issue 24)

@@ -360,6 +360,27 @@ def test_an_sla_warning_mails_the_assignee_and_a_breach_the_desk_managers_once(c
     assert deliver(notice_sweep) == []
 
 
+def test_an_sla_warning_on_an_unassigned_case_mails_the_desk_group_less_who_muted_it(cast, deliver):
+    """SPEC §6: an unassigned case's staff notices go to the vendor's desk group, the warning too
+    (tickets.notices.desk_recipients, the one rule), not to the desk address beside it."""
+    cast.other.delete()
+    mute(cast.sam, NoticeKind.SLA_WARNING)
+    warn = OPENED + timedelta(minutes=95)
+    sent = deliver(lambda: sla_sweep(now=warn))
+    assert_exactly(sent, {cast.kim})
+    assert in_russian(sent[0]) and cast.case.number in sent[0].subject
+    assert deliver(lambda: sla_sweep(now=warn + timedelta(minutes=1))) == []
+    assert deliver(notice_sweep) == []
+
+
+def test_an_sla_warning_with_no_desk_group_mails_the_desk_address(cast, deliver):
+    cast.other.delete()
+    cast.vendor.desk_group = None
+    cast.vendor.save()
+    sent = deliver(lambda: sla_sweep(now=OPENED + timedelta(minutes=95)))
+    assert_exactly(sent, set(), desk=True)
+
+
 # ---------------------------------------------------------------------------- contract holders
 
 

@@ -77,8 +77,8 @@ def _sweep_warnings(now: datetime) -> tuple[int, int]:
 
 def sla_sweep(*, now: datetime | None = None) -> SlaSweepResult:
     """Every minute: breach the running targets past their deadline (escalating to the desk
-    managers) and warn about those past SLA_WARNING_SHARE of their time (to the assignee, or
-    the desk address when unassigned). Each part handles up to SWEEP_BATCH targets a run; the
+    managers) and warn about those past SLA_WARNING_SHARE of their time (to the assignee; unassigned,
+    the vendor's desk group, or the desk address). Each part handles up to SWEEP_BATCH targets a run; the
     next run takes the rest. Running it twice is harmless: what it changed no longer matches."""
     now = now or timezone.now()
     breached, escalations = _sweep_breaches(now)
