@@ -538,7 +538,8 @@ def _case_context(request, ticket: Ticket, reply_form: ReplyForm | None = None) 
         "status_words": CUSTOMER_STATUS[ticket.status],
         "reply_form": reply_form or ReplyForm(),
         "can_close": ticket.status != Status.CLOSED,
-        "can_reopen": ticket.status in (Status.RESOLVED, Status.CLOSED),
+        # A merged duplicate is not reopened (tickets.services): the page says where it went on.
+        "can_reopen": ticket.status in (Status.RESOLVED, Status.CLOSED) and ticket.merged_into_id is None,
         "can_reply": ticket.status != Status.CLOSED,
         "is_open": ticket.status in OPEN_STATUSES,
         "timeline": timeline(ticket=ticket, replies=replies, events=events, now=now),

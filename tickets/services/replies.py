@@ -22,6 +22,7 @@ from .tickets import (
     DESK_ONLY,
     EMPTY_REPLY,
     _lock,
+    check_not_merged,
     reply_save,
     staff_answered,
     ticket_reopen,
@@ -46,6 +47,7 @@ def _check_author(ticket: Ticket, author, internal: bool, wait_on_customer: bool
     ):
         raise ValidationError({"body": NOT_YOUR_CASE})
     if ticket.status == Status.CLOSED:
+        check_not_merged(ticket, "body")  # reopening it would be refused: say where to write
         raise ValidationError({"body": CLOSED_CASE})
 
 

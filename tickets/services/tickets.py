@@ -43,6 +43,9 @@ NOT_YOUR_CASE = _("This case belongs to another organization.")
 RESOLVE_FIRST = _("Resolve the case with a message to the customer; the customer or the desk closes it then.")
 EMPTY_REPLY = _("Write a reply before sending.")
 SPLIT_CLOSED = _("A closed case cannot be split; reopen it first.")
+MERGED_CASE = _(
+    "This case was merged into {number}, where the desk continues with it: write on {number} instead."
+)
 
 
 def _now(at: datetime | None) -> datetime:
@@ -380,6 +383,15 @@ def _check(ticket: Ticket, allowed: tuple[str, ...], action) -> None:
         )
 
 
+def check_not_merged(ticket: Ticket, field: str = "status") -> None:
+    """A duplicate merged into another case stays closed: its conversation continues on the case it
+    was merged into (organize.ticket_merge). Reopening it, or replying to it, is refused naming
+    that case, whichever channel asks."""
+    if ticket.merged_into_id is not None:
+        number = Ticket.objects.filter(pk=ticket.merged_into_id).values_list("number", flat=True).get()
+        raise ValidationError({field: MERGED_CASE.format(number=number)})
+
+
 def _desk_only(by, field: str = "status") -> None:
     """Who may make a change is the service's rule: the API and forms only translate it."""
     if not by.is_staff:
@@ -612,6 +624,7 @@ def ticket_reopen(*, ticket: Ticket, by, at: datetime | None = None) -> Ticket:
 def _reopen_locked(ticket: Ticket, *, at: datetime) -> Ticket:
     if ticket.status in (Status.NEW, Status.OPEN):
         return ticket
+    check_not_merged(ticket)
     _check(ticket, (Status.RESOLVED, Status.CLOSED), pgettext_lazy("case action", "reopened"))
     ticket.status, ticket.resolved_at, ticket.closed_at, ticket.resolution_code = (
         Status.OPEN,
