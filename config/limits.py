@@ -28,6 +28,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound
 
+from portal.middleware import is_api_path
+
 # view names (namespace:url_name) that take files
 UPLOAD_VIEWS = frozenset({"tickets:open", "tickets:reply", "api:ticket-attachments"})
 TOO_LARGE = _("Request body too large: at most %(limit)s bytes.")
@@ -65,7 +67,7 @@ def nul_parameter(request) -> str | None:
 
 
 def _refused_for_nul(request, parameter: str) -> HttpResponse:
-    if request.path.startswith("/api/"):
+    if is_api_path(request.path):
         return JsonResponse(
             {parameter: [str(ProhibitNullCharactersValidator.message)]}, status=HTTPStatus.BAD_REQUEST
         )
@@ -90,7 +92,7 @@ class WellFormedRequest:
         if declared_length(request) is None:
             return HttpResponse(gettext(BAD_LENGTH), status=HTTPStatus.BAD_REQUEST, content_type="text/plain")
         if "\x00" in request.path:  # names nothing (a case number, a vendor's slug with a NUL)
-            if request.path.startswith("/api/"):
+            if is_api_path(request.path):
                 return JsonResponse({"detail": str(NotFound.default_detail)}, status=HTTPStatus.NOT_FOUND)
             raise Http404("A NUL in the path")
         parameter = nul_parameter(request)

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from lifecycle import views as lifecycle_views
 from policies import api as policies_api
 from portal import views as portal_views
+from portal.middleware import API_PREFIX
 
 from . import views
 
@@ -26,7 +27,7 @@ api_patterns = [
 urlpatterns = [
     # First: no page pattern takes a path under api/ (tests/config/test_urls.py), and an API request
     # no longer tries some 60 of them before its own.
-    path("api/", include((api_patterns, "api"))),
+    path(API_PREFIX.removeprefix("/"), include((api_patterns, "api"))),  # portal.middleware.is_api_path
     path("", views.home, name="home"),
     path("profile/", portal_views.profile, name="profile"),
     # The footer's language switch (Django's set_language, which also saves a signed-in person's choice).

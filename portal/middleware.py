@@ -17,7 +17,14 @@ from .errors import DATABASE_OUTAGES, DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNA
 from .selectors import person_settings_load, user_language
 from .twofactor import two_factor_enabled, verification_pending, with_next
 
+# Where config.urls mounts the API: under it, refusals answer JSON rather than a page.
+API_PREFIX = "/api/"
 TWO_FACTOR_NEEDED = _("Enter your two-factor code at /accounts/two-factor/ first, or use an API token.")
+
+
+def is_api_path(path: str) -> bool:
+    """Whether `path` (request.path) is the API's, whose answers are JSON: the one test of it."""
+    return path.startswith(API_PREFIX)
 
 
 class UserLanguage(LocaleMiddleware):
@@ -57,7 +64,7 @@ class TwoFactorRequired:
 
     @staticmethod
     def _refuse(request):
-        if request.path.startswith("/api/"):
+        if is_api_path(request.path):
             return JsonResponse({"detail": TWO_FACTOR_NEEDED}, status=HTTPStatus.FORBIDDEN)
         page = "two-factor-verify" if two_factor_enabled(request.user) else "two-factor-setup"
         return redirect(with_next(page, request.get_full_path()))

@@ -33,3 +33,15 @@ def test_no_page_pattern_can_take_a_path_under_api():
         # The home page ("" exactly), or a route opening with a literal first segment other than api.
         assert route == "" or re.match(r"[a-z0-9_.-]+(/|$)", route), route
         assert not route.startswith("api/"), route
+
+
+def test_the_apis_mount_is_the_one_the_middleware_tests():
+    """portal.middleware.is_api_path, the one test whether a path is the API's (its refusals
+    answer JSON: config.limits' NUL refusals, the two-factor 403), reads the prefix config.urls
+    mounts the API at."""
+    from django.urls import reverse
+
+    from portal.middleware import is_api_path
+
+    assert is_api_path(reverse("api:ticket-list")) and is_api_path(reverse("api:schema"))
+    assert not is_api_path("/apis/") and not is_api_path("/tickets/") and not is_api_path("/api")
