@@ -12,6 +12,9 @@ the parameter named), and a path that holds one names nothing (404): no text of 
 hold one, and PostgreSQL refuses them in any query, so a filter or a field that passed one on was a
 500 there.
 
+A JSON body under the API is portal.parsers.JSONParser's to refuse (DRF reads it only in the view):
+a NUL anywhere in it, a key's included, answers 400 naming where, in the same words as here.
+
 The refusals are in the reader's language: every middleware's request step (portal.middleware.
 UserLanguage's included: the profile's, else the organization's, else the cookie or Accept-Language)
 has run before any process_view, so the language is active here."""
@@ -21,7 +24,6 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from django.conf import settings
-from django.core.validators import ProhibitNullCharactersValidator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.formats import number_format
 from django.utils.translation import gettext
@@ -29,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound
 
 from portal.middleware import is_api_path
+from portal.parsers import NUL_REFUSED
 
 # view names (namespace:url_name) that take files
 UPLOAD_VIEWS = frozenset({"tickets:open", "tickets:reply", "api:ticket-attachments"})
@@ -68,9 +71,7 @@ def nul_parameter(request) -> str | None:
 
 def _refused_for_nul(request, parameter: str) -> HttpResponse:
     if is_api_path(request.path):
-        return JsonResponse(
-            {parameter: [str(ProhibitNullCharactersValidator.message)]}, status=HTTPStatus.BAD_REQUEST
-        )
+        return JsonResponse({parameter: [str(NUL_REFUSED)]}, status=HTTPStatus.BAD_REQUEST)
     return HttpResponse(
         gettext(NUL_IN_PARAMETER) % {"parameter": parameter},
         status=HTTPStatus.BAD_REQUEST,
@@ -103,8 +104,8 @@ class WellFormedRequest:
     def process_view(self, request, view_func, view_args, view_kwargs):
         """A posted form's fields likewise, once RequestBodyLimit (listed earlier, so its
         process_view ran first) has let the body through: a form's field that saves its text as
-        it comes (an address, a saved view's name) was a 500 on PostgreSQL. JSON bodies are the
-        API's serializers' to refuse, field by field."""
+        it comes (an address, a saved view's name) was a 500 on PostgreSQL. JSON bodies are
+        portal.parsers.JSONParser's to refuse."""
         if request.method != "POST" or request.content_type not in FORM_TYPES:
             return None
         parameter = _nul_in(request.POST)

@@ -353,7 +353,8 @@ REST_FRAMEWORK = {
         "portal.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # DRF's three parsers, with JSON refusing bodies nested deeper than portal.parsers.MAX_JSON_DEPTH.
+    # DRF's three parsers, with JSON refusing bodies nested deeper than portal.parsers.MAX_JSON_DEPTH
+    # or holding a NUL anywhere (400 naming where).
     "DEFAULT_PARSER_CLASSES": [
         "portal.parsers.JSONParser",
         "rest_framework.parsers.FormParser",

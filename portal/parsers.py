@@ -3,6 +3,7 @@ while rest_framework.views is imported, so the parser cannot live beside code th
 
 from __future__ import annotations
 
+from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import exceptions, parsers
 
 # Every request body of this API is an object of plain values, a few levels deep at most.
@@ -10,11 +11,18 @@ from rest_framework import exceptions, parsers
 # anything that walks the data afterwards (fingerprints, serializers), raise RecursionError.
 MAX_JSON_DEPTH = 32
 JSON_TOO_DEEP = f"JSON nested deeper than {MAX_JSON_DEPTH} levels is refused."
+# No text of this product may hold a NUL, and PostgreSQL refuses one in any query. The API's one
+# wording for it (DRF's CharField and config.limits' refusals of parameters and form fields say
+# the same: Django's validator's message, in the reader's language).
+NUL_REFUSED = ProhibitNullCharactersValidator.message
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, refusing a body nested deeper than MAX_JSON_DEPTH with a 400 in the
-    API's error shape."""
+    """DRF's JSON parser, refusing with a 400 in the API's error shape a body nested deeper than
+    MAX_JSON_DEPTH, and one that holds a NUL anywhere (a value, a list's item, a nested object's
+    value or any object's key): named where it is, as DRF names a field, before any serializer
+    reads it. A CharField refused one already, but a key, a value no serializer reads, or a field
+    of another kind (a choice, a lookup) is no CharField's."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
@@ -23,7 +31,38 @@ class JSONParser(parsers.JSONParser):
             raise exceptions.ParseError({"non_field_errors": [JSON_TOO_DEEP]}) from None
         if _nesting_exceeds(data, MAX_JSON_DEPTH):
             raise exceptions.ParseError({"non_field_errors": [JSON_TOO_DEEP]})
+        where = nul_path(data)
+        if where is not None:  # a body that is no object has no field to name
+            where = where if isinstance(data, dict) else ["non_field_errors"]
+            raise exceptions.ParseError(_named(where, [NUL_REFUSED]))
         return data
+
+
+def nul_path(data: object) -> list[str] | None:
+    """Where the first NUL in parsed JSON is, in the body's order: the keys and list positions
+    down to it (a key that holds one named without it), [] for a top-level string; else None.
+    Walked with a stack of its own."""
+    pending: list[tuple[object, list[str]]] = [(data, [])]
+    while pending:
+        value, path = pending.pop()
+        if path and "\x00" in path[-1]:
+            return [*path[:-1], path[-1].replace("\x00", "")]
+        if isinstance(value, str) and "\x00" in value:
+            return path
+        if isinstance(value, dict):
+            pending.extend((child, [*path, key]) for key, child in reversed(value.items()))
+        elif isinstance(value, list):
+            pending.extend((value[index], [*path, str(index)]) for index in reversed(range(len(value))))
+    return None
+
+
+def _named(path: list[str], messages: list) -> dict:
+    """DRF's shape of an error at `path` in an object: {"field": [...]}, a list's item or a nested
+    key one level further down ({"field": {"0": [...]}})."""
+    detail: object = messages
+    for key in reversed(path):
+        detail = {key: detail}
+    return detail
 
 
 def _nesting_exceeds(data: object, limit: int) -> bool:

@@ -61,3 +61,20 @@ def test_json_nested_up_to_the_limit_is_read():
     assert parser.parse(BytesIO(in_text.encode())) == {"body": "[" * 100}
     with pytest.raises(ParseError):
         parser.parse(BytesIO(_nested(MAX_JSON_DEPTH + 1).encode()))
+
+
+def test_a_nul_in_a_json_body_answers_400_on_every_write(writes):
+    """Named where it is, whatever the write reads of its body (tests/portal/test_query_nul.py)."""
+    for user, method, url in writes:
+        client = APIClient()
+        client.force_authenticate(user)
+        response = getattr(client, method)(url, '{"note\\u0000": 1}', content_type="application/json")
+        assert response.status_code == HTTPStatus.BAD_REQUEST, url
+        assert response.json() == {"note": ["Null characters are not allowed."]}, url
+
+
+@pytest.mark.parametrize("body", ['"a\\u0000b"', '["a\\u0000b"]', '[{"a": "\\u0000"}]'])
+def test_a_nul_in_a_body_that_is_no_object_is_named_as_no_field(body):
+    with pytest.raises(ParseError) as refused:
+        JSONParser().parse(BytesIO(body.encode()))
+    assert refused.value.detail == {"non_field_errors": ["Null characters are not allowed."]}
