@@ -350,7 +350,8 @@ class TicketUpdateApi(TicketApi):
         operation_id="tickets_partial_update",
         description=_(
             "Change a case: its status, and for staff its priority and assignee; the changes of one request "
-            "apply together or not at all. Customers may close their case or reopen it (403 otherwise)."
+            "apply together or not at all. Customers may close their case or reopen it; any other change "
+            "answers 400 naming its field."
         ),
         parameters=[NUMBER],
         request=InputSerializer,
