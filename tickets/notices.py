@@ -45,26 +45,26 @@ def _name(user) -> str:
     return user.get_full_name() or user.username
 
 
+def _still_of_the_case(person, ticket: Ticket) -> bool:
+    """Active and still a member of the case's organization: the one test case_recipients puts
+    to the requester and to each follower alike."""
+    membership = user_membership(person)
+    return (
+        person.is_active and membership is not None and membership.organization_id == ticket.organization_id
+    )
+
+
 def case_recipients(ticket: Ticket) -> list:
     """Who is mailed a case's public events: its requester, then its followers (tickets.Follower),
     each only while active and still a member of its organization, so nobody of another
     organization, and nobody whose account was closed, is ever mailed about it."""
-    requester = ticket.requester
-    membership = user_membership(requester)
-    still_here = (
-        requester.is_active
-        and membership is not None
-        and membership.organization_id == ticket.organization_id
-    )
     followers = (
         get_user_model()
-        .objects.filter(
-            followed_cases__ticket=ticket, membership__organization_id=ticket.organization_id, is_active=True
-        )
-        .select_related("profile", "notice_preference")
+        .objects.filter(followed_cases__ticket=ticket)
+        .select_related("membership", "profile", "notice_preference")
         .order_by("followed_cases__created_at", "pk")
     )
-    return [requester, *followers] if still_here else list(followers)
+    return [person for person in (ticket.requester, *followers) if _still_of_the_case(person, ticket)]
 
 
 def _to_requester(
