@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.db.models.lookups import IsNull
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -26,7 +26,7 @@ from portal.history import HistoryAdmin
 from portal.idempotency import KeyReused, Submission, form_submit_once
 from portal.selectors import person_name, user_timezone
 
-from ..models import Reply, TargetState, Ticket
+from ..models import Reply, Status, TargetState, Ticket
 from ..selectors import SEARCH_HELP, ticket_search
 from ..services import (
     attachment_add,
@@ -35,14 +35,17 @@ from ..services import (
     reply_add,
     ticket_assign,
     ticket_change_priority,
+    ticket_close,
     ticket_open,
+    ticket_reopen,
     ticket_resolve,
+    ticket_resume,
     ticket_wait_on_customer,
 )
 from ..services.billing import ticket_reclassify
 from ..services.vendors import ticket_set_vendor_reference
 from ..views import ALREADY_SENT, REPLY_SCOPE
-from ..words import reason_words
+from ..words import Cause, Said, reason_words
 from .casetables import case_table
 from .desk import BUILT_IN_VIEWS, save_view, saved_views_for
 from .forms import (
@@ -80,6 +83,18 @@ User = get_user_model()
 MIXED_VENDORS = gettext_lazy(
     "Select cases of one vendor: each vendor has its own {what}. Filter the list by vendor first."
 )
+# The case page's buttons for the moves a case can make from its status, each the list's action of that
+# name for the one case (TicketAdmin.resume_view…): (name, label, offered for the case). Only offered:
+# whether the move is allowed is the service's to say.
+CASE_MOVES = [
+    ("resume", gettext_lazy("Resume"), lambda ticket: ticket.status == Status.WAITING_ON_CUSTOMER),
+    ("close", gettext_lazy("Close"), lambda ticket: ticket.status == Status.RESOLVED),
+    (
+        "reopen",
+        gettext_lazy("Reopen"),
+        lambda ticket: ticket.status in (Status.RESOLVED, Status.CLOSED) and ticket.merged_into_id is None,
+    ),
+]
 # Next deadline first, cases without one (paused, no target, closed) after them, newest first; the
 # ticket_triage index holds exactly this order, so a page is read from it without a sort.
 TRIAGE_ORDER = [
@@ -132,6 +147,9 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
         "change_priority",
         "wait_on_customer",
         "resolve",
+        "resume",
+        "close",
+        "reopen",
         "reclassify",
         "merge",
         "split",
@@ -367,7 +385,17 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
             context["conversation"] = conversation(ticket)
             context["conversation_columns"] = CONVERSATION_COLUMNS
             context["case_tables"] = [case_table(table, self, request, ticket) for table in self.CASE_TABLES]
+            context["case_moves"] = self._case_moves(request, ticket)
         return self._in_agents_zone(request, super().change_view, request, object_id, form_url, context)
+
+    def _case_moves(self, request, ticket: Ticket) -> list[dict]:
+        if not self.has_change_permission(request, ticket):
+            return []
+        return [
+            {"url": reverse(f"admin:tickets_ticket_{name}", args=[ticket.pk]), "label": label}
+            for name, label, offered in CASE_MOVES
+            if offered(ticket)
+        ]
 
     # Every foreign key the case page shows, read with the case (a lazy query each otherwise).
     CASE_PAGE_RELATED = [
@@ -454,6 +482,9 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
             path(
                 "<path:object_id>/reclassify/", view(self.reclassify_view), name="tickets_ticket_reclassify"
             ),
+            path("<path:object_id>/resume/", view(self.resume_view), name="tickets_ticket_resume"),
+            path("<path:object_id>/close/", view(self.close_view), name="tickets_ticket_close"),
+            path("<path:object_id>/reopen/", view(self.reopen_view), name="tickets_ticket_reopen"),
             *super().get_urls(),
         ]
 
@@ -470,6 +501,20 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
     @admin.action(description=gettext_lazy("Mark waiting on customer"), permissions=["change"])
     def wait_on_customer(self, request, queryset):
         self._each(request, queryset, ticket_wait_on_customer, gettext("now wait on the customer"))
+
+    @admin.action(description=gettext_lazy("Resume (back to open)"), permissions=["change"])
+    def resume(self, request, queryset, *, single: bool = False):
+        """The desk resumes a case waiting on the customer: its paused clocks run again, the wait credited."""
+        resumed = Said(Cause.DESK_RESUMED)
+        self._each(request, queryset, ticket_resume, gettext("back to open"), cause=resumed)
+
+    @admin.action(description=gettext_lazy("Close resolved cases"), permissions=["change"])
+    def close(self, request, queryset, *, single: bool = False):
+        self._each(request, queryset, ticket_close, gettext("closed"))
+
+    @admin.action(description=gettext_lazy("Reopen"), permissions=["change"])
+    def reopen(self, request, queryset, *, single: bool = False):
+        self._each(request, queryset, ticket_reopen, gettext("reopened"))
 
     def _one_vendor(self, request, queryset, what: str) -> bool:
         if queryset.order_by().values("vendor_id").distinct().count() > 1:
@@ -546,8 +591,8 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
         return self._action_page(request, queryset, form, gettext("Re-classify"), "reclassify", single=single)
 
     def _case_action(self, request, object_id: str, action) -> HttpResponseRedirect | TemplateResponse:
-        """One case's "Resolve…" or "Change priority…" from its page: the action's own form and
-        service, for a queryset of that case; back to the case when done."""
+        """One case's "Resolve…", "Change priority…" or a move (resume, close, reopen) from its page:
+        the action's own form and service, for a queryset of that case; back to the case when done."""
         ticket = self.get_object(request, object_id)
         if ticket is None:
             return HttpResponseRedirect(reverse("admin:tickets_ticket_changelist"))
@@ -566,6 +611,22 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
 
     def reclassify_view(self, request, object_id: str):
         return self._case_action(request, object_id, self.reclassify)
+
+    def _case_move(self, request, object_id: str, action):
+        """A button of the case page that moves it at once (resume, close, reopen): posted only, so
+        a link followed or prefetched moves nothing."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        return self._case_action(request, object_id, action)
+
+    def resume_view(self, request, object_id: str):
+        return self._case_move(request, object_id, self.resume)
+
+    def close_view(self, request, object_id: str):
+        return self._case_move(request, object_id, self.close)
+
+    def reopen_view(self, request, object_id: str):
+        return self._case_move(request, object_id, self.reopen)
 
     def _action_page(
         self, request: HttpRequest, queryset, form, title: str, action: str, *, single: bool = False

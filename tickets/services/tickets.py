@@ -483,11 +483,13 @@ def ticket_wait_on_customer(*, ticket: Ticket, by, at: datetime | None = None) -
 def ticket_resume(
     *, ticket: Ticket, by, at: datetime | None = None, cause: Said = sla.CUSTOMER_ANSWERED
 ) -> Ticket:
-    """Back to open; paused clocks resume with the waiting time credited. A no-op when not waiting."""
+    """Back to open; paused clocks resume with the waiting time credited. A no-op for a new or open
+    case; a resolved or closed one is reopened (ticket_reopen), not resumed."""
     ticket = _lock(ticket)
     at = _now(at)
     _desk_or_customer(ticket, by)
     if ticket.status != Status.WAITING_ON_CUSTOMER:
+        _check(ticket, (Status.NEW, Status.OPEN), pgettext_lazy("case action", "resumed"))
         return ticket
     return _resume_locked(ticket, at=at, cause=cause)
 
