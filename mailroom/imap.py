@@ -12,15 +12,17 @@ read or unread neither repeats nor hides mail:
    taken in: done, without a search, whatever the folder holds (an empty poll costs the same
    at 10 or 10,000 messages). A UIDVALIDITY other than the stored one means the server
    renumbered the folder: the poll starts again from UID 1, and every message already stored
-   is recognised by its Message-ID (or the hash of its bytes) as a duplicate. A folder seen for
-   the first time starts at its first unseen message: what was read before the desk was pointed
-   at it is history, not new cases.
+   is recognised by its Message-ID (or the hash of what its sender wrote) as a duplicate. A
+   folder seen for the first time starts at its first unseen message: what was read before the
+   desk was pointed at it is history, not new cases.
 2. UID SEARCH for the UIDs above the last one, oldest first, at most POLL_BATCH of them;
 3. per message, its size and INTERNALDATE (when the server received it: the opening time), then
    the message itself (BODY.PEEK), or only its header when it is over MAIL_MAX_BYTES;
 4. in one transaction: lock the folder's cursor, skip a UID another poll took meanwhile,
    `message_ingest`, and advance the cursor to the UID. A crash before the commit leaves both
-   undone (the next poll takes the message); after it, both are done (nothing is fetched again);
+   undone (the next poll takes the message); after it, both are done (nothing is fetched again).
+   A transient database error (mailroom.services.TransientError) rolls both back too and ends the
+   poll there: the cursor must not pass a message not taken in, so the next poll starts from it;
 5. mark it \\Seen, for the people who also read the mailbox; the poll never relies on it."""
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from django.utils import timezone
 from policies.models import Vendor
 
 from .models import ImapCursor, InboundMessage, Transport
-from .services import message_ingest
+from .services import TransientError, message_ingest
 
 logger = logging.getLogger(__name__)
 
@@ -208,7 +210,13 @@ def imap_poll(*, vendor: Vendor, url: str, limit: int = POLL_BATCH) -> list[Inbo
         # "n:*" always includes the newest message, even below n: keep only what is above.
         uids = [uid for uid in _search(connection, f"UID {cursor.last_uid + 1}:*") if uid > cursor.last_uid]
         for uid in uids[:limit]:
-            message = _take(connection, uid, vendor=vendor, cursor=cursor)
+            try:
+                message = _take(connection, uid, vendor=vendor, cursor=cursor)
+            except TransientError as error:  # rolled back with the cursor: stop before it
+                logger.warning(
+                    "IMAP %s: UID %s and those after it left for the next poll: %s", box.key, uid, error
+                )
+                break
             if message is not None:
                 messages.append(message)
             _mark_seen(connection, str(uid).encode())

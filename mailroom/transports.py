@@ -9,7 +9,9 @@ A poll, per vendor:
    as far as its headers), received at the file's delivery time, which commits its row;
 3. then move it to cur/ with the "seen" flag (`:2,S`), as a mail client marks a read message.
 A crash between 2 and 3 leaves the file in new/: the next poll finds its Message-ID stored and
-records a duplicate, then moves it. Two polls racing do the same; the loser's move finds no file."""
+records a duplicate, then moves it. Two polls racing do the same; the loser's move finds no file.
+A transient database error in 2 (mailroom.services.TransientError: nothing stored) leaves the file
+in new/ for the next poll, which takes it in then; the poll goes on with the next file."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from django.conf import settings
 from policies.models import Vendor
 
 from .models import InboundMessage, Transport
-from .services import message_ingest
+from .services import TransientError, message_ingest
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +74,9 @@ def maildir_poll(*, vendor: Vendor, limit: int = POLL_BATCH) -> list[InboundMess
             continue
         except OSError:
             logger.exception("Maildir %s: could not read %s; left in new/", vendor.slug, name)
+            continue
+        except TransientError as error:  # nothing stored: the next poll takes it in
+            logger.warning("Maildir %s: %s left in new/ for the next poll: %s", vendor.slug, name, error)
             continue
         _mark_seen(folder, name)
         messages.append(message)

@@ -5,9 +5,11 @@ pipe) and any later transport hand it the raw bytes. In order:
 
 1. Too large (MAIL_MAX_BYTES, checked on the size the transport reports): only the headers are
    read and kept, and the message is refused.
-2. Keyed by (vendor, Message-ID), or sha256 of the bytes when it has none: a key already stored
-   is a duplicate and changes nothing (a re-poll, a crash between commit and mark, two
-   transports). The raw bytes are stored, then the row, then the outcome, in one transaction.
+2. Keyed by (vendor, Message-ID), or, when it has none, sha256 of the message as its sender wrote
+   it: without the trace an MTA writes on each delivery (Received, Return-Path, Delivered-To...,
+   TRACE_HEADERS), line ends as LF. A key already stored is a duplicate and changes nothing (a
+   re-poll, a crash between commit and mark, two transports, an MTA delivering it again). The raw
+   bytes are stored, then the row, then the outcome, in one transaction.
 3. Automatic mail (Auto-Submitted, Precedence, list headers, delivery reports, a null return
    path, our own messages and addresses) is ignored: stored, never answered, so never a loop.
 4. A DMARC failure, an unknown or ambiguous sender, a stranger to the case: quarantined for
@@ -19,12 +21,17 @@ pipe) and any later transport hand it the raw bytes. In order:
    portal's words, at most MAIL_ANSWERS_PER_HOUR times an hour per address.
 
 Nothing raises for bad input: an error while deciding rolls back that decision's writes and
-quarantines the message with the error as its reason."""
+quarantines the message with the error as its reason. A transient database error (OperationalError,
+InterfaceError: the database restarting, a lock timeout) is not the message's fault: everything of
+it rolls back, row included, and TransientError is raised, on which each transport leaves the
+message for its next try (Maildir: in new/; IMAP: the cursor before it; ingestmail: exit status 75,
+EX_TEMPFAIL, so the MTA keeps it queued)."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import BinaryIO
@@ -34,7 +41,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -59,6 +66,16 @@ from ..parsing import ParsedMail, mail_head, mail_parse, text_markdown
 from ..replytext import reply_text
 
 logger = logging.getLogger(__name__)
+
+
+class TransientError(Exception):
+    """The database failed for a moment (it restarted, a lock or statement timed out, a deadlock)
+    while a message was taken in: nothing of it was stored, and the transport leaves it where it
+    was, for its next poll or the MTA's next try. Not bad input: never a reason to quarantine."""
+
+
+TRANSIENT = (OperationalError, InterfaceError)  # what of django.db.DatabaseError may pass by itself
+
 
 HEAD_BYTES = 64 * 1024  # what is read of an oversized message: its headers
 SUBJECT_LENGTH = 200  # tickets.Ticket.subject
@@ -169,12 +186,77 @@ def _read(raw: bytes | BinaryIO, size: int | None) -> Delivered:
     return Delivered(data, len(data), False)
 
 
+# Header fields an MTA or mail store writes on delivery, none of them the sender's: a message
+# delivered again (an MTA's retry, another relay, IMAP and a Maildir copy) carries other ones.
+TRACE_HEADERS = frozenset(
+    {
+        "return-path",
+        "received",
+        "x-received",
+        "delivered-to",
+        "x-delivered-to",
+        "x-original-to",
+        "envelope-to",
+        "x-envelope-to",
+        "x-envelope-from",
+        "received-spf",
+        "authentication-results",
+        "arc-seal",
+        "arc-message-signature",
+        "arc-authentication-results",
+        "x-virus-scanned",
+        "status",  # mbox and Maildir stores' flags
+        "x-status",
+        "x-uid",
+        "x-keywords",
+    }
+)
+TRACE_PREFIXES = (b"x-spam-",)  # SpamAssassin's and the like
+# A header line as the stdlib parser reads one (email.feedparser.headerRE): a field's name and its
+# colon, or a folded continuation; anything else ends the header, as a blank line does.
+HEADER_LINE = re.compile(rb"([\x21-\x39\x3b-\x7e]+):|[ \t]")
+LINE = re.compile(rb"[^\n]*\n|[^\n]+")
+
+
+def _without_trace(data: bytes) -> tuple[bytes, int]:
+    """The message as its sender wrote it: its header without the trace fields (each with its
+    folded lines) and without an mbox "From " line, line ends as LF, then its body; and how many
+    bytes were taken out of the header."""
+    kept, removed, dropping = [], 0, False
+    lines = LINE.findall(data)
+    for index, line in enumerate(lines):
+        if index == 0 and line.startswith(b"From "):
+            removed += len(line)
+            continue
+        field = HEADER_LINE.match(line)
+        if field is None:  # a blank line, or the body's first line: the header is over
+            body = b"".join(lines[index:])
+            break
+        if field[1] is not None:
+            name = field[1].lower()
+            dropping = name.decode() in TRACE_HEADERS or name.startswith(TRACE_PREFIXES)
+        if dropping:
+            removed += len(line)
+        else:
+            kept.append(line)
+    else:
+        body = b""
+    return (b"".join(kept) + body).replace(b"\r\n", b"\n"), removed
+
+
 def _message_id(mail: ParsedMail, delivered: Delivered) -> str:
     if mail.message_id and len(mail.message_id) <= 255:
         return mail.message_id
-    # No Message-ID (or an absurd one): the hash of the bytes names the message, so the same
-    # message fetched again is still recognised (SPEC §7).
-    basis = mail.message_id.encode() or delivered.data + str(delivered.size).encode()
+    # No Message-ID (or an absurd one): the hash of the message names it, so the same message
+    # fetched or delivered again is still recognised (SPEC §7). Not of its bytes as they came:
+    # the trace an MTA writes on each delivery (Received, Return-Path, Delivered-To...) and the
+    # line ends differ from one delivery, or transport, to the next.
+    if mail.message_id:
+        basis = mail.message_id.encode()
+    else:
+        basis, removed = _without_trace(delivered.data)
+        if delivered.too_large:  # only its header was read: its size stands for the rest
+            basis += str(delivered.size - removed).encode()
     return f"sha256:{hashlib.sha256(basis).hexdigest()}"
 
 
@@ -648,8 +730,19 @@ def message_ingest(
 ) -> InboundMessage:
     """Store one message and give it its one outcome. `raw` is the bytes or a binary stream; a
     stream with a known `size` over MAIL_MAX_BYTES is read only as far as its headers. Returns
-    the stored row, or, for a duplicate, an unsaved row saying so (with `.original`)."""
+    the stored row, or, for a duplicate, an unsaved row saying so (with `.original`). Raises
+    TransientError, with nothing stored, when the database fails for a moment (the transport
+    leaves the message for its next try); OSError when the stream cannot be read."""
     delivered = _read(raw, size)
+    try:
+        return _ingest(delivered, vendor=vendor, received_at=received_at, transport=transport)
+    except TRANSIENT as error:
+        raise TransientError(f"{type(error).__name__}: {error}") from error
+
+
+def _ingest(
+    delivered: Delivered, *, vendor: Vendor, received_at: datetime | None, transport: str
+) -> InboundMessage:
     mail = mail_parse(delivered.data)
     message = InboundMessage(
         vendor=vendor,
@@ -680,6 +773,8 @@ def message_ingest(
         try:
             with transaction.atomic():
                 (_too_large if delivered.too_large else _decide)(message, mail, decision)
+        except TRANSIENT:  # the database, not the message: all of it rolls back, for the next try
+            raise
         except Exception as error:  # noqa: BLE001 - bad input must never escape; the raw bytes are kept
             logger.exception("Mail %s could not be processed", message.message_id)
             decision = Decision().set(

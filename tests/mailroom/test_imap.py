@@ -9,9 +9,11 @@ from __future__ import annotations
 import ssl
 
 import pytest
+from django.db import OperationalError
 
 from mailroom.imap import imap_mailbox, imap_poll
 from mailroom.models import ImapCursor, InboundMessage, Outcome, Transport
+from mailroom.services import ingest
 from mailroom.tasks import imap_poll_task
 from tests.mailroom import dovecot as dovecot_server
 from tests.mailroom.conftest import case_placeholders, corpus
@@ -94,6 +96,31 @@ def test_a_poll_killed_before_its_commit_takes_the_message_on_the_next_poll(
     monkeypatch.undo()
     [message] = imap_poll(vendor=vendors["alectrona"], url=imap.url)
     assert message.outcome == Outcome.OPENED and Ticket.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_transient_database_error_leaves_the_message_and_those_after_it_for_the_next_poll(
+    imap, customer, vendors, monkeypatch
+):
+    imap.append(corpus("new_gmail_plain.eml"), corpus("new_koi8r.eml"))
+    real, calls = ingest.ticket_open, []
+
+    def flaky(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(**kwargs)
+
+    monkeypatch.setattr(ingest, "ticket_open", flaky)
+    # The cursor stays before the message, so the poll stops there (a later UID taken in would
+    # move it past); nothing is stored or marked \Seen.
+    assert imap_poll(vendor=vendors["alectrona"], url=imap.url) == []
+    assert InboundMessage.objects.count() == 0 and Ticket.objects.count() == 0 and len(calls) == 1
+    assert imap.unseen() == 2 and ImapCursor.objects.get().last_uid == imap.last_uid() - 2
+    messages = imap_poll(vendor=vendors["alectrona"], url=imap.url)
+    assert [m.outcome for m in messages] == [Outcome.OPENED, Outcome.OPENED] and len(calls) == 3
+    assert imap.unseen() == 0 and ImapCursor.objects.get().last_uid == imap.last_uid()
+    assert Ticket.objects.count() == 2 and imap_poll(vendor=vendors["alectrona"], url=imap.url) == []
 
 
 @pytest.mark.django_db

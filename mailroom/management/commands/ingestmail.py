@@ -1,7 +1,9 @@
 """`manage.py ingestmail --vendor <slug> FILE... | -`: messages from files, or one message on
 standard input (an MTA's pipe, e.g. Postfix `mailbox_command` or an alias `|…ingestmail --vendor
 alectrona -`), into the same ingestion service as the Maildir poll. One line per message:
-`<message-id> <outcome> [<case number>]`. Exit status 0 unless a message could not be read."""
+`<message-id> <outcome> [<case number>]`. Exit status 0, or 1 when a message could not be read, or
+else 75 (EX_TEMPFAIL) when the database failed for a moment and a message was left untaken (nothing
+stored for it): an MTA then keeps it queued and delivers it again later."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from mailroom.models import Transport
-from mailroom.services import message_ingest
+from mailroom.services import TransientError, message_ingest
 from policies.models import Vendor
 
 
@@ -29,7 +31,7 @@ class Command(BaseCommand):
             mailbox = Vendor.objects.get(slug=vendor)
         except Vendor.DoesNotExist:
             raise CommandError(f"No vendor {vendor!r}.") from None
-        unread = 0
+        unread = deferred = 0
         for name in files:
             try:
                 message = self._ingest(mailbox, name)
@@ -37,10 +39,16 @@ class Command(BaseCommand):
                 self.stderr.write(f"{name}: {error.strerror or error}")
                 unread += 1
                 continue
+            except TransientError as error:
+                self.stderr.write(f"{name}: not taken in, try again later: {error}")
+                deferred += 1
+                continue
             number = f" {message.ticket.number}" if message.ticket_id else ""
             self.stdout.write(f"{message.message_id} {message.outcome}{number}")
         if unread:
             sys.exit(1)
+        if deferred:
+            sys.exit(os.EX_TEMPFAIL)
 
     def _ingest(self, vendor: Vendor, name: str):
         if name == "-":
