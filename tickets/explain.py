@@ -24,8 +24,10 @@ from .words import event_text, target_source
 UPDATE_WAITS = gettext_lazy(
     "Starts with the desk's first public reply: the longest gap allowed between updates."
 )
-# A target whose clock had run, stopped by a priority that has none (Albert Low): the terms it
-# ran on are no longer the case's, and none is invented (SPEC §3).
+# A target whose clock had run, stopped by a priority that has none (Albert Low), or an update
+# target that waited for the first answer, lowered to a priority without one (tickets.services.sla
+# sla_recompute, which leaves it no duration): the terms it had are no longer the case's, and
+# none is invented (SPEC §3).
 NO_TARGET_NOW = gettext_lazy("No contractual target: the case's priority now has none.")
 
 
@@ -61,10 +63,10 @@ def target_explanation(target: SlaTarget) -> str:
     An update target waits for the desk's first public reply before it has a clock to explain."""
     from .services.sla import clock_of
 
+    if target.state == TargetState.NOT_APPLICABLE and (target.started_at is not None or not target.duration):
+        return str(NO_TARGET_NOW)  # stopped, or waiting no more: the priority now has none
     if target.kind == TargetKind.UPDATE and target.started_at is None:
         return str(UPDATE_WAITS)
-    if target.state == TargetState.NOT_APPLICABLE and target.started_at is not None:
-        return str(NO_TARGET_NOW)
     return explain_target(target, clock_of(target))
 
 

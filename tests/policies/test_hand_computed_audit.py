@@ -439,3 +439,43 @@ def test_a_contract_update_target_of_one_priority_is_not_invented_for_another(
     update = target(ticket, UPDATE)
     assert (update.state, update.due_at) == (TargetState.NOT_APPLICABLE, None)
     assert target_explanation(update) == "No contractual target: the case's priority now has none."
+
+
+def test_a_waiting_update_target_lowered_away_before_the_first_answer_says_it_has_none(
+    customer, agent, vendors, basic_contract, versions
+):
+    """The same contract. Opened Mon 7 Dec 2026 10:00 MSK as Critical: the update target waits for
+    the desk's first answer. Lowered to Normal at 10:30, before any answer: Normal has no update
+    target, so the case must not say it "starts with the desk's first public reply" (it never will);
+    the answer at 11:00 starts none. Raised to Critical again at 12:00 it waits for the next update
+    once more, on Critical's 8 h: at the desk's update at 13:00 it is due 21:00."""
+    for priority, kind, hours in (("critical", FR, 4), ("critical", UPDATE, 8), ("normal", FR, 24)):
+        ContractTarget.objects.create(
+            contract=basic_contract,
+            priority_code=priority,
+            kind=kind,
+            duration=hours,
+            unit=DurationUnit.HOURS,
+        )
+    ticket = _open(
+        customer,
+        vendors,
+        "infotecs",
+        "critical",
+        at(MOSCOW, 2026, 12, 7, 10),
+        product=basic_contract.product,
+        major_version=versions[4],
+        confirm_billable=True,
+    )
+    assert "first public reply" in target_explanation(target(ticket, UPDATE))
+    ticket_change_priority(ticket=ticket, priority="normal", by=agent, at=at(MOSCOW, 2026, 12, 7, 10, 30))
+    update = target(ticket, UPDATE)
+    assert (update.state, update.started_at, update.due_at) == (TargetState.NOT_APPLICABLE, None, None)
+    assert target_explanation(update) == "No contractual target: the case's priority now has none."
+    reply_add(ticket=ticket, author=agent, body="Looking.", at=at(MOSCOW, 2026, 12, 7, 11))
+    assert target(ticket, UPDATE).due_at is None
+    ticket_change_priority(ticket=ticket, priority="critical", by=agent, at=at(MOSCOW, 2026, 12, 7, 12))
+    assert "first public reply" in target_explanation(target(ticket, UPDATE))
+    reply_add(ticket=ticket, author=agent, body="Still looking.", at=at(MOSCOW, 2026, 12, 7, 13))
+    update = target(ticket, UPDATE)
+    assert (update.state, update.due_at) == (TargetState.RUNNING, at(MOSCOW, 2026, 12, 7, 21))

@@ -479,4 +479,9 @@ def sla_recompute(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime,
             target.state = TargetState.NOT_APPLICABLE
             target.due_at = target.paused_since = None
             _record(target, SlaEvent.Kind.STOPPED, at, reason.also(no_such_target=True))
+        elif kind not in planned_kinds and target.state == TargetState.NOT_APPLICABLE and target.duration:
+            # An update target still waiting for the desk's first answer: the new terms have none,
+            # so it waits no more (no duration: no answer starts it; tickets.explain says so).
+            target.duration = timedelta(0)
+            _record(target, SlaEvent.Kind.STOPPED, at, reason.also(no_such_target=True))
     refresh_ticket_sla(ticket, list(targets.values()))
