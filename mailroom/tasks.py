@@ -8,6 +8,7 @@ from collections import Counter
 
 from celery import shared_task
 from django.conf import settings
+from django.db import DatabaseError
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,8 @@ def maildir_poll_task() -> dict[str, int]:
 @shared_task(acks_late=True)
 def imap_poll_task() -> dict[str, int]:
     """Every minute: take in the new messages of each vendor mailbox in MAIL_IMAP_URLS. A mailbox
-    that cannot be reached is logged and tried again next minute; the others are still polled."""
+    that cannot be reached (or whose poll meets a database error) is logged and tried again next
+    minute; the others are still polled."""
     from mailroom.imap import imap_poll
     from policies.models import Vendor
     from portal.heartbeats import heartbeat
@@ -44,6 +46,8 @@ def imap_poll_task() -> dict[str, int]:
         try:
             with heartbeat(f"mail_poll:{slug}"):
                 outcomes.update(message.outcome for message in imap_poll(vendor=vendors[slug], url=url))
-        except (imaplib.IMAP4.error, OSError, ValueError):
+        except (imaplib.IMAP4.error, OSError, ValueError, DatabaseError):
+            # A database error here is the cursor's or the heartbeat's (a message's own is left
+            # for the next poll inside imap_poll): the other mailboxes are still polled.
             logger.exception("IMAP mailbox of %s could not be polled", slug)
     return dict(outcomes)

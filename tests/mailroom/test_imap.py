@@ -209,3 +209,26 @@ def test_imaps_and_starttls_take_mail_from_a_server_they_can_verify(dovecot, cus
         [starttls] = imap_poll(vendor=alectrona, url=f"imap://{where}:{server.port}/INBOX")
     assert (tls.outcome, starttls.outcome) == (Outcome.OPENED, Outcome.OPENED)
     assert Ticket.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_database_error_in_one_mailbox_does_not_keep_the_others_from_being_polled(
+    vendors, settings, monkeypatch
+):
+    """A lock or statement timeout while one vendor's mailbox is polled (its cursor, its heartbeat)
+    is logged like an unreachable server: the other mailboxes are still polled that minute."""
+    settings.MAIL_IMAP_URLS = {
+        "alectrona": "imap://u:p@a.example.test",
+        "secpod": "imap://u:p@s.example.test",
+    }
+    polled = []
+
+    def poll(*, vendor, url):
+        polled.append(vendor.slug)
+        if vendor.slug == "alectrona":
+            raise OperationalError("canceling statement due to lock timeout")
+        return []
+
+    monkeypatch.setattr("mailroom.imap.imap_poll", poll)
+    assert imap_poll_task() == {}
+    assert polled == ["alectrona", "secpod"]
