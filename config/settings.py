@@ -363,7 +363,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "portal.api.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
-    # Writes per person (portal.throttles, rate API_WRITE_RATE); reads are not counted.
+    # Writes per person (portal.throttles, rate API_WRITE_RATE); reads are not counted. The portal's
+    # creating forms (portal.idempotency.form_submit_once) count on the same counter.
     "DEFAULT_THROTTLE_CLASSES": ["portal.throttles.WriteRateThrottle"],
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }

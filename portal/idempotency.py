@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .errors import ApplicationError
 from .models import IdempotencyKey
+from .throttles import check_form_write
 from .transactions import retry_once_on_conflict
 
 # How long a key answers with its first result: a retry or a resubmitted page comes within
@@ -202,7 +203,9 @@ def form_submit_once(
 ) -> Submission:
     """`submit_once` for a form post: keyed by its token (a post without one, or with a malformed
     one, from a page rendered before tokens existed, simply runs) and fingerprinted by its
-    fields and files, whatever the form."""
+    fields and files, whatever the form. Each post counts against the person's write rate first
+    (portal.throttles.check_form_write: TooManyWrites past it, nothing claimed or created)."""
+    check_form_write(request)
     key = request.POST.get(FORM_FIELD, "")
 
     def fingerprinted() -> str:

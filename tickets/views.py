@@ -31,6 +31,7 @@ from policies.words import duration_words, promise_words, texts_notice
 from portal.idempotency import KeyReused, Submission, form_submit_once
 from portal.markdown import MAX_LENGTH, TOO_LONG, render_markdown
 from portal.selectors import user_membership, user_timezone
+from portal.throttles import TooManyWrites
 
 from . import selectors
 from .billing.views import case_services
@@ -397,12 +398,16 @@ def ticket_open_view(request):
     vendor = _chosen_vendor(request)
     _version, priorities = _priorities(vendor)
     form = _open_form(request, vendor, priorities)
+    status = 200
     if form.is_bound and form.is_valid():
         try:
             # A second post of the same rendering answers with the case the first one opened.
             opened = form_submit_once(
                 request, scope=OPEN_SCOPE, create=lambda: Submission(_open_case(request, form).number)
             )
+        except TooManyWrites as error:  # past the write rate: the form as sent, answered 429
+            _apply_errors(form, error)
+            status = error.status
         except ValidationError as error:
             _apply_errors(form, error)
         except KeyReused as reused:
@@ -414,7 +419,7 @@ def ticket_open_view(request):
     if request.POST.get("action") == "preview":
         context["markdown_preview"] = _preview(request.POST.get("body", ""))
     context["had_files"] = bool(request.FILES) and form.is_bound
-    return render(request, "tickets/open.html", context)
+    return render(request, "tickets/open.html", context, status=status)
 
 
 @login_required
@@ -560,6 +565,7 @@ def ticket_detail(request, number: str):
 def ticket_reply(request, number: str):
     ticket = _ticket_or_404(request, number)
     form = ReplyForm(request.POST, request.FILES)
+    status = 200
     if form.is_valid():
         try:
             # A second post of the same rendering answers with the reply the first one sent.
@@ -569,6 +575,9 @@ def ticket_reply(request, number: str):
                 target=ticket.number,
                 create=lambda: _send_reply(request, ticket, form),
             )
+        except TooManyWrites as error:  # past the write rate: the form as sent, answered 429
+            _apply_errors(form, error)
+            status = error.status
         except ValidationError as error:
             _apply_errors(form, error)
         except KeyReused:
@@ -577,7 +586,8 @@ def ticket_reply(request, number: str):
             messages.success(request, REPLIED)
             return redirect(reverse("tickets:detail", args=[ticket.number]) + f"#reply-{sent.reference}")
     ticket = _ticket_or_404(request, number)
-    return render(request, "tickets/detail.html", _case_context(request, ticket, reply_form=form))
+    context = _case_context(request, ticket, reply_form=form)
+    return render(request, "tickets/detail.html", context, status=status)
 
 
 def _send_reply(request, ticket: Ticket, form: ReplyForm) -> Submission:
