@@ -15,8 +15,9 @@ Each client is one customer with a portal session and an API token. The cases co
   (mailroom.tasks.maildir_poll_task on the Celery worker, sent every second as beat would every
   minute; the outbox sweep too).
 
-Prints: cases opened per second (from the first request to the last case saved), p50 / p95 / p99
-of the answers per channel (for email: from the drop to the case saved), the 5xx answers (the
+Prints: the load average and a host check (bench.tickets.host_check_ms) before and after, cases
+opened per second (from the first request to the last case saved), p50 / p95 / p99 of the answers
+per channel (for email: from the drop to the case saved), the 5xx answers (the
 script exits non-zero when there is one, or when a case is missing) and the time until every
 "we received your case" acknowledgement of those cases had reached the SMTP server.
 """
@@ -43,6 +44,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._faults import PYTHON, Desk, pg_available, wait_until  # noqa: E402
+from bench.tickets import host_check_ms  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "mailroom" / "corpus" / "new_gmail_plain.eml"
@@ -235,7 +237,7 @@ def storm(desk: StormDesk, customers: list[Customer], *, cases: int) -> dict:
                     errors.append(f"beat: {type(error).__name__}: {error}")
             beat_stop.wait(1.0)
 
-    load_before = os.getloadavg()
+    load_before, host_before = os.getloadavg(), host_check_ms()
     started = time.time()
     ticker = threading.Thread(target=beat, daemon=True)
     ticker.start()
@@ -304,12 +306,13 @@ def storm(desk: StormDesk, customers: list[Customer], *, cases: int) -> dict:
         "last_ack": max(receipts, default=None),
         "errors": errors,
         "load_before": load_before,
+        "host_before": host_before,
         "emails": emails,
     }
 
 
 def report(result: dict, *, clients: int) -> int:
-    load_after = os.getloadavg()
+    load_after, host_after = os.getloadavg(), host_check_ms()
     elapsed = result["last_saved"] - result["started"]
     fivexx = sum(n for (_, status), n in result["statuses"].items() if status >= 500 or status == 0)
     other = {k: n for k, n in result["statuses"].items() if k[1] not in (201,) and k[1] < 500 and k[1]}
@@ -319,7 +322,10 @@ def report(result: dict, *, clients: int) -> int:
     )
     print(
         "load average before {:.1f} / {:.1f} / {:.1f}, after {:.1f} / {:.1f} / {:.1f} "
-        "(1 / 5 / 15 min) on {} CPUs".format(*result["load_before"], *load_after, os.cpu_count())
+        "(1 / 5 / 15 min) on {} CPUs; host check {:.0f} ms before, {:.0f} ms after (the same Python "
+        "work, bench.tickets.host_check_ms: 60-95 quiet, 140-175 busy)".format(
+            *result["load_before"], *load_after, os.cpu_count(), result["host_before"], host_after
+        )
     )
     channels = ", ".join(f"{c} {result['channels'].get(c, 0)}" for c in CHANNELS)
     print(
