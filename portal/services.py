@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from .models import MANDATORY_NOTICES, ApiToken, NoticePreference, Profile
 
@@ -35,13 +37,24 @@ def notice_preference_set(*, user, wanted: list[str], offered: list[str]) -> Not
     return preference
 
 
+# Tokens one person may keep: each is a row and a line on the profile page, and no client needs
+# more; past it a new one is refused until one is revoked.
+MAX_API_TOKENS = 20
+TOO_MANY_TOKENS = _(
+    "You have %(count)d API tokens, the most one person may keep: revoke one you no longer use first."
+)
+
+
 def api_token_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
 @transaction.atomic
 def api_token_create(*, user, name: str = "") -> tuple[ApiToken, str]:
-    """A new token and its key, which is returned here once and never stored (only its SHA-256)."""
+    """A new token and its key, which is returned here once and never stored (only its SHA-256);
+    ValidationError once the person has MAX_API_TOKENS."""
+    if ApiToken.objects.filter(user=user).count() >= MAX_API_TOKENS:
+        raise ValidationError(TOO_MANY_TOKENS, params={"count": MAX_API_TOKENS})
     key = secrets.token_urlsafe(32)  # 256 random bits: a hash without salt or stretching is enough
     token = ApiToken(user=user, name=name, prefix=key[:8], digest=api_token_digest(key))
     token.full_clean()

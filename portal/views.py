@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -214,7 +215,11 @@ class ApiTokenForm(forms.Form):
 def api_token_new(request):
     form = ApiTokenForm(request.POST)
     if form.is_valid():
-        _token, key = api_token_create(user=request.user, name=form.cleaned_data["name"])
+        try:
+            _token, key = api_token_create(user=request.user, name=form.cleaned_data["name"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("profile")
         request.session[NEW_KEY_SESSION] = key
         messages.success(request, _("Your new API token is below: copy it now, it is not shown again."))
     return redirect("profile")

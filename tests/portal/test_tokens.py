@@ -117,3 +117,17 @@ def test_createtoken_prints_a_working_key(customer, capsys):
     call_command("createtoken", "alice", "--name", "cli")
     key = capsys.readouterr().out.strip().split()[-1]
     assert api_status(key) == HTTPStatus.OK
+
+
+def test_one_person_keeps_at_most_max_api_tokens(client, customer, colleague):
+    from portal.services import MAX_API_TOKENS
+
+    for n in range(MAX_API_TOKENS):
+        api_token_create(user=customer, name=f"robot {n}")
+    client.force_login(customer)
+    response = client.post(reverse("api-token-create"), {"name": "one more"}, follow=True)
+    body = response.content.decode()
+    assert "You have 20 API tokens, the most one person may keep" in body
+    assert '<code class="api-key">' not in body
+    assert ApiToken.objects.filter(user=customer).count() == MAX_API_TOKENS
+    api_token_create(user=colleague)  # per person
