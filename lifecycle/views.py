@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from portal.selectors import email_language, user_organization
+from portal.throttles import back_to, counts_as_write
 
 from .calendar_feed import milestones_calendar
 from .dates import PHASE_WORDS, Phase
@@ -144,6 +145,7 @@ def my_products(request):
 
 @login_required
 @require_POST
+@counts_as_write(back_to("lifecycle:my-products", anchor="#calendar"))  # past the write rate: says so there
 def calendar_regenerate(request):
     calendar_token_regenerate(user=request.user)
     messages.success(request, _("Your calendar address has changed; the old one no longer works."))

@@ -4,15 +4,29 @@ reads are not counted. Anonymous callers cannot write (every write needs a sign-
 The portal's forms that create something (portal.idempotency.form_submit_once: open a case, reply,
 close, reopen) count on the same counter: one budget per person, browser and API together, so
 the browser is no way around the API's rate. Past it `check_form_write` raises TooManyWrites, a
-ValidationError the form shows, and the view answers the form as sent with 429."""
+ValidationError the form shows, and the view answers the form as sent with 429.
+
+Every other portal post that changes something or costs the server (follow, split, quotes, orders,
+pilots, a visit, tokens, recovery codes, the calendar address, a period review, the Markdown
+preview, the open-case panel) is wrapped in `counts_as_write`: the same check before the view
+runs; past the rate the view does not run and its `refused` answers (`back_to` a page with the
+message, as close and reopen do, or `as_fragment` with 429 for the page's script). A view that
+re-renders what was typed (orders, pilots, the profile) calls `check_form_write` itself."""
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from http import HTTPStatus
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import ngettext
 from rest_framework.throttling import UserRateThrottle
 
@@ -55,3 +69,44 @@ def check_form_write(request) -> None:
         )
         % {"seconds": seconds}
     )
+
+
+Refused = Callable[..., HttpResponse]
+
+
+def counts_as_write(refused: Refused):
+    """A portal view whose posts are writes: each counts (check_form_write) before the view runs;
+    past the rate the view does not run and `refused(request, error, **view_kwargs)` answers.
+    Reads (GET, HEAD) are not counted. Put it under login_required (and require_POST)."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def counted(request, *args, **kwargs):
+            if request.method not in SAFE_METHODS:
+                try:
+                    check_form_write(request)
+                except TooManyWrites as error:
+                    return refused(request, error, **kwargs)
+            return view(request, *args, **kwargs)
+
+        return counted
+
+    return decorate
+
+
+def back_to(url_name: str, *kwarg_names: str, anchor: str = "") -> Refused:
+    """A button's refusal: the message, and back to its page (`url_name` with those of the view's
+    arguments), as close and reopen answer."""
+
+    def refused(request, error: TooManyWrites, **kwargs) -> HttpResponse:
+        messages.error(request, " ".join(error.messages))
+        return redirect(reverse(url_name, kwargs={name: kwargs[name] for name in kwarg_names}) + anchor)
+
+    return refused
+
+
+def as_fragment(request, error: TooManyWrites, **kwargs) -> HttpResponse:
+    """A fragment endpoint's refusal: 429 with the message as an error list, as a too-long
+    preview says its message."""
+    html = format_html('<ul class="errorlist"><li>{}</li></ul>', " ".join(error.messages))
+    return HttpResponse(html, status=error.status)

@@ -34,6 +34,7 @@ from .models import MANDATORY_NOTICES, NoticeKind, NoticePreference, Profile
 from .ratelimit import allow
 from .selectors import user_api_tokens, user_membership, user_organization
 from .services import api_token_create, api_token_revoke, notice_preference_set, profile_language_set
+from .throttles import TooManyWrites, back_to, check_form_write, counts_as_write
 from .twofactor import (
     PENDING_SESSION_KEY,
     recovery_codes_replace,
@@ -163,6 +164,13 @@ def profile(request):
         prefix="notices",
         initial={"wanted": [k for k in CUSTOMER_NOTICES + STAFF_NOTICES if k not in muted]},
     )
+    status = HTTPStatus.OK
+    if request.method == "POST" and form.is_valid() and notices_form.is_valid():
+        try:
+            check_form_write(request)  # a save may send an email: a write on the person's count
+        except TooManyWrites as error:  # the form as sent, its error making it invalid below; 429
+            form.add_error(None, error.messages)
+            status = error.status
     if request.method == "POST" and form.is_valid() and notices_form.is_valid():
         for field in ("first_name", "last_name"):
             setattr(user, field, form.cleaned_data[field])
@@ -203,6 +211,7 @@ def profile(request):
             "two_factor_enabled": two_factor_enabled(user),
             "two_factor_required": user.is_staff and settings.STAFF_TWO_FACTOR,
         },
+        status=status,
     )
 
 
@@ -210,8 +219,13 @@ class ApiTokenForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("What the token is for"), max_length=100, required=False)
 
 
+# Past the write rate a profile button says so there (portal.throttles).
+PROFILE_PAGE = back_to("profile")
+
+
 @login_required
 @require_POST
+@counts_as_write(PROFILE_PAGE)
 def api_token_new(request):
     form = ApiTokenForm(request.POST)
     if form.is_valid():
@@ -326,6 +340,7 @@ def _recovery_codes_page(request, codes: list[str]):
 
 @login_required
 @require_POST
+@counts_as_write(PROFILE_PAGE)
 def two_factor_recovery_codes(request):
     if not request.user.is_verified():
         return HttpResponseForbidden(VERIFY_FIRST)

@@ -18,6 +18,7 @@ from portal.errors import BadInput
 from portal.exports import csv_response
 from portal.models import Organization
 from portal.selectors import user_organization
+from portal.throttles import back_to, counts_as_write
 
 from . import charts, exports, selectors
 from .availability import month_of, months_back
@@ -139,6 +140,7 @@ def _object_id(request) -> int:
 
 
 @login_required
+@counts_as_write(back_to("reports:period", "organization", "vendor", "month"))  # a decision, a close
 def period(request, organization: str, vendor: str, month: str):
     """The month's review (issue 20 point 3): every pause and exclusion with evidence and effect;
     the organization admin accepts or disputes each, staff close the period."""

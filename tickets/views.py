@@ -31,7 +31,7 @@ from policies.words import duration_words, promise_words, texts_notice
 from portal.idempotency import KeyReused, Submission, form_submit_once
 from portal.markdown import MAX_LENGTH, TOO_LONG, render_markdown
 from portal.selectors import user_membership, user_timezone
-from portal.throttles import TooManyWrites
+from portal.throttles import TooManyWrites, as_fragment, back_to, check_form_write, counts_as_write
 
 from . import selectors
 from .billing.views import case_services
@@ -399,6 +399,13 @@ def ticket_open_view(request):
     _version, priorities = _priorities(vendor)
     form = _open_form(request, vendor, priorities)
     status = 200
+    action = request.POST.get("action", "open") if request.method == "POST" else ""
+    if action and action != "open":  # a preview or the panel without script: a write, as their endpoints
+        try:
+            check_form_write(request)
+        except TooManyWrites as error:  # the form as sent (unjudged: no errors), nothing rendered, 429
+            messages.error(request, " ".join(error.messages))
+            status, action = error.status, ""
     if form.is_bound and form.is_valid():
         try:
             # A second post of the same rendering answers with the case the first one opened.
@@ -416,13 +423,14 @@ def ticket_open_view(request):
             messages.success(request, OPENED.format(number=opened.reference))
             return redirect("tickets:detail", number=opened.reference)
     context = _panel_context(request, form, vendor, priorities)
-    if request.POST.get("action") == "preview":
+    if action == "preview":
         context["markdown_preview"] = _preview(request.POST.get("body", ""))
     context["had_files"] = bool(request.FILES) and form.is_bound
     return render(request, "tickets/open.html", context, status=status)
 
 
 @login_required
+@counts_as_write(as_fragment)
 @in_user_zone
 def ticket_open_panel(request):
     """The policy panel of "Open a case" as an HTML fragment, for the page's script."""
@@ -444,6 +452,7 @@ def _preview(body: str) -> str:
 
 @login_required
 @require_POST
+@counts_as_write(as_fragment)
 def markdown_preview(request):
     """The description as it will look, rendered and sanitized like the stored one."""
     html = _preview(request.POST.get("body", ""))
@@ -635,6 +644,8 @@ def ticket_reopen_view(request, number: str):
 
 FOLLOWING = _("You follow this case: its emails are copied to you.")
 NOT_FOLLOWING = _("You no longer follow this case.")
+# Past the write rate a button on the case page says so there (portal.throttles).
+CASE_PAGE = back_to("tickets:detail", "number")
 SPLIT_DONE = _("Case {number} is open as a subordinate incident of {parent}, measured on its own from now.")
 
 
@@ -665,6 +676,7 @@ def _organize(request, number: str, change, done: str):
 
 @login_required
 @require_POST
+@counts_as_write(CASE_PAGE)
 def ticket_follow(request, number: str):
     follow = lambda ticket: follower_add(ticket=ticket, user=request.user, by=request.user)  # noqa: E731
     return _organize(request, number, follow, FOLLOWING)
@@ -672,6 +684,7 @@ def ticket_follow(request, number: str):
 
 @login_required
 @require_POST
+@counts_as_write(CASE_PAGE)
 def ticket_unfollow(request, number: str):
     unfollow = lambda ticket: follower_remove(ticket=ticket, user=request.user, by=request.user)  # noqa: E731
     return _organize(request, number, unfollow, NOT_FOLLOWING)
@@ -679,6 +692,7 @@ def ticket_unfollow(request, number: str):
 
 @login_required
 @require_POST
+@counts_as_write(CASE_PAGE)
 def ticket_split_view(request, number: str):
     parent = _ticket_or_404(request, number)
     form = SplitForm(request.POST)

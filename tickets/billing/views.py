@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from lifecycle.models import Contract, Plan
 from lifecycle.services import offered_flags
 from portal.selectors import user_organization
+from portal.throttles import TooManyWrites, back_to, check_form_write, counts_as_write
 
 from .. import selectors
 from ..models import OnsiteVisit, Order, OrderKind, OrderState, Ticket
@@ -25,6 +26,9 @@ from ..services import billing
 from .forms import OrderForm, PilotForm
 
 DESK = _("Support desk")
+# Past the write rate a button says so on its page (portal.throttles), as close and reopen do.
+CASE_PAGE = back_to("tickets:detail", "number")
+ORDERS_PAGE = back_to("services:orders")
 
 
 def _person(person, viewer) -> str:
@@ -83,6 +87,7 @@ def _done(request, change, success: str) -> None:
 
 @login_required
 @require_POST
+@counts_as_write(CASE_PAGE)
 def onsite_request_view(request, number: str):
     ticket = _case(request, number)
     _done(
@@ -107,6 +112,7 @@ def _quote(request, number: str, order_id: int) -> Order:
 
 @login_required
 @require_POST
+@counts_as_write(CASE_PAGE)
 def quote_accept_view(request, number: str, order_id: int):
     quote = _quote(request, number, order_id)
     _done(request, lambda: billing.order_accept(order=quote, by=request.user), "You accepted the quote.")
@@ -115,6 +121,7 @@ def quote_accept_view(request, number: str, order_id: int):
 
 @login_required
 @require_POST
+@counts_as_write(CASE_PAGE)
 def quote_decline_view(request, number: str, order_id: int):
     quote = _quote(request, number, order_id)
     _done(request, lambda: billing.order_decline(order=quote, by=request.user), "You declined the quote.")
@@ -168,14 +175,19 @@ def _apply(form, error: ValidationError) -> None:
 def order_new(request):
     organization = _organization(request)
     order_form, pilot_form = _forms(organization, request.POST, "order")
+    status = 400
     if order_form.is_valid():
         try:
+            check_form_write(request)
             billing.order_request(organization=organization, by=request.user, **order_form.cleaned_data)
             messages.success(request, _("Ordered: the desk sends you a quote to accept."))
             return redirect("services:orders")
+        except TooManyWrites as error:  # past the write rate: the form as sent, answered 429
+            order_form.add_error(None, error.messages)
+            status = error.status
         except ValidationError as error:
             _apply(order_form, error)
-    return _page(request, organization, order_form, pilot_form, status=400)
+    return _page(request, organization, order_form, pilot_form, status=status)
 
 
 @login_required
@@ -183,14 +195,19 @@ def order_new(request):
 def pilot_new(request):
     organization = _organization(request)
     order_form, pilot_form = _forms(organization, request.POST, "pilot")
+    status = 400
     if pilot_form.is_valid():
         try:
+            check_form_write(request)
             billing.pilot_request(organization=organization, by=request.user, **pilot_form.cleaned_data)
             messages.success(request, _("Asked: the desk sends you the pilot version's download reference."))
             return redirect("services:orders")
+        except TooManyWrites as error:  # past the write rate: the form as sent, answered 429
+            pilot_form.add_error(None, error.messages)
+            status = error.status
         except ValidationError as error:
             _apply(pilot_form, error)
-    return _page(request, organization, order_form, pilot_form, status=400)
+    return _page(request, organization, order_form, pilot_form, status=status)
 
 
 def _order(request, order_id: int) -> Order:
@@ -202,6 +219,7 @@ def _order(request, order_id: int) -> Order:
 
 @login_required
 @require_POST
+@counts_as_write(ORDERS_PAGE)
 def order_accept_view(request, order_id: int):
     order = _order(request, order_id)
     _done(request, lambda: billing.order_accept(order=order, by=request.user), "You accepted the quote.")
@@ -210,6 +228,7 @@ def order_accept_view(request, order_id: int):
 
 @login_required
 @require_POST
+@counts_as_write(ORDERS_PAGE)
 def order_decline_view(request, order_id: int):
     order = _order(request, order_id)
     _done(request, lambda: billing.order_decline(order=order, by=request.user), "You declined the order.")
