@@ -6,4 +6,5 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self):
-        from . import checks  # noqa: F401 - registers the system checks
+        # the system checks, and IntegerField's `__in`
+        from . import checks, lookups  # noqa: F401
