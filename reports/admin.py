@@ -161,6 +161,11 @@ class DashboardAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def get_object(self, request: HttpRequest, object_id, from_field=None):
+        """No row: the model has no table, so its change, delete and history pages say that nothing
+        has that id (they read the table, which was the database's error, a 503)."""
+        return None
+
     def changelist_view(self, request: HttpRequest, extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
