@@ -454,7 +454,7 @@ class TicketAdmin(OrganizeActions, VendorAndChaseActions, HistoryAdmin):
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
         canned_id = request.GET.get("canned", "")
-        if isinstance(inline, NewReplyInline) and request.method == "GET" and canned_id.isdigit():
+        if isinstance(inline, NewReplyInline) and request.method == "GET" and canned_id.isdecimal():
             canned = get_object_or_404(canned_replies_for(obj), pk=int(canned_id))
             text = canned_reply_render(canned=canned, ticket=obj, agent=request.user)
             kwargs["initial"] = [{"body": text}]
