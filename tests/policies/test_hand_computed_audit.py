@@ -405,15 +405,9 @@ def test_infotecs_contract_business_days_over_the_russian_new_year(
     assert (fr.duration, fr.due_at) == (timedelta(hours=18), utc(2027, 1, 12, 12))
 
 
-def test_a_contract_update_target_of_one_priority_is_not_invented_for_another(
-    customer, agent, vendors, basic_contract, versions
-):
-    """Infotecs fixes its targets in the Agreement (SPEC §4). This one agrees Critical: first
-    response 4 h and updates every 8 h; Normal: first response 24 h and no update target.
-
-    Opened Mon 7 Dec 2026 10:00 MSK as Critical; the desk answers at 11:00 (updates due 19:00);
-    lowered to Normal at 12:00: the update target stops, none at Normal; the desk's next update at
-    13:00 starts none (Critical's 8 h would be invented), and the case says it has none."""
+def _critical_with_updates(customer, vendors, basic_contract, versions) -> Ticket:
+    """The contract agrees Critical: first response 4 h and updates every 8 h; Normal: first
+    response 24 h and no update target. A Critical case opened under it Mon 7 Dec 2026 10:00 MSK."""
     for priority, kind, hours in (("critical", FR, 4), ("critical", UPDATE, 8), ("normal", FR, 24)):
         ContractTarget.objects.create(
             contract=basic_contract,
@@ -422,7 +416,7 @@ def test_a_contract_update_target_of_one_priority_is_not_invented_for_another(
             duration=hours,
             unit=DurationUnit.HOURS,
         )
-    ticket = _open(
+    return _open(
         customer,
         vendors,
         "infotecs",
@@ -432,6 +426,18 @@ def test_a_contract_update_target_of_one_priority_is_not_invented_for_another(
         major_version=versions[4],
         confirm_billable=True,
     )
+
+
+def test_a_contract_update_target_of_one_priority_is_not_invented_for_another(
+    customer, agent, vendors, basic_contract, versions
+):
+    """Infotecs fixes its targets in the Agreement (SPEC §4). This one agrees Critical: first
+    response 4 h and updates every 8 h; Normal: first response 24 h and no update target.
+
+    Opened Mon 7 Dec 2026 10:00 MSK as Critical; the desk answers at 11:00 (updates due 19:00);
+    lowered to Normal at 12:00: the update target stops, none at Normal; the desk's next update at
+    13:00 starts none (Critical's 8 h would be invented), and the case says it has none."""
+    ticket = _critical_with_updates(customer, vendors, basic_contract, versions)
     reply_add(ticket=ticket, author=agent, body="Looking.", at=at(MOSCOW, 2026, 12, 7, 11))
     assert target(ticket, UPDATE).due_at == at(MOSCOW, 2026, 12, 7, 19)
     ticket_change_priority(ticket=ticket, priority="normal", by=agent, at=at(MOSCOW, 2026, 12, 7, 12))
@@ -449,24 +455,7 @@ def test_a_waiting_update_target_lowered_away_before_the_first_answer_says_it_ha
     target, so the case must not say it "starts with the desk's first public reply" (it never will);
     the answer at 11:00 starts none. Raised to Critical again at 12:00 it waits for the next update
     once more, on Critical's 8 h: at the desk's update at 13:00 it is due 21:00."""
-    for priority, kind, hours in (("critical", FR, 4), ("critical", UPDATE, 8), ("normal", FR, 24)):
-        ContractTarget.objects.create(
-            contract=basic_contract,
-            priority_code=priority,
-            kind=kind,
-            duration=hours,
-            unit=DurationUnit.HOURS,
-        )
-    ticket = _open(
-        customer,
-        vendors,
-        "infotecs",
-        "critical",
-        at(MOSCOW, 2026, 12, 7, 10),
-        product=basic_contract.product,
-        major_version=versions[4],
-        confirm_billable=True,
-    )
+    ticket = _critical_with_updates(customer, vendors, basic_contract, versions)
     assert "first public reply" in target_explanation(target(ticket, UPDATE))
     ticket_change_priority(ticket=ticket, priority="normal", by=agent, at=at(MOSCOW, 2026, 12, 7, 10, 30))
     update = target(ticket, UPDATE)

@@ -69,13 +69,10 @@ def test_a_nul_in_the_case_forms_vendor_answers_400(client, customer, vendors):
     assert response.content.decode() == "“vendor”: Null characters are not allowed."
 
 
-def test_a_nul_in_a_posted_form_field_answers_400_naming_it(client, customer, vendors):
-    """A form's field that saves its text as it comes (the on-site visit's address) was a 500 on
-    PostgreSQL; the refusal names the field, and nothing is saved."""
-    from tickets.models import Ticket
+def _case(customer, vendors):
     from tickets.services import ticket_open
 
-    ticket = ticket_open(
+    return ticket_open(
         organization=customer.membership.organization,
         requester=customer,
         vendor=vendors["alectrona"],
@@ -83,6 +80,14 @@ def test_a_nul_in_a_posted_form_field_answers_400_naming_it(client, customer, ve
         subject="S",
         body="B",
     )
+
+
+def test_a_nul_in_a_posted_form_field_answers_400_naming_it(client, customer, vendors):
+    """A form's field that saves its text as it comes (the on-site visit's address) was a 500 on
+    PostgreSQL; the refusal names the field, and nothing is saved."""
+    from tickets.models import Ticket
+
+    ticket = _case(customer, vendors)
     client.force_login(customer)
     response = client.post(f"/tickets/{ticket.number}/onsite/", {"address": NUL, "confirm_billable": "on"})
     assert response.status_code == HTTPStatus.BAD_REQUEST
@@ -164,16 +169,8 @@ def test_a_nul_in_a_json_patch_is_refused_too(customer, vendors):
     from rest_framework.test import APIClient
 
     from tickets.models import Ticket
-    from tickets.services import ticket_open
 
-    ticket = ticket_open(
-        organization=customer.membership.organization,
-        requester=customer,
-        vendor=vendors["alectrona"],
-        priority="high",
-        subject="S",
-        body="B",
-    )
+    ticket = _case(customer, vendors)
     client = APIClient()
     client.force_authenticate(customer)
     response = client.patch(
