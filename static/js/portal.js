@@ -38,9 +38,23 @@
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken(form), "X-Requested-With": "fetch" },
     }).then(function (response) {
+      if (response.status === 429) {
+        // Too many changes in a short time: the server's own words (how long to wait) are shown.
+        return response.text().then(function (html) {
+          var said = new DOMParser().parseFromString(html, "text/html").body.textContent.trim();
+          var error = new Error(said);
+          error.said = Boolean(said);
+          throw error;
+        });
+      }
       if (!response.ok) throw new Error("HTTP " + response.status);
       return response.text();
     });
+  }
+
+  // What a failed fetch says: the server's refusal when it gave one, else `fallback`.
+  function problemText(error, fallback) {
+    return error && error.said ? error.message : fallback;
   }
 
   var REFRESHES_PANEL = ["vendor", "priority", "product", "major_version", "onsite", "remote_failed"];
@@ -66,14 +80,14 @@
         panel.removeAttribute("aria-busy");
         var again = focusedId && document.getElementById(focusedId);
         if (stayed && again && panel.contains(again)) again.focus();
-      }).catch(function () {
+      }).catch(function (error) {
         if (ticket !== pending) return;
         panel.removeAttribute("aria-busy");
         var fallback = panel.querySelector("button[value=refresh].js-hide");
         if (fallback) fallback.classList.remove("js-hide");
-        showProblem(panel, fallback
+        showProblem(panel, problemText(error, fallback
           ? interpolate(gettext("The deadlines could not be updated. Press “%s” to try again."), [fallback.textContent.trim()])
-          : gettext("The deadlines could not be updated. Send the form to see them."));
+          : gettext("The deadlines could not be updated. Send the form to see them.")));
       });
     }
 
@@ -129,8 +143,8 @@
           if (note) note.remove();
           box.querySelector("[data-preview-body]").innerHTML = html;
           box.hidden = false;
-        }).catch(function () {
-          showProblem(box, gettext("The preview could not be shown. Try again in a moment."));
+        }).catch(function (error) {
+          showProblem(box, problemText(error, gettext("The preview could not be shown. Try again in a moment.")));
           box.hidden = false;
         });
       }

@@ -284,3 +284,23 @@ def test_open_case_fits_a_phone_screen(new_page, people, screenshot):
     box = button.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390
     screenshot(phone, "open-case-phone")
+
+
+def test_a_preview_past_the_write_rate_says_how_long_to_wait(new_page, people, settings, screenshot):
+    """The preview counts as a write (portal.throttles.counts_as_write): past API_WRITE_RATE the
+    page shows the server's words, how long to wait, and keeps what was typed."""
+    from django.core.cache import cache
+
+    settings.API_WRITE_RATE = "1/min"
+    cache.clear()
+    page = new_page()
+    sign_in(page, "alice", PASSWORD)
+    page.goto("/tickets/new/")
+    page.get_by_label("Description").fill("**Export** fails at 90 %")
+    page.get_by_role("button", name="Preview the description").click()
+    page.locator("#body-preview strong").get_by_text("Export").wait_for()
+    page.get_by_role("button", name="Preview the description").click()
+    page.locator("#body-preview [data-js-problem]").get_by_text("wait").wait_for()
+    assert "too many changes" in page.inner_text("#body-preview [data-js-problem]")
+    assert page.get_by_label("Description").input_value() == "**Export** fails at 90 %"
+    screenshot(page, "open-case-preview-too-many-changes")
