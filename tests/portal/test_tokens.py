@@ -7,9 +7,11 @@ import hashlib
 import re
 from http import HTTPStatus
 
+import pytest
 from django.contrib.auth.forms import SetPasswordForm
 from django.core import mail
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -131,3 +133,13 @@ def test_one_person_keeps_at_most_max_api_tokens(client, customer, colleague):
     assert '<code class="api-key">' not in body
     assert ApiToken.objects.filter(user=customer).count() == MAX_API_TOKENS
     api_token_create(user=colleague)  # per person
+
+
+def test_createtoken_past_the_cap_says_why_without_a_traceback(customer):
+    from portal.services import MAX_API_TOKENS
+
+    for n in range(MAX_API_TOKENS):
+        api_token_create(user=customer, name=f"t{n}")
+    with pytest.raises(CommandError, match="revoke"):
+        call_command("createtoken", "alice")
+    assert ApiToken.objects.filter(user=customer).count() == MAX_API_TOKENS

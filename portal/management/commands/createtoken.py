@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from portal.services import api_token_create
@@ -20,5 +21,8 @@ class Command(BaseCommand):
             user = get_user_model().objects.get_by_natural_key(username)
         except get_user_model().DoesNotExist:
             raise CommandError(f"No user named {username!r}.") from None
-        _, key = api_token_create(user=user, name=name)
+        try:
+            _, key = api_token_create(user=user, name=name)
+        except ValidationError as error:  # MAX_API_TOKENS reached: said as the profile page says it
+            raise CommandError(" ".join(error.messages)) from None
         self.stdout.write(f"Generated token for user {username}: {key}")
