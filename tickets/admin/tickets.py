@@ -32,6 +32,7 @@ from ..services import (
     attachment_add,
     canned_replies_for,
     canned_reply_render,
+    reopen_offered,
     reply_add,
     ticket_assign,
     ticket_change_priority,
@@ -89,11 +90,7 @@ MIXED_VENDORS = gettext_lazy(
 CASE_MOVES = [
     ("resume", gettext_lazy("Resume"), lambda ticket: ticket.status == Status.WAITING_ON_CUSTOMER),
     ("close", gettext_lazy("Close"), lambda ticket: ticket.status == Status.RESOLVED),
-    (
-        "reopen",
-        gettext_lazy("Reopen"),
-        lambda ticket: ticket.status in (Status.RESOLVED, Status.CLOSED) and ticket.merged_into_id is None,
-    ),
+    ("reopen", gettext_lazy("Reopen"), reopen_offered),
 ]
 # Next deadline first, cases without one (paused, no target, closed) after them, newest first; the
 # ticket_triage index holds exactly this order, so a page is read from it without a sort.

@@ -5,6 +5,7 @@ from .canned import canned_replies_for, canned_reply_check, canned_reply_render
 from .organize import follower_add, follower_remove, ticket_merge
 from .replies import reply_add
 from .tickets import (
+    reopen_offered,
     ticket_assign,
     ticket_change_priority,
     ticket_close,
@@ -26,6 +27,7 @@ __all__ = [
     "canned_reply_render",
     "follower_add",
     "follower_remove",
+    "reopen_offered",
     "reply_add",
     "ticket_assign",
     "ticket_change_priority",

@@ -383,6 +383,16 @@ def _check(ticket: Ticket, allowed: tuple[str, ...], action) -> None:
         )
 
 
+# The statuses a case is reopened from (ticket_reopen, ticket_set_open).
+REOPENS_FROM = (Status.RESOLVED, Status.CLOSED)
+
+
+def reopen_offered(ticket: Ticket) -> bool:
+    """Whether a Reopen button is shown for `ticket` (the portal's case page, the admin's): what
+    _reopen_locked takes, a resolved or closed case that is no merged duplicate."""
+    return ticket.status in REOPENS_FROM and ticket.merged_into_id is None
+
+
 def check_not_merged(ticket: Ticket, field: str = "status") -> None:
     """A duplicate merged into another case stays closed: its conversation continues on the case it
     was merged into (organize.ticket_merge). Reopening it, or replying to it, is refused naming
@@ -627,7 +637,7 @@ def _reopen_locked(ticket: Ticket, *, at: datetime) -> Ticket:
     if ticket.status in (Status.NEW, Status.OPEN):
         return ticket
     check_not_merged(ticket)
-    _check(ticket, (Status.RESOLVED, Status.CLOSED), pgettext_lazy("case action", "reopened"))
+    _check(ticket, REOPENS_FROM, pgettext_lazy("case action", "reopened"))
     ticket.status, ticket.resolved_at, ticket.closed_at, ticket.resolution_code = (
         Status.OPEN,
         None,
