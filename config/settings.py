@@ -364,7 +364,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
     # Writes per person (portal.throttles, rate API_WRITE_RATE); reads are not counted. The portal's
-    # creating forms (portal.idempotency.form_submit_once) count on the same counter.
+    # posts (portal.idempotency.form_submit_once, portal.throttles.counts_as_write) count on the same counter.
     "DEFAULT_THROTTLE_CLASSES": ["portal.throttles.WriteRateThrottle"],
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }

@@ -165,13 +165,14 @@ def profile(request):
         initial={"wanted": [k for k in CUSTOMER_NOTICES + STAFF_NOTICES if k not in muted]},
     )
     status = HTTPStatus.OK
-    if request.method == "POST" and form.is_valid() and notices_form.is_valid():
+    saving = request.method == "POST" and form.is_valid() and notices_form.is_valid()
+    if saving:
         try:
             check_form_write(request)  # a save may send an email: a write on the person's count
-        except TooManyWrites as error:  # the form as sent, its error making it invalid below; 429
+        except TooManyWrites as error:  # the form as sent, with the error; 429
             form.add_error(None, error.messages)
-            status = error.status
-    if request.method == "POST" and form.is_valid() and notices_form.is_valid():
+            status, saving = error.status, False
+    if saving:
         for field in ("first_name", "last_name"):
             setattr(user, field, form.cleaned_data[field])
         user.full_clean()

@@ -31,10 +31,10 @@ from policies.words import duration_words, promise_words, texts_notice
 from portal.idempotency import KeyReused, Submission, form_submit_once
 from portal.markdown import MAX_LENGTH, TOO_LONG, render_markdown
 from portal.selectors import user_membership, user_timezone
-from portal.throttles import TooManyWrites, as_fragment, back_to, check_form_write, counts_as_write
+from portal.throttles import TooManyWrites, as_fragment, check_form_write, counts_as_write
 
 from . import selectors
-from .billing.views import case_services
+from .billing.views import CASE_PAGE, case_services
 from .deadlines import overdue
 from .explain import target_explanation
 from .forms import (
@@ -51,6 +51,7 @@ from .services import (
     attachment_add,
     follower_add,
     follower_remove,
+    reopen_offered,
     reply_add,
     ticket_close,
     ticket_open,
@@ -552,8 +553,7 @@ def _case_context(request, ticket: Ticket, reply_form: ReplyForm | None = None) 
         "status_words": CUSTOMER_STATUS[ticket.status],
         "reply_form": reply_form or ReplyForm(),
         "can_close": ticket.status != Status.CLOSED,
-        # A merged duplicate is not reopened (tickets.services): the page says where it went on.
-        "can_reopen": ticket.status in (Status.RESOLVED, Status.CLOSED) and ticket.merged_into_id is None,
+        "can_reopen": reopen_offered(ticket),  # not for a merged duplicate: the page says where it went on
         "can_reply": ticket.status != Status.CLOSED,
         "is_open": ticket.status in OPEN_STATUSES,
         "timeline": timeline(ticket=ticket, replies=replies, events=events, now=now),
@@ -644,8 +644,6 @@ def ticket_reopen_view(request, number: str):
 
 FOLLOWING = _("You follow this case: its emails are copied to you.")
 NOT_FOLLOWING = _("You no longer follow this case.")
-# Past the write rate a button on the case page says so there (portal.throttles).
-CASE_PAGE = back_to("tickets:detail", "number")
 SPLIT_DONE = _("Case {number} is open as a subordinate incident of {parent}, measured on its own from now.")
 
 

@@ -26,7 +26,8 @@ from ..services import billing
 from .forms import OrderForm, PilotForm
 
 DESK = _("Support desk")
-# Past the write rate a button says so on its page (portal.throttles), as close and reopen do.
+# Past the write rate a button says so on its page (portal.throttles), as close and reopen do:
+# the case page's (its services here, follow, unfollow and split in tickets.views) and the orders'.
 CASE_PAGE = back_to("tickets:detail", "number")
 ORDERS_PAGE = back_to("services:orders")
 
@@ -170,44 +171,39 @@ def _apply(form, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, problems)
 
 
+def _ask(request, which: str, ask, done: str):
+    """An order or a pilot asked for from the orders page (`which`, its form's prefix): through
+    `ask`, the billing service, once the form is valid and within the person's write rate; else the
+    page again with the form as sent, 400 (429 past the rate)."""
+    organization = _organization(request)
+    order_form, pilot_form = _forms(organization, request.POST, which)
+    form = order_form if which == "order" else pilot_form
+    status = 400
+    if form.is_valid():
+        try:
+            check_form_write(request)
+            ask(organization=organization, by=request.user, **form.cleaned_data)
+            messages.success(request, done)
+            return redirect("services:orders")
+        except TooManyWrites as error:  # past the write rate: the form as sent, answered 429
+            form.add_error(None, error.messages)
+            status = error.status
+        except ValidationError as error:
+            _apply(form, error)
+    return _page(request, organization, order_form, pilot_form, status=status)
+
+
 @login_required
 @require_POST
 def order_new(request):
-    organization = _organization(request)
-    order_form, pilot_form = _forms(organization, request.POST, "order")
-    status = 400
-    if order_form.is_valid():
-        try:
-            check_form_write(request)
-            billing.order_request(organization=organization, by=request.user, **order_form.cleaned_data)
-            messages.success(request, _("Ordered: the desk sends you a quote to accept."))
-            return redirect("services:orders")
-        except TooManyWrites as error:  # past the write rate: the form as sent, answered 429
-            order_form.add_error(None, error.messages)
-            status = error.status
-        except ValidationError as error:
-            _apply(order_form, error)
-    return _page(request, organization, order_form, pilot_form, status=status)
+    return _ask(request, "order", billing.order_request, _("Ordered: the desk sends you a quote to accept."))
 
 
 @login_required
 @require_POST
 def pilot_new(request):
-    organization = _organization(request)
-    order_form, pilot_form = _forms(organization, request.POST, "pilot")
-    status = 400
-    if pilot_form.is_valid():
-        try:
-            check_form_write(request)
-            billing.pilot_request(organization=organization, by=request.user, **pilot_form.cleaned_data)
-            messages.success(request, _("Asked: the desk sends you the pilot version's download reference."))
-            return redirect("services:orders")
-        except TooManyWrites as error:  # past the write rate: the form as sent, answered 429
-            pilot_form.add_error(None, error.messages)
-            status = error.status
-        except ValidationError as error:
-            _apply(pilot_form, error)
-    return _page(request, organization, order_form, pilot_form, status=status)
+    done = _("Asked: the desk sends you the pilot version's download reference.")
+    return _ask(request, "pilot", billing.pilot_request, done)
 
 
 def _order(request, order_id: int) -> Order:
