@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound
 
 from portal.middleware import is_api_path
-from portal.parsers import NUL_REFUSED
+from portal.parsers import NUL_REFUSED, nul_field
 
 # view names (namespace:url_name) that take files
 UPLOAD_VIEWS = frozenset({"tickets:open", "tickets:reply", "api:ticket-attachments"})
@@ -53,20 +53,13 @@ def declared_length(request) -> int | None:
     return int(value) if value.isascii() and value.isdigit() else None
 
 
-def _nul_in(data) -> str | None:
-    for name, values in data.lists():
-        if "\x00" in name or any(isinstance(value, str) and "\x00" in value for value in values):
-            return name.replace("\x00", "")
-    return None
-
-
 def nul_parameter(request) -> str | None:
     """The first of the address's parameters whose name or value holds a NUL character, else None
     (the query string is parsed only when it holds an encoded NUL at all)."""
     query = request.META.get("QUERY_STRING", "")
     if "%00" not in query and "\x00" not in query:
         return None
-    return _nul_in(request.GET)
+    return nul_field(request.GET)
 
 
 def _refused_for_nul(request, parameter: str) -> HttpResponse:
@@ -108,7 +101,7 @@ class WellFormedRequest:
         portal.parsers.JSONParser's to refuse."""
         if request.method != "POST" or request.content_type not in FORM_TYPES:
             return None
-        parameter = _nul_in(request.POST)
+        parameter = nul_field(request.POST)
         return None if parameter is None else _refused_for_nul(request, parameter)
 
 

@@ -357,8 +357,8 @@ REST_FRAMEWORK = {
     # or holding a NUL anywhere (400 naming where).
     "DEFAULT_PARSER_CLASSES": [
         "portal.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "portal.parsers.FormParser",
+        "portal.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "portal.api.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -16,13 +16,13 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from portal.api import IDEMPOTENCY_KEY, KEY_REUSED_ANSWER, Serializer, api_submit_once
 from portal.idempotency import Submission
 from portal.markdown import MAX_LENGTH, TOO_LONG
+from portal.parsers import FormParser, MultiPartParser
 
 from .. import selectors, services
 from ..downloads import attachment_response
