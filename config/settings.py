@@ -299,6 +299,12 @@ MAINTENANCE_NOTICE_HOURS = env.int("MAINTENANCE_NOTICE_HOURS", default=72)
 # ignores Auto-Submitted can loop with it. Each vendor's Maildir is MAILDIR_ROOT/<vendor slug>/.
 MAIL_MAX_BYTES = env.int("MAIL_MAX_BYTES", default=25 * 1024 * 1024)
 MAIL_ANSWERS_PER_HOUR = env.int("MAIL_ANSWERS_PER_HOUR", default=10)
+# A message the database fails on for a moment (OperationalError, InterfaceError) is left for the next
+# poll; after MAIL_TRANSIENT_TRIES such failures of the same message (vendor and bytes), the next one
+# quarantines it, so that one the database always fails on does not hold up its mailbox forever. The
+# tries are counted in the cache (CACHE_URL: Redis, shared by the workers and ingestmail) for a day;
+# mailroom/services/tries.py says why.
+MAIL_TRANSIENT_TRIES = env.int("MAIL_TRANSIENT_TRIES", default=5)
 MAILDIR_ROOT = env.path("MAILDIR_ROOT", default=str(VAR_DIR / "mail"))
 # A vendor's mailbox on an IMAP server, polled every minute (mailroom/imap.py): slug=URL pairs,
 # e.g. alectrona=imaps://desk%40example.com:secret@imap.example.com/INBOX. Passwords live here,

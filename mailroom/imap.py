@@ -22,7 +22,9 @@ read or unread neither repeats nor hides mail:
    `message_ingest`, and advance the cursor to the UID. A crash before the commit leaves both
    undone (the next poll takes the message); after it, both are done (nothing is fetched again).
    A transient database error (mailroom.services.TransientError) rolls both back too and ends the
-   poll there: the cursor must not pass a message not taken in, so the next poll starts from it;
+   poll there: the cursor must not pass a message not taken in, so the next poll starts from it.
+   A message the database fails on more than MAIL_TRANSIENT_TRIES times is stored quarantined
+   instead, and the cursor passes it: it holds up the messages behind it no longer;
 5. mark it \\Seen, for the people who also read the mailbox; the poll never relies on it."""
 
 from __future__ import annotations

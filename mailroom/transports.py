@@ -11,7 +11,8 @@ A poll, per vendor:
 A crash between 2 and 3 leaves the file in new/: the next poll finds its Message-ID stored and
 records a duplicate, then moves it. Two polls racing do the same; the loser's move finds no file.
 A transient database error in 2 (mailroom.services.TransientError: nothing stored) leaves the file
-in new/ for the next poll, which takes it in then; the poll goes on with the next file."""
+in new/ for the next poll, which takes it in then; the poll goes on with the next file. A file the
+database fails on more than MAIL_TRANSIENT_TRIES times is stored quarantined instead, and moved on."""
 
 from __future__ import annotations
 

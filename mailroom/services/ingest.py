@@ -25,15 +25,22 @@ quarantines the message with the error as its reason. A transient database error
 InterfaceError: the database restarting, a lock timeout) is not the message's fault: everything of
 it rolls back, row included, and TransientError is raised, on which each transport leaves the
 message for its next try (Maildir: in new/; IMAP: the cursor before it; ingestmail: exit status 75,
-EX_TEMPFAIL, so the MTA keeps it queued)."""
+EX_TEMPFAIL, so the MTA keeps it queued). Unless the database fails on that same message (vendor and
+bytes) every time, a statement that always times out on its content, say: past MAIL_TRANSIENT_TRIES
+failures (counted in the cache, mailroom.services.tries) the next one quarantines it, stored as any
+other, with how often it was tried and the last error as its reason; the transport then moves on
+(Maildir: to cur/; IMAP: the cursor past it; ingestmail: exit status 0), and a later copy of it is a
+duplicate. If even that row cannot be stored, TransientError is raised as before."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import BinaryIO
 
 from django.conf import settings
@@ -64,6 +71,7 @@ from .. import notices
 from ..models import InboundMessage, Outcome, Transport
 from ..parsing import ParsedMail, mail_head, mail_parse, text_markdown
 from ..replytext import reply_text
+from .tries import transient_tries_clear, transient_try_count
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +141,11 @@ def _format(message, params: dict) -> str:
 
 _text = lazy(_format, str)  # _text(message, params): formatted in the language active when read
 UNANSWERED = _("Not answered: {count} answers to {address} in the last hour (MAIL_ANSWERS_PER_HOUR).")
+GAVE_UP = _(
+    "Could not be taken in after %(tries)s tries, the database failing on it each time (more than "
+    "MAIL_TRANSIENT_TRIES); the last error: %(error)s. Quarantined for staff: open it for an "
+    "organization or discard it."
+)
 
 
 @dataclass
@@ -161,6 +174,10 @@ class Delivered:
     data: bytes  # the whole message, or only its headers when too large
     size: int
     too_large: bool
+
+    @cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
 
 
 def _drain(stream: BinaryIO) -> int:
@@ -732,16 +749,60 @@ def message_ingest(
     stream with a known `size` over MAIL_MAX_BYTES is read only as far as its headers. Returns
     the stored row, or, for a duplicate, an unsaved row saying so (with `.original`). Raises
     TransientError, with nothing stored, when the database fails for a moment (the transport
-    leaves the message for its next try); OSError when the stream cannot be read."""
+    leaves the message for its next try), unless it failed on these bytes more than
+    MAIL_TRANSIENT_TRIES times before: then the row is stored quarantined (`_give_up`). OSError
+    when the stream cannot be read."""
     delivered = _read(raw, size)
     try:
-        return _ingest(delivered, vendor=vendor, received_at=received_at, transport=transport)
+        message = _ingest(delivered, vendor=vendor, received_at=received_at, transport=transport)
     except TRANSIENT as error:
-        raise TransientError(f"{type(error).__name__}: {error}") from error
+        tries = transient_try_count(vendor=vendor, sha256=delivered.sha256)
+        if not tries or tries <= settings.MAIL_TRANSIENT_TRIES:
+            raise TransientError(f"{type(error).__name__}: {error}") from error
+        message = _give_up(
+            delivered, tries=tries, error=error, vendor=vendor, received_at=received_at, transport=transport
+        )
+    transient_tries_clear(vendor=vendor, sha256=delivered.sha256)
+    return message
+
+
+def _give_up(
+    delivered: Delivered,
+    *,
+    tries: int,
+    error: Exception,
+    vendor: Vendor,
+    received_at: datetime | None,
+    transport: str,
+) -> InboundMessage:
+    """Store the message the database keeps failing on as quarantined, the way `_ingest` stores any
+    (its raw bytes, its row; a duplicate if stored meanwhile), with the reason for its decision."""
+    failure = f"{type(error).__name__}: {error}"
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and connection.needs_rollback:  # the transport's transaction is lost
+        raise TransientError(failure) from error
+    reason = gettext(GAVE_UP) % {"tries": tries, "error": failure}
+
+    def quarantine(message: InboundMessage, mail: ParsedMail, decision: Decision) -> None:
+        decision.set(Outcome.QUARANTINED, reason)
+
+    try:
+        message = _ingest(
+            delivered, vendor=vendor, received_at=received_at, transport=transport, decide=quarantine
+        )
+    except TRANSIENT as again:  # not even the quarantine: the database is really down
+        raise TransientError(f"{type(again).__name__}: {again}") from again
+    logger.error("Mail %s quarantined after %s transient failures: %s", message.message_id, tries, failure)
+    return message
 
 
 def _ingest(
-    delivered: Delivered, *, vendor: Vendor, received_at: datetime | None, transport: str
+    delivered: Delivered,
+    *,
+    vendor: Vendor,
+    received_at: datetime | None,
+    transport: str,
+    decide: Callable[[InboundMessage, ParsedMail, Decision], None] | None = None,
 ) -> InboundMessage:
     mail = mail_parse(delivered.data)
     message = InboundMessage(
@@ -753,7 +814,7 @@ def _ingest(
         from_name=mail.from_name[:200],
         subject=mail.subject[:300],
         size=delivered.size,
-        sha256=hashlib.sha256(delivered.data).hexdigest(),
+        sha256=delivered.sha256,
         outcome=Outcome.QUARANTINED,
     )
     message.message_id = _message_id(mail, delivered)
@@ -770,9 +831,10 @@ def _ingest(
                 InboundMessage.objects.get(vendor=vendor, message_id=message.message_id), message
             )
         decision = Decision()
+        decide = decide or (_too_large if delivered.too_large else _decide)
         try:
             with transaction.atomic():
-                (_too_large if delivered.too_large else _decide)(message, mail, decision)
+                decide(message, mail, decision)
         except TRANSIENT:  # the database, not the message: all of it rolls back, for the next try
             raise
         except Exception as error:  # noqa: BLE001 - bad input must never escape; the raw bytes are kept

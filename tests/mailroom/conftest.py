@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.db import OperationalError
 
 from mailroom.services import message_ingest
 from portal.models import Notice, NoticeKind
 from portal.outbox import thread_id
+from tickets.models import Ticket
 from tickets.reply_address import reply_address
 from tickets.services import ticket_open
 
@@ -28,6 +30,25 @@ def corpus(name: str, **placeholders: str) -> bytes:
     for key, value in placeholders.items():
         raw = raw.replace(f"@@{key}@@".encode(), value.encode())
     return raw
+
+
+def case_insert_fails(subject: str, times: int | None = None):
+    """A wrapper for `connection.execute_wrapper` under which the database refuses to insert a case
+    with this subject, as a statement that always times out on one message's content does: the
+    first `times` times, or every time. Returns it and the list of the failures it raised."""
+    failures: list[str] = []
+
+    def wrapper(execute, sql, params, many, context):
+        if (
+            sql.startswith(f'INSERT INTO "{Ticket._meta.db_table}"')
+            and subject in (params or ())
+            and (times is None or len(failures) < times)
+        ):
+            failures.append(sql)
+            raise OperationalError("canceling statement due to statement timeout")
+        return execute(sql, params, many, context)
+
+    return wrapper, failures
 
 
 @pytest.fixture

@@ -9,14 +9,14 @@ from __future__ import annotations
 import ssl
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 
 from mailroom.imap import imap_mailbox, imap_poll
 from mailroom.models import ImapCursor, InboundMessage, Outcome, Transport
 from mailroom.services import ingest
 from mailroom.tasks import imap_poll_task
 from tests.mailroom import dovecot as dovecot_server
-from tests.mailroom.conftest import case_placeholders, corpus
+from tests.mailroom.conftest import case_insert_fails, case_placeholders, corpus
 from tickets.models import Reply, Ticket
 
 dovecot = dovecot_server.dovecot  # the fixture, from its module
@@ -121,6 +121,30 @@ def test_a_transient_database_error_leaves_the_message_and_those_after_it_for_th
     assert [m.outcome for m in messages] == [Outcome.OPENED, Outcome.OPENED] and len(calls) == 3
     assert imap.unseen() == 0 and ImapCursor.objects.get().last_uid == imap.last_uid()
     assert Ticket.objects.count() == 2 and imap_poll(vendor=vendors["alectrona"], url=imap.url) == []
+
+
+@pytest.mark.django_db
+def test_a_message_the_database_always_fails_on_is_quarantined_and_the_mailbox_moves_on(
+    imap, customer, vendors, settings
+):
+    """Past MAIL_TRANSIENT_TRIES failures on the same message it is quarantined and the cursor passes
+    it, so the customer emails behind it are taken in; delivered again, it is a duplicate."""
+    settings.MAIL_TRANSIENT_TRIES = 2
+    alectrona = vendors["alectrona"]
+    imap.append(corpus("new_gmail_plain.eml"), corpus("new_koi8r.eml"))
+    fails, failures = case_insert_fails("Nightly export stops at 80%")
+    with connection.execute_wrapper(fails):
+        for _poll in range(2):
+            assert imap_poll(vendor=alectrona, url=imap.url) == []
+            assert ImapCursor.objects.get().last_uid == imap.last_uid() - 2 and imap.unseen() == 2
+        messages = imap_poll(vendor=alectrona, url=imap.url)
+        assert [m.outcome for m in messages] == [Outcome.QUARANTINED, Outcome.OPENED]
+        assert messages[0].reason.startswith("Could not be taken in after 3 tries")
+        assert ImapCursor.objects.get().last_uid == imap.last_uid() and imap.unseen() == 0
+        assert imap_poll(vendor=alectrona, url=imap.url) == []
+        imap.append(corpus("new_gmail_plain.eml"))  # the same message in the folder again
+        assert [m.outcome for m in imap_poll(vendor=alectrona, url=imap.url)] == [Outcome.DUPLICATE]
+    assert len(failures) == 3 and Ticket.objects.count() == 1 and InboundMessage.objects.count() == 2
 
 
 @pytest.mark.django_db

@@ -1,7 +1,8 @@
 """Exactly once when delivery itself repeats (SPEC §7): a message without a Message-ID delivered
 again by the MTA, with other trace headers, is the same message; and a database that fails for a
 moment (an OperationalError or InterfaceError while deciding) leaves the message where it was, for
-the next poll or the MTA's next try, instead of quarantining it."""
+the next poll or the MTA's next try, instead of quarantining it; unless it fails on that same message
+more than MAIL_TRANSIENT_TRIES times, when it is quarantined and the transport moves on."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from django.db import InterfaceError, OperationalError, connection
 from mailroom.models import InboundMessage, Outcome
 from mailroom.services import TransientError
 from mailroom.services import ingest as ingest_module
+from mailroom.services.tries import transient_tries
 from mailroom.transports import maildir_path, maildir_poll
-from tests.mailroom.conftest import NOW, corpus
+from tests.mailroom.conftest import NOW, case_insert_fails, corpus
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -219,3 +221,115 @@ def test_ingestmail_exits_with_ex_tempfail_so_the_mta_tries_again(customer, monk
     call_command("ingestmail", "--vendor", "alectrona", "-")
     number = Ticket.objects.get().number
     assert capsys.readouterr().out == f"<CAF3kq9xZg1mN0p+Q8wQ5u_Tq3v@mail.gmail.com> opened {number}\n"
+
+
+# ---------------------------------------------------------------- the database always fails on one message
+
+EXPORT = "Nightly export stops at 80%"  # the subject of new_gmail_plain.eml
+GAVE_UP = (
+    "Could not be taken in after {tries} tries, the database failing on it each time (more than "
+    "MAIL_TRANSIENT_TRIES); the last error: OperationalError: canceling statement due to statement "
+    "timeout. Quarantined for staff: open it for an organization or discard it."
+)
+
+
+def test_a_message_failing_fewer_than_mail_transient_tries_times_is_taken_in_once_the_error_stops(
+    customer, vendors, maildirs, settings
+):
+    settings.MAIL_TRANSIENT_TRIES = 3
+    alectrona, name = vendors["alectrona"], "1764000000.M1P1.mx"
+    drop(alectrona, name, corpus("new_gmail_plain.eml"))
+    new = maildir_path(alectrona) / "new"
+    fails, failures = case_insert_fails(EXPORT, times=3)
+    with connection.execute_wrapper(fails):
+        for _poll in range(3):
+            assert maildir_poll(vendor=alectrona) == []
+            assert os.listdir(new) == [name] and InboundMessage.objects.count() == 0
+        [message] = maildir_poll(vendor=alectrona)
+    assert len(failures) == 3 and message.outcome == Outcome.OPENED and Ticket.objects.count() == 1
+    assert os.listdir(new) == [] and message.times_seen == 1
+    assert transient_tries(vendor=alectrona, sha256=message.sha256) == 0  # the success cleared the count
+
+
+def test_a_message_the_database_always_fails_on_is_quarantined_on_the_try_after_mail_transient_tries(
+    customer, deliver, settings
+):
+    settings.MAIL_TRANSIENT_TRIES = 2
+    raw = corpus("new_gmail_plain.eml")
+    fails, failures = case_insert_fails(EXPORT)
+    with connection.execute_wrapper(fails):
+        for _try in range(2):
+            with pytest.raises(TransientError):
+                deliver(raw)
+            assert InboundMessage.objects.count() == 0
+        message = deliver(raw)
+        again = deliver(raw, received_at=NOW + timedelta(minutes=5))
+    assert len(failures) == 3
+    message.refresh_from_db()
+    assert message.outcome == Outcome.QUARANTINED and message.reason == GAVE_UP.format(tries=3)
+    with message.raw.open("rb") as file:
+        assert file.read() == raw
+    assert (again.outcome, again.original) == (Outcome.DUPLICATE, message)
+    assert InboundMessage.objects.get().times_seen == 2 and Ticket.objects.count() == 0 and mail.outbox == []
+    assert transient_tries(vendor=message.vendor, sha256=message.sha256) == 0
+
+
+def test_a_database_that_stays_down_quarantines_nothing(customer, deliver, settings):
+    """Storing the quarantined row fails too: still TransientError, and nothing stored."""
+    settings.MAIL_TRANSIENT_TRIES = 1
+    raw = corpus("new_gmail_plain.eml")
+
+    def down(execute, sql, params, many, context):
+        if sql.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):  # the test's own transaction
+            return execute(sql, params, many, context)
+        raise OperationalError("could not connect to server")
+
+    with connection.execute_wrapper(down):
+        for _try in range(3):
+            with pytest.raises(TransientError):
+                deliver(raw)
+    assert InboundMessage.objects.count() == 0
+    assert deliver(raw).outcome == Outcome.OPENED and Ticket.objects.count() == 1
+
+
+def test_a_maildir_message_the_database_always_fails_on_is_quarantined_and_moved_on(
+    customer, vendors, maildirs, settings
+):
+    settings.MAIL_TRANSIENT_TRIES = 2
+    alectrona = vendors["alectrona"]
+    drop(alectrona, "1764000000.M1P1.mx", corpus("new_gmail_plain.eml"))
+    drop(alectrona, "1764000001.M2P1.mx", corpus("new_koi8r.eml"))
+    new, cur = maildir_path(alectrona) / "new", maildir_path(alectrona) / "cur"
+    fails, failures = case_insert_fails(EXPORT)
+    with connection.execute_wrapper(fails):
+        assert [m.outcome for m in maildir_poll(vendor=alectrona)] == [Outcome.OPENED]
+        assert maildir_poll(vendor=alectrona) == [] and os.listdir(new) == ["1764000000.M1P1.mx"]
+        [message] = maildir_poll(vendor=alectrona)
+        assert message.outcome == Outcome.QUARANTINED and message.reason == GAVE_UP.format(tries=3)
+        assert os.listdir(new) == [] and len(os.listdir(cur)) == 2
+        # The MTA delivers the same file again: a duplicate, never a second row.
+        drop(alectrona, "1764000002.M3P1.mx", corpus("new_gmail_plain.eml"))
+        assert [m.outcome for m in maildir_poll(vendor=alectrona)] == [Outcome.DUPLICATE]
+    assert len(failures) == 3 and Ticket.objects.count() == 1
+    assert InboundMessage.objects.count() == 2 and InboundMessage.objects.get(pk=message.pk).times_seen == 2
+
+
+def test_ingestmail_exits_0_for_a_message_the_database_always_fails_on_once_it_is_quarantined(
+    customer, settings, monkeypatch, capsys
+):
+    settings.MAIL_TRANSIENT_TRIES = 1
+    fails, failures = case_insert_fails(EXPORT)
+
+    def ingestmail():
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(corpus("new_gmail_plain.eml"))))
+        call_command("ingestmail", "--vendor", "alectrona", "-")
+        return capsys.readouterr().out
+
+    with connection.execute_wrapper(fails):
+        with pytest.raises(SystemExit) as exit_:
+            ingestmail()
+        assert exit_.value.code == os.EX_TEMPFAIL
+        capsys.readouterr()
+        assert ingestmail() == "<CAF3kq9xZg1mN0p+Q8wQ5u_Tq3v@mail.gmail.com> quarantined\n"  # exit status 0
+        assert ingestmail() == "<CAF3kq9xZg1mN0p+Q8wQ5u_Tq3v@mail.gmail.com> duplicate\n"
+    assert len(failures) == 2 and InboundMessage.objects.count() == 1 and Ticket.objects.count() == 0

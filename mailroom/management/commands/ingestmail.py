@@ -3,7 +3,9 @@ standard input (an MTA's pipe, e.g. Postfix `mailbox_command` or an alias `|…i
 alectrona -`), into the same ingestion service as the Maildir poll. One line per message:
 `<message-id> <outcome> [<case number>]`. Exit status 0, or 1 when a message could not be read, or
 else 75 (EX_TEMPFAIL) when the database failed for a moment and a message was left untaken (nothing
-stored for it): an MTA then keeps it queued and delivers it again later."""
+stored for it): an MTA then keeps it queued and delivers it again later. Once the database has failed
+on the same message more than MAIL_TRANSIENT_TRIES times, it is stored quarantined and the exit
+status is 0 (counted in the cache: set CACHE_URL, or each run counts alone)."""
 
 from __future__ import annotations
 
