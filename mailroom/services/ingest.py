@@ -277,6 +277,18 @@ def _message_id(mail: ParsedMail, delivered: Delivered) -> str:
     return f"sha256:{hashlib.sha256(basis).hexdigest()}"
 
 
+def _keys(message: InboundMessage, mail: ParsedMail, delivered: Delivered) -> list[str]:
+    """The keys a stored copy of this message may have: its own, and, for one without a Message-ID,
+    the key of its bytes and size as they came, which such messages had before 5e25cf4 (a message
+    stored then and fetched again since is still the same one)."""
+    if mail.message_id:
+        return [message.message_id]
+    return [
+        message.message_id,
+        f"sha256:{hashlib.sha256(delivered.data + str(delivered.size).encode()).hexdigest()}",
+    ]
+
+
 def _store_raw(message: InboundMessage, data: bytes) -> None:
     """Content-addressed: the same bytes stored again (a message re-fetched after a crash, before
     its row committed) are the same file, not a second copy."""
@@ -818,7 +830,9 @@ def _ingest(
         outcome=Outcome.QUARANTINED,
     )
     message.message_id = _message_id(mail, delivered)
-    original = InboundMessage.objects.filter(vendor=vendor, message_id=message.message_id).first()
+    original = InboundMessage.objects.filter(
+        vendor=vendor, message_id__in=_keys(message, mail, delivered)
+    ).first()
     if original is not None:
         return _duplicate(original, message)
     _store_raw(message, delivered.data)

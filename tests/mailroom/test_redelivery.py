@@ -103,6 +103,21 @@ def test_an_oversized_message_without_message_id_delivered_again_is_answered_onc
     assert third.outcome == Outcome.REFUSED and InboundMessage.objects.count() == 2
 
 
+def test_a_message_stored_under_the_key_of_its_bytes_is_still_recognised(customer, deliver):
+    """Before 5e25cf4 a message without a Message-ID was keyed by sha256 of its bytes and size as
+    they came: one stored then and fetched again since (a re-poll after a crash between commit and
+    mark, across an upgrade) is the same message, not a second case."""
+    import hashlib
+
+    raw = no_message_id()
+    first = deliver(raw)
+    old_key = f"sha256:{hashlib.sha256(raw + str(len(raw)).encode()).hexdigest()}"
+    InboundMessage.objects.filter(pk=first.pk).update(message_id=old_key)
+    second = deliver(raw, received_at=NOW + timedelta(minutes=5))
+    assert second.outcome == Outcome.DUPLICATE, second.reason
+    assert Ticket.objects.count() == 1 and InboundMessage.objects.get().times_seen == 2
+
+
 # ---------------------------------------------------------------- the database fails for a moment
 
 
