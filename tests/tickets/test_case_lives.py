@@ -36,7 +36,8 @@ bookkeeping. The rules it implements:
   and clock, the waits recounted on the new clock; a settled target keeps its outcome (and
   takes the new terms only for a later restart); a target the new priority lacks becomes not
   applicable; a first-response target the new priority adds runs from the opening — and if
-  the desk had already answered, that answer is its answer.
+  the desk had already answered, that answer is its answer. One that a priority without it had
+  stopped runs again from where it had started (the opening, or the reopening that restarted it).
 
 Infotecs is included with a contract of the customer's organization that agrees its own
 targets (critical 4 h, normal 24 h first response, both on 24×7). The update target is
@@ -209,6 +210,7 @@ class OTarget:
     duration: timedelta | None  # None: the case's priority has no such target now
     clock: OracleClock
     start: datetime | None = None  # None and no outcome: not applicable (no deadline)
+    origin: datetime | None = None  # where its latest run began, kept while a priority without it stops it
     outcome: str | None = None  # None: unsettled; met, breached, withdrawn
     due: datetime | None = None  # fixed once settled
     answered: datetime | None = None
@@ -230,7 +232,8 @@ class OCase:
 
     def __post_init__(self):
         for kind, (duration, clock) in TERMS[self.vendor][self.priority].items():
-            self.targets[kind] = OTarget(kind, duration, clock, start=self.opened if kind == FR else None)
+            start = self.opened if kind == FR else None
+            self.targets[kind] = OTarget(kind, duration, clock, start=start, origin=start)
 
     @property
     def is_open(self) -> bool:
@@ -289,6 +292,7 @@ class OCase:
 
     def _restart(self, target: OTarget, at: datetime) -> None:
         target.start, target.outcome, target.due, target.answered = at, None, None, None
+        target.origin = at
         if target.duration is None:  # the case's priority has no such target now: no deadline
             target.start = None
 
@@ -365,7 +369,9 @@ class OCase:
                 continue
             target.duration, target.clock = terms
             if target.start is None and target.outcome is None and kind == FR:
-                target.start = self.opened  # a first-response target the new priority adds
+                # A first-response target the new priority adds: from the opening, or from where its
+                # run began (a reopening) if a priority without one had stopped it.
+                target.start = target.origin or self.opened
                 if self.first_answer is not None:  # the desk already answered
                     self._answer(target, self.first_answer)
 

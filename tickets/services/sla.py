@@ -442,9 +442,10 @@ def _replan(target: SlaTarget, waits: list[Wait], at: datetime, reason: Said) ->
 
 
 def sla_recompute(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime, reason: Said) -> None:
-    """A priority change: every target not yet settled is recomputed from its original start
-    (the opening time for first response) with the new duration and clock, the case's waits
-    recounted on that clock. A settled target (met, breached, withdrawn) keeps its outcome."""
+    """A priority change: every target not yet settled is recomputed from its original start (for
+    a first response the opening, or the reopening that restarted it) with the new duration and
+    clock, the case's waits recounted on that clock. A settled target (met, breached, withdrawn)
+    keeps its outcome."""
     targets = {t.kind: t for t in _targets(ticket)}
     for target in targets.values():
         if target.state == TargetState.RUNNING and overdue(target.due_at, at):
@@ -462,7 +463,11 @@ def sla_recompute(*, ticket: Ticket, planned: list[PlannedTarget], at: datetime,
         target.duration, target.calendar = plan.duration, plan.calendar
         _set_source(target, plan)
         if target.state == TargetState.NOT_APPLICABLE:
-            target.started_at = ticket.opened_at if plan.kind != TargetKind.UPDATE else None
+            # A first response runs from its start: the opening, or the reopening that restarted a
+            # withdrawn one, kept while a priority without the target stopped it (SPEC §2). An update
+            # target waits for the next staff update.
+            first = target.started_at or ticket.opened_at
+            target.started_at = first if plan.kind != TargetKind.UPDATE else None
         if target.started_at is None:
             target.save()
             continue
