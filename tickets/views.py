@@ -486,9 +486,9 @@ def _subordinates(ticket: Ticket) -> list[Ticket]:
 
 def _remaining_words(seen) -> str:
     if seen.state == TargetState.PAUSED:
-        return "paused while we wait on you"
+        return gettext("paused while we wait on you")
     if seen.state == TargetState.WITHDRAWN:
-        return "withdrawn: the case was closed before the desk answered"
+        return gettext("withdrawn: the case was closed before the desk answered")
     if seen.left is None:
         return ""
     if seen.left < timedelta(0):

@@ -20,7 +20,7 @@ from portal.models import ApiToken
 from portal.services import api_token_create
 from tickets.explain import explain_target, target_explanation
 from tickets.models import TargetKind
-from tickets.services import ticket_open
+from tickets.services import ticket_close, ticket_open, ticket_wait_on_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -180,3 +180,29 @@ def test_a_text_too_long_is_refused_in_russian_with_a_russian_number(customer):
     assert russian.json()["body"] == [
         "Не больше 20\xa0000 символов; длинные журналы и документы приложите файлами."
     ]
+
+
+def test_a_russian_case_page_says_paused_and_withdrawn_in_russian(client, customer, agent, vendors):
+    """The case page's line under a paused or withdrawn deadline was an English literal on a Russian
+    page ("paused while we wait on you", "withdrawn: the case was closed before the desk answered")."""
+    waiting, withdrawn = (
+        ticket_open(
+            organization=customer.membership.organization,
+            requester=customer,
+            vendor=vendors["secpod"],
+            priority="normal",
+            subject="Экспорт не работает",
+            body="Ночной экспорт останавливается.",
+        )
+        for _ in range(2)
+    )
+    ticket_wait_on_customer(ticket=waiting, by=agent)
+    ticket_close(ticket=withdrawn, by=customer)
+    client.force_login(customer)
+    for ticket, words in ((waiting, "приостановлено, пока мы ждём вашего ответа"), (withdrawn, "отменён:")):
+        html = client.get(
+            reverse("tickets:detail", args=[ticket.number]), HTTP_ACCEPT_LANGUAGE="ru"
+        ).content.decode()
+        card = html[html.index('id="deadlines"') : html.index("</aside>")]
+        assert words in card
+        assert not re.search(r"paused while|withdrawn:", card), card
