@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -119,11 +119,15 @@ def due_words(*, status: str, due_at: datetime | None, now: datetime, sla_state:
     """What the next deadline means to the customer, in words. A target the SLA sweep has
     written down as breached no longer runs, so `due_at` is empty: say so rather than nothing."""
     if status == Status.WAITING_ON_CUSTOMER:
-        return "waiting on you"
-    if status in (Status.RESOLVED, Status.CLOSED):
-        return "resolved" if status == Status.RESOLVED else "closed"
+        return pgettext("case list, deadline column", "waiting on you")
+    if status == Status.RESOLVED:
+        return pgettext("case list, deadline column", "resolved")
+    if status == Status.CLOSED:
+        return pgettext("case list, deadline column", "closed")
     if due_at is None:
-        return "a deadline was missed" if sla_state == TargetState.BREACHED else "no deadline running"
+        if sla_state == TargetState.BREACHED:
+            return pgettext("case list, deadline column", "a deadline was missed")
+        return pgettext("case list, deadline column", "no deadline running")
     if overdue(due_at, now):
         return gettext("overdue by %(duration)s") % {
             "duration": duration_words(now - due_at, after_preposition=True)

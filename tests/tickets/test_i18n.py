@@ -206,3 +206,26 @@ def test_a_russian_case_page_says_paused_and_withdrawn_in_russian(client, custom
         card = html[html.index('id="deadlines"') : html.index("</aside>")]
         assert words in card
         assert not re.search(r"paused while|withdrawn:", card), card
+
+
+def test_a_russian_case_list_says_each_cases_deadline_in_russian(client, customer, agent, vendors):
+    """My cases' deadline column: a waiting, a closed and a running case. "waiting on you",
+    "closed", "no deadline running" were English literals on a Russian page."""
+    waiting, closed, running = (
+        ticket_open(
+            organization=customer.membership.organization,
+            requester=customer,
+            vendor=vendors["secpod"],
+            priority="normal",
+            subject=f"Экспорт {index}",
+            body="Ночной экспорт останавливается.",
+        )
+        for index in range(3)
+    )
+    ticket_wait_on_customer(ticket=waiting, by=agent)
+    ticket_close(ticket=closed, by=customer)
+    client.force_login(customer)
+    html = client.get(reverse("tickets:list"), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    column = " ".join(re.findall(r'<td class="due">(.*?)</td>', html, re.S))
+    assert "ждём вашего ответа" in column and "закрыто" in column and "через 11 часов" in column, column
+    assert not re.search(r"waiting on you|closed|resolved|no deadline|deadline was missed|due in", column)
