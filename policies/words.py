@@ -98,6 +98,14 @@ def duration_words(value: timedelta, *, after_preposition: bool = False) -> str:
     return " ".join(_duration_parts(value, after_preposition=after_preposition))
 
 
+def overdue_words(late: timedelta) -> str:
+    """How late a deadline is, in full: 'overdue by 2 h 5 min'; under a minute 'overdue by less than a
+    minute', never '0 min' for one that has passed (seconds are dropped)."""
+    if late < timedelta(minutes=1):
+        return _("overdue by less than a minute")
+    return _("overdue by %(duration)s") % {"duration": duration_words(late, after_preposition=True)}
+
+
 def due_words(left: timedelta) -> str:
     """A deadline relative to now, for a list read at a glance: 'in 25 min', 'in 1 d 4 h',
     'overdue 2 h'. The two largest parts only; at the deadline itself (still on time) 'due now'."""

@@ -27,7 +27,7 @@ from lifecycle.models import Product
 from lifecycle.services import offered_flags
 from policies.models import DurationUnit, TargetKind, Vendor
 from policies.selectors import vendor_list, version_in_force, version_terms
-from policies.words import duration_words, promise_words, texts_notice
+from policies.words import duration_words, overdue_words, promise_words, texts_notice
 from portal.idempotency import KeyReused, Submission, form_submit_once
 from portal.markdown import MAX_LENGTH, TOO_LONG, render_markdown
 from portal.selectors import user_membership, user_timezone
@@ -129,9 +129,7 @@ def due_words(*, status: str, due_at: datetime | None, now: datetime, sla_state:
             return pgettext("case list, deadline column", "a deadline was missed")
         return pgettext("case list, deadline column", "no deadline running")
     if overdue(due_at, now):
-        return gettext("overdue by %(duration)s") % {
-            "duration": duration_words(now - due_at, after_preposition=True)
-        }
+        return overdue_words(now - due_at)
     return gettext("due in %(duration)s") % {"duration": duration_words(due_at - now, after_preposition=True)}
 
 
@@ -496,9 +494,7 @@ def _remaining_words(seen) -> str:
     if seen.left is None:
         return ""
     if seen.left < timedelta(0):
-        return gettext("overdue by %(duration)s") % {
-            "duration": duration_words(-seen.left, after_preposition=True)
-        }
+        return overdue_words(-seen.left)
     return gettext("due in %(duration)s") % {"duration": duration_words(seen.left, after_preposition=True)}
 
 

@@ -12,6 +12,7 @@ from policies.words import (
     decimal_hours,
     due_words,
     duration_words,
+    overdue_words,
     promise_words,
     support_hours_words,
     window_words,
@@ -98,3 +99,16 @@ def test_one_window_and_a_calendars_hours():
 )
 def test_due_words(left, words):
     assert due_words(left) == words
+
+
+@pytest.mark.parametrize(
+    ("late", "words"),
+    [
+        (timedelta(seconds=1), "overdue by less than a minute"),
+        (timedelta(seconds=59), "overdue by less than a minute"),
+        (timedelta(minutes=1), "overdue by 1 min"),
+        (timedelta(hours=2, minutes=5), "overdue by 2 h 5 min"),
+    ],
+)
+def test_overdue_words_never_say_0_min(late, words):
+    assert overdue_words(late) == words

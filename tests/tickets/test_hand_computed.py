@@ -363,6 +363,8 @@ def test_the_breach_boundary_on_every_view(client, rf, customer, agent, vendors)
         card = deadlines_card(client, customer, ticket, now)
         assert "Fri 4 Dec 2026 12:30 CST" in card and f"state-{state}" in card
     assert "due in 0 min" in deadlines_card(client, customer, ticket, due)
+    late = deadlines_card(client, customer, ticket, due + SECOND)
+    assert "overdue by less than a minute" in late and "overdue by 0 min" not in late
     reply_add(ticket=twin, author=agent, body="Here", at=due)
     assert target(twin).state == TargetState.MET
     assert sla_sweep(now=due).breached == 0

@@ -67,6 +67,7 @@ def test_suggest_priority_follows_alberts_impact_criteria(users, workaround, hal
     [
         (Status.OPEN, NOW + timedelta(hours=3, minutes=20), "due in 3 h 20 min"),
         (Status.NEW, NOW - timedelta(hours=2), "overdue by 2 h"),
+        (Status.NEW, NOW - timedelta(seconds=1), "overdue by less than a minute"),
         (Status.OPEN, NOW + timedelta(days=2, hours=4), "due in 2 d 4 h"),
         (Status.WAITING_ON_CUSTOMER, NOW + timedelta(hours=1), "waiting on you"),
         (Status.OPEN, None, "no deadline running"),

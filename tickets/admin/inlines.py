@@ -14,7 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from policies.words import duration_words
+from policies.words import duration_words, overdue_words
 from portal.selectors import person_name
 
 from ..explain import target_explanation
@@ -128,9 +128,7 @@ class SlaTargetInline(admin.TabularInline):
         if seen.left is None:
             return "—"
         if seen.left < timedelta(0):
-            return gettext("overdue by %(duration)s") % {
-                "duration": duration_words(-seen.left, after_preposition=True)
-            }
+            return overdue_words(-seen.left)
         return duration_words(seen.left)
 
     @admin.display(description=_("Explanation"))
