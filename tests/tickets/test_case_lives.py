@@ -27,7 +27,8 @@ bookkeeping. The rules it implements:
 - First response: met by the first staff public reply (or resolving, whose message is the
   answer) at or before due; a later answer is recorded as `answered_at`, `answered_late`.
   A customer's close before any answer withdraws it if still in time; a reopening restarts a
-  withdrawn first response from the reopening with its full duration.
+  withdrawn first response from the reopening with its full duration, and one that had no target
+  at the close (a priority without it) from the reopening too, for a later priority that has it.
 - Update (Alectrona): starts at the desk's first public reply, restarts at each later staff
   public reply of a case in progress and at the reopening of an answered case; resolving or
   the customer's close settles it at that moment (met if by its deadline, else breached, the
@@ -351,6 +352,10 @@ class OCase:
                 self._restart(target, at)
             elif target.kind == UPDATE and self.first_answer is not None:
                 self._restart(target, at)
+            elif (
+                target.kind == FR and not target.live and target.outcome is None and self.first_answer is None
+            ):
+                target.origin = at  # no target when the customer closed it unanswered: none yet
 
     def change_priority(self, at: datetime, priority: str) -> None:
         self.priority = priority

@@ -251,6 +251,28 @@ def test_albert_withdrawn_first_response_raised_back_to_medium_runs_from_the_reo
     assert (row["state"], row["due_at"]) == (TargetState.RUNNING, "2027-01-06T08:00:00+00:00")
 
 
+def test_albert_first_response_without_a_target_when_closed_runs_from_the_reopening_once_raised(
+    customer, agent, vendors
+):
+    """The case above, but the first response had no target when the customer closed the case
+    unanswered (lowered to Low at 10:30): nothing was withdrawn, yet the customer
+    withdrew the question all the same, and the three weeks it was closed are no time the desk owed
+    an answer. Reopened Mon 21 Dec 09:00 and raised to Medium at 10:00: 240 h from the reopening, Wed
+    6 Jan 2027 00:00 PST = 08:00 UTC (the arithmetic above), not Tue 15 Dec from the opening."""
+    ticket = _open(customer, vendors, "albert", "medium", at(LA, 2026, 12, 1, 10))
+    ticket_change_priority(ticket=ticket, priority="low", by=agent, at=at(LA, 2026, 12, 1, 10, 30))
+    ticket_close(ticket=ticket, by=customer, at=at(LA, 2026, 12, 1, 11))
+    ticket_reopen(ticket=ticket, by=customer, at=at(LA, 2026, 12, 21, 9))
+    assert target(ticket).state == TargetState.NOT_APPLICABLE
+    ticket_change_priority(ticket=ticket, priority="medium", by=agent, at=at(LA, 2026, 12, 21, 10))
+    fr = target(ticket)
+    assert (fr.state, fr.started_at, fr.due_at) == (
+        TargetState.RUNNING,
+        at(LA, 2026, 12, 21, 9),
+        utc(2027, 1, 6, 8),
+    )
+
+
 # ---------------------------------------------------------------------------- SecPod
 
 

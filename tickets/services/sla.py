@@ -389,11 +389,19 @@ def sla_withdraw(*, ticket: Ticket, at: datetime, cause: Said = CUSTOMER_CLOSED)
 def sla_reopen(*, ticket: Ticket, at: datetime, terms: Terms) -> None:
     """A reopened case is in progress again: a withdrawn first response starts again from the
     reopening with its full duration, and the update clock restarts from the reopening, each on
-    the case's current terms (`_restart`)."""
+    the case's current terms (`_restart`). So does an unanswered first response that had no target
+    when the customer closed the case (a priority without one had stopped it): the customer withdrew
+    the question all the same, and a later priority with the target runs it from the reopening."""
     targets = _targets(ticket)
     for target in targets:
-        restarts = target.state == TargetState.WITHDRAWN or (
-            target.kind == TargetKind.UPDATE and ticket.first_responded_at and target.duration
+        restarts = (
+            target.state == TargetState.WITHDRAWN
+            or (target.kind == TargetKind.UPDATE and ticket.first_responded_at and target.duration)
+            or (
+                target.kind == TargetKind.FIRST_RESPONSE
+                and target.state == TargetState.NOT_APPLICABLE
+                and ticket.first_responded_at is None
+            )
         )
         if restarts:
             _restart(target, at, Said(Cause.REOPENED), terms)
