@@ -19,9 +19,8 @@ from policies.selectors import vendor_list
 from portal.markdown import MAX_LENGTH, TOO_LONG
 
 from .models import Kind, Status
-from .services import attachment_validate
+from .services import MAX_FILES, attachment_validate
 
-MAX_FILES = 5
 TOO_MANY_FILES = lazy(  # read in the language of the request that gets it
     lambda: (
         ngettext(

@@ -54,7 +54,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.functional import lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from policies.models import Vendor
@@ -65,7 +65,7 @@ from portal.outbox import mail_domain, thread_id, thread_reference
 from portal.selectors import email_language, user_membership
 from tickets.models import Ticket, TicketChannel
 from tickets.reply_address import reply_token_in, reply_token_ticket
-from tickets.services import attachment_add, attachment_validate, reply_add, ticket_open
+from tickets.services import MAX_FILES, attachment_add, attachment_validate, reply_add, ticket_open
 
 from .. import notices
 from ..models import InboundMessage, Outcome, Transport
@@ -414,10 +414,31 @@ def _refusal(error: ValidationError, *, body: str, what: str, advice: str) -> tu
     return reasons, _text(TEXT_TOO_LONG_ADVICE[what], {"size": settings.ATTACHMENT_MAX_BYTES})
 
 
+def _too_many_files(names: list[str]) -> str:
+    shown = ", ".join(names[:10]) + (", …" if len(names) > 10 else "")
+    return _format(
+        ngettext(
+            "%(count)s more file was not added (%(names)s): an email adds at most %(limit)s files, as the "
+            "portal's form does.",
+            "%(count)s more files were not added (%(names)s): an email adds at most %(limit)s files, as the "
+            "portal's form does.",
+            len(names),
+        ),
+        {"count": len(names), "names": shown, "limit": MAX_FILES},
+    )
+
+
+_too_many_files_text = lazy(_too_many_files, str)  # written in the language active when read
+
+
 def _uploads(mail: ParsedMail) -> tuple[list[SimpleUploadedFile], list[str]]:
-    """The attachments the portal accepts, and why each of the others is refused."""
+    """The attachments the portal accepts, at most MAX_FILES as its forms take at a time, and why
+    each of the others is refused (those past MAX_FILES in one line, however many)."""
     accepted, refused = [], []
-    for part in mail.attachments:
+    for index, part in enumerate(mail.attachments):
+        if len(accepted) == MAX_FILES:
+            refused.append(_too_many_files_text([part.filename for part in mail.attachments[index:]]))
+            break
         upload = SimpleUploadedFile(part.filename, part.content, content_type=part.content_type)
         try:
             attachment_validate(upload)

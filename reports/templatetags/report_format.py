@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from policies.words import decimal_hours, duration_words
 
@@ -24,4 +26,5 @@ def rate(value: float | None) -> str:
 
 @register.filter
 def hours(value: timedelta) -> str:
-    return f"{decimal_hours(value)} h"
+    """Hours with their decimals, as the reader's language writes them: "84.94 h", "84,94 ч"."""
+    return gettext("%(hours)s h") % {"hours": number_format(decimal_hours(value))}

@@ -99,7 +99,7 @@ def onsite_request_view(request, number: str):
             confirm_billable=request.POST.get("confirm_billable") == "on",
             address=request.POST.get("address", "")[:300],
         ),
-        "The on-site visit is requested: the desk schedules it with you.",
+        _("The on-site visit is requested: the desk schedules it with you."),
     )
     return redirect("tickets:detail", number=ticket.number)
 
@@ -116,7 +116,7 @@ def _quote(request, number: str, order_id: int) -> Order:
 @counts_as_write(CASE_PAGE)
 def quote_accept_view(request, number: str, order_id: int):
     quote = _quote(request, number, order_id)
-    _done(request, lambda: billing.order_accept(order=quote, by=request.user), "You accepted the quote.")
+    _done(request, lambda: billing.order_accept(order=quote, by=request.user), _("You accepted the quote."))
     return redirect("tickets:detail", number=number)
 
 
@@ -125,7 +125,7 @@ def quote_accept_view(request, number: str, order_id: int):
 @counts_as_write(CASE_PAGE)
 def quote_decline_view(request, number: str, order_id: int):
     quote = _quote(request, number, order_id)
-    _done(request, lambda: billing.order_decline(order=quote, by=request.user), "You declined the quote.")
+    _done(request, lambda: billing.order_decline(order=quote, by=request.user), _("You declined the quote."))
     return redirect("tickets:detail", number=number)
 
 
@@ -218,7 +218,7 @@ def _order(request, order_id: int) -> Order:
 @counts_as_write(ORDERS_PAGE)
 def order_accept_view(request, order_id: int):
     order = _order(request, order_id)
-    _done(request, lambda: billing.order_accept(order=order, by=request.user), "You accepted the quote.")
+    _done(request, lambda: billing.order_accept(order=order, by=request.user), _("You accepted the quote."))
     return redirect("services:orders")
 
 
@@ -227,5 +227,5 @@ def order_accept_view(request, order_id: int):
 @counts_as_write(ORDERS_PAGE)
 def order_decline_view(request, order_id: int):
     order = _order(request, order_id)
-    _done(request, lambda: billing.order_decline(order=order, by=request.user), "You declined the order.")
+    _done(request, lambda: billing.order_decline(order=order, by=request.user), _("You declined the order."))
     return redirect("services:orders")

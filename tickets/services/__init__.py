@@ -1,6 +1,6 @@
 """Operations on tickets. Views, admin, API and tasks call these; they never repeat the rules."""
 
-from .attachments import attachment_add, attachment_validate
+from .attachments import MAX_FILES, attachment_add, attachment_validate
 from .canned import canned_replies_for, canned_reply_check, canned_reply_render
 from .organize import follower_add, follower_remove, ticket_merge
 from .replies import reply_add
@@ -20,6 +20,7 @@ from .tickets import (
 )
 
 __all__ = [
+    "MAX_FILES",
     "attachment_add",
     "attachment_validate",
     "canned_replies_for",

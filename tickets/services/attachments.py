@@ -17,10 +17,13 @@ TOO_LARGE = _("{name} is {size:,} bytes; attachments may be at most {limit:,} by
 TYPE_NOT_ALLOWED = _(
     "{name}: only PDF, PNG, JPEG, GIF, ZIP (including Office files) and plain-text files are accepted."
 )
+EMPTY = _("{name} is empty.")
 CLOSED_CASE = _("This case is closed; reopen it to add files.")
 TYPE_MISMATCH = _(
     "{name} does not contain what its name says ({expected}); rename it or attach the right file."
 )
+
+MAX_FILES = 5  # files one post adds at a time: the portal's and the admin's forms, and an email
 
 # Content signatures of the allowed types, and the file name endings each may carry.
 SIGNATURES = [
@@ -62,6 +65,8 @@ def attachment_validate(upload: UploadedFile) -> str:
     limit = settings.ATTACHMENT_MAX_BYTES
     if upload.size > limit:
         raise ValidationError({"file": TOO_LARGE.format(name=upload.name, size=upload.size, limit=limit)})
+    if not upload.size:  # as Django's FileField refuses one in the portal's forms and the API
+        raise ValidationError({"file": EMPTY.format(name=upload.name)})
     upload.seek(0)
     head = upload.read(2048)
     upload.seek(0)
