@@ -413,10 +413,16 @@ class _WirePolicy(email.policy.Compat32):
 _WIRE = _WirePolicy(linesep="\r\n")
 
 
+# Every email of the desk is machine-made (RFC 3834: responders must not answer it), and asks
+# Exchange and Outlook, which honour their own header before RFC 3834's, for no out-of-office or
+# other automatic reply: the first defence against a loop; the mailroom ignores any that come.
+MACHINE_MADE = (("Auto-Submitted", "auto-generated"), ("X-Auto-Response-Suppress", "OOF, AutoReply"))
+
+
 def message_bytes(notice: Notice) -> bytes:
     """The notice's message as sent: multipart/alternative, text then HTML, with our Message-ID,
-    the threading headers, From/Reply-To and Auto-Submitted (RFC 3834: every email of the desk is
-    machine-made, responders must not answer it).
+    the threading headers, From/Reply-To and MACHINE_MADE's Auto-Submitted and
+    X-Auto-Response-Suppress (no responder is to answer it).
 
     Written out directly, byte for byte what email.mime's classes flattened under compat32 with
     CRLF give (headers folded by the same policy), without building a Message and its parts and
@@ -440,7 +446,7 @@ def message_bytes(notice: Notice) -> bytes:
     if reply_to:
         fields.append(("Reply-To", _address(reply_to)))
     fields += [(name, _header(value)) for name, value in headers.items()]
-    fields.append(("Auto-Submitted", "auto-generated"))
+    fields += MACHINE_MADE
     head = "".join(_WIRE.fold(name, value) for name, value in fields).encode("ascii")
     delimiter = f"\r\n--{boundary}".encode("ascii")
     # As email.generator lays out a multipart: a blank line, then each part after its delimiter.
@@ -840,8 +846,7 @@ def _message(notice: Notice) -> mail.EmailMultiAlternatives:
         from_email=from_email,
         to=[notice.to_email],
         reply_to=[reply_to] if reply_to else None,
-        # Every email of the desk is machine-made (RFC 3834): responders must not answer it.
-        headers={"Message-ID": notice.message_id, "Auto-Submitted": "auto-generated", **headers},
+        headers={"Message-ID": notice.message_id, **dict(MACHINE_MADE), **headers},
     )
     message.attach_alternative(notice.body_html, "text/html")
     return message

@@ -77,6 +77,7 @@ def test_opening_a_case_renders_no_email_in_the_request(customer, vendors):
     [message] = mail.outbox
     assert message.subject == f"[{ticket.number}] We received your case: Export fails"
     assert message.message()["Auto-Submitted"] == "auto-generated"
+    assert message.message()["X-Auto-Response-Suppress"] == "OOF, AutoReply"
 
 
 def test_a_retry_sends_the_bytes_built_the_first_time_and_renders_nothing(customer):
@@ -248,6 +249,7 @@ def test_the_written_message_is_what_email_mime_flattens(text, html):
     reference["Reply-To"] = notice.headers["Reply-To"]
     reference["In-Reply-To"] = reference["References"] = outbox.thread_id("ALC-000001")
     reference["Auto-Submitted"] = "auto-generated"
+    reference["X-Auto-Response-Suppress"] = "OOF, AutoReply"
     for body, subtype in ((notice.body_text, "plain"), (notice.body_html, "html")):
         plain = body.isascii() and all(len(line) < 990 for line in body.splitlines())
         reference.attach(MIMEText(body, subtype, "us-ascii" if plain else "utf-8"))

@@ -34,6 +34,8 @@ def test_a_notice_without_a_sender_of_its_own_is_auto_generated_from_the_default
         )
     mime = mail.outbox[0].message()
     assert mime["Auto-Submitted"] == "auto-generated"
+    # Exchange and Outlook send no out-of-office or automatic reply to a message that asks them not to.
+    assert mime["X-Auto-Response-Suppress"] == "OOF, AutoReply"
     assert mime["From"] == settings.DEFAULT_FROM_EMAIL
     assert mime["Reply-To"] is None
 
