@@ -20,8 +20,9 @@ def duration(value: timedelta | None) -> str:
 
 @register.filter
 def rate(value: float | None) -> str:
-    """A share (0–1) as a percentage; no settled target means no rate, not 0 %."""
-    return "—" if value is None else f"{value * 100:.1f}%"
+    """A share (0–1) as a percentage with one decimal, as the reader's language writes it ("95.5%",
+    "95,5%"); no settled target means no rate, not 0 %."""
+    return "—" if value is None else f"{number_format(round(value * 100, 1), decimal_pos=1)}%"
 
 
 @register.filter

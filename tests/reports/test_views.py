@@ -277,3 +277,14 @@ def test_availability_csv_writes_a_formula_like_service_name_as_text(client, age
     assert {row[0] for row in rows[1:]} == {"'" + name}
     # November so far (1st 00:00 to 24th 12:00, with the fall-back hour): 565 h, still a number.
     assert rows[-1][3:5] == ["2026-11", "2034000"]
+
+
+def test_a_rate_is_written_as_the_readers_language_writes_numbers():
+    """The compliance table's met rate read "33.3%" on a Russian page."""
+    from django.utils import translation
+
+    from reports.templatetags.report_format import rate
+
+    assert rate(1 / 3) == "33.3%" and rate(None) == "—"
+    with translation.override("ru"):
+        assert rate(1 / 3) == "33,3%" and rate(1.0) == "100,0%"
