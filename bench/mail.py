@@ -249,6 +249,7 @@ def main() -> int:
     folder_root = MAILDIR_ROOT / run
     os.environ["MAILDIR_ROOT"] = str(folder_root)
     os.environ.setdefault("MAIL_ANSWERS_PER_HOUR", "1000000")  # a bench sender writes a lot
+    os.environ.setdefault("MAIL_REPLIES_PER_HOUR", "1000000")  # ~18 replies to each of its cases in the hour
     from bench._seed import setup_django
 
     setup_django("mail")

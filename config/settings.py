@@ -299,6 +299,10 @@ MAINTENANCE_NOTICE_HOURS = env.int("MAINTENANCE_NOTICE_HOURS", default=72)
 # ignores Auto-Submitted can loop with it. Each vendor's Maildir is MAILDIR_ROOT/<vendor slug>/.
 MAIL_MAX_BYTES = env.int("MAIL_MAX_BYTES", default=25 * 1024 * 1024)
 MAIL_ANSWERS_PER_HOUR = env.int("MAIL_ANSWERS_PER_HOUR", default=10)
+# The loop guard behind the automatic-mail signals: past MAIL_REPLIES_PER_HOUR replies added by email
+# from one address to one case in the last hour, the next is quarantined for staff and not answered,
+# so a responder that sends no signal and the desk's notices about the case cannot ping-pong on it.
+MAIL_REPLIES_PER_HOUR = env.int("MAIL_REPLIES_PER_HOUR", default=10)
 # A message the database fails on for a moment (OperationalError, InterfaceError) is left for the next
 # poll; after MAIL_TRANSIENT_TRIES such failures of the same message (vendor and bytes), the next one
 # quarantines it, so that one the database always fails on does not hold up its mailbox forever. The

@@ -138,6 +138,12 @@ class InboundMessage(models.Model):
                 name="inbound_answered",
                 condition=Q(answered_at__isnull=False),
             ),
+            # The reply loop guard (MAIL_REPLIES_PER_HOUR): a case's replies added in the last hour.
+            models.Index(
+                fields=["ticket", "received_at"],
+                name="inbound_replied",
+                condition=Q(outcome="replied"),
+            ),
         ]
 
     def __str__(self) -> str:

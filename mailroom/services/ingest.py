@@ -19,6 +19,9 @@ pipe) and any later transport hand it the raw bytes. In order:
    case through tickets.services.ticket_open, entitlement check and notices included.
 6. What the portal refuses (entitlement, charges, a closed case, attachments) is answered in the
    portal's words, at most MAIL_ANSWERS_PER_HOUR times an hour per address.
+7. The loop guard, behind the signals of 3: past MAIL_REPLIES_PER_HOUR replies added from one address
+   to one case in the last hour, the next reply is quarantined for staff, unanswered; a responder that
+   sends no signal and the desk's notices stop there instead of ping-ponging on the case.
 
 Nothing raises for bad input: an error while deciding rolls back that decision's writes and
 quarantines the message with the error as its reason. A transient database error (OperationalError,
@@ -141,6 +144,11 @@ def _format(message, params: dict) -> str:
 
 _text = lazy(_format, str)  # _text(message, params): formatted in the language active when read
 UNANSWERED = _("Not answered: {count} answers to {address} in the last hour (MAIL_ANSWERS_PER_HOUR).")
+REPLIES_HELD = _(
+    "Not added: {count} replies from {address} to {case} in the last hour (MAIL_REPLIES_PER_HOUR): a loop "
+    "of automatic replies, or a person writing very often. Staff can read it here and answer on the "
+    "case, or discard it."
+)
 GAVE_UP = _(
     "Could not be taken in after %(tries)s tries, the database failing on it each time (more than "
     "MAIL_TRANSIENT_TRIES); the last error: %(error)s. Quarantined for staff: open it for an "
@@ -482,6 +490,19 @@ def _may_answer(message: InboundMessage, decision: Decision) -> bool:
     return False
 
 
+def _replies_added(message: InboundMessage, ticket: Ticket) -> int:
+    """Replies from this message's address added to the case in the hour before it (the index
+    inbound_replied: the case's replied rows, at most MAIL_REPLIES_PER_HOUR a sender an hour)."""
+    since = message.received_at - timedelta(hours=1)
+    return InboundMessage.objects.filter(
+        ticket=ticket,
+        outcome=Outcome.REPLIED,
+        received_at__gt=since,
+        vendor=message.vendor,
+        from_address__iexact=message.from_address,
+    ).count()
+
+
 def _answered(message: InboundMessage, notice) -> None:
     if notice is not None:
         message.answered_at = message.answered_at or timezone.now()
@@ -647,6 +668,11 @@ def _reply(
         _refuse(
             message, decision, user=sender, reasons=[reason], advice=REPLY_ADVICE, url=case_url, ticket=ticket
         )
+        return
+    if (count := _replies_added(message, ticket)) >= settings.MAIL_REPLIES_PER_HOUR:
+        # Never answered: an answer would be one more email for the responder to answer.
+        reason = REPLIES_HELD.format(count=count, address=message.from_address, case=ticket.number)
+        decision.set(Outcome.QUARANTINED, reason, sender=sender)
         return
     with _as_sender(sender):
         accepted, refused = _uploads(mail)
