@@ -17,15 +17,16 @@ again after a priority without a target.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
-from django.urls import reverse
-from rest_framework.test import APIClient
 
-from policies.models import TargetKind
+# The audit's helpers: moments in a zone, a case opened at one, its target; the API's and the case
+# page's view of it at a moment.
+from tests.policies.test_hand_computed_audit import FR, KOLKATA, LA, NY, UPDATE, _open, at, target, utc
+from tests.tickets.test_case_truth import api_sla as api
+from tests.tickets.test_case_truth import page
 from tickets.admin import live_sla_state
 from tickets.admin.listing import SlaStateFilter
 from tickets.models import TargetState, Ticket
@@ -33,7 +34,6 @@ from tickets.services import (
     reply_add,
     ticket_change_priority,
     ticket_close,
-    ticket_open,
     ticket_reopen,
     ticket_wait_on_customer,
 )
@@ -41,50 +41,11 @@ from tickets.services.sweep import sla_sweep
 
 pytestmark = pytest.mark.django_db
 
-NY = ZoneInfo("America/New_York")
-LA = ZoneInfo("America/Los_Angeles")
-KOLKATA = ZoneInfo("Asia/Kolkata")
-FR, UPDATE = TargetKind.FIRST_RESPONSE, TargetKind.UPDATE
 SECOND = timedelta(seconds=1)
 
 
-def at(zone, *args) -> datetime:
-    return datetime(*args, tzinfo=zone)
-
-
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
-
-def _open(customer, vendors, vendor, priority, opened) -> Ticket:
-    return ticket_open(
-        organization=customer.membership.organization,
-        requester=customer,
-        vendor=vendors[vendor],
-        priority=priority,
-        subject="Export fails",
-        body="It fails",
-        at=opened,
-    )
-
-
-def target(ticket: Ticket, kind: str = FR):
-    return ticket.sla_targets.get(kind=kind)
-
-
-def api(user, ticket: Ticket, now: datetime) -> dict:
-    """The case's SLA rows as GET /api/tickets/<number>/ shows them at `now`, by kind."""
-    client = APIClient()
-    client.force_authenticate(user)
-    with time_machine.travel(now, tick=False):
-        body = client.get(reverse("api:ticket-detail", args=[ticket.number])).json()
-    return {row["kind"]: row for row in body["sla"]}
-
-
 def deadlines_card(client, user, ticket: Ticket, now: datetime) -> str:
-    client.force_login(user)
-    with time_machine.travel(now, tick=False):
-        html = client.get(reverse("tickets:detail", args=[ticket.number])).content.decode()
+    html = page(client, user, ticket, now)
     start = html.index('id="deadlines"')
     return html[start : html.index("</aside>", start)]
 
