@@ -22,7 +22,7 @@ from tickets.admin import TicketAdmin
 from tickets.models import Ticket
 
 from .models import ImapCursor, InboundMessage, Outcome, QuarantinedMessage
-from .services import message_add_sender_and_open, message_discard, message_open_for
+from .services import message_add_sender_and_open, message_add_to_case, message_discard, message_open_for
 
 User = get_user_model()
 
@@ -150,7 +150,7 @@ class AddSenderForm(forms.Form):
 class QuarantineAdmin(InboundMessageAdmin):
     list_display = ["received_at", "vendor", "from_address", "subject", "reason"]
     list_filter = ["vendor"]
-    actions = ["open_for", "add_sender_and_open", "discard"]
+    actions = ["open_for", "add_sender_and_open", "add_to_case", "discard"]
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).filter(outcome=Outcome.QUARANTINED)
@@ -169,8 +169,9 @@ class QuarantineAdmin(InboundMessageAdmin):
                     messages.ERROR,
                 )
                 continue
-            if isinstance(result, Ticket):
-                done = gettext("%(done)s as %(number)s") % {"done": done, "number": result.number}
+            if isinstance(result, Ticket):  # `done` may name the case itself
+                values = {"done": done, "number": result.number}
+                done = done % values if "%(number)s" in done else gettext("%(done)s as %(number)s") % values
             self.message_user(request, f"{message.subject or message.message_id}: {done}.", messages.SUCCESS)
 
     def _form_page(self, request, queryset, form, title: str, action: str) -> TemplateResponse:
@@ -207,6 +208,10 @@ class QuarantineAdmin(InboundMessageAdmin):
             return None
         title = gettext("Add the sender and open")
         return self._form_page(request, queryset, form, title, "add_sender_and_open")
+
+    @admin.action(description=_("Add as a reply to its case"), permissions=["change"])
+    def add_to_case(self, request, queryset):
+        self._each(request, queryset, message_add_to_case, gettext("added as a reply to %(number)s"))
 
     @admin.action(description=_("Discard"), permissions=["change"])
     def discard(self, request, queryset):

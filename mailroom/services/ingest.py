@@ -322,7 +322,7 @@ def _duplicate(original: InboundMessage, message: InboundMessage) -> InboundMess
 # ---------------------------------------------------------------------------- who and what
 
 
-def _sender(address: str):
+def mail_sender(address: str):
     """The one active person with this address, or None and why not."""
     if not address:
         return None, gettext("No sender address could be read from the message.")
@@ -353,8 +353,10 @@ def _ours(mail: ParsedMail) -> str:
     return ""
 
 
-def _may_see(user, ticket: Ticket) -> bool:
-    """The portal's own rule: staff see every case, a customer their organization's."""
+def may_reply(user, ticket: Ticket) -> bool:
+    """Whether this sender's email is added to the case as their reply (by the email path, or by
+    staff from the quarantine): the portal's own rule, staff see every case, a customer their
+    organization's."""
     return Ticket.objects.visible_to(user).filter(pk=ticket.pk).exists()
 
 
@@ -583,6 +585,38 @@ def case_from_mail(
     return ticket, refused
 
 
+@dataclass(frozen=True)
+class ReplyContent:
+    body: str
+    accepted: list[SimpleUploadedFile]
+    refused: list  # why each other attachment was refused, written when read
+
+
+def reply_content(mail: ParsedMail, sender) -> ReplyContent:
+    """What a message adds to its case as a reply: its own text, cut from the quoted history, and
+    the attachments the portal accepts (the text names them when there is none), in the sender's
+    language."""
+    with _as_sender(sender):
+        accepted, refused = _uploads(mail)
+        body = text_markdown(reply_text(mail.text))
+        if not body and accepted:
+            body = gettext("Attached: %(files)s") % {"files": ", ".join(upload.name for upload in accepted)}
+    return ReplyContent(body, accepted, refused)
+
+
+@transaction.atomic
+def reply_from_mail(*, message: InboundMessage, ticket: Ticket, sender, content: ReplyContent):
+    """Add the message to the case as the sender's reply, through reply_add (which may refuse:
+    ValidationError, nothing added), with its accepted attachments. Both the email path (`_reply`)
+    and staff adding a held reply from the quarantine come here."""
+    # Never before the case's last change: the timeline (and any wait) stays in order.
+    at = max(message.received_at, ticket.updated_at)
+    reply = reply_add(ticket=ticket, author=sender, body=content.body, at=at)
+    for upload in content.accepted:
+        attachment_add(ticket=ticket, uploaded_by=sender, upload=upload, reply=reply)
+    return reply
+
+
 def _open_case(message: InboundMessage, mail: ParsedMail, decision: Decision, sender, unknown: str) -> None:
     if sender is None:
         decision.set(
@@ -644,7 +678,7 @@ def _reply(
             + gettext("It replied to %(number)s; nothing was added.") % {"number": ticket.number},
         )
         return
-    if not _may_see(sender, ticket):
+    if not may_reply(sender, ticket):
         membership = user_membership(sender)
         where = membership.organization.name if membership else gettext("no organization")
         decision.set(
@@ -674,22 +708,15 @@ def _reply(
         reason = REPLIES_HELD.format(count=count, address=message.from_address, case=ticket.number)
         decision.set(Outcome.QUARANTINED, reason, sender=sender)
         return
-    with _as_sender(sender):
-        accepted, refused = _uploads(mail)
-        body = text_markdown(reply_text(mail.text))
-        if not body and accepted:
-            body = gettext("Attached: %(files)s") % {"files": ", ".join(upload.name for upload in accepted)}
-    # Never before the case's last change: the timeline (and any wait) stays in order.
-    at = max(message.received_at, ticket.updated_at)
+    content = reply_content(mail, sender)
     try:
         with _as_sender(sender):
-            reply = reply_add(ticket=ticket, author=sender, body=body, at=at)
+            reply = reply_from_mail(message=message, ticket=ticket, sender=sender, content=content)
     except ValidationError as error:
-        reasons, advice = _refusal(error, body=body, what="reply", advice=REPLY_ADVICE)
+        reasons, advice = _refusal(error, body=content.body, what="reply", advice=REPLY_ADVICE)
         _refuse(message, decision, user=sender, reasons=reasons, advice=advice, url=case_url, ticket=ticket)
         return
-    for upload in accepted:
-        attachment_add(ticket=ticket, uploaded_by=sender, upload=upload, reply=reply)
+    refused = content.refused
     if sender.is_staff:
         text = gettext("Added a staff public reply to %(number)s by %(username)s.")
     else:
@@ -739,7 +766,7 @@ def _decide(message: InboundMessage, mail: ParsedMail, decision: Decision) -> No
             gettext("The message could not be read (%(problems)s).") % {"problems": problems},
         )
         return
-    sender, unknown = _sender(mail.from_address)
+    sender, unknown = mail_sender(mail.from_address)
     token, address = _reply_token(mail, vendor)
     if token:
         ticket = reply_token_ticket(token)
@@ -780,7 +807,7 @@ def _too_large(message: InboundMessage, mail: ParsedMail, decision: Decision) ->
         why = gettext("Automatic mail, never answered: %(why)s.") % {"why": mail.automatic}
         decision.set(Outcome.IGNORED, f"{why} {reason}")
         return
-    sender, _unknown = _sender(mail.from_address)
+    sender, _unknown = mail_sender(mail.from_address)
     if sender is None or mail.dmarc_failed:
         decision.set(
             Outcome.REFUSED,

@@ -1,6 +1,7 @@
 """The quarantine: messages the mailroom would not act on alone (unknown senders, staff
-addresses, DMARC failures, strangers to a case, what it could not process). Staff open one as a
-case for an organization, add its sender to an organization and open it, or discard it."""
+addresses, DMARC failures, strangers to a case, replies past the loop guard, what it could not
+process). Staff open one as a case for an organization, add its sender to an organization and open
+it, add a held reply to its case, or discard it."""
 
 from __future__ import annotations
 
@@ -18,7 +19,15 @@ from tickets.models import Ticket
 
 from ..models import InboundMessage, Outcome
 from ..parsing import mail_parse
-from .ingest import Decision, acknowledgement_thread, case_from_mail
+from .ingest import (
+    Decision,
+    acknowledgement_thread,
+    case_from_mail,
+    mail_sender,
+    may_reply,
+    reply_content,
+    reply_from_mail,
+)
 
 # Staff read these in admin, in their language: formatted when raised, in the request's.
 NOT_QUARANTINED = _("This message is no longer in the quarantine ({outcome}).")
@@ -26,6 +35,8 @@ NOT_A_MEMBER = _("{user} is not a member of {organization}.")
 ONLY_HEADERS = _("Only the headers of this message were kept (it was over the size limit): nothing to open.")
 NO_SENDER = _("The message has no sender address to add.")
 ALREADY_A_MEMBER = _("{address} already belongs to {organization}.")
+NO_CASE = _("It replies to no case: open it as a case, or discard it.")
+MAY_NOT_REPLY = _("{address} may not reply on {case}: only the desk and the people of {organization} may.")
 
 
 def _claim(message: InboundMessage) -> InboundMessage:
@@ -52,10 +63,7 @@ def message_open_for(*, message: InboundMessage, organization: Organization, req
         raise ValidationError(
             NOT_A_MEMBER.format(user=requester.get_username(), organization=organization.name)
         )
-    if message.size > message.raw.size:
-        raise ValidationError(ONLY_HEADERS)
-    with message.raw.open("rb") as file:
-        mail = mail_parse(file.read())
+    mail = _mail(message)
     ticket, refused = case_from_mail(
         message=message, mail=mail, organization=organization, requester=requester
     )
@@ -70,6 +78,49 @@ def message_open_for(*, message: InboundMessage, organization: Organization, req
         notes.append(gettext("Attachments refused: %(reasons)s") % {"reasons": " ".join(map(str, refused))})
     message.ticket, message.sender = ticket, requester
     _handled(message, by=by, outcome=Outcome.OPENED, note=" ".join(notes + decision.reasons))
+    return ticket
+
+
+def _mail(message: InboundMessage):
+    if message.size > message.raw.size:
+        raise ValidationError(ONLY_HEADERS)
+    with message.raw.open("rb") as file:
+        return mail_parse(file.read())
+
+
+@transaction.atomic
+def message_add_to_case(*, message: InboundMessage, by) -> Ticket:
+    """Add the held message to the case it replies to (`message.ticket`) as its sender's reply, the
+    way the email path adds one (ingest.reply_from_mail), past the loop guard and the other reasons
+    it was held: refused when it knows no case, when its sender may not reply on that case (the
+    email path's rule, ingest.may_reply), or when the case takes no reply (reply_add's checks: a
+    merged duplicate, a closed case). Nothing is sent to the sender; the desk hears of the reply as
+    of any other."""
+    message = _claim(message)
+    ticket = message.ticket
+    if ticket is None:
+        raise ValidationError(NO_CASE)
+    sender, unknown = mail_sender(message.from_address)
+    if sender is None:
+        raise ValidationError(unknown)
+    if not may_reply(sender, ticket):
+        raise ValidationError(
+            MAY_NOT_REPLY.format(
+                address=message.from_address, case=ticket.number, organization=ticket.organization.name
+            )
+        )
+    content = reply_content(_mail(message), sender)
+    reply = reply_from_mail(message=message, ticket=ticket, sender=sender, content=content)
+    notes = [
+        gettext("Added by %(username)s as a reply to %(number)s.")
+        % {"username": by.get_username(), "number": ticket.number}
+    ]
+    if content.refused:
+        notes.append(
+            gettext("Attachments refused: %(reasons)s") % {"reasons": " ".join(map(str, content.refused))}
+        )
+    message.reply, message.sender = reply, sender
+    _handled(message, by=by, outcome=Outcome.REPLIED, note=" ".join(notes))
     return ticket
 
 
