@@ -146,8 +146,8 @@ _text = lazy(_format, str)  # _text(message, params): formatted in the language 
 UNANSWERED = _("Not answered: {count} answers to {address} in the last hour (MAIL_ANSWERS_PER_HOUR).")
 REPLIES_HELD = _(
     "Not added: {count} replies from {address} to {case} in the last hour (MAIL_REPLIES_PER_HOUR): a loop "
-    "of automatic replies, or a person writing very often. Staff can read it here and answer on the "
-    "case, or discard it."
+    "of automatic replies, or a person writing very often. Staff can add it as a reply to its case "
+    "(Add as a reply to its case), or discard it."
 )
 GAVE_UP = _(
     "Could not be taken in after %(tries)s tries, the database failing on it each time (more than "

@@ -59,7 +59,7 @@ def test_past_the_limit_a_reply_from_one_address_to_one_case_is_quarantined_unan
     assert held.reason == (
         f"Not added: {LIMIT} replies from alice@example.test to {case.number} in the last hour "
         "(MAIL_REPLIES_PER_HOUR): a loop of automatic replies, or a person writing very often. "
-        "Staff can read it here and answer on the case, or discard it."
+        "Staff can add it as a reply to its case (Add as a reply to its case), or discard it."
     )
     assert (mail.outbox, held.answered_at, held.answers) == ([], None, 0)
     assert Reply.objects.filter(ticket=case, author=customer).count() == LIMIT
