@@ -488,6 +488,10 @@ def _subordinates(ticket: Ticket) -> list[Ticket]:
 
 def _remaining_words(seen) -> str:
     if seen.state == TargetState.PAUSED:
+        if seen.left is not None and seen.left > timedelta(0):  # what the API's remaining_seconds says
+            return gettext("paused while we wait on you; %(duration)s left") % {
+                "duration": duration_words(seen.left)
+            }
         return gettext("paused while we wait on you")
     if seen.state == TargetState.WITHDRAWN:
         return gettext("withdrawn: the case was closed before the desk answered")

@@ -53,7 +53,7 @@ def deadlines_card(client, user, ticket: Ticket, now: datetime) -> str:
 # ---------------------------------------------------------------------------- Alectrona
 
 
-def test_alectrona_waits_across_both_dst_changes(customer, agent, vendors):
+def test_alectrona_waits_across_both_dst_changes(client, customer, agent, vendors):
     """Alectrona: "Monday through Friday, from 9:00 am to 5:30 pm Eastern Standard Time" (SPEC §3: the
     local Eastern clock, DST included); Low new case 8 h, Medium 4 h; SPEC §2: pausing credits the
     business time of the wait.
@@ -69,6 +69,10 @@ def test_alectrona_waits_across_both_dst_changes(customer, agent, vendors):
     ticket_wait_on_customer(ticket=spring, by=agent, at=at(NY, 2026, 3, 6, 11))
     row = api(customer, spring, at(NY, 2026, 3, 9, 12))[FR]
     assert (row["state"], row["remaining_seconds"]) == (TargetState.PAUSED, 7 * 3600)
+    # The case page says what the API says: the time left, waiting for the customer's answer.
+    assert "paused while we wait on you; 7 h left" in deadlines_card(
+        client, customer, spring, at(NY, 2026, 3, 9, 12)
+    )
     reply_add(ticket=spring, author=customer, body="Logs", at=at(NY, 2026, 3, 10, 10))
     fr = target(spring)
     assert (fr.state, fr.paused, fr.due_at) == (
