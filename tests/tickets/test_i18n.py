@@ -182,20 +182,25 @@ def test_a_text_too_long_is_refused_in_russian_with_a_russian_number(customer):
     ]
 
 
-def test_a_russian_case_page_says_paused_and_withdrawn_in_russian(client, customer, agent, vendors):
-    """The case page's line under a paused or withdrawn deadline was an English literal on a Russian
-    page ("paused while we wait on you", "withdrawn: the case was closed before the desk answered")."""
-    waiting, withdrawn = (
+def _russian_cases(customer, vendors, count: int) -> list:
+    """SecPod Normal cases (12 h on 24x7) the customer opened in Russian, just now."""
+    return [
         ticket_open(
             organization=customer.membership.organization,
             requester=customer,
             vendor=vendors["secpod"],
             priority="normal",
-            subject="Экспорт не работает",
+            subject=f"Экспорт {index}",
             body="Ночной экспорт останавливается.",
         )
-        for _ in range(2)
-    )
+        for index in range(count)
+    ]
+
+
+def test_a_russian_case_page_says_paused_and_withdrawn_in_russian(client, customer, agent, vendors):
+    """The case page's line under a paused or withdrawn deadline was an English literal on a Russian
+    page ("paused while we wait on you", "withdrawn: the case was closed before the desk answered")."""
+    waiting, withdrawn = _russian_cases(customer, vendors, 2)
     ticket_wait_on_customer(ticket=waiting, by=agent)
     ticket_close(ticket=withdrawn, by=customer)
     client.force_login(customer)
@@ -211,17 +216,7 @@ def test_a_russian_case_page_says_paused_and_withdrawn_in_russian(client, custom
 def test_a_russian_case_list_says_each_cases_deadline_in_russian(client, customer, agent, vendors):
     """My cases' deadline column: a waiting, a closed and a running case. "waiting on you",
     "closed", "no deadline running" were English literals on a Russian page."""
-    waiting, closed, running = (
-        ticket_open(
-            organization=customer.membership.organization,
-            requester=customer,
-            vendor=vendors["secpod"],
-            priority="normal",
-            subject=f"Экспорт {index}",
-            body="Ночной экспорт останавливается.",
-        )
-        for index in range(3)
-    )
+    waiting, closed, running = _russian_cases(customer, vendors, 3)
     ticket_wait_on_customer(ticket=waiting, by=agent)
     ticket_close(ticket=closed, by=customer)
     client.force_login(customer)
