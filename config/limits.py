@@ -42,7 +42,7 @@ NUL_IN_PARAMETER = _("“%(parameter)s”: Null characters are not allowed.")
 
 
 def upload_max_bytes() -> int:
-    from tickets.forms import MAX_FILES
+    from tickets.services import MAX_FILES
 
     return MAX_FILES * settings.ATTACHMENT_MAX_BYTES + settings.REQUEST_MAX_BYTES
 
